@@ -1,0 +1,121 @@
+/*
+ * Copyright (C) The nginx mobility authors
+ *
+ * The user directory: users and the SIP domains this deployment serves.
+ * Plain C over the store; the nginx modules and the admin CLI share it.
+ * Returned fields point into LMDB's map and stay valid until the
+ * transaction ends.
+ */
+
+#ifndef _NGX_MOBILITY_DIRECTORY_H_INCLUDED_
+#define _NGX_MOBILITY_DIRECTORY_H_INCLUDED_
+
+
+#include "ngx_mobility_record.h"
+#include "ngx_mobility_store.h"
+#include "ngx_mobility_sip.h"
+
+
+#define NGX_MOBILITY_OK           0
+#define NGX_MOBILITY_ERROR       -1
+#define NGX_MOBILITY_NOTFOUND     1
+#define NGX_MOBILITY_EXISTS       2
+
+#define NGX_MOBILITY_REC_USER     1
+#define NGX_MOBILITY_REC_DOMAIN   2
+
+#define NGX_MOBILITY_FIELD_MAX    256
+#define NGX_MOBILITY_USER_REC_MAX 8192
+
+
+/* record tags of a user; never reuse a number */
+typedef enum {
+    NGX_MOBILITY_U_SIP = 1,
+    NGX_MOBILITY_U_NAME,
+    NGX_MOBILITY_U_EMAIL,
+    NGX_MOBILITY_U_TITLE,
+    NGX_MOBILITY_U_DEPARTMENT,
+    NGX_MOBILITY_U_COMPANY,
+    NGX_MOBILITY_U_OFFICE,
+    NGX_MOBILITY_U_PHONE_WORK,
+    NGX_MOBILITY_U_PHONE_MOBILE,
+    NGX_MOBILITY_U_PHONE_HOME,
+    NGX_MOBILITY_U_PHONE_OTHER,
+    NGX_MOBILITY_U_SITE,
+    NGX_MOBILITY_U_POOL,
+    NGX_MOBILITY_U_POLICY,
+    NGX_MOBILITY_U_PASSWORD,
+    NGX_MOBILITY_U_ENABLED,
+    NGX_MOBILITY_U_AUTH_GEN,
+    NGX_MOBILITY_U_CREATED,
+    NGX_MOBILITY_U_UPDATED
+} ngx_mobility_user_tag_e;
+
+
+typedef struct {
+    ngx_mobility_bytes_t  sip;           /* canonical "user@domain" */
+    ngx_mobility_bytes_t  name;
+    ngx_mobility_bytes_t  email;
+    ngx_mobility_bytes_t  title;
+    ngx_mobility_bytes_t  department;
+    ngx_mobility_bytes_t  company;
+    ngx_mobility_bytes_t  office;
+    ngx_mobility_bytes_t  phone_work;
+    ngx_mobility_bytes_t  phone_mobile;
+    ngx_mobility_bytes_t  phone_home;
+    ngx_mobility_bytes_t  phone_other;
+    ngx_mobility_bytes_t  site;
+    ngx_mobility_bytes_t  pool;          /* home pool; empty = this one */
+    ngx_mobility_bytes_t  policy;        /* granted mobility policy tag */
+    ngx_mobility_bytes_t  password;      /* encoded hash, see password.h */
+
+    /* bumped on password change and disable: revokes issued tokens */
+    uint64_t              auth_gen;
+    uint64_t              created;
+    uint64_t              updated;
+    unsigned              enabled:1;
+} ngx_mobility_user_t;
+
+
+/* the user's text fields by name, for the CLI and JSON renderings */
+typedef struct {
+    const char  *name;
+    uint16_t     tag;
+    size_t       offset;
+} ngx_mobility_user_field_t;
+
+extern const ngx_mobility_user_field_t  ngx_mobility_user_fields[];
+
+#define ngx_mobility_user_field(u, f)                                         \
+    ((ngx_mobility_bytes_t *) ((u_char *) (u) + (f)->offset))
+
+
+int ngx_mobility_user_get(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *sip, size_t len, ngx_mobility_user_t *u);
+int ngx_mobility_user_decode(const u_char *rec, size_t len,
+    ngx_mobility_user_t *u);
+
+/* writes u (u->sip canonical); create: fail with EXISTS if present */
+int ngx_mobility_user_put(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_user_t *u, int create);
+int ngx_mobility_user_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *sip, size_t len);
+
+/*
+ * Resolves what a user typed at sign-in ("sip:a@b", "a@b" as SIP address
+ * or e-mail, "DOMAIN\a") to the canonical SIP address in out
+ * (NGX_MOBILITY_SIP_MAX + 1 bytes).  Returns the length, 0 if nobody
+ * matches, -1 on a store error.
+ */
+int ngx_mobility_user_resolve_login(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *login, size_t len, u_char *out);
+
+int ngx_mobility_domain_exists(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *domain, size_t len);
+int ngx_mobility_domain_add(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *domain, size_t len, uint64_t now);
+int ngx_mobility_domain_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *domain, size_t len);
+
+
+#endif /* _NGX_MOBILITY_DIRECTORY_H_INCLUDED_ */

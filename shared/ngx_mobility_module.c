@@ -1,0 +1,384 @@
+/*
+ * Copyright (C) The nginx mobility authors
+ *
+ * The core of the mobility modules: the "mobility_store" directive and
+ * the life cycle of the LMDB environment.  The master opens the store at
+ * configuration time to create and validate it, then closes it: LMDB
+ * environments must not cross fork().  Every worker opens its own in
+ * init_process and clears reader slots left by crashed processes.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include "ngx_mobility_core.h"
+
+
+static void *ngx_mobility_core_create_conf(ngx_cycle_t *cycle);
+static char *ngx_mobility_core_init_conf(ngx_cycle_t *cycle, void *conf);
+static char *ngx_mobility_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_mobility_core_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_mobility_core_init_process(ngx_cycle_t *cycle);
+static void ngx_mobility_core_exit_process(ngx_cycle_t *cycle);
+static void ngx_mobility_store_flush_handler(ngx_event_t *ev);
+
+
+static ngx_command_t  ngx_mobility_core_commands[] = {
+
+    { ngx_string("mobility_store"),
+      NGX_MAIN_CONF|NGX_DIRECT_CONF|NGX_CONF_1MORE,
+      ngx_mobility_store_directive,
+      0,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_core_module_t  ngx_mobility_core_module_ctx = {
+    ngx_string("mobility"),
+    ngx_mobility_core_create_conf,
+    ngx_mobility_core_init_conf
+};
+
+
+ngx_module_t  ngx_mobility_module = {
+    NGX_MODULE_V1,
+    &ngx_mobility_core_module_ctx,         /* module context */
+    ngx_mobility_core_commands,            /* module directives */
+    NGX_CORE_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    ngx_mobility_core_init_module,         /* init module */
+    ngx_mobility_core_init_process,        /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_mobility_core_exit_process,        /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+/* the environment of this process; LMDB allows one per process */
+static ngx_mobility_store_t  ngx_mobility_store;
+static ngx_event_t           ngx_mobility_flush_event;
+
+
+ngx_mobility_store_t *
+ngx_mobility_store_current(void)
+{
+    return ngx_mobility_store.env ? &ngx_mobility_store : NULL;
+}
+
+
+ngx_mobility_core_conf_t *
+ngx_mobility_core_conf(ngx_cycle_t *cycle)
+{
+    return (ngx_mobility_core_conf_t *) ngx_get_conf(cycle->conf_ctx,
+                                                     ngx_mobility_module);
+}
+
+
+void
+ngx_mobility_require_store(ngx_conf_t *cf, const char *who)
+{
+    ngx_mobility_core_conf_t  *mcf;
+
+    mcf = ngx_mobility_core_conf(cf->cycle);
+
+    if (mcf->required == NULL) {
+        mcf->required = who;
+    }
+}
+
+
+static void *
+ngx_mobility_core_create_conf(ngx_cycle_t *cycle)
+{
+    ngx_mobility_core_conf_t  *mcf;
+
+    mcf = ngx_pcalloc(cycle->pool, sizeof(ngx_mobility_core_conf_t));
+    if (mcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     mcf->path = { 0, NULL };
+     *     mcf->required = NULL;
+     */
+
+    mcf->size = NGX_CONF_UNSET_SIZE;
+    mcf->durability = NGX_CONF_UNSET_UINT;
+    mcf->flush = NGX_CONF_UNSET_MSEC;
+
+    return mcf;
+}
+
+
+static char *
+ngx_mobility_core_init_conf(ngx_cycle_t *cycle, void *conf)
+{
+    ngx_mobility_core_conf_t  *mcf = conf;
+
+    ngx_conf_init_size_value(mcf->size, NGX_MOBILITY_STORE_DEFAULT_SIZE);
+    ngx_conf_init_uint_value(mcf->durability, NGX_MOBILITY_DURABLE_FULL);
+    ngx_conf_init_msec_value(mcf->flush, 1000);
+
+    if (mcf->required && mcf->path.len == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "\"%s\" needs the store: add \"mobility_store <path>;\" "
+                      "at the top level of the configuration", mcf->required);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_mobility_store_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_mobility_core_conf_t  *mcf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value, s;
+    ngx_msec_t  flush;
+    ngx_uint_t  i;
+
+    if (mcf->path.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    mcf->path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &mcf->path, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "size=", 5) == 0) {
+            s.data = value[i].data + 5;
+            s.len = value[i].len - 5;
+
+            size = ngx_parse_size(&s);
+
+            if (size == NGX_ERROR || size < (ssize_t) (1024 * 1024)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid store size \"%V\" in "
+                                   "\"mobility_store\": at least 1m", &s);
+                return NGX_CONF_ERROR;
+            }
+
+            mcf->size = size;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "durability=full") == 0) {
+            mcf->durability = NGX_MOBILITY_DURABLE_FULL;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "durability=nometasync") == 0) {
+            mcf->durability = NGX_MOBILITY_DURABLE_NOMETASYNC;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "durability=relaxed") == 0) {
+            mcf->durability = NGX_MOBILITY_DURABLE_RELAXED;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "flush=", 6) == 0) {
+            s.data = value[i].data + 6;
+            s.len = value[i].len - 6;
+
+            flush = ngx_parse_time(&s, 0);
+
+            if (flush == (ngx_msec_t) NGX_ERROR || flush == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid flush interval \"%V\" in "
+                                   "\"mobility_store\"", &s);
+                return NGX_CONF_ERROR;
+            }
+
+            mcf->flush = flush;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\" in \"mobility_store\": "
+                           "expected size=, durability=full|nometasync|"
+                           "relaxed or flush=", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_mobility_store_open_conf(ngx_cycle_t *cycle, ngx_mobility_core_conf_t *mcf)
+{
+    if (ngx_mobility_store_open(&ngx_mobility_store,
+                                (const char *) mcf->path.data, mcf->size,
+                                mcf->durability, 0)
+        != 0)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "mobility_store: %s",
+                      ngx_mobility_store.err);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_mobility_store_chown(ngx_cycle_t *cycle, ngx_mobility_core_conf_t *mcf)
+{
+    u_char           *p, path[NGX_MAX_PATH];
+    ngx_uint_t        i;
+    ngx_core_conf_t  *ccf;
+
+    static const char  *files[] = { "", "/data.mdb", "/lock.mdb" };
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (geteuid() != 0 || ccf->user == (ngx_uid_t) NGX_CONF_UNSET_UINT) {
+        return;
+    }
+
+    /* the master runs as root, the workers as "user": hand them the store */
+
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        p = ngx_snprintf(path, sizeof(path) - 1, "%V%s", &mcf->path,
+                         files[i]);
+        *p = '\0';
+
+        if (chown((char *) path, ccf->user, ccf->group) == -1) {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                          "mobility_store: chown(\"%s\") failed", path);
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_mobility_core_init_module(ngx_cycle_t *cycle)
+{
+    unsigned                   usage;
+    ngx_mobility_core_conf_t  *mcf;
+
+    mcf = ngx_mobility_core_conf(cycle);
+
+    if (mcf == NULL || mcf->path.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_mobility_store_open_conf(cycle, mcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    usage = ngx_mobility_store_usage(&ngx_mobility_store);
+
+    if (usage >= 90) {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "mobility_store \"%V\" is %ud%% full; raise \"size=\"",
+                      &mcf->path, usage);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
+                  "mobility_store \"%V\" opened (format %d, map %uz bytes, "
+                  "%ud%% used)", &mcf->path, NGX_MOBILITY_STORE_FORMAT,
+                  ngx_mobility_store.map_size, usage);
+
+    /* never keep the environment open across fork() */
+    ngx_mobility_store_close(&ngx_mobility_store);
+
+    ngx_mobility_store_chown(cycle, mcf);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_mobility_core_init_process(ngx_cycle_t *cycle)
+{
+    int                        dead;
+    ngx_mobility_core_conf_t  *mcf;
+
+    mcf = ngx_mobility_core_conf(cycle);
+
+    if (mcf == NULL || mcf->path.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_mobility_store_open_conf(cycle, mcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    dead = ngx_mobility_store_reader_check(&ngx_mobility_store);
+
+    if (dead > 0) {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "mobility_store: cleared %d stale reader slot(s)", dead);
+    }
+
+    if (mcf->durability == NGX_MOBILITY_DURABLE_RELAXED && ngx_worker == 0) {
+        ngx_mobility_flush_event.handler = ngx_mobility_store_flush_handler;
+        ngx_mobility_flush_event.data = mcf;
+        ngx_mobility_flush_event.log = cycle->log;
+        ngx_mobility_flush_event.cancelable = 1;
+        ngx_add_timer(&ngx_mobility_flush_event, mcf->flush);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_mobility_store_flush_handler(ngx_event_t *ev)
+{
+    int                        rc;
+    ngx_mobility_core_conf_t  *mcf;
+
+    mcf = ev->data;
+
+    if (ngx_mobility_store.env == NULL) {
+        return;
+    }
+
+    rc = mdb_env_sync(ngx_mobility_store.env, 1);
+
+    if (rc != 0) {
+        ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
+                      "mobility_store: mdb_env_sync() failed: %s",
+                      mdb_strerror(rc));
+    }
+
+    if (!ngx_exiting) {
+        ngx_add_timer(ev, mcf->flush);
+    }
+}
+
+
+static void
+ngx_mobility_core_exit_process(ngx_cycle_t *cycle)
+{
+    if (ngx_mobility_store.env == NULL) {
+        return;
+    }
+
+    /* relaxed durability: what was committed reaches the disk on exit */
+    (void) mdb_env_sync(ngx_mobility_store.env, 1);
+
+    ngx_mobility_store_close(&ngx_mobility_store);
+}

@@ -1,0 +1,323 @@
+/*
+ * Copyright (C) The nginx mobility authors
+ */
+
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ngx_mobility_store.h"
+#include "ngx_mobility_record.h"
+
+
+const char *ngx_mobility_db_names[NGX_MOBILITY_DB_COUNT] = {
+    "meta",
+    "users",
+    "user_email",
+    "domains",
+    "keys",
+};
+
+
+int
+ngx_mobility_store_fail(ngx_mobility_store_t *st, const char *what, int rc)
+{
+    if (rc == MDB_MAP_FULL) {
+        snprintf(st->err, sizeof(st->err),
+                 "%s: the store is full (map size %zu bytes); raise "
+                 "\"size=\" of mobility_store (or --size of mobilityctl)",
+                 what, st->map_size);
+
+    } else {
+        snprintf(st->err, sizeof(st->err), "%s: %s", what, mdb_strerror(rc));
+    }
+
+    return -1;
+}
+
+
+static int
+ngx_mobility_store_mkdir(ngx_mobility_store_t *st, const char *path)
+{
+    char         buf[4096];
+    size_t       len, i;
+    struct stat  sb;
+
+    len = strlen(path);
+
+    if (len == 0 || len >= sizeof(buf)) {
+        snprintf(st->err, sizeof(st->err), "invalid store path \"%s\"", path);
+        return -1;
+    }
+
+    memcpy(buf, path, len + 1);
+
+    for (i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != '\0') {
+            continue;
+        }
+
+        buf[i] = '\0';
+
+        if (mkdir(buf, 0700) == -1 && errno != EEXIST) {
+            snprintf(st->err, sizeof(st->err),
+                     "cannot create store directory \"%s\": %s",
+                     buf, strerror(errno));
+            return -1;
+        }
+
+        buf[i] = (i == len) ? '\0' : '/';
+    }
+
+    if (stat(path, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
+        snprintf(st->err, sizeof(st->err),
+                 "store path \"%s\" is not a directory", path);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+ngx_mobility_store_open(ngx_mobility_store_t *st, const char *path,
+    size_t map_size, ngx_mobility_durability_e durability, int readonly)
+{
+    int           rc, i;
+    MDB_txn      *txn;
+    unsigned int  flags;
+    uint32_t      format;
+    MDB_envinfo   info;
+
+    memset(st, 0, sizeof(ngx_mobility_store_t));
+    st->map_size = map_size ? map_size : NGX_MOBILITY_STORE_DEFAULT_SIZE;
+    st->readonly = readonly ? 1 : 0;
+
+    if (!readonly && ngx_mobility_store_mkdir(st, path) != 0) {
+        return -1;
+    }
+
+    rc = mdb_env_create(&st->env);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "mdb_env_create()", rc);
+    }
+
+    mdb_env_set_maxdbs(st->env, 32);
+    mdb_env_set_maxreaders(st->env, 512);
+
+    rc = mdb_env_set_mapsize(st->env, st->map_size);
+    if (rc != 0) {
+        ngx_mobility_store_fail(st, "mdb_env_set_mapsize()", rc);
+        goto failed;
+    }
+
+    /*
+     * MDB_NOTLS: read transactions are owned by the caller, not by the
+     * thread, so nginx's thread pools may read as well.
+     */
+    flags = MDB_NOTLS;
+
+    if (readonly) {
+        flags |= MDB_RDONLY;
+    }
+
+    switch (durability) {
+    case NGX_MOBILITY_DURABLE_NOMETASYNC:
+        flags |= MDB_NOMETASYNC;
+        break;
+    case NGX_MOBILITY_DURABLE_RELAXED:
+        flags |= MDB_NOSYNC;
+        break;
+    default:
+        break;
+    }
+
+    rc = mdb_env_open(st->env, path, flags, 0600);
+    if (rc != 0) {
+        snprintf(st->err, sizeof(st->err),
+                 "cannot open store \"%s\": %s", path, mdb_strerror(rc));
+        goto failed;
+    }
+
+    /* an existing store may be larger than asked for; LMDB keeps it */
+    if (mdb_env_info(st->env, &info) == 0) {
+        st->map_size = info.me_mapsize;
+    }
+
+    rc = mdb_reader_check(st->env, NULL);
+    if (rc != 0) {
+        ngx_mobility_store_fail(st, "mdb_reader_check()", rc);
+        goto failed;
+    }
+
+    rc = mdb_txn_begin(st->env, NULL, readonly ? MDB_RDONLY : 0, &txn);
+    if (rc != 0) {
+        ngx_mobility_store_fail(st, "mdb_txn_begin()", rc);
+        goto failed;
+    }
+
+    for (i = 0; i < NGX_MOBILITY_DB_COUNT; i++) {
+        rc = mdb_dbi_open(txn, ngx_mobility_db_names[i],
+                          readonly ? 0 : MDB_CREATE, &st->dbi[i]);
+        if (rc != 0) {
+            mdb_txn_abort(txn);
+            snprintf(st->err, sizeof(st->err),
+                     "cannot open sub-database \"%s\" of store \"%s\": %s",
+                     ngx_mobility_db_names[i], path, mdb_strerror(rc));
+            goto failed;
+        }
+    }
+
+    format = ngx_mobility_store_meta_u32(st, txn, NGX_MOBILITY_META_FORMAT,
+                                         0);
+
+    if (format > NGX_MOBILITY_STORE_FORMAT) {
+        mdb_txn_abort(txn);
+        snprintf(st->err, sizeof(st->err),
+                 "store \"%s\" was written in format %u by a newer build; "
+                 "this build reads formats up to %u", path, format,
+                 NGX_MOBILITY_STORE_FORMAT);
+        goto failed;
+    }
+
+    if (!readonly && format != NGX_MOBILITY_STORE_FORMAT) {
+        if (ngx_mobility_store_set_meta_u32(st, txn,
+                                            NGX_MOBILITY_META_FORMAT,
+                                            NGX_MOBILITY_STORE_FORMAT)
+            != 0)
+        {
+            mdb_txn_abort(txn);
+            goto failed;
+        }
+    }
+
+    rc = mdb_txn_commit(txn);
+    if (rc != 0) {
+        ngx_mobility_store_fail(st, "initialising the store", rc);
+        goto failed;
+    }
+
+    return 0;
+
+failed:
+
+    mdb_env_close(st->env);
+    st->env = NULL;
+
+    return -1;
+}
+
+
+void
+ngx_mobility_store_close(ngx_mobility_store_t *st)
+{
+    if (st->env) {
+        mdb_env_close(st->env);
+        st->env = NULL;
+    }
+}
+
+
+int
+ngx_mobility_store_reader_check(ngx_mobility_store_t *st)
+{
+    int  dead, rc;
+
+    rc = mdb_reader_check(st->env, &dead);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "mdb_reader_check()", rc);
+    }
+
+    return dead;
+}
+
+
+int
+ngx_mobility_store_begin(ngx_mobility_store_t *st, MDB_txn **txn, int write)
+{
+    int  rc;
+
+    rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, txn);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "mdb_txn_begin()", rc);
+    }
+
+    return 0;
+}
+
+
+int
+ngx_mobility_store_commit(ngx_mobility_store_t *st, MDB_txn *txn)
+{
+    int  rc;
+
+    rc = mdb_txn_commit(txn);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "mdb_txn_commit()", rc);
+    }
+
+    return 0;
+}
+
+
+uint32_t
+ngx_mobility_store_meta_u32(ngx_mobility_store_t *st, MDB_txn *txn,
+    const char *key, uint32_t dflt)
+{
+    MDB_val  k, v;
+
+    k.mv_data = (void *) key;
+    k.mv_size = strlen(key);
+
+    if (mdb_get(txn, st->dbi[NGX_MOBILITY_DB_META], &k, &v) != 0
+        || v.mv_size != 4)
+    {
+        return dflt;
+    }
+
+    return ngx_mobility_le32(v.mv_data);
+}
+
+
+int
+ngx_mobility_store_set_meta_u32(ngx_mobility_store_t *st, MDB_txn *txn,
+    const char *key, uint32_t v)
+{
+    int      rc;
+    u_char   buf[4];
+    MDB_val  k, d;
+
+    ngx_mobility_put_le32(buf, v);
+
+    k.mv_data = (void *) key;
+    k.mv_size = strlen(key);
+    d.mv_data = buf;
+    d.mv_size = 4;
+
+    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_META], &k, &d, 0);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "writing store settings", rc);
+    }
+
+    return 0;
+}
+
+
+unsigned
+ngx_mobility_store_usage(ngx_mobility_store_t *st)
+{
+    MDB_stat     stat;
+    MDB_envinfo  info;
+
+    if (mdb_env_info(st->env, &info) != 0
+        || mdb_env_stat(st->env, &stat) != 0
+        || info.me_mapsize == 0)
+    {
+        return 0;
+    }
+
+    return (unsigned) ((info.me_last_pgno + 1) * (uint64_t) stat.ms_psize
+                       * 100 / info.me_mapsize);
+}

@@ -1,0 +1,93 @@
+/*
+ * Copyright (C) The nginx mobility authors
+ *
+ * The mobility store: one LMDB environment with named sub-databases.
+ * Plain C, shared by the nginx modules and the admin CLI.  An environment
+ * is used only by the process that opened it (LMDB forbids use across
+ * fork()), so nginx opens it in the master to validate it, closes it, and
+ * opens it again in every worker.
+ */
+
+#ifndef _NGX_MOBILITY_STORE_H_INCLUDED_
+#define _NGX_MOBILITY_STORE_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <lmdb.h>
+
+
+/*
+ * Store format: bumped only for changes an older build cannot read
+ * by skipping unknown record fields.  A store written by a newer format
+ * is refused at startup.
+ */
+#define NGX_MOBILITY_STORE_FORMAT        1
+
+#define NGX_MOBILITY_STORE_ERRLEN        512
+#define NGX_MOBILITY_STORE_DEFAULT_SIZE  (256 * 1024 * 1024)
+
+/* meta keys */
+#define NGX_MOBILITY_META_FORMAT         "format"
+#define NGX_MOBILITY_META_PW_ITERATIONS  "password_iterations"
+#define NGX_MOBILITY_META_INSTANCE       "instance"
+
+
+typedef enum {
+    NGX_MOBILITY_DB_META = 0,     /* store settings: format, costs      */
+    NGX_MOBILITY_DB_USERS,        /* "user@domain" -> user record        */
+    NGX_MOBILITY_DB_USER_EMAIL,   /* lower-case e-mail -> "user@domain"  */
+    NGX_MOBILITY_DB_DOMAINS,      /* "domain" -> domain record           */
+    NGX_MOBILITY_DB_KEYS,         /* key id (u32 BE) -> token key record */
+    NGX_MOBILITY_DB_COUNT
+} ngx_mobility_db_e;
+
+
+typedef enum {
+    NGX_MOBILITY_DURABLE_FULL = 0,
+    NGX_MOBILITY_DURABLE_NOMETASYNC,
+    NGX_MOBILITY_DURABLE_RELAXED
+} ngx_mobility_durability_e;
+
+
+typedef struct {
+    MDB_env   *env;
+    MDB_dbi    dbi[NGX_MOBILITY_DB_COUNT];
+    size_t     map_size;
+    unsigned   readonly:1;
+    char       err[NGX_MOBILITY_STORE_ERRLEN];
+} ngx_mobility_store_t;
+
+
+/*
+ * Creates the directory if needed, opens the environment, creates the
+ * sub-databases and checks the format.  Returns 0 or -1 with st->err set.
+ */
+int ngx_mobility_store_open(ngx_mobility_store_t *st, const char *path,
+    size_t map_size, ngx_mobility_durability_e durability, int readonly);
+void ngx_mobility_store_close(ngx_mobility_store_t *st);
+
+/* number of stale reader slots cleared, or -1 */
+int ngx_mobility_store_reader_check(ngx_mobility_store_t *st);
+
+int ngx_mobility_store_begin(ngx_mobility_store_t *st, MDB_txn **txn,
+    int write);
+int ngx_mobility_store_commit(ngx_mobility_store_t *st, MDB_txn *txn);
+
+/* records an LMDB failure in st->err, naming the operation; returns -1 */
+int ngx_mobility_store_fail(ngx_mobility_store_t *st, const char *what,
+    int rc);
+
+uint32_t ngx_mobility_store_meta_u32(ngx_mobility_store_t *st, MDB_txn *txn,
+    const char *key, uint32_t dflt);
+int ngx_mobility_store_set_meta_u32(ngx_mobility_store_t *st, MDB_txn *txn,
+    const char *key, uint32_t v);
+
+/* share of the map in use, in percent */
+unsigned ngx_mobility_store_usage(ngx_mobility_store_t *st);
+
+extern const char *ngx_mobility_db_names[NGX_MOBILITY_DB_COUNT];
+
+
+#endif /* _NGX_MOBILITY_STORE_H_INCLUDED_ */
