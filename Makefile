@@ -46,7 +46,12 @@ module: $(MODULE)
 
 cli: $(CLI)
 
-$(BUILD)/nginx/Makefile: config
+# re-run configure when config changes or a source file comes or goes
+SRC_LIST    := $(sort $(MODULE_C))
+$(shell mkdir -p $(BUILD); echo "$(SRC_LIST)" | cmp -s - $(BUILD)/srcs.list \
+        || echo "$(SRC_LIST)" > $(BUILD)/srcs.list)
+
+$(BUILD)/nginx/Makefile: config $(BUILD)/srcs.list
 	mkdir -p $(BUILD)/nginx
 	cd $(NGINX_SRC) && . ./conf_flags && CC=$(CC) ./configure \
 	    --with-cc-opt="$$(dpkg-buildflags --get CFLAGS) -fPIC $$(dpkg-buildflags --get CPPFLAGS)" \
