@@ -80,8 +80,21 @@ typedef struct {
 } ngx_http_mobility_identity_t;
 
 
+/* body is NULL when it exceeded mobility_max_body: answer 413 */
 typedef void (*ngx_http_mobility_body_handler_pt)(ngx_http_request_t *r,
     ngx_str_t *body);
+
+
+typedef struct ngx_http_mobility_signin_s  ngx_http_mobility_signin_t;
+
+
+/* per-request state of the common module */
+typedef struct {
+    ngx_http_mobility_identity_t        identity;
+    ngx_http_mobility_body_handler_pt   body_handler;
+    ngx_http_mobility_signin_t         *signin;
+    unsigned                            authenticated:1;
+} ngx_http_mobility_ctx_t;
 
 
 extern ngx_module_t  ngx_http_mobility_module;
@@ -117,6 +130,11 @@ ngx_uint_t ngx_http_mobility_pool_is_local(ngx_http_request_t *r,
  */
 ngx_int_t ngx_http_mobility_authenticate(ngx_http_request_t *r,
     ngx_uint_t sources, ngx_http_mobility_identity_t **id);
+
+/* the identity ngx_http_mobility_authenticate() found, or NULL */
+ngx_http_mobility_identity_t *ngx_http_mobility_request_identity(
+    ngx_http_request_t *r);
+ngx_http_mobility_ctx_t *ngx_http_mobility_get_ctx(ngx_http_request_t *r);
 
 /* sends 401 with the MsRtcOAuth challenge and X-MS-WebTicketURL */
 ngx_int_t ngx_http_mobility_send_challenge(ngx_http_request_t *r);

@@ -385,6 +385,46 @@ ngx_mobility_user_resolve_login(ngx_mobility_store_t *st, MDB_txn *txn,
 
 
 int
+ngx_mobility_user_find_email(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *email, size_t len, u_char *out)
+{
+    int                   rc, n;
+    u_char                ekey[NGX_MOBILITY_FIELD_MAX];
+    MDB_val               k, v;
+    ngx_mobility_bytes_t  e;
+
+    e.data = email;
+    e.len = len;
+
+    n = ngx_mobility_email_key(&e, ekey);
+    if (n == 0) {
+        return 0;
+    }
+
+    k = ngx_mobility_val(ekey, n);
+
+    rc = mdb_get(txn, st->dbi[NGX_MOBILITY_DB_USER_EMAIL], &k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        return 0;
+    }
+
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "reading e-mail index", rc);
+    }
+
+    if (v.mv_size == 0 || v.mv_size > NGX_MOBILITY_SIP_MAX) {
+        return 0;
+    }
+
+    memcpy(out, v.mv_data, v.mv_size);
+    out[v.mv_size] = '\0';
+
+    return (int) v.mv_size;
+}
+
+
+int
 ngx_mobility_domain_exists(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *domain, size_t len)
 {

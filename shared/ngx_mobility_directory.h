@@ -110,6 +110,14 @@ int ngx_mobility_user_del(ngx_mobility_store_t *st, MDB_txn *txn,
 int ngx_mobility_user_resolve_login(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *login, size_t len, u_char *out);
 
+/*
+ * The user whose e-mail address is email (ASCII case-insensitive): its
+ * canonical SIP address goes into out (NGX_MOBILITY_SIP_MAX + 1 bytes).
+ * Returns the length, 0 if nobody has that address, -1 on a store error.
+ */
+int ngx_mobility_user_find_email(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *email, size_t len, u_char *out);
+
 int ngx_mobility_domain_exists(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *domain, size_t len);
 int ngx_mobility_domain_add(ngx_mobility_store_t *st, MDB_txn *txn,

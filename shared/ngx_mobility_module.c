@@ -14,6 +14,7 @@
 #include <ngx_event.h>
 
 #include "ngx_mobility_core.h"
+#include "ngx_mobility_ipc.h"
 
 
 static void *ngx_mobility_core_create_conf(ngx_cycle_t *cycle);
@@ -332,6 +333,12 @@ ngx_mobility_core_init_process(ngx_cycle_t *cycle)
                       "mobility_store: cleared %d stale reader slot(s)", dead);
     }
 
+    if (ngx_mobility_ipc_init_process(cycle, &ngx_mobility_store, &mcf->path)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     if (mcf->durability == NGX_MOBILITY_DURABLE_RELAXED && ngx_worker == 0) {
         ngx_mobility_flush_event.handler = ngx_mobility_store_flush_handler;
         ngx_mobility_flush_event.data = mcf;
@@ -376,6 +383,8 @@ ngx_mobility_core_exit_process(ngx_cycle_t *cycle)
     if (ngx_mobility_store.env == NULL) {
         return;
     }
+
+    ngx_mobility_ipc_exit_process(cycle, &ngx_mobility_store);
 
     /* relaxed durability: what was committed reaches the disk on exit */
     (void) mdb_env_sync(ngx_mobility_store.env, 1);

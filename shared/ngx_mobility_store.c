@@ -18,6 +18,7 @@ const char *ngx_mobility_db_names[NGX_MOBILITY_DB_COUNT] = {
     "user_email",
     "domains",
     "keys",
+    "workers",
 };
 
 

@@ -40,6 +40,8 @@ typedef enum {
     NGX_MOBILITY_DB_USER_EMAIL,   /* lower-case e-mail -> "user@domain"  */
     NGX_MOBILITY_DB_DOMAINS,      /* "domain" -> domain record           */
     NGX_MOBILITY_DB_KEYS,         /* key id (u32 BE) -> token key record */
+    NGX_MOBILITY_DB_WORKERS,      /* pid (u32 BE) -> live worker record  */
+    /* append new sub-databases here (and to ngx_mobility_db_names) */
     NGX_MOBILITY_DB_COUNT
 } ngx_mobility_db_e;
 

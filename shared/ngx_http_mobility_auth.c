@@ -1,0 +1,1190 @@
+/*
+ * Copyright (C) The nginx mobility authors
+ *
+ * Sign-in: the MsRtcOAuth challenge, the /WebTicket/oauthtoken token
+ * service (password grant) and the validation of "cwt" Bearer tokens.
+ *
+ * Password hashes are slow on purpose, so the derivation runs in nginx's
+ * thread pool ("default" unless a thread_pool of that name is declared)
+ * and never on the event loop.  An unknown user costs the same hash as a
+ * known one and gets the same answer, and failures are counted per user
+ * name and per client address in shared memory across workers.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "ngx_http_mobility.h"
+#include "ngx_http_mobility_auth.h"
+#include "ngx_mobility_password.h"
+#include "ngx_mobility_token.h"
+
+
+#define NGX_HTTP_MOBILITY_THROTTLE_SIZE  (1024 * 1024)
+#define NGX_HTTP_MOBILITY_PW_CANDIDATES  2
+
+
+typedef struct {
+    ngx_rbtree_t                    rbtree;
+    ngx_rbtree_node_t               sentinel;
+    ngx_queue_t                     queue;
+} ngx_http_mobility_throttle_sh_t;
+
+
+typedef struct {
+    ngx_http_mobility_throttle_sh_t  *sh;
+    ngx_slab_pool_t                  *shpool;
+} ngx_http_mobility_throttle_ctx_t;
+
+
+typedef struct {
+    u_char                          color;
+    u_char                          len;
+    u_short                         failures;
+    time_t                          window_start;
+    ngx_queue_t                     queue;
+    u_char                          data[1];
+} ngx_http_mobility_throttle_node_t;
+
+
+struct ngx_http_mobility_signin_s {
+    ngx_http_request_t             *request;
+
+    u_char                          sip[NGX_MOBILITY_SIP_MAX + 1];
+    size_t                          sip_len;
+    uint64_t                        auth_gen;
+
+    /* what the client typed, and the "+ as space" reading of it */
+    ngx_str_t                       password[NGX_HTTP_MOBILITY_PW_CANDIDATES];
+    ngx_uint_t                      npasswords;
+
+    ngx_mobility_pw_hash_t          hash;
+    ngx_str_t                       user_key;
+    ngx_str_t                       addr_key;
+
+    unsigned                        real:1;
+    unsigned                        ok:1;
+};
+
+
+typedef struct {
+    ngx_str_t                       grant_type;
+    ngx_str_t                       username;
+    ngx_str_t                       password;
+    ngx_str_t                       password_raw;
+} ngx_http_mobility_grant_t;
+
+
+static ngx_int_t ngx_http_mobility_throttle_init_zone(
+    ngx_shm_zone_t *shm_zone, void *data);
+static ngx_uint_t ngx_http_mobility_throttle_locked(ngx_http_request_t *r,
+    ngx_str_t *key, ngx_uint_t limit);
+static void ngx_http_mobility_throttle_update(ngx_http_request_t *r,
+    ngx_str_t *key, ngx_uint_t failed);
+static void ngx_http_mobility_token_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+static void ngx_http_mobility_signin_verify(ngx_http_request_t *r,
+    ngx_http_mobility_signin_t *si);
+#if (NGX_THREADS)
+static void ngx_http_mobility_signin_thread(void *data, ngx_log_t *log);
+static void ngx_http_mobility_signin_done_event(ngx_event_t *ev);
+#endif
+static void ngx_http_mobility_signin_done(ngx_http_request_t *r,
+    ngx_http_mobility_signin_t *si);
+static ngx_int_t ngx_http_mobility_token_error(ngx_http_request_t *r,
+    const char *error, const char *diagnostics);
+
+
+static ngx_uint_t
+ngx_http_mobility_str_eq(ngx_str_t *s, const char *lit)
+{
+    size_t  len;
+
+    len = ngx_strlen(lit);
+
+    return s->len == len && ngx_strncasecmp(s->data, (u_char *) lit, len) == 0;
+}
+
+
+static ngx_str_t  ngx_http_mobility_throttle_name =
+    ngx_string("mobility_signin");
+
+
+/* ------------------------------------------------------------------ */
+/* configuration                                                      */
+
+
+char *
+ngx_http_mobility_auth_init_conf(ngx_conf_t *cf)
+{
+    ngx_shm_zone_t                 *zone;
+    ngx_http_mobility_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mobility_module);
+
+    if (mmcf->throttle_zone == NULL) {
+        zone = ngx_shared_memory_add(cf, &ngx_http_mobility_throttle_name,
+                                     NGX_HTTP_MOBILITY_THROTTLE_SIZE,
+                                     &ngx_http_mobility_module);
+        if (zone == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (zone->data == NULL) {
+            zone->init = ngx_http_mobility_throttle_init_zone;
+            zone->data = ngx_pcalloc(cf->pool,
+                                 sizeof(ngx_http_mobility_throttle_ctx_t));
+            if (zone->data == NULL) {
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        mmcf->throttle_zone = zone;
+    }
+
+#if (NGX_THREADS)
+    if (mmcf->thread_pool == NULL) {
+        mmcf->thread_pool = ngx_thread_pool_add(cf, NULL);
+        if (mmcf->thread_pool == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+#endif
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mobility_throttle_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_mobility_throttle_ctx_t  *octx = data;
+
+    size_t                             len;
+    ngx_http_mobility_throttle_ctx_t  *ctx;
+
+    ctx = shm_zone->data;
+
+    if (octx) {
+        /* reload: keep the counters */
+        ctx->sh = octx->sh;
+        ctx->shpool = octx->shpool;
+        return NGX_OK;
+    }
+
+    ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        ctx->sh = ctx->shpool->data;
+        return NGX_OK;
+    }
+
+    ctx->sh = ngx_slab_alloc(ctx->shpool,
+                             sizeof(ngx_http_mobility_throttle_sh_t));
+    if (ctx->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->shpool->data = ctx->sh;
+
+    ngx_rbtree_init(&ctx->sh->rbtree, &ctx->sh->sentinel,
+                    ngx_str_rbtree_insert_value);
+    ngx_queue_init(&ctx->sh->queue);
+
+    len = sizeof(" in mobility sign-in zone \"\"") + shm_zone->shm.name.len;
+
+    ctx->shpool->log_ctx = ngx_slab_alloc(ctx->shpool, len);
+    if (ctx->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(ctx->shpool->log_ctx, " in mobility sign-in zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    return NGX_OK;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* failure throttling                                                 */
+
+
+static ngx_http_mobility_throttle_node_t *
+ngx_http_mobility_throttle_lookup(ngx_http_mobility_throttle_ctx_t *ctx,
+    ngx_str_t *key, uint32_t hash)
+{
+    ngx_int_t                           rc;
+    ngx_rbtree_node_t                  *node, *sentinel;
+    ngx_http_mobility_throttle_node_t  *tn;
+
+    node = ctx->sh->rbtree.root;
+    sentinel = ctx->sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash != node->key) {
+            node = (hash < node->key) ? node->left : node->right;
+            continue;
+        }
+
+        tn = (ngx_http_mobility_throttle_node_t *) &node->color;
+
+        rc = ngx_memn2cmp(key->data, tn->data, key->len, (size_t) tn->len);
+
+        if (rc == 0) {
+            return tn;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+static ngx_uint_t
+ngx_http_mobility_throttle_locked(ngx_http_request_t *r, ngx_str_t *key,
+    ngx_uint_t limit)
+{
+    uint32_t                            hash;
+    ngx_uint_t                          locked;
+    ngx_http_mobility_throttle_ctx_t   *ctx;
+    ngx_http_mobility_main_conf_t      *mmcf;
+    ngx_http_mobility_throttle_node_t  *tn;
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_mobility_module);
+    ctx = mmcf->throttle_zone->data;
+
+    hash = ngx_crc32_short(key->data, key->len);
+    locked = 0;
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    tn = ngx_http_mobility_throttle_lookup(ctx, key, hash);
+
+    if (tn && tn->failures >= limit
+        && ngx_time() - tn->window_start < mmcf->lockout_window)
+    {
+        locked = 1;
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+
+    return locked;
+}
+
+
+static void
+ngx_http_mobility_throttle_update(ngx_http_request_t *r, ngx_str_t *key,
+    ngx_uint_t failed)
+{
+    size_t                              n;
+    uint32_t                            hash;
+    ngx_queue_t                        *q;
+    ngx_rbtree_node_t                  *node;
+    ngx_http_mobility_throttle_ctx_t   *ctx;
+    ngx_http_mobility_main_conf_t      *mmcf;
+    ngx_http_mobility_throttle_node_t  *tn;
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_mobility_module);
+    ctx = mmcf->throttle_zone->data;
+
+    hash = ngx_crc32_short(key->data, key->len);
+
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    tn = ngx_http_mobility_throttle_lookup(ctx, key, hash);
+
+    if (!failed) {
+        if (tn) {
+            node = (ngx_rbtree_node_t *)
+                       ((u_char *) tn - offsetof(ngx_rbtree_node_t, color));
+            ngx_queue_remove(&tn->queue);
+            ngx_rbtree_delete(&ctx->sh->rbtree, node);
+            ngx_slab_free_locked(ctx->shpool, node);
+        }
+
+        goto done;
+    }
+
+    if (tn == NULL) {
+        n = offsetof(ngx_rbtree_node_t, color)
+            + offsetof(ngx_http_mobility_throttle_node_t, data) + key->len;
+
+        node = ngx_slab_alloc_locked(ctx->shpool, n);
+
+        if (node == NULL && !ngx_queue_empty(&ctx->sh->queue)) {
+            /* full: forget the least recently failing key */
+            q = ngx_queue_last(&ctx->sh->queue);
+            tn = ngx_queue_data(q, ngx_http_mobility_throttle_node_t, queue);
+            ngx_queue_remove(q);
+            node = (ngx_rbtree_node_t *)
+                       ((u_char *) tn - offsetof(ngx_rbtree_node_t, color));
+            ngx_rbtree_delete(&ctx->sh->rbtree, node);
+            ngx_slab_free_locked(ctx->shpool, node);
+
+            node = ngx_slab_alloc_locked(ctx->shpool, n);
+        }
+
+        if (node == NULL) {
+            goto done;
+        }
+
+        node->key = hash;
+        tn = (ngx_http_mobility_throttle_node_t *) &node->color;
+        tn->len = (u_char) key->len;
+        tn->failures = 0;
+        tn->window_start = ngx_time();
+        ngx_memcpy(tn->data, key->data, key->len);
+
+        ngx_rbtree_insert(&ctx->sh->rbtree, node);
+
+    } else {
+        ngx_queue_remove(&tn->queue);
+    }
+
+    if (ngx_time() - tn->window_start >= mmcf->lockout_window) {
+        tn->failures = 0;
+        tn->window_start = ngx_time();
+    }
+
+    if (tn->failures < 0xffff) {
+        tn->failures++;
+    }
+
+    ngx_queue_insert_head(&ctx->sh->queue, &tn->queue);
+
+done:
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* the token service                                                  */
+
+
+ngx_int_t
+ngx_http_mobility_token_handler(ngx_http_request_t *r)
+{
+    if (r->method != NGX_HTTP_POST) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    if (ngx_mobility_store_current() == NULL) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    return ngx_http_mobility_read_body(r, ngx_http_mobility_token_body);
+}
+
+
+/*
+ * application/x-www-form-urlencoded, leniently: some clients do not
+ * encode the password, so a raw '&' inside it is kept unless it starts
+ * one of the fields we know.
+ */
+static ngx_uint_t
+ngx_http_mobility_form_key(u_char *p, u_char *last)
+{
+    static const char  *keys[] = {
+        "grant_type=", "username=", "password=", "charset=", "client_id=",
+        "scope=", "resource=", "ms_rtc_conferenceuri=", "ms_rtc_renew=",
+        NULL
+    };
+
+    size_t        len;
+    const char  **k;
+
+    for (k = keys; *k; k++) {
+        len = ngx_strlen(*k);
+
+        if ((size_t) (last - p) >= len
+            && ngx_strncasecmp(p, (u_char *) *k, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_http_mobility_form_value(ngx_http_request_t *r, ngx_str_t *raw,
+    ngx_str_t *value, ngx_uint_t plus_is_space)
+{
+    u_char  *dst, *src, *p;
+
+    p = ngx_pnalloc(r->pool, raw->len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, raw->data, raw->len);
+
+    if (plus_is_space) {
+        for (dst = p; dst < p + raw->len; dst++) {
+            if (*dst == '+') {
+                *dst = ' ';
+            }
+        }
+    }
+
+    dst = p;
+    src = p;
+    ngx_unescape_uri(&dst, &src, raw->len, 0);
+
+    value->data = p;
+    value->len = dst - p;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mobility_parse_grant(ngx_http_request_t *r, ngx_str_t *body,
+    ngx_http_mobility_grant_t *g)
+{
+    u_char     *p, *last, *start, *eq, *end;
+    ngx_str_t   name, raw;
+
+    ngx_memzero(g, sizeof(ngx_http_mobility_grant_t));
+
+    p = body->data;
+    last = body->data + body->len;
+
+    while (p < last) {
+        start = p;
+
+        /* the value ends at an '&' that starts a known field */
+        for (end = p; end < last; end++) {
+            if (*end == '&'
+                && (end + 1 == last
+                    || ngx_http_mobility_form_key(end + 1, last)))
+            {
+                break;
+            }
+        }
+
+        p = (end < last) ? end + 1 : last;
+
+        eq = ngx_strlchr(start, end, '=');
+        if (eq == NULL) {
+            continue;
+        }
+
+        name.data = start;
+        name.len = eq - start;
+        raw.data = eq + 1;
+        raw.len = end - eq - 1;
+
+        if (name.len == 10
+            && ngx_strncasecmp(name.data, (u_char *) "grant_type", 10) == 0)
+        {
+            if (ngx_http_mobility_form_value(r, &raw, &g->grant_type, 1)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else if (name.len == 8
+                   && ngx_strncasecmp(name.data, (u_char *) "username", 8)
+                      == 0)
+        {
+            if (ngx_http_mobility_form_value(r, &raw, &g->username, 1)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else if (name.len == 8
+                   && ngx_strncasecmp(name.data, (u_char *) "password", 8)
+                      == 0)
+        {
+            if (ngx_http_mobility_form_value(r, &raw, &g->password, 1)
+                != NGX_OK
+                || ngx_http_mobility_form_value(r, &raw, &g->password_raw, 0)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_mobility_token_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    int                             n;
+    u_char                         *p, login[NGX_MOBILITY_SIP_MAX + 1];
+    MDB_txn                        *txn;
+    ngx_int_t                       rc;
+    ngx_str_t                       user;
+    ngx_mobility_user_t             u;
+    ngx_mobility_store_t           *st;
+    ngx_http_mobility_ctx_t        *ctx;
+    ngx_http_mobility_grant_t       g;
+    ngx_http_mobility_signin_t     *si;
+    ngx_http_mobility_main_conf_t  *mmcf;
+
+    if (body == NULL) {
+        ngx_http_finalize_request(r,
+            ngx_http_mobility_token_error(r, "invalid_request", NULL));
+        return;
+    }
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_mobility_module);
+
+    rc = ngx_http_mobility_parse_grant(r, body, &g);
+
+    /* the body held the password: do not leave it in the request pool */
+    OPENSSL_cleanse(body->data, body->len);
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    if (g.grant_type.len == 0) {
+        ngx_http_finalize_request(r,
+            ngx_http_mobility_token_error(r, "invalid_request", NULL));
+        return;
+    }
+
+    /*
+     * One client sends the passive grant with a user name and password
+     * and expects a token: treat it as the password grant.
+     */
+    if (!(ngx_http_mobility_str_eq(&g.grant_type, "password")
+          || (ngx_http_mobility_str_eq(&g.grant_type,
+                                       "urn:microsoft.rtc:passive")
+              && g.username.len && g.password.len)))
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mobility sign-in: unsupported grant_type \"%V\"",
+                      &g.grant_type);
+        ngx_http_finalize_request(r,
+            ngx_http_mobility_token_error(r, "unsupported_grant_type",
+                                          "28029;reason=\"Authentication "
+                                          "type not allowed.\""));
+        return;
+    }
+
+    if (g.username.len == 0 || g.password.len == 0
+        || g.username.len > NGX_MOBILITY_SIP_MAX
+        || g.password.len > NGX_MOBILITY_PW_MAX_LEN)
+    {
+        ngx_http_finalize_request(r,
+            ngx_http_mobility_token_error(r, "invalid_request", NULL));
+        return;
+    }
+
+    ctx = ngx_http_mobility_get_ctx(r);
+    si = ngx_pcalloc(r->pool, sizeof(ngx_http_mobility_signin_t));
+
+    if (ctx == NULL || si == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ctx->signin = si;
+    si->request = r;
+
+    /* throttling keys: the name as typed (lower case) and the address */
+
+    user.len = g.username.len;
+    user.data = ngx_pnalloc(r->pool, sizeof("u:") - 1 + user.len);
+    si->addr_key.len = sizeof("a:") - 1 + r->connection->addr_text.len;
+    si->addr_key.data = ngx_pnalloc(r->pool, si->addr_key.len);
+
+    if (user.data == NULL || si->addr_key.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    p = ngx_cpymem(user.data, "u:", 2);
+    ngx_strlow(p, g.username.data, g.username.len);
+    user.len += 2;
+    si->user_key = user;
+
+    p = ngx_cpymem(si->addr_key.data, "a:", 2);
+    ngx_memcpy(p, r->connection->addr_text.data,
+               r->connection->addr_text.len);
+
+    if (ngx_http_mobility_throttle_locked(r, &si->user_key,
+                                          mmcf->lockout_failures)
+        || ngx_http_mobility_throttle_locked(r, &si->addr_key,
+                                             mmcf->lockout_address_failures))
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "mobility sign-in refused for \"%V\" from %V: "
+                      "locked out after repeated failures",
+                      &g.username, &r->connection->addr_text);
+
+        /*
+         * Telling of the lockout reveals nothing about the account: names
+         * that do not exist are locked out the same way.
+         */
+        ngx_http_finalize_request(r,
+            ngx_http_mobility_token_error(r, "invalid_grant",
+                                          "28020;reason=\"Too many failed "
+                                          "sign-in attempts; try again "
+                                          "later.\""));
+        return;
+    }
+
+    si->password[0] = g.password;
+    si->npasswords = 1;
+
+    if (ngx_strlchr(g.password_raw.data,
+                    g.password_raw.data + g.password_raw.len, '+')
+        != NULL)
+    {
+        si->password[1] = g.password_raw;
+        si->npasswords = 2;
+    }
+
+    /* look the user up; anyone unknown is checked against a dummy hash */
+
+    st = ngx_mobility_store_current();
+
+    if (ngx_mobility_store_begin(st, &txn, 0) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "mobility sign-in: %s", st->err);
+        ngx_http_finalize_request(r,
+            ngx_http_mobility_token_error(r, "server_error", NULL));
+        return;
+    }
+
+    n = ngx_mobility_user_resolve_login(st, txn, g.username.data,
+                                        g.username.len, login);
+
+    if (n > 0
+        && ngx_mobility_user_get(st, txn, login, n, &u) == NGX_MOBILITY_OK
+        && u.enabled
+        && ngx_mobility_pw_parse(u.password.data, u.password.len, &si->hash)
+           == 0)
+    {
+        si->real = 1;
+        ngx_memcpy(si->sip, login, n);
+        si->sip_len = n;
+        si->auth_gen = u.auth_gen;
+
+    } else {
+        si->hash.iterations = ngx_mobility_store_meta_u32(st, txn,
+                                  NGX_MOBILITY_META_PW_ITERATIONS,
+                                  NGX_MOBILITY_PW_DEFAULT_ITERATIONS);
+
+        if (si->hash.iterations < NGX_MOBILITY_PW_MIN_ITERATIONS) {
+            si->hash.iterations = NGX_MOBILITY_PW_MIN_ITERATIONS;
+        }
+
+        if (RAND_bytes(si->hash.salt, sizeof(si->hash.salt)) != 1) {
+            ngx_memzero(si->hash.salt, sizeof(si->hash.salt));
+        }
+
+        ngx_memzero(si->hash.hash, sizeof(si->hash.hash));
+    }
+
+    mdb_txn_abort(txn);
+
+    ngx_http_mobility_signin_verify(r, si);
+}
+
+
+static void
+ngx_http_mobility_signin_verify(ngx_http_request_t *r,
+    ngx_http_mobility_signin_t *si)
+{
+#if (NGX_THREADS)
+    ngx_thread_task_t              *task;
+    ngx_http_mobility_signin_t     *tsi;
+    ngx_http_mobility_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_mobility_module);
+
+    if (mmcf->thread_pool) {
+        task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_mobility_signin_t *));
+        if (task == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        *(ngx_http_mobility_signin_t **) task->ctx = si;
+        task->handler = ngx_http_mobility_signin_thread;
+        task->event.handler = ngx_http_mobility_signin_done_event;
+        task->event.data = si;
+
+        if (ngx_thread_task_post(mmcf->thread_pool, task) == NGX_OK) {
+            /* keep the request alive while the thread works on it */
+            r->main->blocked++;
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "mobility sign-in: the thread pool is unavailable, "
+                      "hashing on the event loop");
+    }
+
+    tsi = si;
+    ngx_http_mobility_signin_thread(&tsi, r->connection->log);
+
+#else
+
+    ngx_uint_t  i;
+
+    for (i = 0; i < si->npasswords && !si->ok; i++) {
+        si->ok = ngx_mobility_pw_verify(si->password[i].data,
+                                        si->password[i].len, &si->hash)
+                 ? 1 : 0;
+    }
+
+#endif
+
+    ngx_http_mobility_signin_done(r, si);
+}
+
+
+#if (NGX_THREADS)
+
+static void
+ngx_http_mobility_signin_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_mobility_signin_t  *si = *(ngx_http_mobility_signin_t **) data;
+
+    ngx_uint_t  i, ok;
+
+    ok = 0;
+
+    /* every candidate is tried, so timing does not depend on the match */
+    for (i = 0; i < si->npasswords; i++) {
+        ok |= ngx_mobility_pw_verify(si->password[i].data,
+                                     si->password[i].len, &si->hash);
+    }
+
+    si->ok = ok ? 1 : 0;
+}
+
+
+static void
+ngx_http_mobility_signin_done_event(ngx_event_t *ev)
+{
+    ngx_connection_t            *c;
+    ngx_http_request_t          *r;
+    ngx_http_mobility_signin_t  *si;
+
+    si = ev->data;
+    r = si->request;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    r->main->blocked--;
+
+    ngx_http_mobility_signin_done(r, si);
+
+    ngx_http_run_posted_requests(c);
+}
+
+#endif
+
+
+static void
+ngx_http_mobility_signin_done(ngx_http_request_t *r,
+    ngx_http_mobility_signin_t *si)
+{
+    int                             n, rc;
+    u_char                          buf[NGX_MOBILITY_TOKEN_MAX + 128], *p;
+    time_t                          now;
+    MDB_txn                        *txn;
+    ngx_uint_t                      i, ok;
+    ngx_mobility_user_t             u;
+    ngx_mobility_token_t            t;
+    ngx_mobility_store_t           *st;
+    ngx_http_mobility_ctx_t        *ctx;
+    ngx_http_mobility_main_conf_t  *mmcf;
+
+    static ngx_str_t  no_store = ngx_string("no-store");
+    static ngx_str_t  no_cache = ngx_string("no-cache");
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_mobility_module);
+    st = ngx_mobility_store_current();
+
+    ok = si->real && si->ok;
+
+    for (i = 0; i < si->npasswords; i++) {
+        OPENSSL_cleanse(si->password[i].data, si->password[i].len);
+    }
+
+    if (ok) {
+        /* the user may have changed while the hash was computed */
+
+        if (ngx_mobility_store_begin(st, &txn, 0) != 0) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "mobility sign-in: %s", st->err);
+            ngx_http_finalize_request(r,
+                ngx_http_mobility_token_error(r, "server_error", NULL));
+            return;
+        }
+
+        rc = ngx_mobility_user_get(st, txn, si->sip, si->sip_len, &u);
+
+        ok = (rc == NGX_MOBILITY_OK && u.enabled
+              && u.auth_gen == si->auth_gen);
+
+        mdb_txn_abort(txn);
+    }
+
+    if (!ok) {
+        ngx_http_mobility_throttle_update(r, &si->user_key, 1);
+        ngx_http_mobility_throttle_update(r, &si->addr_key, 1);
+
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "mobility sign-in failed for \"%V\" from %V",
+                      &si->user_key, &r->connection->addr_text);
+
+        ngx_http_finalize_request(r,
+            ngx_http_mobility_token_error(r, "invalid_grant",
+                                          "28020;reason=\"No valid security "
+                                          "token.\""));
+        return;
+    }
+
+    ngx_http_mobility_throttle_update(r, &si->user_key, 0);
+
+    now = ngx_time();
+
+    ngx_memcpy(t.sip, si->sip, si->sip_len);
+    t.sip_len = si->sip_len;
+    t.issued = now;
+    t.expires = now + mmcf->token_lifetime;
+    t.auth_gen = si->auth_gen;
+    t.flags = 0;
+
+    p = ngx_cpymem(buf, "{\"access_token\":\"", sizeof("{\"access_token\":\"")
+                                                 - 1);
+
+    n = ngx_mobility_token_mint(st, &t, now, NGX_HTTP_MOBILITY_KEY_ROTATE,
+                                ngx_max(mmcf->token_lifetime,
+                                        NGX_HTTP_MOBILITY_KEY_ROTATE),
+                                p);
+    if (n < 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "mobility sign-in: %s", st->err);
+        ngx_http_finalize_request(r,
+            ngx_http_mobility_token_error(r, "server_error", NULL));
+        return;
+    }
+
+    p = ngx_sprintf(p + n, "\",\"expires_in\":%T,"
+                    "\"ms_rtc_identityscope\":\"local\","
+                    "\"token_type\":\"Bearer\"}", mmcf->token_lifetime);
+
+    ctx = ngx_http_mobility_get_ctx(r);
+    if (ctx) {
+        ngx_memcpy(ctx->identity.sip, si->sip, si->sip_len);
+        ctx->identity.sip_len = si->sip_len;
+        ctx->identity.issued = t.issued;
+        ctx->identity.expires = t.expires;
+        ctx->authenticated = 1;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mobility sign-in succeeded for \"%*s\" from %V",
+                  si->sip_len, si->sip, &r->connection->addr_text);
+
+    if (ngx_http_mobility_add_header(r, "Cache-Control", &no_store)
+        != NGX_OK
+        || ngx_http_mobility_add_header(r, "Pragma", &no_cache) != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_finalize_request(r,
+        ngx_http_mobility_send(r, NGX_HTTP_OK, "application/json", buf,
+                               p - buf));
+}
+
+
+static ngx_int_t
+ngx_http_mobility_token_error(ngx_http_request_t *r, const char *error,
+    const char *diagnostics)
+{
+    u_char                         *p, body[128];
+    ngx_str_t                       diag;
+    ngx_http_mobility_main_conf_t  *mmcf;
+
+    static ngx_str_t  no_store = ngx_string("no-store");
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_mobility_module);
+
+    if (diagnostics) {
+        /* "28020;source=\"<fqdn>\";reason=..." */
+        diag.len = ngx_strlen(diagnostics) + mmcf->server_fqdn.len
+                   + sizeof(";source=\"\"");
+        diag.data = ngx_pnalloc(r->pool, diag.len);
+        if (diag.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        p = (u_char *) ngx_strchr(diagnostics, ';');
+        p = ngx_cpymem(diag.data, diagnostics, p - (u_char *) diagnostics);
+        p = ngx_sprintf(p, ";source=\"%V\"%s", &mmcf->server_fqdn,
+                        ngx_strchr(diagnostics, ';'));
+        diag.len = p - diag.data;
+
+        if (ngx_http_mobility_add_header(r, "X-Ms-diagnostics", &diag)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_http_mobility_add_header(r, "Cache-Control", &no_store)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(body, "{\"error\":\"%s\"}", error);
+
+    return ngx_http_mobility_send(r,
+               ngx_strcmp(error, "server_error") == 0
+               ? NGX_HTTP_INTERNAL_SERVER_ERROR : NGX_HTTP_BAD_REQUEST,
+               "application/json", body, p - body);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* token validation and the challenge                                 */
+
+
+static ngx_int_t
+ngx_http_mobility_find_token(ngx_http_request_t *r, ngx_uint_t sources,
+    ngx_str_t *token)
+{
+    u_char           *p, *last;
+    ngx_str_t         name;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+    ngx_uint_t        i;
+
+    if ((sources & NGX_HTTP_MOBILITY_AUTH_BEARER)
+        && r->headers_in.authorization)
+    {
+        p = r->headers_in.authorization->value.data;
+        last = p + r->headers_in.authorization->value.len;
+
+        if (last - p > 7 && ngx_strncasecmp(p, (u_char *) "Bearer ", 7) == 0)
+        {
+            p += 7;
+
+            while (p < last && *p == ' ') {
+                p++;
+            }
+
+            token->data = p;
+            token->len = last - p;
+            return NGX_OK;
+        }
+    }
+
+    if (sources & NGX_HTTP_MOBILITY_AUTH_WEBTICKET) {
+        part = &r->headers_in.headers.part;
+        h = part->elts;
+
+        for (i = 0; /* void */ ; i++) {
+
+            if (i >= part->nelts) {
+                if (part->next == NULL) {
+                    break;
+                }
+
+                part = part->next;
+                h = part->elts;
+                i = 0;
+            }
+
+            if (h[i].key.len != sizeof("X-MS-WebTicket") - 1
+                || ngx_strncasecmp(h[i].key.data, (u_char *) "X-MS-WebTicket",
+                                   h[i].key.len) != 0)
+            {
+                continue;
+            }
+
+            p = h[i].value.data;
+            last = p + h[i].value.len;
+
+            if (last - p > 7 && ngx_strncasecmp(p, (u_char *) "opaque=", 7)
+                                == 0)
+            {
+                token->data = p + 7;
+                token->len = last - p - 7;
+                return NGX_OK;
+            }
+        }
+    }
+
+    if (sources & NGX_HTTP_MOBILITY_AUTH_COOKIE) {
+        ngx_str_set(&name, "cwt_ucwa");
+
+#if (nginx_version >= 1023000)
+        if (ngx_http_parse_multi_header_lines(r, r->headers_in.cookie, &name,
+                                              token)
+            != NULL)
+        {
+            return NGX_OK;
+        }
+#else
+        if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies, &name,
+                                              token)
+            != NGX_DECLINED)
+        {
+            return NGX_OK;
+        }
+#endif
+    }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_mobility_authenticate(ngx_http_request_t *r, ngx_uint_t sources,
+    ngx_http_mobility_identity_t **id)
+{
+    int                       rc;
+    MDB_txn                  *txn;
+    ngx_str_t                 token;
+    ngx_mobility_user_t       u;
+    ngx_mobility_token_t      t;
+    ngx_mobility_store_t     *st;
+    ngx_http_mobility_ctx_t  *ctx;
+
+    ctx = ngx_http_mobility_get_ctx(r->main);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->authenticated) {
+        *id = &ctx->identity;
+        return NGX_OK;
+    }
+
+    if (ngx_http_mobility_find_token(r, sources, &token) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    st = ngx_mobility_store_current();
+    if (st == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_store_begin(st, &txn, 0) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "mobility auth: %s", st->err);
+        return NGX_ERROR;
+    }
+
+    rc = ngx_mobility_token_verify(st, txn, token.data, token.len,
+                                   ngx_time(), &t);
+
+    if (rc == NGX_MOBILITY_OK && !(t.flags & NGX_MOBILITY_TOKEN_ANONYMOUS)) {
+        rc = ngx_mobility_user_get(st, txn, t.sip, t.sip_len, &u);
+
+        if (rc == NGX_MOBILITY_OK
+            && (!u.enabled || u.auth_gen != t.auth_gen))
+        {
+            /* disabled, or the password changed: the token is revoked */
+            rc = NGX_MOBILITY_NOTFOUND;
+
+        } else if (rc == NGX_MOBILITY_NOTFOUND) {
+            /* a valid token for a user no longer in the directory */
+            rc = NGX_MOBILITY_OK;
+        }
+    }
+
+    mdb_txn_abort(txn);
+
+    if (rc == NGX_MOBILITY_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "mobility auth: %s", st->err);
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_MOBILITY_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mobility auth: invalid, expired or revoked token");
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(ctx->identity.sip, t.sip, t.sip_len + 1);
+    ctx->identity.sip_len = t.sip_len;
+    ctx->identity.issued = t.issued;
+    ctx->identity.expires = t.expires;
+    ctx->identity.anonymous = (t.flags & NGX_MOBILITY_TOKEN_ANONYMOUS) ? 1 : 0;
+    ctx->identity.token = token;
+    ctx->authenticated = 1;
+
+    *id = &ctx->identity;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_mobility_send_challenge(ngx_http_request_t *r)
+{
+    u_char     *p;
+    ngx_str_t   base, auth, ticket;
+
+    static u_char  body[] =
+        "<!DOCTYPE html>" CRLF
+        "<html><head><title>401 - Unauthorized</title></head>" CRLF
+        "<body><h1>401 - Unauthorized: Access is denied due to invalid "
+        "credentials.</h1></body></html>" CRLF;
+
+    if (ngx_http_mobility_web_base(r, ngx_http_mobility_access(r), &base)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    auth.len = sizeof("MsRtcOAuth href=\"/WebTicket/oauthtoken\","
+                      "grant_type=\"password\"") - 1 + base.len;
+    ticket.len = sizeof("/WebTicket/WebTicketService.svc") - 1 + base.len;
+
+    auth.data = ngx_pnalloc(r->pool, auth.len + ticket.len);
+    if (auth.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_sprintf(auth.data, "MsRtcOAuth href=\"%V/WebTicket/oauthtoken\","
+                    "grant_type=\"password\"", &base);
+    auth.len = p - auth.data;
+
+    ticket.data = p;
+    p = ngx_sprintf(p, "%V/WebTicket/WebTicketService.svc", &base);
+    ticket.len = p - ticket.data;
+
+    if (ngx_http_mobility_add_header(r, "WWW-Authenticate", &auth) != NGX_OK
+        || ngx_http_mobility_add_header(r, "X-MS-WebTicketURL", &ticket)
+           != NGX_OK
+        || ngx_http_mobility_nocache_headers(r) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobility_send(r, NGX_HTTP_UNAUTHORIZED, "text/html",
+                                  body, sizeof(body) - 1);
+}
