@@ -19,6 +19,15 @@ const char *ngx_mobility_db_names[NGX_MOBILITY_DB_COUNT] = {
     "domains",
     "keys",
     "workers",
+    "ucwa_apps",
+    "ucwa_user_apps",
+    "ucwa_users",
+    "event_channels",
+    "events",
+    "presence",
+    "presence_endpoints",
+    "presence_due",
+    "photos",
 };
 
 
@@ -142,7 +151,11 @@ ngx_mobility_store_open(ngx_mobility_store_t *st, const char *path,
         goto failed;
     }
 
-    /* an existing store may be larger than asked for; LMDB keeps it */
+    /*
+     * The map size is the caller's: nginx uses its "size=" (LMDB grows it
+     * to what is already used, never below), the CLI passes the larger of
+     * the file's and its own.  Record what is in force for messages.
+     */
     if (mdb_env_info(st->env, &info) == 0) {
         st->map_size = info.me_mapsize;
     }
