@@ -41,6 +41,15 @@ typedef enum {
     NGX_MOBILITY_DB_DOMAINS,      /* "domain" -> domain record           */
     NGX_MOBILITY_DB_KEYS,         /* key id (u32 BE) -> token key record */
     NGX_MOBILITY_DB_WORKERS,      /* pid (u32 BE) -> live worker record  */
+    NGX_MOBILITY_DB_UCWA_APPS,    /* UCWA application id -> application  */
+    NGX_MOBILITY_DB_UCWA_USER_APPS, /* "user@domain" NUL id -> ""        */
+    NGX_MOBILITY_DB_UCWA_USERS,   /* "user@domain" -> UCWA user settings */
+    NGX_MOBILITY_DB_EVCHANS,      /* endpoint key -> event channel       */
+    NGX_MOBILITY_DB_EVENTS,       /* klen(u8) key seq(u64 BE) -> event   */
+    NGX_MOBILITY_DB_PRESENCE,     /* "user@domain" -> presence record    */
+    NGX_MOBILITY_DB_PRESENCE_EPS, /* "user@domain" NUL endpoint -> state */
+    NGX_MOBILITY_DB_PRESENCE_DUE, /* due ms (u64 BE) "user@domain" -> "" */
+    NGX_MOBILITY_DB_PHOTOS,       /* "user@domain" -> photo record       */
     /* append new sub-databases here (and to ngx_mobility_db_names) */
     NGX_MOBILITY_DB_COUNT
 } ngx_mobility_db_e;
