@@ -79,7 +79,7 @@ test: deps
 
 valgrind: deps
 	$(MAKE) all
-	$(PROVE_ENV) TEST_NGINX_USE_VALGRIND=1 prove -r t/
+	$(PROVE_ENV) bash scripts/valgrind.sh $(VALGRIND_TESTS)
 
 run: deps
 	$(MAKE) all
