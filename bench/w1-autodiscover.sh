@@ -34,7 +34,9 @@ http {
     }
     server {
         listen 127.0.0.1:18182;
-        location / {
+        # the same kind of location as the module's, so that the regex
+        # match is not charged to the module
+        location ~* ^/autodiscover/ {
             default_type application/json;
 $1
             return 200 '$2';
