@@ -26,7 +26,9 @@ MODULE_H    := $(wildcard ngx_mobility_*/*.h) $(SHARED_H)
 # the CLI links the plain-C part of shared/ (no nginx types in it)
 CLI_SHARED  := shared/ngx_mobility_record.c shared/ngx_mobility_store.c \
                shared/ngx_mobility_sip.c shared/ngx_mobility_codec.c \
-               shared/ngx_mobility_password.c shared/ngx_mobility_directory.c
+               shared/ngx_mobility_password.c shared/ngx_mobility_directory.c \
+               shared/ngx_mobility_policy.c shared/ngx_mobility_audit.c \
+               shared/ngx_mobility_notify.c
 CLI_C       := $(wildcard tools/*.c) $(CLI_SHARED)
 CLI_CFLAGS  := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror \
                -Wformat -Werror=format-security -D_FORTIFY_SOURCE=2 \

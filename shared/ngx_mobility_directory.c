@@ -76,6 +76,10 @@ ngx_mobility_user_decode(const u_char *rec, size_t len,
     u->created = ngx_mobility_rec_get_u64(rec, len, NGX_MOBILITY_U_CREATED, 0);
     u->updated = ngx_mobility_rec_get_u64(rec, len, NGX_MOBILITY_U_UPDATED, 0);
 
+    /* absent in records written before the flag existed: not an admin */
+    u->admin = ngx_mobility_rec_get_u64(rec, len, NGX_MOBILITY_U_ADMIN, 0)
+               ? 1 : 0;
+
     return NGX_MOBILITY_OK;
 }
 
@@ -131,13 +135,30 @@ int
 ngx_mobility_user_put(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_user_t *u, int create)
 {
-    int                               rc, n;
+    int                               rc, n, oldkey_len;
     u_char                            buf[NGX_MOBILITY_USER_REC_MAX];
     u_char                            ekey[NGX_MOBILITY_FIELD_MAX];
+    u_char                            oldkey[NGX_MOBILITY_FIELD_MAX];
+    u_char                            sip[NGX_MOBILITY_SIP_MAX];
+    size_t                            sip_len;
     MDB_val                           k, v;
     ngx_mobility_user_t               old;
     ngx_mobility_rec_writer_t         w;
     const ngx_mobility_user_field_t  *f;
+
+    /*
+     * u's fields may point into the map, into a page this transaction
+     * already changed: copy what is written before anything is written,
+     * as LMDB may move that page's contents under a key it is given.
+     */
+
+    if (u->sip.len == 0 || u->sip.len > sizeof(sip)) {
+        snprintf(st->err, sizeof(st->err), "invalid user key");
+        return NGX_MOBILITY_ERROR;
+    }
+
+    sip_len = u->sip.len;
+    memcpy(sip, u->sip.data, sip_len);
 
     ngx_mobility_rec_begin(&w, buf, sizeof(buf), NGX_MOBILITY_REC_USER);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_U_SIP, &u->sip);
@@ -152,15 +173,21 @@ ngx_mobility_user_put(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_U_CREATED, u->created);
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_U_UPDATED, u->updated);
 
+    if (u->admin) {
+        ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_U_ADMIN, 1);
+    }
+
     if (w.overflow) {
         snprintf(st->err, sizeof(st->err), "user \"%.*s\" is too large",
                  (int) u->sip.len, u->sip.data);
         return NGX_MOBILITY_ERROR;
     }
 
+    n = ngx_mobility_email_key(&u->email, ekey);
+
     /* drop the e-mail index entry of the previous version */
 
-    rc = ngx_mobility_user_get(st, txn, u->sip.data, u->sip.len, &old);
+    rc = ngx_mobility_user_get(st, txn, sip, sip_len, &old);
 
     if (rc == NGX_MOBILITY_ERROR) {
         return rc;
@@ -171,10 +198,10 @@ ngx_mobility_user_put(ngx_mobility_store_t *st, MDB_txn *txn,
             return NGX_MOBILITY_EXISTS;
         }
 
-        n = ngx_mobility_email_key(&old.email, ekey);
+        oldkey_len = ngx_mobility_email_key(&old.email, oldkey);
 
-        if (n) {
-            k = ngx_mobility_val(ekey, n);
+        if (oldkey_len) {
+            k = ngx_mobility_val(oldkey, oldkey_len);
             rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_USER_EMAIL], &k, NULL);
             if (rc != 0 && rc != MDB_NOTFOUND) {
                 return ngx_mobility_store_fail(st, "updating e-mail index",
@@ -183,7 +210,7 @@ ngx_mobility_user_put(ngx_mobility_store_t *st, MDB_txn *txn,
         }
     }
 
-    k = ngx_mobility_val(u->sip.data, u->sip.len);
+    k = ngx_mobility_val(sip, sip_len);
     v = ngx_mobility_val(buf, w.len);
 
     rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_USERS], &k, &v, 0);
@@ -191,11 +218,9 @@ ngx_mobility_user_put(ngx_mobility_store_t *st, MDB_txn *txn,
         return ngx_mobility_store_fail(st, "writing a user", rc);
     }
 
-    n = ngx_mobility_email_key(&u->email, ekey);
-
     if (n) {
         k = ngx_mobility_val(ekey, n);
-        v = ngx_mobility_val(u->sip.data, u->sip.len);
+        v = ngx_mobility_val(sip, sip_len);
 
         rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_USER_EMAIL], &k, &v, 0);
         if (rc != 0) {

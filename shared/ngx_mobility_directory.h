@@ -48,7 +48,8 @@ typedef enum {
     NGX_MOBILITY_U_ENABLED,
     NGX_MOBILITY_U_AUTH_GEN,
     NGX_MOBILITY_U_CREATED,
-    NGX_MOBILITY_U_UPDATED
+    NGX_MOBILITY_U_UPDATED,
+    NGX_MOBILITY_U_ADMIN          /* may use the admin API (absent: no) */
 } ngx_mobility_user_tag_e;
 
 
@@ -74,6 +75,7 @@ typedef struct {
     uint64_t              created;
     uint64_t              updated;
     unsigned              enabled:1;
+    unsigned              admin:1;       /* a mobility administrator */
 } ngx_mobility_user_t;
 
 

@@ -28,6 +28,10 @@ const char *ngx_mobility_db_names[NGX_MOBILITY_DB_COUNT] = {
     "presence_endpoints",
     "presence_due",
     "photos",
+    "mobility_policies",
+    "mcx_config",
+    "push_config",
+    "audit",
 };
 
 

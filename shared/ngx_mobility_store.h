@@ -50,6 +50,10 @@ typedef enum {
     NGX_MOBILITY_DB_PRESENCE_EPS, /* "user@domain" NUL endpoint -> state */
     NGX_MOBILITY_DB_PRESENCE_DUE, /* due ms (u64 BE) "user@domain" -> "" */
     NGX_MOBILITY_DB_PHOTOS,       /* "user@domain" -> photo record       */
+    NGX_MOBILITY_DB_MOBILITY_POLICIES, /* "global", "site:x", "tag:x"    */
+    NGX_MOBILITY_DB_MCX_CONFIG,   /* "global", "site:x" -> MCX settings  */
+    NGX_MOBILITY_DB_PUSH_CONFIG,  /* "global", "site:x" -> push settings */
+    NGX_MOBILITY_DB_AUDIT,        /* ms(u64 BE) seq(u32 BE) -> change    */
     /* append new sub-databases here (and to ngx_mobility_db_names) */
     NGX_MOBILITY_DB_COUNT
 } ngx_mobility_db_e;

@@ -228,6 +228,10 @@ for my $bad ('alice', '@contoso.com', 'alice@', 'a b@contoso.com',
           "malformed SIP \"$bad\"");
 }
 
+# --policy grants a per-user mobility policy: it must exist
+is(ctl('New-CsMobilityPolicy', '-Identity', 'tag:standard')->{rc}, 0,
+   'a per-user mobility policy to grant');
+
 $r = ctl('user', 'add', 'sip:Alice@Contoso.com',
          '--name', 'Alice Smith', '--email', 'Alice@Contoso.com',
          '--title', 'Engineer', '--department', 'R&D',
@@ -243,8 +247,8 @@ like($r->{out}, qr/added user sip:alice\@contoso\.com/, 'user add: text');
 $u = user('alice@contoso.com');
 ok($u, 'user show: found by canonical address');
 is_deeply([ sort keys %$u ],
-          [ sort @FIELDS, qw(sip enabled has_password auth_gen created
-                             updated) ],
+          [ sort @FIELDS, qw(sip enabled admin has_password auth_gen
+                             created updated) ],
           'user show --json: the field names');
 is($u->{sip}, 'sip:alice@contoso.com', 'sip: canonical with scheme');
 is($u->{name}, 'Alice Smith', 'name');

@@ -47,6 +47,42 @@ static const mobilityctl_command_t  mobilityctl_commands[] = {
     { "user", "list", mobilityctl_user_list },
     { "user", "passwd", mobilityctl_user_passwd },
     { "user", "import", mobilityctl_user_import },
+
+    /* the cmdlets of Lync / Skype for Business, any case */
+    { "New-CsMobilityPolicy", NULL, mobilityctl_policy_new },
+    { "Set-CsMobilityPolicy", NULL, mobilityctl_policy_set },
+    { "Get-CsMobilityPolicy", NULL, mobilityctl_policy_get },
+    { "Remove-CsMobilityPolicy", NULL, mobilityctl_policy_remove },
+    { "Grant-CsMobilityPolicy", NULL, mobilityctl_policy_grant },
+    { "Get-CsEffectiveMobilityPolicy", NULL, mobilityctl_policy_effective },
+    { "New-CsMcxConfiguration", NULL, mobilityctl_mcx_new },
+    { "Set-CsMcxConfiguration", NULL, mobilityctl_mcx_set },
+    { "Get-CsMcxConfiguration", NULL, mobilityctl_mcx_get },
+    { "Remove-CsMcxConfiguration", NULL, mobilityctl_mcx_remove },
+    { "New-CsPushNotificationConfiguration", NULL, mobilityctl_push_new },
+    { "Set-CsPushNotificationConfiguration", NULL, mobilityctl_push_set },
+    { "Get-CsPushNotificationConfiguration", NULL, mobilityctl_push_get },
+    { "Remove-CsPushNotificationConfiguration", NULL,
+      mobilityctl_push_remove },
+    { "Get-CsAuditLog", NULL, mobilityctl_audit_list },
+
+    /* the same in the "group action" style */
+    { "policy", "new", mobilityctl_policy_new },
+    { "policy", "set", mobilityctl_policy_set },
+    { "policy", "get", mobilityctl_policy_get },
+    { "policy", "list", mobilityctl_policy_get },
+    { "policy", "remove", mobilityctl_policy_remove },
+    { "policy", "grant", mobilityctl_policy_grant },
+    { "policy", "effective", mobilityctl_policy_effective },
+    { "mcx", "new", mobilityctl_mcx_new },
+    { "mcx", "set", mobilityctl_mcx_set },
+    { "mcx", "get", mobilityctl_mcx_get },
+    { "mcx", "remove", mobilityctl_mcx_remove },
+    { "push", "new", mobilityctl_push_new },
+    { "push", "set", mobilityctl_push_set },
+    { "push", "get", mobilityctl_push_get },
+    { "push", "remove", mobilityctl_push_remove },
+    { "audit", "list", mobilityctl_audit_list },
     { NULL, NULL, NULL }
 };
 
@@ -79,9 +115,9 @@ static const char  mobilityctl_usage_text[] =
 "  domain add DOMAIN...\n"
 "  domain list\n"
 "  domain remove DOMAIN [--force]      --force also removes its users\n"
-"  user add SIP [FIELDS] [--disabled] [--password-stdin]\n"
+"  user add SIP [FIELDS] [--disabled] [--admin] [--password-stdin]\n"
 "  user set SIP [FIELDS] [--clear FIELD]... [--enabled | --disabled]\n"
-"               [--password-stdin]\n"
+"               [--admin | --no-admin] [--password-stdin]\n"
 "  user enable SIP\n"
 "  user disable SIP                    also revokes issued tokens\n"
 "  user remove SIP\n"
@@ -90,10 +126,26 @@ static const char  mobilityctl_usage_text[] =
 "  user passwd SIP [--password-stdin]  also revokes issued tokens\n"
 "  user import FILE.csv [--update] [--password-column]\n"
 "\n"
+"Mobility policies and settings (cmdlet names and parameters as in Lync /\n"
+"Skype for Business, any case; -Name value or -Name:value; Booleans True,\n"
+"False, $true, $false, 1, 0; -WhatIf checks and shows, writes nothing):\n"
+"  New-CsMobilityPolicy -Identity site:NAME|tag:NAME [-PARAMETER VALUE]...\n"
+"  Set-CsMobilityPolicy [-Identity global|site:NAME|tag:NAME] [-PARAMETER V]\n"
+"  Get-CsMobilityPolicy [-Identity ID] [-Filter WILDCARD]\n"
+"  Remove-CsMobilityPolicy -Identity ID [-Force]   global: reset to defaults\n"
+"  Grant-CsMobilityPolicy -Identity USER -PolicyName NAME|$null\n"
+"  Get-CsEffectiveMobilityPolicy -Identity USER\n"
+"  New-|Set-|Get-|Remove-CsMcxConfiguration [-Identity global|site:NAME]\n"
+"  New-|Set-|Get-|Remove-CsPushNotificationConfiguration [-Identity ...]\n"
+"  Get-CsAuditLog [-Last N] [-Target ID] [-Before AUDIT-ID]\n"
+"  (also: policy new|set|get|remove|grant|effective, mcx ..., push ...,\n"
+"  audit list).  Parameters: see docs/policies.md.\n"
+"\n"
 "FIELDS:\n"
 "  --name N  --email E  --title T  --department D  --company C\n"
 "  --office O  --work-phone P  --mobile-phone P  --home-phone P\n"
-"  --other-phone P  --site S  --pool P  --policy P\n"
+"  --other-phone P  --site S  --pool P  --policy P (a per-user mobility\n"
+"  policy that exists)  --admin | --no-admin (may use the admin API)\n"
 "  \"user set\" empties a field given an empty value or --clear FIELD\n"
 "  (FIELD as in the CSV header, e.g. work_phone; also: password).\n"
 "\n"
@@ -262,6 +314,66 @@ mobilityctl_global(mobilityctl_t *ctx, mobilityctl_args_t *a, int id,
     }
 
     return 0;
+}
+
+
+/*
+ * A global option as the next argument ("--json", "--store PATH",
+ * "--store=PATH"...), for commands that parse their own arguments: 1 if
+ * it was one (consumed), 0 if not, -1 on a usage error (reported).
+ */
+
+int
+mobilityctl_global_arg(mobilityctl_t *ctx, mobilityctl_args_t *a)
+{
+    char                     *arg, *eq, *val;
+    size_t                    len;
+    const mobilityctl_opt_t  *o;
+
+    arg = a->argv[a->next];
+
+    if (strcmp(arg, "-h") == 0) {
+        arg = "--help";
+    }
+
+    if (arg[0] != '-' || arg[1] != '-' || arg[2] == '\0') {
+        return 0;
+    }
+
+    eq = strchr(arg + 2, '=');
+    len = eq ? (size_t) (eq - arg - 2) : strlen(arg + 2);
+
+    for (o = mobilityctl_global_opts; o->name; o++) {
+        if (strlen(o->name) == len && strncmp(o->name, arg + 2, len) == 0) {
+            break;
+        }
+    }
+
+    if (o->name == NULL) {
+        return 0;
+    }
+
+    a->next++;
+    val = NULL;
+
+    if (o->value) {
+        if (eq) {
+            val = eq + 1;
+
+        } else if (a->next < a->argc) {
+            val = a->argv[a->next++];
+
+        } else {
+            mobilityctl_usage_error(a, "option --%s needs a value", o->name);
+            return -1;
+        }
+
+    } else if (eq) {
+        mobilityctl_usage_error(a, "option --%s takes no value", o->name);
+        return -1;
+    }
+
+    return (mobilityctl_global(ctx, a, o->id, val) == 0) ? 1 : -1;
 }
 
 
@@ -828,10 +940,18 @@ mobilityctl_run(mobilityctl_t *ctx, int argc, char **argv)
         return MOBILITYCTL_OK;
     }
 
+    for (c = mobilityctl_commands; c->group; c++) {
+        if (c->action == NULL && strcasecmp(c->group, group) == 0) {
+            a.command = c->group;
+            ctx->command = c->group;
+            return c->handler(ctx, &a);
+        }
+    }
+
     found = 0;
 
     for (c = mobilityctl_commands; c->group; c++) {
-        if (strcmp(c->group, group) == 0) {
+        if (c->action && strcmp(c->group, group) == 0) {
             found = 1;
             break;
         }
@@ -854,7 +974,9 @@ mobilityctl_run(mobilityctl_t *ctx, int argc, char **argv)
     }
 
     for ( /* void */ ; c->group; c++) {
-        if (strcmp(c->group, group) == 0 && strcmp(c->action, action) == 0) {
+        if (c->action && strcmp(c->group, group) == 0
+            && strcmp(c->action, action) == 0)
+        {
             break;
         }
     }
@@ -866,6 +988,7 @@ mobilityctl_run(mobilityctl_t *ctx, int argc, char **argv)
 
     snprintf(name, sizeof(name), "%s %s", c->group, c->action);
     a.command = name;
+    ctx->command = name;
 
     return c->handler(ctx, &a);
 }

@@ -21,6 +21,7 @@
 #include "ngx_mobility_directory.h"
 #include "ngx_mobility_password.h"
 #include "ngx_mobility_sip.h"
+#include "ngx_mobility_policy.h"
 
 
 /* exit codes */
@@ -52,6 +53,7 @@
 typedef struct {
     const char            *path;
     size_t                 size;
+    const char            *command;     /* "user set", for the audit log */
     unsigned               json:1;
     unsigned               opened:1;
     ngx_mobility_store_t   store;
@@ -82,9 +84,12 @@ typedef struct {
     ngx_mobility_bytes_t   value[MOBILITYCTL_FIELDS_MAX];
     uint32_t               set;         /* bit i: value[i] was given */
     int                    enabled;     /* -1: unchanged */
+    int                    admin;       /* -1: unchanged */
     int                    password;    /* MOBILITYCTL_PW_* */
     ngx_mobility_bytes_t   plain;       /* clear text, CSV import only */
     char                   hash[NGX_MOBILITY_PW_ENCODED_MAX];
+    char                   policy[NGX_MOBILITY_CFG_NAME_MAX + 1];
+    unsigned               policy_changed:1; /* site or grant: tell nginx */
 } mobilityctl_edit_t;
 
 
@@ -100,6 +105,7 @@ int mobilityctl_usage_error(mobilityctl_args_t *a, const char *fmt, ...)
 void mobilityctl_oom(void) __attribute__ ((noreturn));
 int mobilityctl_arg(mobilityctl_t *ctx, mobilityctl_args_t *a,
     const mobilityctl_opt_t *opts, char **val);
+int mobilityctl_global_arg(mobilityctl_t *ctx, mobilityctl_args_t *a);
 int mobilityctl_open(mobilityctl_t *ctx);
 int mobilityctl_begin(mobilityctl_t *ctx, MDB_txn **txn, int write);
 int mobilityctl_commit(mobilityctl_t *ctx, MDB_txn *txn);
@@ -161,6 +167,25 @@ int mobilityctl_user_passwd(mobilityctl_t *ctx, mobilityctl_args_t *a);
 
 /* mobilityctl_import.c */
 int mobilityctl_user_import(mobilityctl_t *ctx, mobilityctl_args_t *a);
+
+/* mobilityctl_policy.c */
+void mobilityctl_op_init(mobilityctl_t *ctx, ngx_mobility_admin_op_t *op);
+void mobilityctl_notify(mobilityctl_t *ctx, const u_char *data, size_t len);
+int mobilityctl_policy_new(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_policy_set(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_policy_get(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_policy_remove(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_policy_grant(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_policy_effective(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_mcx_new(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_mcx_set(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_mcx_get(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_mcx_remove(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_push_new(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_push_set(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_push_get(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_push_remove(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_audit_list(mobilityctl_t *ctx, mobilityctl_args_t *a);
 
 
 #endif /* _MOBILITYCTL_H_INCLUDED_ */

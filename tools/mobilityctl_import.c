@@ -711,6 +711,7 @@ mobilityctl_user_import(mobilityctl_t *ctx, mobilityctl_args_t *a)
     u_char               *data;
     json_t               *j;
     size_t                len, i, added;
+    unsigned              changed;
     MDB_txn              *txn;
     uint32_t              iterations;
     mobilityctl_row_t    *row;
@@ -835,9 +836,16 @@ mobilityctl_user_import(mobilityctl_t *ctx, mobilityctl_args_t *a)
     }
 
     added = 0;
+    changed = 0;
 
     for (i = 0; i < im.nrows; i++) {
         added += im.rows[i].created ? 1 : 0;
+        changed |= im.rows[i].edit.policy_changed;
+    }
+
+    if (changed) {
+        /* sites or grants changed: nginx's workers re-read everybody's */
+        mobilityctl_notify(ctx, (u_char *) "policies\n*", 10);
     }
 
     if (ctx->json) {

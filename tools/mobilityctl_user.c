@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "mobilityctl.h"
+#include "ngx_mobility_audit.h"
 
 
 #define MOBILITYCTL_U_DISABLED   1
@@ -18,6 +19,8 @@
 #define MOBILITYCTL_U_CLEAR      4
 #define MOBILITYCTL_U_DOMAIN     5
 #define MOBILITYCTL_U_SITE       6
+#define MOBILITYCTL_U_ADMIN      7
+#define MOBILITYCTL_U_NO_ADMIN   8
 #define MOBILITYCTL_U_FIELD      100
 
 
@@ -32,7 +35,44 @@ mobilityctl_edit_init(mobilityctl_edit_t *e)
 {
     memset(e, 0, sizeof(mobilityctl_edit_t));
     e->enabled = -1;
+    e->admin = -1;
     e->password = MOBILITYCTL_PW_KEEP;
+}
+
+
+/* what the audit log records of a user: the settings policies depend on */
+
+static json_t *
+mobilityctl_user_audit_json(const u_char *sip, size_t sip_len,
+    const ngx_mobility_bytes_t *site, const ngx_mobility_bytes_t *policy,
+    unsigned admin)
+{
+    json_t  *j;
+
+    j = json_object();
+    if (j == NULL) {
+        mobilityctl_oom();
+    }
+
+    mobilityctl_json_set(j, "Identity",
+                         json_sprintf("sip:%.*s", (int) sip_len, sip));
+    mobilityctl_json_set(j, "Site",
+                         mobilityctl_json_bytes(site->data, site->len));
+    mobilityctl_json_set(j, "MobilityPolicy",
+                         policy->len
+                         ? mobilityctl_json_bytes(policy->data, policy->len)
+                         : json_null());
+    mobilityctl_json_set(j, "Admin", json_boolean(admin));
+
+    return j;
+}
+
+
+static int
+mobilityctl_bytes_eq(const ngx_mobility_bytes_t *a,
+    const ngx_mobility_bytes_t *b)
+{
+    return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
 }
 
 
@@ -50,8 +90,15 @@ mobilityctl_user_apply(mobilityctl_t *ctx, MDB_txn *txn,
     int                              rc, i, n, exists, email;
     char                             q[NGX_MOBILITY_FIELD_MAX + 4];
     u_char                           other[NGX_MOBILITY_SIP_MAX + 1];
+    u_char                           old_site[NGX_MOBILITY_FIELD_MAX];
+    u_char                           old_policy[NGX_MOBILITY_FIELD_MAX];
+    json_t                          *before, *after;
+    unsigned                         old_admin;
     ngx_mobility_user_t              u;
     ngx_mobility_store_t            *st;
+    ngx_mobility_bytes_t             os, op;
+    ngx_mobility_admin_op_t          aop;
+    ngx_mobility_audit_entry_t       ae;
     const ngx_mobility_user_field_t  *f;
 
     st = &ctx->store;
@@ -63,6 +110,23 @@ mobilityctl_user_apply(mobilityctl_t *ctx, MDB_txn *txn,
     }
 
     exists = (rc == NGX_MOBILITY_OK);
+
+    /* what policies depend on, for the audit log and nginx's workers */
+
+    os.len = 0;
+    op.len = 0;
+    old_admin = 0;
+
+    if (exists) {
+        os.len = u.site.len < sizeof(old_site) ? u.site.len : 0;
+        op.len = u.policy.len < sizeof(old_policy) ? u.policy.len : 0;
+        memcpy(old_site, u.site.data, os.len);
+        memcpy(old_policy, u.policy.data, op.len);
+        old_admin = u.admin;
+    }
+
+    os.data = old_site;
+    op.data = old_policy;
 
     if (exists && mode == MOBILITYCTL_CREATE) {
         snprintf(err, size, "user sip:%s already exists", e->sip);
@@ -110,6 +174,25 @@ mobilityctl_user_apply(mobilityctl_t *ctx, MDB_txn *txn,
             if (f->tag == NGX_MOBILITY_U_EMAIL) {
                 email = 1;
             }
+
+            if (f->tag == NGX_MOBILITY_U_POLICY && e->value[i].len) {
+                /* a grant: of a per-user policy that exists */
+
+                rc = ngx_mobility_policy_check_grant(st, txn,
+                                                     e->value[i].data,
+                                                     e->value[i].len,
+                                                     e->policy, err, size);
+                if (rc == NGX_MOBILITY_ERROR) {
+                    return MOBILITYCTL_ESTORE;
+                }
+
+                if (rc != NGX_MOBILITY_OK) {
+                    return MOBILITYCTL_EINPUT;
+                }
+
+                u.policy.data = (u_char *) e->policy;
+                u.policy.len = strlen(e->policy);
+            }
         }
     }
 
@@ -142,6 +225,10 @@ mobilityctl_user_apply(mobilityctl_t *ctx, MDB_txn *txn,
         u.enabled = 1;
     }
 
+    if (e->admin != -1) {
+        u.admin = e->admin ? 1 : 0;
+    }
+
     if (e->password == MOBILITYCTL_PW_SET) {
         u.password.data = (u_char *) e->hash;
         u.password.len = strlen(e->hash);
@@ -166,6 +253,37 @@ mobilityctl_user_apply(mobilityctl_t *ctx, MDB_txn *txn,
         /* a caller bug: never store a user with an empty hash by mistake */
         snprintf(err, size, "internal error: password not hashed");
         return MOBILITYCTL_EINPUT;
+    }
+
+    e->policy_changed = !mobilityctl_bytes_eq(&os, &u.site)
+                        || !mobilityctl_bytes_eq(&op, &u.policy);
+
+    if (e->policy_changed || old_admin != u.admin) {
+        mobilityctl_op_init(ctx, &aop);
+
+        before = exists ? mobilityctl_user_audit_json(e->sip, e->sip_len,
+                                                      &os, &op, old_admin)
+                        : NULL;
+        after = mobilityctl_user_audit_json(e->sip, e->sip_len, &u.site,
+                                            &u.policy, u.admin);
+
+        ae.time_ms = aop.now_ms;
+        ae.who = aop.who;
+        ae.via = aop.via;
+        ae.client = NULL;
+        ae.action = ctx->command ? ctx->command : "user set";
+        ae.target = json_string_value(json_object_get(after, "Identity"));
+        ae.before = before;
+        ae.after = after;
+
+        rc = ngx_mobility_audit_add(st, txn, &ae, NULL);
+
+        json_decref(before);
+        json_decref(after);
+
+        if (rc != 0) {
+            return MOBILITYCTL_ESTORE;
+        }
     }
 
     rc = ngx_mobility_user_put(st, txn, &u, !exists);
@@ -208,6 +326,7 @@ mobilityctl_user_json(const ngx_mobility_user_t *u)
     }
 
     mobilityctl_json_set(j, "enabled", json_boolean(u->enabled));
+    mobilityctl_json_set(j, "admin", json_boolean(u->admin));
     mobilityctl_json_set(j, "has_password", json_boolean(u->password.len));
     mobilityctl_json_set(j, "auth_gen",
                          json_integer((json_int_t) u->auth_gen));
@@ -239,6 +358,7 @@ mobilityctl_user_print(const ngx_mobility_user_t *u)
     }
 
     printf("%-14s %s\n", "enabled:", u->enabled ? "yes" : "no");
+    printf("%-14s %s\n", "admin:", u->admin ? "yes" : "no");
     printf("%-14s %s\n", "password:", u->password.len ? "set" : "not set");
     printf("%-14s %llu\n", "auth_gen:", (unsigned long long) u->auth_gen);
 
@@ -293,6 +413,14 @@ mobilityctl_user_options(int set)
 
     opts[n].name = "password-stdin";
     opts[n].id = MOBILITYCTL_U_PW_STDIN;
+    opts[n++].value = 0;
+
+    opts[n].name = "admin";
+    opts[n].id = MOBILITYCTL_U_ADMIN;
+    opts[n++].value = 0;
+
+    opts[n].name = "no-admin";
+    opts[n].id = MOBILITYCTL_U_NO_ADMIN;
     opts[n++].value = 0;
 
     if (set) {
@@ -376,6 +504,18 @@ mobilityctl_user_parse(mobilityctl_t *ctx, mobilityctl_args_t *a, int set,
             *pw_stdin = 1;
             break;
 
+        case MOBILITYCTL_U_ADMIN:
+        case MOBILITYCTL_U_NO_ADMIN:
+            i = (id == MOBILITYCTL_U_ADMIN);
+
+            if (e->admin != -1 && e->admin != i) {
+                return mobilityctl_usage_error(a, "--admin and --no-admin "
+                                               "contradict each other");
+            }
+
+            e->admin = i;
+            break;
+
         case MOBILITYCTL_U_CLEAR:
             if (strcasecmp(v, "password") == 0) {
                 e->password = MOBILITYCTL_PW_CLEAR;
@@ -420,7 +560,8 @@ mobilityctl_user_parse(mobilityctl_t *ctx, mobilityctl_args_t *a, int set,
                                        "password contradict each other");
     }
 
-    if (set && e->set == 0 && e->enabled == -1 && !*pw_stdin
+    if (set && e->set == 0 && e->enabled == -1 && e->admin == -1
+        && !*pw_stdin
         && e->password == MOBILITYCTL_PW_KEEP)
     {
         return mobilityctl_usage_error(a, "nothing to change");
@@ -554,6 +695,14 @@ mobilityctl_user_write(mobilityctl_t *ctx, mobilityctl_edit_t *e, int mode,
     if (rc != MOBILITYCTL_OK) {
         json_decref(j);
         return rc;
+    }
+
+    if (e->policy_changed) {
+        char  msg[NGX_MOBILITY_SIP_MAX + 16];
+        int   n;
+
+        n = snprintf(msg, sizeof(msg), "policies\n%s", (char *) e->sip);
+        mobilityctl_notify(ctx, (u_char *) msg, (size_t) n);
     }
 
     if (j) {
