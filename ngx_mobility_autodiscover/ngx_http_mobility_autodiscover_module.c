@@ -24,6 +24,7 @@
 #include <libxml/parser.h>
 
 #include "ngx_http_mobility.h"
+#include "ngx_mobility_policy.h"
 #include "ngx_mobility_autodiscover.h"
 
 
@@ -94,6 +95,7 @@ typedef struct {
     ngx_str_t                       base;         /* of "access"       */
     ngx_str_t                       domain;       /* canonical or ""   */
     ngx_str_t                       odq;          /* "originalDomain=.." */
+    ngx_str_t                       site;         /* the user's, or ""  */
     const char                     *error;        /* why a 400         */
     u_char                         *key;          /* cache key or NULL */
     size_t                          key_len;
@@ -271,6 +273,7 @@ ngx_http_mobility_autodiscover_handler(ngx_http_request_t *r)
     /* a root answered before for the very same request */
 
     ad.key = ad.key_buf;
+    ngx_str_null(&ad.site);
 
     cached = ngx_http_mobility_ad_cache_find(r, &ad);
 
@@ -795,6 +798,17 @@ ngx_http_mobility_ad_user(ngx_http_request_t *r,
 
     ngx_str_null(&pool);
 
+    if (rc == NGX_MOBILITY_OK && u.site.len) {
+        ad->site.data = ngx_pnalloc(r->pool, u.site.len);
+        if (ad->site.data == NULL) {
+            mdb_txn_abort(txn);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ad->site.len = u.site.len;
+        ngx_memcpy(ad->site.data, u.site.data, u.site.len);
+    }
+
     if (rc == NGX_MOBILITY_OK && u.pool.len) {
         pool.data = ngx_pnalloc(r->pool, u.pool.len);
         if (pool.data == NULL) {
@@ -923,6 +937,42 @@ ngx_http_mobility_ad_domain(ngx_http_request_t *r,
 
 
 /*
+ * ExposedWebURL: the effective CsMcxConfiguration of the user's site (or
+ * global) in the store, set with Set-CsMcxConfiguration; when it was
+ * never set, mobility_mcx_exposure of nginx.conf.
+ */
+
+static ngx_uint_t
+ngx_http_mobility_ad_mcx_exposure(ngx_http_request_t *r, ngx_str_t *site)
+{
+    int                            configured, rc;
+    MDB_txn                       *txn;
+    ngx_mobility_store_t          *st;
+    ngx_http_mobility_loc_conf_t  *mlcf;
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mobility_module);
+
+    st = ngx_mobility_store_current();
+
+    if (st == NULL || ngx_mobility_store_begin(st, &txn, 0) != 0) {
+        return mlcf->mcx_exposure;
+    }
+
+    configured = 0;
+    rc = ngx_mobility_mcx_exposed_web_url(st, txn, site->data, site->len,
+                                          &configured);
+    mdb_txn_abort(txn);
+
+    if (rc < 0 || !configured) {
+        return mlcf->mcx_exposure;
+    }
+
+    return (rc == NGX_MOBILITY_MCX_INTERNAL) ? NGX_HTTP_MOBILITY_INTERNAL
+                                             : NGX_HTTP_MOBILITY_EXTERNAL;
+}
+
+
+/*
  * The links of the user and domain documents: Internal/... on the
  * internal web base, External/... on the external one, unprefixed ones
  * on the base of the request's own access location.  Mcx exposed
@@ -934,7 +984,7 @@ ngx_http_mobility_ad_topology(ngx_http_request_t *r,
     ngx_http_mobility_ad_req_t *ad, ngx_mobility_ad_doc_t *doc)
 {
     ngx_str_t                      bases[2], *base, *mcx;
-    ngx_uint_t                     i;
+    ngx_uint_t                     i, exposure;
     ngx_http_mobility_loc_conf_t  *mlcf;
 
     static const char  *tokens[3][6] = {
@@ -969,10 +1019,12 @@ ngx_http_mobility_ad_topology(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    exposure = ngx_http_mobility_ad_mcx_exposure(r, &ad->site);
+
     for (i = 0; i < 3; i++) {
         base = (i < 2) ? &bases[i] : &ad->base;
 
-        if (mlcf->mcx_exposure == NGX_HTTP_MOBILITY_INTERNAL) {
+        if (exposure == NGX_HTTP_MOBILITY_INTERNAL) {
             mcx = base;
 
         } else {
