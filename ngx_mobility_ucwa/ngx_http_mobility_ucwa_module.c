@@ -1,0 +1,1510 @@
+/*
+ * Copyright (C) The nginx mobility authors
+ *
+ * The UCWA module: directives, the content handler (authentication,
+ * cross-origin rules, the request body), the router shared with batch,
+ * and the rendering of responses with the common UCWA headers.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/rand.h>
+
+#include "ngx_mobility_ucwa.h"
+#include "ngx_mobility_ipc.h"
+#include "ngx_http_mobility_admin.h"
+
+
+typedef struct {
+    ngx_str_t                      path;        /* lower case, after the id */
+    ngx_uint_t                     methods;
+    ngx_mobility_ucwa_handler_pt   handler;
+    unsigned                       prefix:1;    /* path/<anything> */
+    unsigned                       no_batch:1;
+} ngx_mobility_ucwa_route_t;
+
+
+typedef struct {
+    ngx_mobility_ucwa_req_t       *rq;
+    ngx_str_t                      origin;      /* allowed: echo in CORS */
+} ngx_http_mobility_ucwa_ctx_t;
+
+
+static ngx_int_t ngx_http_mobility_ucwa_handler(ngx_http_request_t *r);
+static void ngx_http_mobility_ucwa_body(ngx_http_request_t *r,
+    ngx_str_t *body);
+static ngx_int_t ngx_http_mobility_ucwa_process(ngx_http_request_t *r,
+    ngx_mobility_ucwa_req_t *rq);
+static ngx_int_t ngx_http_mobility_ucwa_preflight(ngx_http_request_t *r,
+    ngx_http_mobility_ucwa_ctx_t *ctx);
+static ngx_int_t ngx_http_mobility_ucwa_send_error(ngx_http_request_t *r,
+    ngx_mobility_ucwa_req_t *rq, ngx_uint_t status, const char *code,
+    const char *subcode, const char *message);
+static ngx_table_elt_t *ngx_http_mobility_ucwa_header(ngx_http_request_t *r,
+    const char *name);
+static ngx_int_t ngx_http_mobility_ucwa_init_process(ngx_cycle_t *cycle);
+static void ngx_http_mobility_ucwa_exit_process(ngx_cycle_t *cycle);
+static void *ngx_http_mobility_ucwa_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_mobility_ucwa_init_main_conf(ngx_conf_t *cf,
+    void *conf);
+static void *ngx_http_mobility_ucwa_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_mobility_ucwa_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static char *ngx_http_mobility_ucwa(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_mobility_ucwa_node(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+static ngx_conf_num_bounds_t  ngx_http_mobility_ucwa_max_apps_bounds = {
+    ngx_conf_check_num_bounds, 1, 1000
+};
+
+static ngx_conf_num_bounds_t  ngx_http_mobility_ucwa_max_events_bounds = {
+    ngx_conf_check_num_bounds, 1, 100000
+};
+
+
+static ngx_command_t  ngx_http_mobility_ucwa_commands[] = {
+
+    { ngx_string("mobility_ucwa"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mobility_ucwa,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mobility_ucwa_node"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_mobility_ucwa_node,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mobility_ucwa_app_idle_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_ucwa_main_conf_t, idle_timeout),
+      NULL },
+
+    { ngx_string("mobility_ucwa_max_apps"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_ucwa_main_conf_t, max_apps),
+      &ngx_http_mobility_ucwa_max_apps_bounds },
+
+    { ngx_string("mobility_ucwa_pget_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_ucwa_main_conf_t, pget_timeout),
+      NULL },
+
+    { ngx_string("mobility_ucwa_max_events"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_ucwa_main_conf_t, max_events),
+      &ngx_http_mobility_ucwa_max_events_bounds },
+
+    { ngx_string("mobility_ucwa_inactive_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_ucwa_main_conf_t, inactive_timeout),
+      NULL },
+
+    { ngx_string("mobility_ucwa_away_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_ucwa_main_conf_t, away_timeout),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_mobility_ucwa_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_mobility_ucwa_create_main_conf, /* create main configuration */
+    ngx_http_mobility_ucwa_init_main_conf, /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_mobility_ucwa_create_loc_conf, /* create location configuration */
+    ngx_http_mobility_ucwa_merge_loc_conf  /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_mobility_ucwa_module = {
+    NGX_MODULE_V1,
+    &ngx_http_mobility_ucwa_module_ctx,    /* module context */
+    ngx_http_mobility_ucwa_commands,       /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_mobility_ucwa_init_process,   /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_mobility_ucwa_exit_process,   /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+#define ngx_mobility_ucwa_route(path, methods, handler, prefix, no_batch)    \
+    { ngx_string(path), methods, handler, prefix, no_batch }
+
+static ngx_mobility_ucwa_route_t  ngx_mobility_ucwa_routes[] = {
+
+    ngx_mobility_ucwa_route("", NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_DELETE,
+                            ngx_mobility_ucwa_application, 0, 0),
+    ngx_mobility_ucwa_route("/me", NGX_MOBILITY_UCWA_GET,
+                            ngx_mobility_ucwa_me, 0, 0),
+    ngx_mobility_ucwa_route("/me/makemeavailable", NGX_MOBILITY_UCWA_POST,
+                            ngx_mobility_ucwa_make_me_available, 0, 0),
+    ngx_mobility_ucwa_route("/communication/makemeavailable",
+                            NGX_MOBILITY_UCWA_POST,
+                            ngx_mobility_ucwa_make_me_available, 0, 0),
+    ngx_mobility_ucwa_route("/reportmyactivity", NGX_MOBILITY_UCWA_POST,
+                            ngx_mobility_ucwa_report_activity, 0, 0),
+    ngx_mobility_ucwa_route("/me/reportmyactivity", NGX_MOBILITY_UCWA_POST,
+                            ngx_mobility_ucwa_report_activity, 0, 0),
+    ngx_mobility_ucwa_route("/me/presence",
+                            NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_POST,
+                            ngx_mobility_ucwa_presence, 0, 0),
+    ngx_mobility_ucwa_route("/me/note",
+                            NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_POST,
+                            ngx_mobility_ucwa_note, 0, 0),
+    ngx_mobility_ucwa_route("/me/location",
+                            NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_POST,
+                            ngx_mobility_ucwa_location, 0, 0),
+    ngx_mobility_ucwa_route("/me/phones", NGX_MOBILITY_UCWA_GET,
+                            ngx_mobility_ucwa_phones, 0, 0),
+    ngx_mobility_ucwa_route("/me/callforwardingsettings",
+                            NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_PUT,
+                            ngx_mobility_ucwa_call_forwarding, 0, 0),
+    ngx_mobility_ucwa_route("/me/photo", NGX_MOBILITY_UCWA_GET,
+                            ngx_mobility_ucwa_photo, 0, 1),
+    ngx_mobility_ucwa_route("/photo", NGX_MOBILITY_UCWA_GET,
+                            ngx_mobility_ucwa_photo, 0, 1),
+    ngx_mobility_ucwa_route("/photos/", NGX_MOBILITY_UCWA_GET,
+                            ngx_mobility_ucwa_photo, 1, 1),
+    ngx_mobility_ucwa_route("/communication",
+                            NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_PUT,
+                            ngx_mobility_ucwa_communication, 0, 0),
+    ngx_mobility_ucwa_route("/policies", NGX_MOBILITY_UCWA_GET,
+                            ngx_mobility_ucwa_policies, 0, 0),
+    ngx_mobility_ucwa_route("/batch", NGX_MOBILITY_UCWA_POST,
+                            ngx_mobility_ucwa_batch, 0, 1),
+    ngx_mobility_ucwa_route("/events", NGX_MOBILITY_UCWA_GET,
+                            NULL, 0, 1),
+
+    { ngx_null_string, 0, NULL, 0, 0 }
+};
+
+
+static ngx_str_t  ngx_mobility_ucwa_bases[] = {
+    ngx_string("/ucwa/oauth/v1/applications"),
+    ngx_string("/ucwa/v1/applications")
+};
+
+
+/* ------------------------------------------------------------------ */
+/* helpers shared by the handlers                                     */
+
+
+uint64_t
+ngx_mobility_ucwa_now(void)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    return ngx_mobility_ucwa_ms(tp);
+}
+
+
+void
+ngx_mobility_ucwa_random_hex(u_char *dst, size_t n)
+{
+    u_char      raw[32];
+    size_t      i, len;
+    ngx_uint_t  r;
+
+    len = (n + 1) / 2;
+
+    if (len > sizeof(raw)) {
+        len = sizeof(raw);
+    }
+
+    if (RAND_bytes(raw, (int) len) != 1) {
+        for (i = 0; i < len; i++) {
+            r = (ngx_uint_t) ngx_random();
+            raw[i] = (u_char) (r >> 7);
+        }
+    }
+
+    ngx_hex_dump(dst, raw, n / 2);
+
+    if (n & 1) {
+        dst[n - 1] = "0123456789abcdef"[raw[len - 1] & 0x0f];
+    }
+}
+
+
+void
+ngx_mobility_ucwa_guid(u_char *dst)
+{
+    u_char  hex[32];
+
+    ngx_mobility_ucwa_random_hex(hex, 32);
+
+    /* a version 4 UUID: 8-4-4-4-12 */
+    hex[12] = '4';
+    hex[16] = "89ab"[hex[16] & 3];
+
+    ngx_sprintf(dst, "%*s-%*s-%*s-%*s-%*s", (size_t) 8, hex, (size_t) 4,
+                hex + 8, (size_t) 4, hex + 12, (size_t) 4, hex + 16,
+                (size_t) 12, hex + 20);
+}
+
+
+ngx_int_t
+ngx_mobility_ucwa_tx_begin(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_req_t *rq, ngx_uint_t write)
+{
+    if (rq) {
+        tx->pool = rq->pool;
+        tx->log = rq->log;
+        tx->umcf = rq->umcf;
+        tx->wake = rq->wake;
+    }
+
+    tx->due = 0;
+    tx->now = ngx_mobility_ucwa_now();
+    tx->txn = NULL;
+
+    tx->st = ngx_mobility_store_current();
+    if (tx->st == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0,
+                      "mobility ucwa: the store is not open");
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_store_begin(tx->st, &tx->txn, write) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        tx->txn = NULL;
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_mobility_ucwa_tx_commit(ngx_mobility_ucwa_tx_t *tx)
+{
+    MDB_txn  *txn;
+
+    txn = tx->txn;
+    tx->txn = NULL;
+
+    if (ngx_mobility_store_commit(tx->st, txn) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_mobility_ucwa_tx_abort(ngx_mobility_ucwa_tx_t *tx)
+{
+    if (tx->txn) {
+        mdb_txn_abort(tx->txn);
+        tx->txn = NULL;
+    }
+}
+
+
+ngx_int_t
+ngx_mobility_ucwa_store_error(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_store_t *st)
+{
+    if (st) {
+        ngx_log_error(NGX_LOG_ALERT, rq->log, 0, "mobility ucwa: %s",
+                      st->err);
+    }
+
+    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                   "ServiceFailure", NULL,
+                                   "The server could not complete the "
+                                   "request.");
+}
+
+
+ngx_int_t
+ngx_mobility_ucwa_wake_add(ngx_array_t *wake, ngx_pool_t *pool,
+    ngx_str_t *id)
+{
+    ngx_str_t   *ids, *s;
+    ngx_uint_t   i;
+
+    if (wake == NULL) {
+        return NGX_OK;
+    }
+
+    ids = wake->elts;
+
+    for (i = 0; i < wake->nelts; i++) {
+        if (ids[i].len == id->len
+            && ngx_memcmp(ids[i].data, id->data, id->len) == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    s = ngx_array_push(wake);
+    if (s == NULL) {
+        return NGX_ERROR;
+    }
+
+    s->data = ngx_pstrdup(pool, id);
+    if (s->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    s->len = id->len;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_mobility_ucwa_wake_send(u_char *buf, size_t len, ngx_log_t *log)
+{
+    if (len == 0) {
+        return;
+    }
+
+    if (ngx_mobility_ipc_broadcast(NGX_MOBILITY_IPC_APP_WAKE, buf, len)
+        != NGX_OK)
+    {
+        /* no IPC in this process: at least wake our own P-GETs */
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "mobility ucwa: broadcast failed, waking locally");
+        ngx_mobility_ucwa_wake_local(buf, len);
+    }
+}
+
+
+void
+ngx_mobility_ucwa_wake_flush(ngx_array_t *wake, uint64_t due, ngx_log_t *log)
+{
+    u_char      *p, *last;
+    ngx_str_t   *ids;
+    ngx_uint_t   i;
+    u_char       buf[NGX_MOBILITY_IPC_MAX];
+
+    /* presence may change later on its own: this worker will publish it */
+    ngx_mobility_ucwa_due_arm(due);
+
+    if (wake == NULL || wake->nelts == 0) {
+        return;
+    }
+
+    ids = wake->elts;
+    p = buf;
+    last = buf + sizeof(buf);
+
+    for (i = 0; i < wake->nelts; i++) {
+
+        if ((size_t) (last - p) < ids[i].len + 1) {
+            ngx_mobility_ucwa_wake_send(buf, p - buf, log);
+            p = buf;
+        }
+
+        p = ngx_cpymem(p, ids[i].data, ids[i].len);
+        *p++ = '\n';
+    }
+
+    ngx_mobility_ucwa_wake_send(buf, p - buf, log);
+
+    wake->nelts = 0;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* the router                                                         */
+
+
+static ngx_uint_t
+ngx_mobility_ucwa_method_bit(ngx_uint_t method)
+{
+    switch (method) {
+    case NGX_HTTP_GET:
+    case NGX_HTTP_HEAD:
+        return NGX_MOBILITY_UCWA_GET;
+    case NGX_HTTP_POST:
+        return NGX_MOBILITY_UCWA_POST;
+    case NGX_HTTP_PUT:
+        return NGX_MOBILITY_UCWA_PUT;
+    case NGX_HTTP_DELETE:
+        return NGX_MOBILITY_UCWA_DELETE;
+    default:
+        return 0;
+    }
+}
+
+
+static ngx_mobility_ucwa_route_t *
+ngx_mobility_ucwa_find_route(ngx_str_t *rest)
+{
+    size_t                      len;
+    ngx_mobility_ucwa_route_t  *route;
+
+    len = rest->len;
+
+    /* one trailing slash is tolerated */
+    if (len > 1 && rest->data[len - 1] == '/') {
+        len--;
+    }
+
+    for (route = ngx_mobility_ucwa_routes; route->path.data; route++) {
+
+        if (route->prefix) {
+            if (rest->len > route->path.len
+                && ngx_strncasecmp(rest->data, route->path.data,
+                                   route->path.len) == 0)
+            {
+                return route;
+            }
+
+            continue;
+        }
+
+        if ((len == route->path.len
+             && ngx_strncasecmp(rest->data, route->path.data, len) == 0)
+            || (rest->len == 1 && route->path.len == 0))
+        {
+            return route;
+        }
+    }
+
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_allow(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_uint_t methods)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(rq->pool, sizeof("GET, POST, PUT, DELETE"));
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    rs->allow.data = p;
+
+    if (methods & NGX_MOBILITY_UCWA_GET) {
+        p = ngx_cpymem(p, "GET, ", 5);
+    }
+
+    if (methods & NGX_MOBILITY_UCWA_POST) {
+        p = ngx_cpymem(p, "POST, ", 6);
+    }
+
+    if (methods & NGX_MOBILITY_UCWA_PUT) {
+        p = ngx_cpymem(p, "PUT, ", 5);
+    }
+
+    if (methods & NGX_MOBILITY_UCWA_DELETE) {
+        p = ngx_cpymem(p, "DELETE, ", 8);
+    }
+
+    rs->allow.len = (p - rs->allow.data > 2) ? p - rs->allow.data - 2 : 0;
+
+    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                   "MethodNotAllowed", NULL,
+                                   "The method is not allowed on this "
+                                   "resource.");
+}
+
+
+ngx_int_t
+ngx_mobility_ucwa_dispatch(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs)
+{
+    ngx_uint_t                  bit;
+    ngx_mobility_ucwa_route_t  *route;
+
+    bit = ngx_mobility_ucwa_method_bit(rq->method);
+
+    if (rq->app_id.len == 0) {
+        if (bit != NGX_MOBILITY_UCWA_POST) {
+            return ngx_mobility_ucwa_allow(rq, rs, NGX_MOBILITY_UCWA_POST);
+        }
+
+        if (rq->batch) {
+            return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                           "BadRequest", NULL,
+                                           "Applications cannot be created "
+                                           "in a batch.");
+        }
+
+        return ngx_mobility_ucwa_applications(rq, rs);
+    }
+
+    route = ngx_mobility_ucwa_find_route(&rq->rest);
+
+    if (route == NULL) {
+        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_FOUND,
+                                       "NotFound", NULL,
+                                       "The resource does not exist.");
+    }
+
+    if (rq->batch && route->no_batch) {
+        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                       "BadRequest", NULL,
+                                       "This request is not allowed in a "
+                                       "batch.");
+    }
+
+    if (!(route->methods & bit)) {
+        return ngx_mobility_ucwa_allow(rq, rs, route->methods);
+    }
+
+    if (route->handler == NULL) {
+        /* events: the P-GET is not a resource handler */
+        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                       "BadRequest", NULL,
+                                       "This request is not allowed here.");
+    }
+
+    return route->handler(rq, rs);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* the content handler                                                */
+
+
+static ngx_uint_t
+ngx_http_mobility_ucwa_origin_allowed(ngx_http_request_t *r,
+    ngx_str_t *origin)
+{
+    size_t                         len;
+    ngx_str_t                     *o;
+    ngx_uint_t                     i;
+    ngx_http_mobility_loc_conf_t  *mlcf;
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_mobility_module);
+
+    if (mlcf->origins == NULL) {
+        return 0;
+    }
+
+    len = origin->len;
+
+    while (len && origin->data[len - 1] == '/') {
+        len--;
+    }
+
+    o = mlcf->origins->elts;
+
+    for (i = 0; i < mlcf->origins->nelts; i++) {
+        if (o[i].len == len
+            && ngx_strncasecmp(o[i].data, origin->data, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static ngx_table_elt_t *
+ngx_http_mobility_ucwa_header(ngx_http_request_t *r, const char *name)
+{
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    len = ngx_strlen(name);
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
+ngx_int_t
+ngx_mobility_ucwa_parse_path(ngx_str_t *uri, ngx_mobility_ucwa_req_t *rq)
+{
+    u_char      *p, *last, *id;
+    ngx_str_t   *b;
+    ngx_uint_t   i;
+
+    for (i = 0; i < 2; i++) {
+        b = &ngx_mobility_ucwa_bases[i];
+
+        if (uri->len >= b->len
+            && ngx_strncasecmp(uri->data, b->data, b->len) == 0
+            && (uri->len == b->len || uri->data[b->len] == '/'))
+        {
+            break;
+        }
+    }
+
+    if (i == 2) {
+        return NGX_DECLINED;
+    }
+
+    rq->base = i;
+    b = &ngx_mobility_ucwa_bases[i];
+
+    p = uri->data + b->len;
+    last = uri->data + uri->len;
+
+    if (p < last) {
+        p++;
+    }
+
+    id = p;
+
+    while (p < last && *p != '/') {
+        p++;
+    }
+
+    rq->app_id.data = id;
+    rq->app_id.len = p - id;
+
+    if (rq->app_id.len > NGX_MOBILITY_UCWA_ID_MAX) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < rq->app_id.len; i++) {
+        if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9')
+              || id[i] == '-'))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    rq->rest.data = p;
+    rq->rest.len = last - p;
+
+    return NGX_OK;
+}
+
+
+/* CORS, for an origin the administrator allowed (mobility_allow_origin) */
+static void
+ngx_http_mobility_ucwa_cors_headers(ngx_http_request_t *r)
+{
+    ngx_http_mobility_ucwa_ctx_t  *ctx;
+
+    static ngx_str_t  credentials = ngx_string("true");
+    static ngx_str_t  expose = ngx_string("ETag, Location, WWW-Authenticate, "
+                                          "X-MS-Correlation-Id, "
+                                          "client-request-id, "
+                                          "X-Ms-diagnostics, "
+                                          "X-MS-Server-Fqdn");
+    static ngx_str_t  vary = ngx_string("Origin");
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mobility_ucwa_module);
+
+    if (ctx == NULL || ctx->origin.len == 0) {
+        return;
+    }
+
+    (void) ngx_http_mobility_add_header(r, "Access-Control-Allow-Origin",
+                                        &ctx->origin);
+    (void) ngx_http_mobility_add_header(r, "Access-Control-Allow-Credentials",
+                                        &credentials);
+    (void) ngx_http_mobility_add_header(r, "Access-Control-Expose-Headers",
+                                        &expose);
+    (void) ngx_http_mobility_add_header(r, "Vary", &vary);
+}
+
+
+static void
+ngx_http_mobility_ucwa_common_headers(ngx_http_request_t *r,
+    ngx_mobility_ucwa_resp_t *rs)
+{
+    ngx_table_elt_t  *h;
+
+    static ngx_str_t  nosniff = ngx_string("nosniff");
+    static ngx_str_t  p3p = ngx_string("CP=\"IDC CUR ADM OUR BUS\"");
+
+    if (rs == NULL || !rs->photo) {
+        (void) ngx_http_mobility_nocache_headers(r);
+    }
+
+    (void) ngx_http_mobility_add_header(r, "X-Content-Type-Options",
+                                        &nosniff);
+
+    h = ngx_http_mobility_ucwa_header(r, "X-MS-Correlation-Id");
+    if (h && h->value.len && h->value.len <= 128) {
+        (void) ngx_http_mobility_add_header(r, "X-MS-Correlation-Id",
+                                            &h->value);
+    }
+
+    h = ngx_http_mobility_ucwa_header(r, "client-request-id");
+    if (h && h->value.len && h->value.len <= 128) {
+        (void) ngx_http_mobility_add_header(r, "client-request-id",
+                                            &h->value);
+    }
+
+    ngx_http_mobility_ucwa_cors_headers(r);
+
+    if (rs && rs->p3p) {
+        (void) ngx_http_mobility_add_header(r, "P3P", &p3p);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_mobility_ucwa_send(ngx_http_request_t *r,
+    ngx_mobility_ucwa_req_t *rq, ngx_mobility_ucwa_resp_t *rs)
+{
+    u_char     *p;
+    uint32_t    crc;
+    ngx_str_t   body, type, etag, v;
+
+    if (rs->status == 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_mobility_ucwa_common_headers(r, rs);
+
+    ngx_str_null(&body);
+    ngx_str_null(&type);
+
+    if (rs->status != NGX_HTTP_NO_CONTENT
+        && ngx_mobility_ucwa_render(rq, rs, &body, &type) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    etag = rs->etag;
+
+    if (etag.len == 0 && !rs->no_etag && !rs->error && !rs->events
+        && rs->status == NGX_HTTP_OK && body.len)
+    {
+        /* every resource carries an ETag; this one is its hash */
+        crc = ngx_crc32_long(body.data, body.len);
+
+        etag.data = ngx_pnalloc(r->pool, NGX_INT32_LEN);
+        if (etag.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        etag.len = ngx_sprintf(etag.data, "%uD", crc) - etag.data;
+    }
+
+    if (etag.len) {
+        v.len = etag.len + 2;
+        v.data = ngx_pnalloc(r->pool, v.len);
+        if (v.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p = v.data;
+        *p++ = '"';
+        p = ngx_cpymem(p, etag.data, etag.len);
+        *p = '"';
+
+        (void) ngx_http_mobility_add_header(r, "ETag", &v);
+
+        if (rs->status == NGX_HTTP_OK
+            && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
+            && ngx_mobility_ucwa_etag_match(&rq->if_none_match, &etag))
+        {
+            return ngx_http_mobility_send(r, NGX_HTTP_NOT_MODIFIED, NULL,
+                                          NULL, 0);
+        }
+    }
+
+    if (rs->photo) {
+        v.data = ngx_pnalloc(r->pool, sizeof("private, max-age=") - 1
+                                      + NGX_TIME_T_LEN);
+        if (v.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        v.len = ngx_sprintf(v.data, "private, max-age=%T", rs->max_age)
+                - v.data;
+        (void) ngx_http_mobility_add_header(r, "Cache-Control", &v);
+
+        r->headers_out.expires = ngx_list_push(&r->headers_out.headers);
+        if (r->headers_out.expires) {
+            p = ngx_pnalloc(r->pool, sizeof("Mon, 28 Sep 1970 06:00:00 GMT"));
+            if (p == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            r->headers_out.expires->hash = 1;
+            ngx_str_set(&r->headers_out.expires->key, "Expires");
+            r->headers_out.expires->value.data = p;
+            r->headers_out.expires->value.len =
+                ngx_http_time(p, ngx_time() + rs->max_age) - p;
+        }
+    }
+
+    if (rs->location.len) {
+        (void) ngx_http_mobility_add_header(r, "Location", &rs->location);
+    }
+
+    if (rs->cookie.len) {
+        (void) ngx_http_mobility_add_header(r, "Set-Cookie", &rs->cookie);
+    }
+
+    if (rs->allow.len) {
+        (void) ngx_http_mobility_add_header(r, "Allow", &rs->allow);
+    }
+
+    if (rs->diagnostics.len) {
+        (void) ngx_http_mobility_add_header(r, "X-Ms-diagnostics",
+                                            &rs->diagnostics);
+    }
+
+    return ngx_http_mobility_send(r, rs->status,
+                                  type.len ? (char *) type.data : NULL,
+                                  body.data, body.len);
+}
+
+
+static ngx_int_t
+ngx_http_mobility_ucwa_send_error(ngx_http_request_t *r,
+    ngx_mobility_ucwa_req_t *rq, ngx_uint_t status, const char *code,
+    const char *subcode, const char *message)
+{
+    ngx_mobility_ucwa_resp_t  rs;
+
+    ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+
+    if (ngx_mobility_ucwa_error(rq, &rs, status, code, subcode, message)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobility_ucwa_send(r, rq, &rs);
+}
+
+
+ngx_mobility_ucwa_req_t *
+ngx_http_mobility_ucwa_get_req(ngx_http_request_t *r)
+{
+    ngx_http_mobility_ucwa_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mobility_ucwa_module);
+
+    return ctx ? ctx->rq : NULL;
+}
+
+
+ngx_int_t
+ngx_http_mobility_ucwa_respond(ngx_http_request_t *r,
+    ngx_mobility_ucwa_req_t *rq, ngx_mobility_ucwa_resp_t *rs)
+{
+    return ngx_http_mobility_ucwa_send(r, rq, rs);
+}
+
+
+/* "2", "2.0", "1.5": at most revision 2; anything unparsable is ignored */
+static ngx_uint_t
+ngx_http_mobility_ucwa_version_ok(ngx_str_t *v)
+{
+    u_char      *p, *last;
+    ngx_uint_t   major, fraction;
+
+    p = v->data;
+    last = p + v->len;
+    major = 0;
+    fraction = 0;
+
+    while (p < last && *p == ' ') {
+        p++;
+    }
+
+    if (p == last || *p < '0' || *p > '9') {
+        return 1;
+    }
+
+    while (p < last && *p >= '0' && *p <= '9') {
+        if (major > 1000) {
+            return 0;
+        }
+
+        major = major * 10 + (*p++ - '0');
+    }
+
+    if (p < last && *p == '.') {
+        for (p++; p < last && *p >= '0' && *p <= '9'; p++) {
+            fraction |= (*p != '0');
+        }
+    }
+
+    return major < 2 || (major == 2 && !fraction);
+}
+
+
+static ngx_int_t
+ngx_http_mobility_ucwa_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                            rc;
+    ngx_str_t                            v;
+    ngx_uint_t                           sources, vnd;
+    ngx_table_elt_t                     *h;
+    ngx_mobility_ucwa_req_t             *rq;
+    ngx_http_mobility_ucwa_ctx_t        *ctx;
+    ngx_http_mobility_identity_t        *id;
+    ngx_mobility_ucwa_route_t           *route;
+    ngx_http_mobility_ucwa_main_conf_t  *umcf;
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    umcf = ngx_http_get_module_main_conf(r, ngx_http_mobility_ucwa_module);
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_mobility_ucwa_ctx_t));
+    rq = ngx_pcalloc(r->pool, sizeof(ngx_mobility_ucwa_req_t));
+    if (ctx == NULL || rq == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->rq = rq;
+    ngx_http_set_ctx(r, ctx, ngx_http_mobility_ucwa_module);
+
+    rq->r = r;
+    rq->pool = r->pool;
+    rq->log = r->connection->log;
+    rq->umcf = umcf;
+    rq->method = r->method;
+    rq->args = r->args;
+
+    rq->wake = ngx_array_create(r->pool, 4, sizeof(ngx_str_t));
+    if (rq->wake == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (r->headers_in.content_type) {
+        rq->content_type = r->headers_in.content_type->value;
+    }
+
+    h = ngx_http_mobility_ucwa_header(r, "Accept");
+    if (h) {
+        rq->accept = h->value;
+    }
+
+    if (r->headers_in.if_match) {
+        rq->if_match = r->headers_in.if_match->value;
+    }
+
+    if (r->headers_in.if_none_match) {
+        rq->if_none_match = r->headers_in.if_none_match->value;
+    }
+
+    rq->xml = ngx_mobility_ucwa_wants_xml(&rq->accept, &rq->content_type,
+                                          &vnd);
+    rq->vnd_json = vnd;
+
+    /* cross-origin rules come before anything else */
+
+    h = ngx_http_mobility_ucwa_header(r, "Origin");
+    if (h && h->value.len
+        && ngx_http_mobility_ucwa_origin_allowed(r, &h->value))
+    {
+        ctx->origin = h->value;
+    }
+
+    if (r->method == NGX_HTTP_OPTIONS) {
+        return ngx_http_mobility_ucwa_preflight(r, ctx);
+    }
+
+    h = ngx_http_mobility_ucwa_header(r, "X-Ms-Origin");
+    if (h && !ngx_http_mobility_ucwa_origin_allowed(r, &h->value)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mobility ucwa: origin \"%V\" is not allowed",
+                      &h->value);
+
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_str_set(&v, "28032;reason=\"Service does not allow a cross "
+                        "domain request from this origin.\"");
+        (void) ngx_http_mobility_add_header(r, "X-Ms-diagnostics", &v);
+
+        return ngx_http_mobility_ucwa_send_error(r, rq, NGX_HTTP_FORBIDDEN,
+                                                 "Forbidden", NULL,
+                                                 "Service does not allow a "
+                                                 "cross domain request from "
+                                                 "this origin.");
+    }
+
+    rc = ngx_mobility_ucwa_parse_path(&r->uri, rq);
+
+    sources = NGX_HTTP_MOBILITY_AUTH_BEARER;
+
+    if (rq->base == NGX_MOBILITY_UCWA_BASE_V1) {
+        sources |= NGX_HTTP_MOBILITY_AUTH_WEBTICKET;
+    }
+
+    route = NULL;
+
+    if (rc == NGX_OK && rq->app_id.len) {
+        route = ngx_mobility_ucwa_find_route(&rq->rest);
+
+        if (route && route->handler == ngx_mobility_ucwa_photo) {
+            /* <img> tags cannot send a Bearer token: the cookie does */
+            sources |= NGX_HTTP_MOBILITY_AUTH_COOKIE;
+        }
+    }
+
+    switch (ngx_http_mobility_authenticate(r, sources, &id)) {
+
+    case NGX_OK:
+        break;
+
+    case NGX_DECLINED:
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        /* a browser application must be able to read the challenge */
+        ngx_http_mobility_ucwa_cors_headers(r);
+
+        return ngx_http_mobility_send_challenge(r);
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rq->identity = id;
+
+    if (rc != NGX_OK) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_mobility_ucwa_send_error(r, rq, NGX_HTTP_NOT_FOUND,
+                                                 "NotFound", NULL,
+                                                 "The resource does not "
+                                                 "exist.");
+    }
+
+    /* X-MS-RequiresMinResourceVersion: we serve revision 2 */
+
+    h = ngx_http_mobility_ucwa_header(r, "X-MS-RequiresMinResourceVersion");
+
+    if (h && !ngx_http_mobility_ucwa_version_ok(&h->value)) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_mobility_ucwa_send_error(r, rq, NGX_HTTP_NOT_FOUND,
+                                                 "NotFound",
+                                                 "APIVersionNotSupported",
+                                                 "The requested resource "
+                                                 "version is not "
+                                                 "supported.");
+    }
+
+    if (r->method & (NGX_HTTP_POST|NGX_HTTP_PUT)) {
+        return ngx_http_mobility_read_body(r, ngx_http_mobility_ucwa_body);
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobility_ucwa_process(r, rq);
+}
+
+
+static void
+ngx_http_mobility_ucwa_body(ngx_http_request_t *r, ngx_str_t *body)
+{
+    ngx_http_mobility_ucwa_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mobility_ucwa_module);
+
+    if (body == NULL) {
+        ngx_http_finalize_request(r,
+            ngx_http_mobility_ucwa_send_error(r, ctx->rq,
+                                              NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                              "EntityTooLarge", NULL,
+                                              "The request body is too "
+                                              "large."));
+        return;
+    }
+
+    ctx->rq->body = *body;
+    ctx->rq->has_body = body->len ? 1 : 0;
+
+    ngx_http_finalize_request(r, ngx_http_mobility_ucwa_process(r, ctx->rq));
+}
+
+
+static ngx_int_t
+ngx_http_mobility_ucwa_process(ngx_http_request_t *r,
+    ngx_mobility_ucwa_req_t *rq)
+{
+    ngx_int_t                   rc;
+    ngx_mobility_ucwa_resp_t    rs;
+    ngx_mobility_ucwa_route_t  *route;
+
+    if (rq->app_id.len && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        route = ngx_mobility_ucwa_find_route(&rq->rest);
+
+        if (route && route->handler == NULL) {
+            return ngx_mobility_ucwa_pget(r, rq);
+        }
+    }
+
+    ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+
+    rc = ngx_mobility_ucwa_parse_input(rq, &rs);
+
+    if (rc == NGX_OK) {
+        rc = ngx_mobility_ucwa_dispatch(rq, &rs);
+
+    } else if (rc == NGX_DECLINED) {
+        /* rs holds the error */
+        rc = NGX_OK;
+    }
+
+    ngx_mobility_ucwa_wake_flush(rq->wake, rq->due, rq->log);
+
+    if (rc != NGX_OK) {
+        ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+
+        if (ngx_mobility_ucwa_store_error(rq, &rs, NULL) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    return ngx_http_mobility_ucwa_send(r, rq, &rs);
+}
+
+
+static ngx_int_t
+ngx_http_mobility_ucwa_preflight(ngx_http_request_t *r,
+    ngx_http_mobility_ucwa_ctx_t *ctx)
+{
+    ngx_str_t         v;
+    ngx_table_elt_t  *h;
+
+    static ngx_str_t  methods = ngx_string("GET, POST, PUT, DELETE, OPTIONS");
+    static ngx_str_t  age = ngx_string("3600");
+    static ngx_str_t  dflt = ngx_string("Authorization, Content-Type, Accept, "
+                                        "If-Match, If-None-Match, "
+                                        "X-MS-RequiresMinResourceVersion, "
+                                        "X-Ms-Origin, X-Requested-With, "
+                                        "X-MS-Correlation-Id, "
+                                        "client-request-id");
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ctx->origin.len == 0) {
+        ngx_str_set(&v, "28032;reason=\"Service does not allow a cross "
+                        "domain request from this origin.\"");
+        (void) ngx_http_mobility_add_header(r, "X-Ms-diagnostics", &v);
+
+        return ngx_http_mobility_ucwa_send_error(r, ctx->rq,
+                                                 NGX_HTTP_FORBIDDEN,
+                                                 "Forbidden", NULL,
+                                                 "Service does not allow a "
+                                                 "cross domain request from "
+                                                 "this origin.");
+    }
+
+    ngx_http_mobility_ucwa_common_headers(r, NULL);
+
+    (void) ngx_http_mobility_add_header(r, "Access-Control-Allow-Methods",
+                                        &methods);
+
+    h = ngx_http_mobility_ucwa_header(r, "Access-Control-Request-Headers");
+
+    (void) ngx_http_mobility_add_header(r, "Access-Control-Allow-Headers",
+                                        (h && h->value.len) ? &h->value
+                                                            : &dflt);
+    (void) ngx_http_mobility_add_header(r, "Access-Control-Max-Age", &age);
+
+    return ngx_http_mobility_send(r, NGX_HTTP_OK, NULL, NULL, 0);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* process life cycle and configuration                               */
+
+
+static ngx_int_t
+ngx_http_mobility_ucwa_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_mobility_ucwa_main_conf_t  *umcf;
+
+    if (ngx_http_cycle_get_module_main_conf(cycle, ngx_http_mobility_module)
+        == NULL)
+    {
+        return NGX_OK;
+    }
+
+    umcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_mobility_ucwa_module);
+
+    if (umcf == NULL || !umcf->enabled) {
+        return NGX_OK;
+    }
+
+    /* policy changes from the admin API or mobilityctl become events */
+    if (ngx_http_mobility_admin_on_change(ngx_mobility_ucwa_policies_changed)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "mobility ucwa: cannot follow policy changes");
+    }
+
+    return ngx_mobility_ucwa_events_init_process(cycle);
+}
+
+
+static void
+ngx_http_mobility_ucwa_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_mobility_ucwa_events_exit_process(cycle);
+}
+
+
+static void *
+ngx_http_mobility_ucwa_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_mobility_ucwa_main_conf_t  *umcf;
+
+    umcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mobility_ucwa_main_conf_t));
+    if (umcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     umcf->node = { 0, NULL };
+     *     umcf->enabled = 0;
+     */
+
+    umcf->idle_timeout = NGX_CONF_UNSET;
+    umcf->max_apps = NGX_CONF_UNSET_UINT;
+    umcf->pget_timeout = NGX_CONF_UNSET;
+    umcf->max_events = NGX_CONF_UNSET_UINT;
+    umcf->inactive_timeout = NGX_CONF_UNSET;
+    umcf->away_timeout = NGX_CONF_UNSET;
+
+    return umcf;
+}
+
+
+static char *
+ngx_http_mobility_ucwa_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_mobility_ucwa_main_conf_t  *umcf = conf;
+
+    u_char      *p;
+    size_t       i;
+    ngx_str_t   *host;
+
+    ngx_conf_init_value(umcf->idle_timeout, 15 * 60);
+    ngx_conf_init_uint_value(umcf->max_apps, 10);
+    ngx_conf_init_value(umcf->pget_timeout, 180);
+    ngx_conf_init_uint_value(umcf->max_events, 200);
+    ngx_conf_init_value(umcf->inactive_timeout, 5 * 60);
+    ngx_conf_init_value(umcf->away_timeout, 5 * 60);
+
+    if (umcf->pget_timeout < 1 || umcf->pget_timeout > 1800) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobility_ucwa_pget_timeout\" must be between "
+                           "1s and 30m");
+        return NGX_CONF_ERROR;
+    }
+
+    if (umcf->idle_timeout < 1 || umcf->inactive_timeout < 1
+        || umcf->away_timeout < 1)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the mobility_ucwa timeouts must be positive");
+        return NGX_CONF_ERROR;
+    }
+
+    if (umcf->node.len == 0) {
+
+        /* the first label of the host name, as far as it is [a-z0-9] */
+
+        host = &cf->cycle->hostname;
+
+        p = ngx_pnalloc(cf->pool, NGX_MOBILITY_UCWA_NODE_MAX);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        umcf->node.data = p;
+
+        for (i = 0; i < host->len && i < 8; i++) {
+            if (host->data[i] >= 'A' && host->data[i] <= 'Z') {
+                *p++ = (u_char) (host->data[i] | 0x20);
+
+            } else if ((host->data[i] >= 'a' && host->data[i] <= 'z')
+                       || (host->data[i] >= '0' && host->data[i] <= '9'))
+            {
+                *p++ = host->data[i];
+
+            } else {
+                break;
+            }
+        }
+
+        if (p == umcf->node.data) {
+            p = ngx_cpymem(p, "node", 4);
+        }
+
+        umcf->node.len = p - umcf->node.data;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_mobility_ucwa_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_mobility_ucwa_loc_conf_t  *ulcf;
+
+    ulcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mobility_ucwa_loc_conf_t));
+    if (ulcf == NULL) {
+        return NULL;
+    }
+
+    ulcf->enable = NGX_CONF_UNSET;
+
+    return ulcf;
+}
+
+
+static char *
+ngx_http_mobility_ucwa_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_mobility_ucwa_loc_conf_t  *prev = parent;
+    ngx_http_mobility_ucwa_loc_conf_t  *conf = child;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mobility_ucwa(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mobility_ucwa_loc_conf_t  *ulcf = conf;
+
+    ngx_http_core_loc_conf_t            *clcf;
+    ngx_http_mobility_ucwa_main_conf_t  *umcf;
+
+    if (ulcf->enable != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    ulcf->enable = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_mobility_ucwa_handler;
+
+    umcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_mobility_ucwa_module);
+    umcf->enabled = 1;
+
+    ngx_mobility_require_store(cf, "mobility_ucwa");
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mobility_ucwa_node(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mobility_ucwa_main_conf_t  *umcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (umcf->node.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].len > NGX_MOBILITY_UCWA_NODE_MAX) {
+        goto invalid;
+    }
+
+    for (i = 0; i < value[1].len; i++) {
+        if (!((value[1].data[i] >= 'a' && value[1].data[i] <= 'z')
+              || (value[1].data[i] >= '0' && value[1].data[i] <= '9')))
+        {
+            goto invalid;
+        }
+    }
+
+    umcf->node = value[1];
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"mobility_ucwa_node\" needs 1 to %d characters "
+                       "a-z and 0-9, not \"%V\"", NGX_MOBILITY_UCWA_NODE_MAX,
+                       &value[1]);
+    return NGX_CONF_ERROR;
+}

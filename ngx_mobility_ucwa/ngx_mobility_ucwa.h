@@ -1,0 +1,345 @@
+/*
+ * Copyright (C) The nginx mobility authors
+ *
+ * UCWA (ngx_http_mobility_ucwa_module): applications, the event channel
+ * (P-GET), me and the user's own presence, communication, policies and
+ * batch.  Every resource handler works on a request object and fills a
+ * response object, so that batch runs them without subrequests; the
+ * HTTP side (ngx_http_mobility_ucwa_module.c) renders the response as
+ * HAL JSON or UCWA XML.
+ *
+ * State lives in the store: applications here, event queues in
+ * shared/ngx_mobility_events.c, presence in shared/ngx_mobility_presence.c.
+ * A change writes its events in the same transaction; after the commit
+ * the affected application ids are broadcast to every worker, which
+ * evaluates the P-GETs it holds for them.
+ */
+
+#ifndef _NGX_MOBILITY_UCWA_H_INCLUDED_
+#define _NGX_MOBILITY_UCWA_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <jansson.h>
+
+#include "ngx_http_mobility.h"
+#include "ngx_mobility_events.h"
+#include "ngx_mobility_presence.h"
+
+
+#define NGX_MOBILITY_UCWA_NS                                                  \
+    "http://schemas.microsoft.com/rtc/2012/03/ucwa"
+#define NGX_MOBILITY_UCWA_PUT_GUARD   "please pass this in a PUT request"
+
+#define NGX_MOBILITY_UCWA_BASE_OAUTH  0      /* /ucwa/oauth/v1/applications */
+#define NGX_MOBILITY_UCWA_BASE_V1     1      /* /ucwa/v1/applications       */
+
+#define NGX_MOBILITY_UCWA_NODE_MAX    16
+#define NGX_MOBILITY_UCWA_RANDOM_LEN  16     /* hex characters */
+#define NGX_MOBILITY_UCWA_ID_MAX                                              \
+    (NGX_MOBILITY_UCWA_NODE_MAX + 1 + NGX_MOBILITY_UCWA_RANDOM_LEN)
+#define NGX_MOBILITY_UCWA_CHANNELS    16     /* instances per application */
+#define NGX_MOBILITY_UCWA_FIELD_MAX   100    /* culture, endpointId, ... */
+#define NGX_MOBILITY_UCWA_BATCH_MAX   100
+#define NGX_MOBILITY_UCWA_GUID_LEN    36
+
+#define NGX_MOBILITY_REC_UCWA_APP     0x0410
+#define NGX_MOBILITY_REC_UCWA_USER    0x0413
+
+/* application flags */
+#define NGX_MOBILITY_UCWA_APP_AVAILABLE  0x01  /* makeMeAvailable done */
+#define NGX_MOBILITY_UCWA_APP_EXPIRED    0x02  /* a tombstone          */
+
+/* modalities */
+#define NGX_MOBILITY_UCWA_MOD_MESSAGING   0x01
+#define NGX_MOBILITY_UCWA_MOD_PHONEAUDIO  0x02
+#define NGX_MOBILITY_UCWA_MOD_UNSUPPORTED 0x80  /* audio, video, sharing */
+
+/* message formats */
+#define NGX_MOBILITY_UCWA_FMT_PLAIN       0x01
+#define NGX_MOBILITY_UCWA_FMT_HTML        0x02
+
+/* methods a route accepts */
+#define NGX_MOBILITY_UCWA_GET          0x01
+#define NGX_MOBILITY_UCWA_POST         0x02
+#define NGX_MOBILITY_UCWA_PUT          0x04
+#define NGX_MOBILITY_UCWA_DELETE       0x08
+
+/* statuses nginx 1.22 has no name for */
+#define NGX_MOBILITY_UCWA_GONE                    410
+#define NGX_MOBILITY_UCWA_PRECONDITION_REQUIRED   428
+
+#define ngx_mobility_ucwa_ms(tp)                                              \
+    ((uint64_t) (tp)->sec * 1000 + (tp)->msec)
+
+
+typedef struct {
+    ngx_str_t                       node;             /* mobility_ucwa_node */
+    time_t                          idle_timeout;
+    ngx_uint_t                      max_apps;
+    time_t                          pget_timeout;
+    ngx_uint_t                      max_events;
+    time_t                          inactive_timeout;
+    time_t                          away_timeout;
+    ngx_uint_t                      enabled;          /* a location uses it */
+} ngx_http_mobility_ucwa_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                      enable;
+} ngx_http_mobility_ucwa_loc_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                      no;
+    ngx_str_t                       instance;         /* "": the default */
+} ngx_mobility_ucwa_channel_t;
+
+
+typedef struct {
+    ngx_str_t                       id;
+    ngx_str_t                       owner;            /* "user@domain" */
+    ngx_uint_t                      base;
+    ngx_str_t                       culture;
+    ngx_str_t                       endpoint_id;
+    ngx_str_t                       type;
+    ngx_str_t                       user_agent;
+    uint64_t                        created;          /* ms */
+    uint64_t                        flags;
+    uint64_t                        expired_at;       /* ms, tombstones */
+    ngx_str_t                       comm_guid;
+    uint64_t                        comm_etag;
+    ngx_uint_t                      modalities;
+    ngx_uint_t                      formats;
+    ngx_str_t                       audio_preference;
+    ngx_str_t                       phone_number;
+    ngx_str_t                       sign_in_as;
+    uint64_t                        inactive;         /* ms */
+    ngx_uint_t                      anonymous;
+    ngx_uint_t                      next_channel;
+    ngx_uint_t                      nchannels;
+    ngx_mobility_ucwa_channel_t     channels[NGX_MOBILITY_UCWA_CHANNELS];
+} ngx_mobility_ucwa_app_t;
+
+
+/* one write (or read) transaction and what to do after its commit */
+typedef struct {
+    ngx_pool_t                          *pool;
+    ngx_log_t                           *log;
+    ngx_http_mobility_ucwa_main_conf_t  *umcf;
+    ngx_mobility_store_t                *st;
+    MDB_txn                             *txn;
+    uint64_t                             now;        /* ms */
+    ngx_array_t                         *wake;       /* ngx_str_t app ids */
+    uint64_t                             due;        /* presence, ms */
+} ngx_mobility_ucwa_tx_t;
+
+
+typedef struct {
+    ngx_http_request_t                  *r;          /* the HTTP request */
+    ngx_pool_t                          *pool;
+    ngx_log_t                           *log;
+    ngx_http_mobility_ucwa_main_conf_t  *umcf;
+    ngx_http_mobility_identity_t        *identity;
+
+    ngx_uint_t                           method;     /* NGX_HTTP_GET, ... */
+    ngx_uint_t                           base;
+    ngx_str_t                            app_id;     /* "": collection */
+    ngx_str_t                            rest;       /* after the id */
+    ngx_str_t                            args;
+    ngx_str_t                            content_type;
+    ngx_str_t                            accept;
+    ngx_str_t                            if_match;
+    ngx_str_t                            if_none_match;
+    ngx_str_t                            body;
+    json_t                              *input;      /* body, an object */
+
+    ngx_array_t                         *wake;       /* after the commit */
+    uint64_t                             due;
+    void                                *parked;     /* a held P-GET */
+
+    unsigned                             xml:1;      /* answer in XML */
+    unsigned                             vnd_json:1; /* ...ucwa+json */
+    unsigned                             batch:1;    /* part of a batch */
+    unsigned                             has_body:1;
+} ngx_mobility_ucwa_req_t;
+
+
+typedef struct {
+    ngx_uint_t                           status;
+    json_t                              *json;       /* resource or error */
+    ngx_str_t                            raw;        /* already rendered */
+    ngx_str_t                            raw_type;
+    ngx_str_t                            etag;       /* unquoted */
+    ngx_str_t                            location;
+    ngx_str_t                            cookie;
+    ngx_str_t                            allow;
+    ngx_str_t                            diagnostics;
+    time_t                               max_age;    /* photos */
+    unsigned                             error:1;
+    unsigned                             events:1;   /* an event package */
+    unsigned                             photo:1;
+    unsigned                             no_etag:1;
+    unsigned                             p3p:1;
+} ngx_mobility_ucwa_resp_t;
+
+
+typedef ngx_int_t (*ngx_mobility_ucwa_handler_pt)(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+
+/* builds the embedded resource of an event, per application */
+typedef json_t *(*ngx_mobility_ucwa_embed_pt)(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, void *data);
+
+
+typedef struct {
+    const char                      *sender_rel;
+    const char                      *sender_path;    /* after the prefix */
+    const char                      *rel;
+    const char                      *path;
+    const char                      *type;
+    unsigned                         urgency;
+    unsigned                         merge:1;
+    ngx_mobility_ucwa_embed_pt       embed;          /* NULL: no embed */
+    void                            *data;
+} ngx_mobility_ucwa_event_t;
+
+
+extern ngx_module_t  ngx_http_mobility_ucwa_module;
+
+
+/* ngx_http_mobility_ucwa_module.c */
+ngx_int_t ngx_http_mobility_ucwa_respond(ngx_http_request_t *r,
+    ngx_mobility_ucwa_req_t *rq, ngx_mobility_ucwa_resp_t *rs);
+ngx_mobility_ucwa_req_t *ngx_http_mobility_ucwa_get_req(
+    ngx_http_request_t *r);
+uint64_t ngx_mobility_ucwa_now(void);
+ngx_int_t ngx_mobility_ucwa_tx_begin(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_req_t *rq, ngx_uint_t write);
+ngx_int_t ngx_mobility_ucwa_tx_commit(ngx_mobility_ucwa_tx_t *tx);
+void ngx_mobility_ucwa_tx_abort(ngx_mobility_ucwa_tx_t *tx);
+ngx_int_t ngx_mobility_ucwa_wake_add(ngx_array_t *wake, ngx_pool_t *pool,
+    ngx_str_t *id);
+void ngx_mobility_ucwa_wake_flush(ngx_array_t *wake, uint64_t due,
+    ngx_log_t *log);
+ngx_int_t ngx_mobility_ucwa_dispatch(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_parse_path(ngx_str_t *uri,
+    ngx_mobility_ucwa_req_t *rq);
+ngx_int_t ngx_mobility_ucwa_store_error(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_store_t *st);
+void ngx_mobility_ucwa_random_hex(u_char *dst, size_t n);
+void ngx_mobility_ucwa_guid(u_char *dst);
+
+/* ngx_mobility_ucwa_render.c */
+ngx_int_t ngx_mobility_ucwa_json_own(ngx_pool_t *pool, json_t *json);
+ngx_int_t ngx_mobility_ucwa_error(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_uint_t status, const char *code,
+    const char *subcode, const char *message);
+ngx_int_t ngx_mobility_ucwa_resource(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_uint_t status, json_t *json);
+json_t *ngx_mobility_ucwa_str(ngx_str_t *s);
+json_t *ngx_mobility_ucwa_href(ngx_str_t *prefix, const char *path);
+ngx_int_t ngx_mobility_ucwa_link(json_t *links, const char *rel,
+    ngx_str_t *prefix, const char *path);
+ngx_int_t ngx_mobility_ucwa_render(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_str_t *body, ngx_str_t *type);
+ngx_int_t ngx_mobility_ucwa_dump(ngx_pool_t *pool, json_t *json,
+    ngx_str_t *out);
+ngx_int_t ngx_mobility_ucwa_parse_input(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_uint_t ngx_mobility_ucwa_wants_xml(ngx_str_t *accept,
+    ngx_str_t *content_type, ngx_uint_t *vnd_json);
+json_t *ngx_mobility_ucwa_input(ngx_mobility_ucwa_req_t *rq,
+    const char *name);
+ngx_int_t ngx_mobility_ucwa_input_str(ngx_mobility_ucwa_req_t *rq,
+    const char *name, ngx_str_t *out);
+ngx_int_t ngx_mobility_ucwa_arg(ngx_pool_t *pool, ngx_str_t *args,
+    const char *name, ngx_str_t *out);
+ngx_uint_t ngx_mobility_ucwa_etag_match(ngx_str_t *header, ngx_str_t *etag);
+
+/* ngx_mobility_ucwa_apps.c */
+ngx_int_t ngx_mobility_ucwa_applications(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_application(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_app_get(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *id, ngx_mobility_ucwa_app_t *app);
+ngx_int_t ngx_mobility_ucwa_app_put(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app);
+ngx_int_t ngx_mobility_ucwa_app_load(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app);
+ngx_int_t ngx_mobility_ucwa_app_expired(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app);
+ngx_int_t ngx_mobility_ucwa_app_terminate(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_uint_t tombstone);
+ngx_int_t ngx_mobility_ucwa_prefix(ngx_pool_t *pool,
+    ngx_mobility_ucwa_app_t *app, ngx_str_t *prefix);
+ngx_mobility_ucwa_channel_t *ngx_mobility_ucwa_app_channel(
+    ngx_mobility_ucwa_app_t *app, ngx_str_t *instance);
+size_t ngx_mobility_ucwa_channel_key(ngx_mobility_ucwa_app_t *app,
+    ngx_mobility_ucwa_channel_t *ch, u_char *buf);
+uint64_t ngx_mobility_ucwa_expected_ack(ngx_mobility_evchan_t *ec);
+ngx_int_t ngx_mobility_ucwa_events_href(ngx_pool_t *pool, ngx_str_t *prefix,
+    ngx_mobility_ucwa_channel_t *ch, uint64_t ack, ngx_str_t *href);
+ngx_int_t ngx_mobility_ucwa_publish(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_ucwa_event_t *ev);
+ngx_int_t ngx_mobility_ucwa_publish_user(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *sip, ngx_uint_t available_only, ngx_str_t *exclude,
+    ngx_mobility_ucwa_event_t *ev);
+json_t *ngx_mobility_ucwa_communication_json(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, void *data);
+void ngx_mobility_ucwa_sweep(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit);
+
+/* ngx_mobility_ucwa_events.c */
+ngx_int_t ngx_mobility_ucwa_events_init_process(ngx_cycle_t *cycle);
+void ngx_mobility_ucwa_events_exit_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_mobility_ucwa_pget(ngx_http_request_t *r,
+    ngx_mobility_ucwa_req_t *rq);
+void ngx_mobility_ucwa_wake_local(const u_char *data, size_t len);
+void ngx_mobility_ucwa_due_arm(uint64_t due);
+
+/* ngx_mobility_ucwa_me.c */
+ngx_int_t ngx_mobility_ucwa_me(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_make_me_available(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_report_activity(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_presence(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_note(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_location(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_phones(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_photo(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_call_forwarding(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+json_t *ngx_mobility_ucwa_me_json(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, void *data);
+ngx_int_t ngx_mobility_ucwa_presence_sign_out(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app);
+void ngx_mobility_ucwa_presence_due(ngx_mobility_ucwa_tx_t *tx,
+    ngx_uint_t limit);
+
+/* ngx_mobility_ucwa_comm.c */
+ngx_int_t ngx_mobility_ucwa_communication(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_policies(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+void ngx_mobility_ucwa_policies_changed(ngx_str_t *kind, ngx_str_t *users,
+    ngx_pid_t from);
+
+/* ngx_mobility_ucwa_batch.c */
+ngx_int_t ngx_mobility_ucwa_batch(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+
+
+#endif /* _NGX_MOBILITY_UCWA_H_INCLUDED_ */

@@ -1,0 +1,1381 @@
+/*
+ * Copyright (C) The nginx mobility authors
+ *
+ * The event channel: P-GETs (GET .../events?ack=N).
+ *
+ * The store holds the truth: events, packages and which request is
+ * parked on a channel (a random token).  A P-GET that cannot be answered
+ * yet is parked in this worker: the request is kept (r->main->count++),
+ * a cancelable timer bounds it, ngx_http_test_reading notices a client
+ * that goes away, and a per-worker hash maps the application id to its
+ * parked requests.
+ *
+ * After a change commits, the ids of the affected applications are
+ * broadcast to every worker (NGX_MOBILITY_IPC_APP_WAKE); each worker
+ * looks its hash up and evaluates its parked requests: real-time and
+ * high events release at once, medium and low ones when their hold time
+ * is reached (the timer is moved there).  A new P-GET on a channel takes
+ * the token; the previous holder, wherever it is parked, answers 409
+ * PGetReplaced (NGX_MOBILITY_IPC_APP_PARKED, and the token check in the
+ * release transaction if that message is lost).
+ *
+ * Graceful shutdown: a parked connection is marked idle, so nginx's
+ * ngx_close_idle_connections() calls its read handler with c->close
+ * set; our handler then answers with whatever is pending instead of
+ * letting nginx close the connection.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_mobility_ucwa.h"
+#include "ngx_mobility_ipc.h"
+
+
+#define NGX_MOBILITY_UCWA_BUCKETS       4096
+#define NGX_MOBILITY_UCWA_SWEEP_MS      10000
+#define NGX_MOBILITY_UCWA_SWEEP_APPS    1024
+#define NGX_MOBILITY_UCWA_HOLD_MEDIUM   5
+#define NGX_MOBILITY_UCWA_HOLD_LOW      15
+#define NGX_MOBILITY_UCWA_HOLD_MIN      5
+#define NGX_MOBILITY_UCWA_TIMEOUT_MIN   180
+#define NGX_MOBILITY_UCWA_TIMEOUT_MAX   1800
+
+#define NGX_MOBILITY_UCWA_EVALUATE      0
+#define NGX_MOBILITY_UCWA_FORCE         1
+
+
+typedef struct {
+    ngx_http_request_t            *request;
+    ngx_mobility_ucwa_req_t       *rq;
+    ngx_event_t                    timer;
+    ngx_queue_t                    queue;
+    ngx_event_handler_pt           conn_read;   /* saved c->read->handler */
+    uint64_t                       token;
+    uint64_t                       ack;
+    uint64_t                       until;       /* ms */
+    ngx_uint_t                     channel;
+    size_t                         app_len;
+    u_char                         app[NGX_MOBILITY_UCWA_ID_MAX];
+    unsigned                       linked:1;
+    unsigned                       done:1;
+} ngx_mobility_ucwa_parked_t;
+
+
+typedef struct {
+    json_t                        *senders;
+    json_t                        *last;
+    ngx_log_t                     *log;
+} ngx_mobility_ucwa_pkg_ctx_t;
+
+
+static void ngx_mobility_ucwa_pget_timer(ngx_event_t *ev);
+static void ngx_mobility_ucwa_pget_cleanup(void *data);
+static void ngx_mobility_ucwa_pget_conn_read(ngx_event_t *ev);
+static void ngx_mobility_ucwa_pget_release(ngx_mobility_ucwa_parked_t *p,
+    ngx_uint_t how);
+static void ngx_mobility_ucwa_ipc_wake(ngx_uint_t type, const u_char *data,
+    size_t len, ngx_pid_t from);
+static void ngx_mobility_ucwa_ipc_parked(ngx_uint_t type,
+    const u_char *data, size_t len, ngx_pid_t from);
+static void ngx_mobility_ucwa_replace(u_char *app, size_t len,
+    ngx_uint_t channel, uint64_t token);
+static void ngx_mobility_ucwa_sweep_handler(ngx_event_t *ev);
+static void ngx_mobility_ucwa_due_handler(ngx_event_t *ev);
+
+
+static ngx_queue_t                         *ngx_mobility_ucwa_buckets;
+static ngx_uint_t                           ngx_mobility_ucwa_nparked;
+static ngx_http_mobility_ucwa_main_conf_t  *ngx_mobility_ucwa_umcf;
+static ngx_connection_t                     ngx_mobility_ucwa_dummy;
+static ngx_event_t                          ngx_mobility_ucwa_sweep_ev;
+static ngx_event_t                          ngx_mobility_ucwa_due_ev;
+static uint64_t                             ngx_mobility_ucwa_due_at;
+
+
+/* ------------------------------------------------------------------ */
+/* the process                                                        */
+
+
+ngx_int_t
+ngx_mobility_ucwa_events_init_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t  i;
+
+    ngx_mobility_ucwa_umcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_mobility_ucwa_module);
+
+    ngx_mobility_ucwa_buckets = ngx_palloc(cycle->pool,
+                                           NGX_MOBILITY_UCWA_BUCKETS
+                                           * sizeof(ngx_queue_t));
+    if (ngx_mobility_ucwa_buckets == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < NGX_MOBILITY_UCWA_BUCKETS; i++) {
+        ngx_queue_init(&ngx_mobility_ucwa_buckets[i]);
+    }
+
+    ngx_mobility_ucwa_nparked = 0;
+
+    ngx_mobility_ipc_set_handler(NGX_MOBILITY_IPC_APP_WAKE,
+                                 ngx_mobility_ucwa_ipc_wake);
+    ngx_mobility_ipc_set_handler(NGX_MOBILITY_IPC_APP_PARKED,
+                                 ngx_mobility_ucwa_ipc_parked);
+
+    /* presence due in this worker; expiry sweeps in worker 0 only */
+
+    /* debug logging of timers reads ev->data as a connection */
+    ngx_mobility_ucwa_dummy.fd = (ngx_socket_t) -1;
+
+    ngx_mobility_ucwa_due_ev.data = &ngx_mobility_ucwa_dummy;
+    ngx_mobility_ucwa_due_ev.handler = ngx_mobility_ucwa_due_handler;
+    ngx_mobility_ucwa_due_ev.log = cycle->log;
+    ngx_mobility_ucwa_due_ev.cancelable = 1;
+    ngx_mobility_ucwa_due_at = 0;
+
+    if (ngx_process != NGX_PROCESS_WORKER || ngx_worker == 0) {
+        ngx_mobility_ucwa_sweep_ev.data = &ngx_mobility_ucwa_dummy;
+        ngx_mobility_ucwa_sweep_ev.handler = ngx_mobility_ucwa_sweep_handler;
+        ngx_mobility_ucwa_sweep_ev.log = cycle->log;
+        ngx_mobility_ucwa_sweep_ev.cancelable = 1;
+        ngx_add_timer(&ngx_mobility_ucwa_sweep_ev, 1000);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_mobility_ucwa_events_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_mobility_ucwa_buckets = NULL;
+    ngx_mobility_ucwa_nparked = 0;
+}
+
+
+static ngx_queue_t *
+ngx_mobility_ucwa_bucket(u_char *app, size_t len)
+{
+    return &ngx_mobility_ucwa_buckets[ngx_crc32_short(app, len)
+                                      & (NGX_MOBILITY_UCWA_BUCKETS - 1)];
+}
+
+
+/* ------------------------------------------------------------------ */
+/* rendering a package                                                */
+
+
+static int
+ngx_mobility_ucwa_pkg_event(void *data, ngx_mobility_event_t *ev)
+{
+    ngx_mobility_ucwa_pkg_ctx_t  *ctx = data;
+
+    json_t        *payload, *s, *e, *rel, *href, *lrel, *lhref, *block;
+    json_error_t   err;
+
+    payload = json_loadb((const char *) ev->payload.data, ev->payload.len, 0,
+                         &err);
+    if (payload == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, ctx->log, 0,
+                      "mobility ucwa: event %uL is corrupt: %s", ev->seq,
+                      err.text);
+        return 0;
+    }
+
+    s = json_object_get(payload, "s");
+    e = json_object_get(payload, "e");
+    rel = json_object_get(s, "rel");
+    href = json_object_get(s, "href");
+
+    if (!json_is_object(e) || !json_is_string(rel) || !json_is_string(href)) {
+        json_decref(payload);
+        return 0;
+    }
+
+    /* consecutive events of one sender share its block */
+
+    block = ctx->last;
+
+    if (block) {
+        lrel = json_object_get(block, "rel");
+        lhref = json_object_get(block, "href");
+
+        if (!json_equal(lrel, rel) || !json_equal(lhref, href)) {
+            block = NULL;
+        }
+    }
+
+    if (block == NULL) {
+        block = json_object();
+        if (block == NULL) {
+            json_decref(payload);
+            return -1;
+        }
+
+        json_object_set(block, "rel", rel);
+        json_object_set(block, "href", href);
+        json_object_set_new(block, "events", json_array());
+        json_array_append_new(ctx->senders, block);
+        ctx->last = block;
+    }
+
+    json_array_append(json_object_get(block, "events"), e);
+
+    json_decref(payload);
+
+    return 0;
+}
+
+
+static json_t *
+ngx_mobility_ucwa_package(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *prefix,
+    ngx_mobility_ucwa_channel_t *ch, const u_char *key, size_t klen,
+    ngx_mobility_evchan_t *ec, uint64_t ack)
+{
+    json_t                       *obj, *links, *link;
+    ngx_str_t                     href;
+    ngx_mobility_ucwa_pkg_ctx_t   ctx;
+
+    obj = json_object();
+    links = json_object();
+    ctx.senders = json_array();
+    ctx.last = NULL;
+    ctx.log = tx->log;
+
+    if (obj == NULL || links == NULL || ctx.senders == NULL) {
+        goto failed;
+    }
+
+    json_object_set_new(obj, "_links", links);
+
+    if (ngx_mobility_ucwa_events_href(tx->pool, prefix, ch, ack, &href)
+        != NGX_OK)
+    {
+        goto failed;
+    }
+
+    link = json_object();
+    json_object_set_new(link, "href", ngx_mobility_ucwa_str(&href));
+    json_object_set_new(links, "self", link);
+
+    if (ngx_mobility_ucwa_events_href(tx->pool, prefix, ch, ack + 1, &href)
+        != NGX_OK)
+    {
+        goto failed;
+    }
+
+    link = json_object();
+    json_object_set_new(link, "href", ngx_mobility_ucwa_str(&href));
+    json_object_set_new(links, (ec->flags & NGX_MOBILITY_EVCHAN_PKG_RESUME)
+                               ? "resume" : "next", link);
+
+    if (ngx_mobility_event_each(tx->st, tx->txn, key, klen, ec->pkg_first,
+                                ec->pkg_end, ngx_mobility_ucwa_pkg_event,
+                                &ctx)
+        < 0)
+    {
+        goto failed;
+    }
+
+    if (json_array_size(ctx.senders)) {
+        json_object_set_new(obj, "sender", ctx.senders);
+
+    } else {
+        json_decref(ctx.senders);
+    }
+
+    return obj;
+
+failed:
+
+    json_decref(obj);
+    json_decref(links);
+    json_decref(ctx.senders);
+
+    return NULL;
+}
+
+
+static json_t *
+ngx_mobility_ucwa_resync(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *prefix,
+    ngx_mobility_ucwa_channel_t *ch, uint64_t ack)
+{
+    json_t     *obj, *links, *link;
+    ngx_str_t   href;
+
+    if (ngx_mobility_ucwa_events_href(tx->pool, prefix, ch, ack, &href)
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    obj = json_object();
+    links = json_object();
+    link = json_object();
+
+    if (obj == NULL || links == NULL || link == NULL) {
+        json_decref(obj);
+        json_decref(links);
+        json_decref(link);
+        return NULL;
+    }
+
+    json_object_set_new(link, "href", ngx_mobility_ucwa_str(&href));
+    json_object_set_new(links, "resync", link);
+    json_object_set_new(obj, "_links", links);
+
+    return obj;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* arriving P-GETs                                                    */
+
+
+static uint64_t
+ngx_mobility_ucwa_num_arg(ngx_mobility_ucwa_req_t *rq, const char *name,
+    ngx_uint_t *present)
+{
+    size_t     i;
+    uint64_t   n;
+    ngx_str_t  v;
+
+    *present = 0;
+
+    if (ngx_mobility_ucwa_arg(rq->pool, &rq->args, name, &v) != NGX_OK
+        || v.len == 0)
+    {
+        return 0;
+    }
+
+    n = 0;
+
+    for (i = 0; i < v.len; i++) {
+        if (v.data[i] < '0' || v.data[i] > '9') {
+            return 0;
+        }
+
+        /* absurd values are clamped, never rejected */
+        if (n > 100000000000000ULL) {
+            n = 100000000000000ULL;
+            continue;
+        }
+
+        n = n * 10 + (v.data[i] - '0');
+    }
+
+    *present = 1;
+
+    return n;
+}
+
+
+static uint64_t
+ngx_mobility_ucwa_clamp(uint64_t v, uint64_t min, uint64_t max)
+{
+    return (v < min) ? min : (v > max) ? max : v;
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_pget_answer(ngx_http_request_t *r,
+    ngx_mobility_ucwa_req_t *rq, ngx_mobility_ucwa_resp_t *rs)
+{
+    return ngx_http_mobility_ucwa_respond(r, rq, rs);
+}
+
+
+ngx_int_t
+ngx_mobility_ucwa_pget(ngx_http_request_t *r, ngx_mobility_ucwa_req_t *rq)
+{
+    u_char                              *p;
+    u_char                               key[NGX_MOBILITY_EV_KEY_MAX];
+    u_char                               msg[NGX_MOBILITY_UCWA_ID_MAX + 64];
+    size_t                               klen;
+    json_t                              *obj;
+    uint64_t                             ack, timeout, low, medium, prio;
+    uint64_t                             tmin, due, replaced, token, delay;
+    ngx_int_t                            rc;
+    ngx_str_t                            instance, prefix;
+    ngx_uint_t                           has_ack, has, parked;
+    ngx_connection_t                    *c;
+    ngx_http_cleanup_t                  *cln;
+    ngx_mobility_ucwa_tx_t               tx;
+    ngx_mobility_evchan_t                ec;
+    ngx_mobility_ucwa_app_t              app;
+    ngx_mobility_ucwa_resp_t             rs;
+    ngx_mobility_ucwa_parked_t          *pk;
+    ngx_mobility_ucwa_channel_t         *ch;
+    ngx_http_mobility_ucwa_main_conf_t  *umcf;
+
+    umcf = rq->umcf;
+    due = 0;
+
+    ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+
+    if (ngx_mobility_ucwa_arg(rq->pool, &rq->args, "instanceId", &instance)
+        != NGX_OK)
+    {
+        ngx_str_null(&instance);
+    }
+
+    ack = ngx_mobility_ucwa_num_arg(rq, "ack", &has_ack);
+
+    /* clamp, never reject; the lower bound follows a shorter default */
+
+    tmin = ngx_min((uint64_t) umcf->pget_timeout,
+                   NGX_MOBILITY_UCWA_TIMEOUT_MIN);
+
+    timeout = ngx_mobility_ucwa_num_arg(rq, "timeout", &has);
+    timeout = has ? ngx_mobility_ucwa_clamp(timeout, tmin,
+                                            NGX_MOBILITY_UCWA_TIMEOUT_MAX)
+                  : 0;
+
+    low = ngx_mobility_ucwa_num_arg(rq, "low", &has);
+    low = has ? ngx_mobility_ucwa_clamp(low, NGX_MOBILITY_UCWA_HOLD_MIN,
+                                        NGX_MOBILITY_UCWA_TIMEOUT_MAX)
+              : 0;
+
+    medium = ngx_mobility_ucwa_num_arg(rq, "medium", &has);
+    medium = has ? ngx_mobility_ucwa_clamp(medium, NGX_MOBILITY_UCWA_HOLD_MIN,
+                                           NGX_MOBILITY_UCWA_TIMEOUT_MAX)
+                 : 0;
+
+    prio = ngx_mobility_ucwa_num_arg(rq, "priority", &has);
+    prio = ngx_min(prio, 1000000);
+
+    if (ngx_mobility_ucwa_tx_begin(&tx, rq, 1) != NGX_OK) {
+        (void) ngx_mobility_ucwa_store_error(rq, &rs, NULL);
+        return ngx_mobility_ucwa_pget_answer(r, rq, &rs);
+    }
+
+    rc = ngx_mobility_ucwa_app_load(rq, &rs, &tx, &app);
+
+    if (rc != NGX_OK) {
+        ngx_mobility_ucwa_tx_abort(&tx);
+
+        if (rc == NGX_ERROR) {
+            ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+            (void) ngx_mobility_ucwa_store_error(rq, &rs, tx.st);
+        }
+
+        return ngx_mobility_ucwa_pget_answer(r, rq, &rs);
+    }
+
+    ch = ngx_mobility_ucwa_app_channel(&app, &instance);
+    klen = ch ? ngx_mobility_ucwa_channel_key(&app, ch, key) : 0;
+
+    if (ch == NULL
+        || ngx_mobility_evchan_get(tx.st, tx.txn, key, klen, &ec)
+           != NGX_MOBILITY_OK)
+    {
+        ngx_mobility_ucwa_tx_abort(&tx);
+
+        (void) ngx_mobility_ucwa_error(rq, &rs, NGX_HTTP_NOT_FOUND,
+                                       "NotFound", "ApplicationNotFound",
+                                       "The event channel does not exist.");
+        return ngx_mobility_ucwa_pget_answer(r, rq, &rs);
+    }
+
+    if (ngx_mobility_ucwa_prefix(rq->pool, &app, &prefix) != NGX_OK) {
+        ngx_mobility_ucwa_tx_abort(&tx);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* parameters stick until the channel goes */
+
+    if (timeout) {
+        ec.timeout = timeout;
+    }
+
+    if (low) {
+        ec.hold_low = low;
+    }
+
+    if (medium) {
+        ec.hold_medium = medium;
+    }
+
+    timeout = ec.timeout ? ec.timeout : (uint64_t) umcf->pget_timeout;
+    low = ec.hold_low ? ec.hold_low : NGX_MOBILITY_UCWA_HOLD_LOW;
+    medium = ec.hold_medium ? ec.hold_medium : NGX_MOBILITY_UCWA_HOLD_MEDIUM;
+
+    parked = (ec.park_token && ec.park_until > tx.now);
+
+    if (parked && prio < ec.park_priority) {
+
+        /* a P-GET of higher priority holds the channel */
+
+        ngx_mobility_ucwa_tx_abort(&tx);
+
+        (void) ngx_mobility_ucwa_error(rq, &rs, NGX_HTTP_CONFLICT,
+                                       "Conflict", "PGetReplaced",
+                                       "A pending GET of higher priority "
+                                       "holds the event channel.");
+        return ngx_mobility_ucwa_pget_answer(r, rq, &rs);
+    }
+
+    replaced = parked ? ec.park_token : 0;
+    token = 0;
+    obj = NULL;
+
+    if (has_ack && ack && ack == ec.pkg_no
+        && !(ec.flags & NGX_MOBILITY_EVCHAN_ACKED))
+    {
+        /* the same ack again: the same package again */
+
+        obj = ngx_mobility_ucwa_package(&tx, &prefix, ch, key, klen, &ec,
+                                        ack);
+
+    } else if (has_ack && ack == ec.pkg_no + 1) {
+
+        if (ngx_mobility_evchan_ack(tx.st, tx.txn, key, klen, &ec)
+            != NGX_MOBILITY_OK
+            || ngx_mobility_evchan_due(tx.st, tx.txn, key, klen, &ec,
+                                       medium * 1000, low * 1000, &due)
+               != NGX_MOBILITY_OK)
+        {
+            goto failed;
+        }
+
+        if (due <= tx.now || ngx_exiting) {
+            ngx_mobility_evchan_package(&ec, ack);
+
+            obj = ngx_mobility_ucwa_package(&tx, &prefix, ch, key, klen, &ec,
+                                            ack);
+
+        } else {
+            do {
+                ngx_mobility_ucwa_random_hex(msg, 16);
+                token = ngx_hextoi(msg, 8) * 0x100000000ULL
+                        + ngx_hextoi(msg + 8, 8);
+            } while (token == 0);
+        }
+
+    } else {
+        obj = ngx_mobility_ucwa_resync(&tx, &prefix, ch,
+                                       ngx_mobility_ucwa_expected_ack(&ec));
+    }
+
+    if (token == 0 && obj == NULL) {
+        goto failed;
+    }
+
+    if (token) {
+        ec.park_token = token;
+        ec.park_until = tx.now + timeout * 1000;
+        ec.park_priority = prio;
+
+    } else {
+        ec.park_token = 0;
+        ec.last_release = tx.now;
+    }
+
+    if (ngx_mobility_evchan_put(tx.st, tx.txn, key, klen, &ec)
+        != NGX_MOBILITY_OK)
+    {
+        json_decref(obj);
+        goto failed;
+    }
+
+    if (ngx_mobility_ucwa_tx_commit(&tx) != NGX_OK) {
+        json_decref(obj);
+        (void) ngx_mobility_ucwa_store_error(rq, &rs, NULL);
+        return ngx_mobility_ucwa_pget_answer(r, rq, &rs);
+    }
+
+    if (replaced) {
+        /* the previous holder answers 409, here or in another worker */
+
+        ngx_mobility_ucwa_replace(app.id.data, app.id.len, ch->no, token);
+
+        p = ngx_sprintf(msg, "%V/%ui %016xL\n", &app.id, ch->no, token);
+
+        if (ngx_mobility_ipc_broadcast(NGX_MOBILITY_IPC_APP_PARKED, msg,
+                                       p - msg)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_INFO, rq->log, 0,
+                          "mobility ucwa: replacing a P-GET of %V: "
+                          "broadcast failed", &app.id);
+        }
+    }
+
+    if (obj) {
+        if (ngx_mobility_ucwa_resource(rq, &rs, NGX_HTTP_OK, obj)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        rs.events = 1;
+
+        return ngx_mobility_ucwa_pget_answer(r, rq, &rs);
+    }
+
+    /* park */
+
+    pk = ngx_pcalloc(r->pool, sizeof(ngx_mobility_ucwa_parked_t));
+    cln = ngx_http_cleanup_add(r, 0);
+
+    if (pk == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    pk->request = r;
+    pk->rq = rq;
+    pk->token = token;
+    pk->ack = ack;
+    pk->until = ec.park_until;
+    pk->channel = ch->no;
+    pk->app_len = app.id.len;
+    ngx_memcpy(pk->app, app.id.data, app.id.len);
+
+    rq->parked = pk;
+
+    cln->handler = ngx_mobility_ucwa_pget_cleanup;
+    cln->data = pk;
+
+    pk->timer.handler = ngx_mobility_ucwa_pget_timer;
+    pk->timer.data = r->connection;
+    pk->timer.log = r->connection->log;
+    pk->timer.cancelable = 1;
+
+    delay = ((due < pk->until) ? due : pk->until) - tx.now;
+    ngx_add_timer(&pk->timer, (ngx_msec_t) delay);
+
+    ngx_queue_insert_tail(ngx_mobility_ucwa_bucket(pk->app, pk->app_len),
+                          &pk->queue);
+    pk->linked = 1;
+    ngx_mobility_ucwa_nparked++;
+
+    /* notice a client that goes away */
+    r->read_event_handler = ngx_http_test_reading;
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    c = r->connection;
+
+#if (NGX_HTTP_V2)
+    if (r->stream == NULL)
+#endif
+    {
+        /* graceful shutdown answers idle connections: see above */
+        pk->conn_read = c->read->handler;
+        c->read->handler = ngx_mobility_ucwa_pget_conn_read;
+        c->idle = 1;
+    }
+
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "mobility ucwa: P-GET parked on %V/%ui ack %uL for %uLms",
+                   &app.id, ch->no, ack, delay);
+
+    r->main->count++;
+
+    return NGX_DONE;
+
+failed:
+
+    ngx_mobility_ucwa_tx_abort(&tx);
+
+    ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+    (void) ngx_mobility_ucwa_store_error(rq, &rs, tx.st);
+
+    return ngx_mobility_ucwa_pget_answer(r, rq, &rs);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* parked P-GETs                                                      */
+
+
+static void
+ngx_mobility_ucwa_unpark(ngx_mobility_ucwa_parked_t *p)
+{
+    ngx_connection_t  *c;
+
+    if (p->linked) {
+        ngx_queue_remove(&p->queue);
+        p->linked = 0;
+        ngx_mobility_ucwa_nparked--;
+    }
+
+    if (p->timer.timer_set) {
+        ngx_del_timer(&p->timer);
+    }
+
+    c = p->request->connection;
+
+    if (p->conn_read) {
+        c->read->handler = p->conn_read;
+        c->idle = 0;
+        p->conn_read = NULL;
+    }
+
+    p->request->read_event_handler = ngx_http_block_reading;
+    p->done = 1;
+}
+
+
+/*
+ * The client went away while its P-GET was held: the channel is free
+ * again (a P-GET of lower priority may take it at once) and the
+ * application counts as active until now.
+ */
+static void
+ngx_mobility_ucwa_pget_abandon(ngx_mobility_ucwa_parked_t *p)
+{
+    u_char                   key[NGX_MOBILITY_EV_KEY_MAX];
+    size_t                   klen;
+    ngx_str_t                id;
+    ngx_uint_t               i;
+    ngx_pool_t              *pool;
+    ngx_mobility_ucwa_tx_t   tx;
+    ngx_mobility_evchan_t    ec;
+    ngx_mobility_ucwa_app_t  app;
+
+    if (ngx_mobility_store_current() == NULL) {
+        return;
+    }
+
+    pool = ngx_create_pool(2048, ngx_cycle->log);
+    if (pool == NULL) {
+        return;
+    }
+
+    ngx_memzero(&tx, sizeof(ngx_mobility_ucwa_tx_t));
+    tx.pool = pool;
+    tx.log = ngx_cycle->log;
+    tx.umcf = p->rq->umcf;
+
+    if (ngx_mobility_ucwa_tx_begin(&tx, NULL, 1) != NGX_OK) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    id.data = p->app;
+    id.len = p->app_len;
+
+    if (ngx_mobility_ucwa_app_get(&tx, &id, &app) != NGX_OK) {
+        goto done;
+    }
+
+    for (i = 0; i < app.nchannels; i++) {
+        if (app.channels[i].no == p->channel) {
+            break;
+        }
+    }
+
+    if (i == app.nchannels) {
+        goto done;
+    }
+
+    klen = ngx_mobility_ucwa_channel_key(&app, &app.channels[i], key);
+
+    if (ngx_mobility_evchan_get(tx.st, tx.txn, key, klen, &ec)
+        != NGX_MOBILITY_OK
+        || ec.park_token != p->token)
+    {
+        goto done;
+    }
+
+    ec.park_token = 0;
+    ec.last_release = tx.now;
+
+    if (ngx_mobility_evchan_put(tx.st, tx.txn, key, klen, &ec)
+        == NGX_MOBILITY_OK)
+    {
+        (void) ngx_mobility_ucwa_tx_commit(&tx);
+    }
+
+done:
+
+    ngx_mobility_ucwa_tx_abort(&tx);
+    ngx_destroy_pool(pool);
+}
+
+
+static void
+ngx_mobility_ucwa_pget_cleanup(void *data)
+{
+    ngx_mobility_ucwa_parked_t  *p = data;
+
+    if (p->done) {
+        return;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, p->request->connection->log, 0,
+                   "mobility ucwa: parked P-GET of %*s went away",
+                   p->app_len, p->app);
+
+    if (p->linked) {
+        ngx_queue_remove(&p->queue);
+        p->linked = 0;
+        ngx_mobility_ucwa_nparked--;
+    }
+
+    if (p->timer.timer_set) {
+        ngx_del_timer(&p->timer);
+    }
+
+    p->done = 1;
+
+    ngx_mobility_ucwa_pget_abandon(p);
+}
+
+
+static void
+ngx_mobility_ucwa_pget_timer(ngx_event_t *ev)
+{
+    ngx_mobility_ucwa_parked_t  *p;
+
+    p = (ngx_mobility_ucwa_parked_t *)
+            ((u_char *) ev - offsetof(ngx_mobility_ucwa_parked_t, timer));
+
+    ngx_mobility_ucwa_pget_release(p,
+                                   ngx_mobility_ucwa_now() >= p->until
+                                   ? NGX_MOBILITY_UCWA_FORCE
+                                   : NGX_MOBILITY_UCWA_EVALUATE);
+}
+
+
+static void
+ngx_mobility_ucwa_pget_conn_read(ngx_event_t *ev)
+{
+    ngx_connection_t            *c;
+    ngx_http_request_t          *r;
+    ngx_mobility_ucwa_req_t     *rq;
+    ngx_mobility_ucwa_parked_t  *p;
+
+    c = ev->data;
+    r = c->data;
+
+    rq = ngx_http_mobility_ucwa_get_req(r);
+    p = rq ? rq->parked : NULL;
+
+    if (p == NULL || p->done) {
+        /* cannot happen: the handler is restored when unparked */
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    if (c->close) {
+        /* the worker shuts down: answer now, the client comes back */
+        c->close = 0;
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                       "mobility ucwa: releasing a P-GET on shutdown");
+
+        ngx_mobility_ucwa_pget_release(p, NGX_MOBILITY_UCWA_FORCE);
+        return;
+    }
+
+    p->conn_read(ev);
+}
+
+
+/*
+ * Where a held P-GET stands, in a read transaction: NGX_OK, it still
+ * holds its channel and *due tells when the pending events are due;
+ * NGX_DECLINED, it must answer *status (404 gone, 410 expired, 409
+ * replaced); NGX_ERROR, the store could not tell.  A request may be
+ * evaluated many times while it is held: what this needs comes from a
+ * short-lived pool, not from the request's.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_pget_check(ngx_mobility_ucwa_parked_t *p, uint64_t *due,
+    ngx_uint_t *status)
+{
+    u_char                       key[NGX_MOBILITY_EV_KEY_MAX];
+    size_t                       klen;
+    uint64_t                     medium, low;
+    ngx_int_t                    rc;
+    ngx_str_t                    id;
+    ngx_uint_t                   i;
+    ngx_pool_t                  *pool;
+    ngx_mobility_ucwa_tx_t       tx;
+    ngx_mobility_evchan_t        ec;
+    ngx_mobility_ucwa_app_t      app;
+
+    pool = ngx_create_pool(2048, p->request->connection->log);
+    if (pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_ucwa_tx_begin(&tx, p->rq, 0) != NGX_OK) {
+        ngx_destroy_pool(pool);
+        return NGX_ERROR;
+    }
+
+    tx.pool = pool;
+
+    id.data = p->app;
+    id.len = p->app_len;
+
+    rc = ngx_mobility_ucwa_app_get(&tx, &id, &app);
+
+    if (rc != NGX_OK) {
+        *status = NGX_HTTP_NOT_FOUND;
+        rc = (rc == NGX_DECLINED) ? NGX_DECLINED : NGX_ERROR;
+        goto done;
+    }
+
+    if (app.flags & NGX_MOBILITY_UCWA_APP_EXPIRED) {
+        *status = NGX_MOBILITY_UCWA_GONE;
+        rc = NGX_DECLINED;
+        goto done;
+    }
+
+    for (i = 0; i < app.nchannels; i++) {
+        if (app.channels[i].no == p->channel) {
+            break;
+        }
+    }
+
+    klen = (i < app.nchannels)
+           ? ngx_mobility_ucwa_channel_key(&app, &app.channels[i], key) : 0;
+
+    if (i == app.nchannels
+        || ngx_mobility_evchan_get(tx.st, tx.txn, key, klen, &ec)
+           != NGX_MOBILITY_OK)
+    {
+        *status = NGX_HTTP_NOT_FOUND;
+        rc = NGX_DECLINED;
+        goto done;
+    }
+
+    if (ec.park_token != p->token) {
+        *status = NGX_HTTP_CONFLICT;
+        rc = NGX_DECLINED;
+        goto done;
+    }
+
+    medium = ec.hold_medium ? ec.hold_medium : NGX_MOBILITY_UCWA_HOLD_MEDIUM;
+    low = ec.hold_low ? ec.hold_low : NGX_MOBILITY_UCWA_HOLD_LOW;
+
+    rc = (ngx_mobility_evchan_due(tx.st, tx.txn, key, klen, &ec,
+                                  medium * 1000, low * 1000, due)
+          == NGX_MOBILITY_OK) ? NGX_OK : NGX_ERROR;
+
+done:
+
+    ngx_mobility_ucwa_tx_abort(&tx);
+    ngx_destroy_pool(pool);
+
+    return rc;
+}
+
+
+static void
+ngx_mobility_ucwa_pget_verdict(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_uint_t status)
+{
+    switch (status) {
+
+    case NGX_MOBILITY_UCWA_GONE:
+        (void) ngx_mobility_ucwa_error(rq, rs, NGX_MOBILITY_UCWA_GONE, "Gone",
+                                       "InactiveApplicationExpired",
+                                       "The application expired because it "
+                                       "was inactive.");
+        break;
+
+    case NGX_HTTP_CONFLICT:
+        (void) ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_CONFLICT, "Conflict",
+                                       "PGetReplaced",
+                                       "A newer pending GET replaced this "
+                                       "one.");
+        break;
+
+    default:
+        (void) ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_FOUND,
+                                       "NotFound", "ApplicationNotFound",
+                                       "The application does not exist.");
+        break;
+    }
+}
+
+
+static void
+ngx_mobility_ucwa_pget_release(ngx_mobility_ucwa_parked_t *p, ngx_uint_t how)
+{
+    u_char                        key[NGX_MOBILITY_EV_KEY_MAX];
+    size_t                        klen;
+    json_t                       *obj;
+    uint64_t                      due, now;
+    ngx_int_t                     rc;
+    ngx_str_t                     id, prefix;
+    ngx_uint_t                    i, status;
+    ngx_connection_t             *c;
+    ngx_http_request_t           *r;
+    ngx_mobility_ucwa_tx_t        tx;
+    ngx_mobility_evchan_t         ec;
+    ngx_mobility_ucwa_req_t      *rq;
+    ngx_mobility_ucwa_app_t       app;
+    ngx_mobility_ucwa_resp_t      rs;
+    ngx_mobility_ucwa_channel_t  *ch;
+
+    if (p->done) {
+        return;
+    }
+
+    r = p->request;
+    rq = p->rq;
+    c = r->connection;
+
+    ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+
+    /* first without the write lock: most verdicts need no package */
+
+    rc = ngx_mobility_ucwa_pget_check(p, &due, &status);
+
+    if (rc == NGX_DECLINED) {
+        ngx_mobility_ucwa_pget_verdict(rq, &rs, status);
+        goto answer;
+    }
+
+    if (rc == NGX_OK && how == NGX_MOBILITY_UCWA_EVALUATE && !ngx_exiting) {
+        now = ngx_mobility_ucwa_now();
+
+        if (due > now) {
+
+            /* nothing to release yet: wait for the hold time or timeout */
+
+            if (due > p->until) {
+                due = p->until;
+            }
+
+            ngx_add_timer(&p->timer, (ngx_msec_t) (due - now));
+            return;
+        }
+    }
+
+    /* release: build the package in a write transaction */
+
+    if (ngx_mobility_ucwa_tx_begin(&tx, rq, 1) != NGX_OK) {
+        (void) ngx_mobility_ucwa_store_error(rq, &rs, NULL);
+        goto answer;
+    }
+
+    id.data = p->app;
+    id.len = p->app_len;
+
+    rc = ngx_mobility_ucwa_app_get(&tx, &id, &app);
+
+    if (rc == NGX_ERROR) {
+        ngx_mobility_ucwa_tx_abort(&tx);
+        (void) ngx_mobility_ucwa_store_error(rq, &rs, tx.st);
+        goto answer;
+    }
+
+    if (rc == NGX_DECLINED) {
+        ngx_mobility_ucwa_tx_abort(&tx);
+        (void) ngx_mobility_ucwa_error(rq, &rs, NGX_HTTP_NOT_FOUND,
+                                       "NotFound", "ApplicationNotFound",
+                                       "The application does not exist.");
+        goto answer;
+    }
+
+    if (app.flags & NGX_MOBILITY_UCWA_APP_EXPIRED) {
+        ngx_mobility_ucwa_tx_abort(&tx);
+        (void) ngx_mobility_ucwa_error(rq, &rs, NGX_MOBILITY_UCWA_GONE, "Gone",
+                                       "InactiveApplicationExpired",
+                                       "The application expired because it "
+                                       "was inactive.");
+        goto answer;
+    }
+
+    ch = NULL;
+
+    for (i = 0; i < app.nchannels; i++) {
+        if (app.channels[i].no == p->channel) {
+            ch = &app.channels[i];
+            break;
+        }
+    }
+
+    klen = ch ? ngx_mobility_ucwa_channel_key(&app, ch, key) : 0;
+
+    if (ch == NULL
+        || ngx_mobility_evchan_get(tx.st, tx.txn, key, klen, &ec)
+           != NGX_MOBILITY_OK)
+    {
+        ngx_mobility_ucwa_tx_abort(&tx);
+        (void) ngx_mobility_ucwa_error(rq, &rs, NGX_HTTP_NOT_FOUND,
+                                       "NotFound", "ApplicationNotFound",
+                                       "The event channel does not exist.");
+        goto answer;
+    }
+
+    if (ec.park_token != p->token || ec.pkg_no + 1 != p->ack) {
+        ngx_mobility_ucwa_tx_abort(&tx);
+        (void) ngx_mobility_ucwa_error(rq, &rs, NGX_HTTP_CONFLICT, "Conflict",
+                                       "PGetReplaced",
+                                       "A newer pending GET replaced this "
+                                       "one.");
+        goto answer;
+    }
+
+    ngx_mobility_evchan_package(&ec, p->ack);
+    ec.park_token = 0;
+    ec.last_release = tx.now;
+
+    obj = NULL;
+
+    if (ngx_mobility_ucwa_prefix(rq->pool, &app, &prefix) != NGX_OK
+        || (obj = ngx_mobility_ucwa_package(&tx, &prefix, ch, key, klen, &ec,
+                                            p->ack))
+           == NULL
+        || ngx_mobility_evchan_put(tx.st, tx.txn, key, klen, &ec)
+           != NGX_MOBILITY_OK
+        || ngx_mobility_ucwa_tx_commit(&tx) != NGX_OK)
+    {
+        json_decref(obj);
+        ngx_mobility_ucwa_tx_abort(&tx);
+        (void) ngx_mobility_ucwa_store_error(rq, &rs, tx.st);
+        goto answer;
+    }
+
+    if (ngx_mobility_ucwa_resource(rq, &rs, NGX_HTTP_OK, obj) != NGX_OK) {
+        ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+        (void) ngx_mobility_ucwa_store_error(rq, &rs, NULL);
+    }
+
+    rs.events = 1;
+
+answer:
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "mobility ucwa: P-GET of %*s released: %ui",
+                   p->app_len, p->app, rs.status);
+
+    ngx_mobility_ucwa_unpark(p);
+
+    ngx_http_finalize_request(r, ngx_http_mobility_ucwa_respond(r, rq, &rs));
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* wake-ups                                                           */
+
+
+void
+ngx_mobility_ucwa_wake_local(const u_char *data, size_t len)
+{
+    const u_char                *p, *last, *nl;
+    ngx_queue_t                 *bucket, *q, *next;
+    ngx_mobility_ucwa_parked_t  *pk;
+
+    if (ngx_mobility_ucwa_buckets == NULL || ngx_mobility_ucwa_nparked == 0)
+    {
+        return;
+    }
+
+    p = data;
+    last = data + len;
+
+    while (p < last) {
+        nl = ngx_strlchr((u_char *) p, (u_char *) last, '\n');
+        if (nl == NULL) {
+            nl = last;
+        }
+
+        if (nl > p && (size_t) (nl - p) <= NGX_MOBILITY_UCWA_ID_MAX) {
+            bucket = ngx_mobility_ucwa_bucket((u_char *) p, nl - p);
+
+            for (q = ngx_queue_head(bucket);
+                 q != ngx_queue_sentinel(bucket);
+                 q = next)
+            {
+                next = ngx_queue_next(q);
+                pk = ngx_queue_data(q, ngx_mobility_ucwa_parked_t, queue);
+
+                if (pk->app_len == (size_t) (nl - p)
+                    && ngx_memcmp(pk->app, p, pk->app_len) == 0)
+                {
+                    ngx_mobility_ucwa_pget_release(pk,
+                                                   NGX_MOBILITY_UCWA_EVALUATE);
+                }
+            }
+        }
+
+        p = nl + 1;
+    }
+}
+
+
+static void
+ngx_mobility_ucwa_ipc_wake(ngx_uint_t type, const u_char *data, size_t len,
+    ngx_pid_t from)
+{
+    ngx_mobility_ucwa_wake_local(data, len);
+}
+
+
+/*
+ * Another P-GET took the channel (its token is "token"): the ones held
+ * here are evaluated against the store, which decides.  Messages from
+ * several workers may arrive in any order, so the token in the message
+ * only spares its own P-GET the store lookup.
+ */
+static void
+ngx_mobility_ucwa_replace(u_char *app, size_t len, ngx_uint_t channel,
+    uint64_t token)
+{
+    ngx_queue_t                 *bucket, *q, *next;
+    ngx_mobility_ucwa_parked_t  *pk;
+
+    if (ngx_mobility_ucwa_buckets == NULL) {
+        return;
+    }
+
+    bucket = ngx_mobility_ucwa_bucket(app, len);
+
+    for (q = ngx_queue_head(bucket); q != ngx_queue_sentinel(bucket); q = next)
+    {
+        next = ngx_queue_next(q);
+        pk = ngx_queue_data(q, ngx_mobility_ucwa_parked_t, queue);
+
+        if (pk->app_len == len && ngx_memcmp(pk->app, app, len) == 0
+            && pk->channel == channel && pk->token != token)
+        {
+            ngx_mobility_ucwa_pget_release(pk, NGX_MOBILITY_UCWA_EVALUATE);
+        }
+    }
+}
+
+
+/* "<app>/<channel> <token hex>\n" ... */
+static void
+ngx_mobility_ucwa_ipc_parked(ngx_uint_t type, const u_char *data,
+    size_t len, ngx_pid_t from)
+{
+    u_char      *p, *last, *nl, *slash, *sp;
+    uint64_t     token;
+    ngx_int_t    channel, hi, lo;
+
+    p = (u_char *) data;
+    last = p + len;
+
+    while (p < last) {
+        nl = ngx_strlchr(p, last, '\n');
+        if (nl == NULL) {
+            nl = last;
+        }
+
+        slash = ngx_strlchr(p, nl, '/');
+        sp = slash ? ngx_strlchr(slash, nl, ' ') : NULL;
+
+        if (sp && nl - sp == 17 && slash > p
+            && (size_t) (slash - p) <= NGX_MOBILITY_UCWA_ID_MAX)
+        {
+            channel = ngx_atoi(slash + 1, sp - slash - 1);
+            hi = ngx_hextoi(sp + 1, 8);
+            lo = ngx_hextoi(sp + 9, 8);
+
+            if (channel != NGX_ERROR && hi != NGX_ERROR && lo != NGX_ERROR) {
+                token = (uint64_t) hi * 0x100000000ULL + (uint64_t) lo;
+                ngx_mobility_ucwa_replace(p, slash - p, channel, token);
+            }
+        }
+
+        p = nl + 1;
+    }
+}
+
+
+/* ------------------------------------------------------------------ */
+/* timers: presence changes that are due, expiry sweeps               */
+
+
+void
+ngx_mobility_ucwa_due_arm(uint64_t due)
+{
+    uint64_t  now;
+
+    if (due == 0 || ngx_mobility_ucwa_due_ev.handler == NULL || ngx_exiting) {
+        return;
+    }
+
+    if (ngx_mobility_ucwa_due_ev.timer_set && ngx_mobility_ucwa_due_at
+        && ngx_mobility_ucwa_due_at <= due)
+    {
+        return;
+    }
+
+    now = ngx_mobility_ucwa_now();
+
+    ngx_mobility_ucwa_due_at = due;
+    ngx_add_timer(&ngx_mobility_ucwa_due_ev,
+                  (ngx_msec_t) ((due > now) ? due - now : 0) + 10);
+}
+
+
+static void
+ngx_mobility_ucwa_maintain(ngx_uint_t sweep, ngx_log_t *log)
+{
+    ngx_pool_t              *pool;
+    ngx_mobility_ucwa_tx_t   tx;
+
+    pool = ngx_create_pool(16384, log);
+    if (pool == NULL) {
+        return;
+    }
+
+    ngx_memzero(&tx, sizeof(ngx_mobility_ucwa_tx_t));
+
+    tx.pool = pool;
+    tx.log = log;
+    tx.umcf = ngx_mobility_ucwa_umcf;
+    tx.wake = ngx_array_create(pool, 8, sizeof(ngx_str_t));
+
+    if (tx.wake == NULL
+        || ngx_mobility_ucwa_tx_begin(&tx, NULL, 1) != NGX_OK)
+    {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    if (sweep) {
+        ngx_mobility_ucwa_sweep(&tx, NGX_MOBILITY_UCWA_SWEEP_APPS);
+    }
+
+    ngx_mobility_ucwa_presence_due(&tx, 128);
+
+    if (ngx_mobility_ucwa_tx_commit(&tx) == NGX_OK) {
+        ngx_mobility_ucwa_due_at = 0;
+        ngx_mobility_ucwa_wake_flush(tx.wake, tx.due, log);
+    }
+
+    ngx_destroy_pool(pool);
+}
+
+
+static void
+ngx_mobility_ucwa_due_handler(ngx_event_t *ev)
+{
+    ngx_mobility_ucwa_due_at = 0;
+
+    if (ngx_exiting || ngx_mobility_store_current() == NULL) {
+        return;
+    }
+
+    ngx_mobility_ucwa_maintain(0, ev->log);
+}
+
+
+static void
+ngx_mobility_ucwa_sweep_handler(ngx_event_t *ev)
+{
+    if (ngx_exiting) {
+        return;
+    }
+
+    if (ngx_mobility_store_current()) {
+        ngx_mobility_ucwa_maintain(1, ev->log);
+    }
+
+    ngx_add_timer(ev, NGX_MOBILITY_UCWA_SWEEP_MS);
+}
