@@ -334,6 +334,9 @@ ngx_int_t ngx_mobility_ucwa_communication(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
 ngx_int_t ngx_mobility_ucwa_policies(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
+ngx_uint_t ngx_mobility_ucwa_app_is_mobile(ngx_str_t *type, ngx_str_t *agent);
+ngx_int_t ngx_mobility_ucwa_end_mobile_apps(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *sip);
 void ngx_mobility_ucwa_policies_changed(ngx_str_t *kind, ngx_str_t *users,
     ngx_pid_t from);
 

@@ -16,6 +16,7 @@
 #include <ngx_http.h>
 
 #include "ngx_mobility_ucwa.h"
+#include "ngx_mobility_policy.h"
 
 
 /* application record tags; never reuse a number */
@@ -633,6 +634,93 @@ failed:
     ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
                   tx->st->err);
     return NGX_ERROR;
+}
+
+
+/*
+ * A phone or tablet client, the kind EnableMobility governs: the "type"
+ * it declares, else what its user agent says.
+ */
+ngx_uint_t
+ngx_mobility_ucwa_app_is_mobile(ngx_str_t *type, ngx_str_t *agent)
+{
+    ngx_uint_t  i;
+
+    static const char  *agents[] = {
+        "iPhone", "iPad", "Android", "Windows Phone", "Mobile", NULL
+    };
+
+    if ((type->len == 5
+         && ngx_strncasecmp(type->data, (u_char *) "Phone", 5) == 0)
+        || (type->len == 6
+            && ngx_strncasecmp(type->data, (u_char *) "Tablet", 6) == 0))
+    {
+        return 1;
+    }
+
+    for (i = 0; agents[i]; i++) {
+        if (ngx_strlcasestrn(agent->data, agent->data + agent->len,
+                             (u_char *) agents[i], ngx_strlen(agents[i]) - 1)
+            != NULL)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * EnableMobility was turned off for the user: end the user's phone and
+ * tablet applications (their P-GETs answer 404 and a new application is
+ * refused with 403 MobilityDisabled).
+ */
+ngx_int_t
+ngx_mobility_ucwa_end_mobile_apps(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *sip)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                *ids;
+    ngx_uint_t                i;
+    ngx_array_t              *list;
+    ngx_mobility_ucwa_app_t   app;
+
+    rc = ngx_mobility_policy_mobility_enabled(tx->st, tx->txn, sip->data,
+                                              sip->len);
+    if (rc != 0) {
+        return (rc < 0) ? NGX_ERROR : NGX_OK;
+    }
+
+    list = ngx_mobility_ucwa_user_apps(tx, sip);
+    if (list == NULL) {
+        return NGX_ERROR;
+    }
+
+    ids = list->elts;
+
+    for (i = 0; i < list->nelts; i++) {
+        rc = ngx_mobility_ucwa_app_get(tx, &ids[i], &app);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc != NGX_OK || (app.flags & NGX_MOBILITY_UCWA_APP_EXPIRED)
+            || !ngx_mobility_ucwa_app_is_mobile(&app.type, &app.user_agent))
+        {
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_NOTICE, tx->log, 0,
+                      "mobility ucwa: EnableMobility is off for \"%V\", "
+                      "ending its mobile application %V", sip, &app.id);
+
+        if (ngx_mobility_ucwa_app_terminate(tx, &app, 0) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -1288,6 +1376,28 @@ ngx_mobility_ucwa_applications(ngx_mobility_ucwa_req_t *rq,
 
     if (ngx_mobility_ucwa_tx_begin(&tx, rq, 1) != NGX_OK) {
         return ngx_mobility_ucwa_store_error(rq, rs, NULL);
+    }
+
+    if (ngx_mobility_ucwa_app_is_mobile(&type, &agent)) {
+        rc = ngx_mobility_policy_mobility_enabled(tx.st, tx.txn, sip.data,
+                                                  sip.len);
+        if (rc < 0) {
+            goto failed;
+        }
+
+        if (rc == 0) {
+            ngx_mobility_ucwa_tx_abort(&tx);
+
+            ngx_log_error(NGX_LOG_INFO, rq->log, 0,
+                          "mobility ucwa: \"%V\" may not sign in from a "
+                          "mobile client (EnableMobility is off)", &sip);
+
+            return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_FORBIDDEN,
+                                           "Forbidden", "MobilityDisabled",
+                                           "The mobility policy does not "
+                                           "allow this user to sign in "
+                                           "from a mobile device.");
+        }
     }
 
     list = ngx_mobility_ucwa_user_apps(&tx, &sip);

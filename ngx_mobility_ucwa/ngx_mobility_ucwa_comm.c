@@ -346,7 +346,9 @@ ngx_mobility_ucwa_policies_changed(ngx_str_t *kind, ngx_str_t *users,
              i++, done++)
         {
             if (ngx_mobility_ucwa_publish_user(&tx, &u[done], 0, NULL, &ev)
-                != NGX_OK)
+                != NGX_OK
+                || ngx_mobility_ucwa_end_mobile_apps(&tx, &u[done])
+                   != NGX_OK)
             {
                 break;
             }

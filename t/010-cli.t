@@ -671,4 +671,20 @@ ok(eval { $json->decode($r->{out}) }, '--json after the command');
 $r = ctl('--json', 'user', 'show', 'nobody@contoso.com');
 is($r->{out}, '', 'errors print nothing on stdout');
 
+# photos
+
+spew("$tmp/p.jpg", "\xff\xd8\xff\xe0\x00\x10JFIF\x00" . ("x" x 100));
+$d = ctl_json('user', 'photo', 'sam@contoso.com', "$tmp/p.jpg");
+is($d->{photo}, -s "$tmp/p.jpg", 'user photo: stored, all bytes');
+fails(ctl('user', 'photo', 'sam@contoso.com', "$tmp/pw.csv"), 1,
+      qr/is not a JPEG, PNG or GIF image/, 'user photo: not an image');
+fails(ctl('user', 'photo', 'nobody@contoso.com', "$tmp/p.jpg"), 1,
+      qr/no such user/, 'user photo: unknown user');
+fails(ctl('user', 'photo', 'sam@contoso.com'), 2,
+      qr/give either FILE/, 'user photo: FILE or --remove');
+is(ctl('user', 'photo', 'sam@contoso.com', '--remove')->{rc}, 0,
+   'user photo --remove');
+fails(ctl('user', 'photo', 'sam@contoso.com', '--remove'), 1,
+      qr/has no photo/, 'user photo --remove: nothing to remove');
+
 done_testing();

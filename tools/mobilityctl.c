@@ -46,6 +46,7 @@ static const mobilityctl_command_t  mobilityctl_commands[] = {
     { "user", "show", mobilityctl_user_show },
     { "user", "list", mobilityctl_user_list },
     { "user", "passwd", mobilityctl_user_passwd },
+    { "user", "photo", mobilityctl_user_photo },
     { "user", "import", mobilityctl_user_import },
 
     /* the cmdlets of Lync / Skype for Business, any case */
@@ -124,6 +125,8 @@ static const char  mobilityctl_usage_text[] =
 "  user show SIP\n"
 "  user list [--domain DOMAIN] [--site SITE]\n"
 "  user passwd SIP [--password-stdin]  also revokes issued tokens\n"
+"  user photo SIP FILE|- | user photo SIP --remove\n"
+"                                      the user's picture (JPEG, PNG, GIF)\n"
 "  user import FILE.csv [--update] [--password-column]\n"
 "\n"
 "Mobility policies and settings (cmdlet names and parameters as in Lync /\n"

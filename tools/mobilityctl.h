@@ -164,6 +164,8 @@ int mobilityctl_user_remove(mobilityctl_t *ctx, mobilityctl_args_t *a);
 int mobilityctl_user_show(mobilityctl_t *ctx, mobilityctl_args_t *a);
 int mobilityctl_user_list(mobilityctl_t *ctx, mobilityctl_args_t *a);
 int mobilityctl_user_passwd(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_user_photo(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_read_file(const char *name, u_char **data, size_t *len);
 
 /* mobilityctl_import.c */
 int mobilityctl_user_import(mobilityctl_t *ctx, mobilityctl_args_t *a);

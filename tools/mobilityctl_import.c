@@ -226,7 +226,7 @@ mobilityctl_import_report(mobilityctl_import_t *im)
 }
 
 
-static int
+int
 mobilityctl_read_file(const char *name, u_char **data, size_t *len)
 {
     FILE    *f;

@@ -197,25 +197,11 @@ sub pget_finish {
     return ($status // 0, \%h, $body // '', $took);
 }
 
-# stores a photo for a user: "mobilityctl user photo" when the CLI has it,
-# else a small helper built from shared/ngx_mobility_photo.c
+# stores a photo for a user with the admin CLI
 sub photo_put {
     my ($sip, $file) = @_;
-    my $ctl = Mobility::mobilityctl();
-    if (system("$ctl --help 2>/dev/null | grep -q 'user photo'") == 0) {
-        ctl('user', 'photo', $sip, $file);
-        return 1;
-    }
-    my $top = abs_path(dirname(__FILE__) . '/../..');
-    my $bin = dirname(store_dir()) . '/ucwa_photo_put';
-    if (!-x $bin) {
-        system("cc -O -o $bin -I$top/shared $top/t/lib/ucwa_photo_put.c "
-               . "$top/shared/ngx_mobility_photo.c "
-               . "$top/shared/ngx_mobility_store.c "
-               . "$top/shared/ngx_mobility_record.c -llmdb") == 0
-            or return 0;
-    }
-    return system($bin, store_dir(), $sip, $file) == 0;
+    ctl('user', 'photo', $sip, $file);
+    return 1;
 }
 
 # makes the block's request one computed at run time
