@@ -208,6 +208,10 @@ static ngx_mobility_ucwa_route_t  ngx_mobility_ucwa_routes[] = {
                             ngx_mobility_ucwa_batch, 0, 1),
     ngx_mobility_ucwa_route("/events", NGX_MOBILITY_UCWA_GET,
                             NULL, 0, 1),
+    ngx_mobility_ucwa_route("/people/",
+                            NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_POST
+                            |NGX_MOBILITY_UCWA_PUT|NGX_MOBILITY_UCWA_DELETE,
+                            ngx_mobility_ucwa_people, 1, 0),
 
     { ngx_null_string, 0, NULL, 0, 0 }
 };

@@ -205,6 +205,8 @@ typedef struct {
     unsigned                         merge:1;
     ngx_mobility_ucwa_embed_pt       embed;          /* NULL: no embed */
     void                            *data;
+    const char                      *in_rel;         /* NULL: no "in" */
+    const char                      *in_path;
 } ngx_mobility_ucwa_event_t;
 
 
@@ -339,6 +341,22 @@ ngx_int_t ngx_mobility_ucwa_end_mobile_apps(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *sip);
 void ngx_mobility_ucwa_policies_changed(ngx_str_t *kind, ngx_str_t *users,
     ngx_pid_t from);
+
+/* ngx_mobility_ucwa_people.c */
+ngx_int_t ngx_mobility_ucwa_people(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+json_t *ngx_mobility_ucwa_contact_json(ngx_pool_t *pool, ngx_str_t *prefix,
+    ngx_mobility_user_t *u);
+
+/* ngx_mobility_ucwa_contacts.c */
+ngx_int_t ngx_mobility_ucwa_contacts(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_str_t *what, ngx_str_t *sub);
+
+/* ngx_mobility_ucwa_subs.c */
+ngx_int_t ngx_mobility_ucwa_subscriptions(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_str_t *what, ngx_str_t *sub);
+ngx_int_t ngx_mobility_ucwa_fanout(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *sip, const char *rel, const char *suffix);
 
 /* ngx_mobility_ucwa_batch.c */
 ngx_int_t ngx_mobility_ucwa_batch(ngx_mobility_ucwa_req_t *rq,

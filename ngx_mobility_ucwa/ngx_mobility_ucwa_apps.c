@@ -16,6 +16,7 @@
 #include <ngx_http.h>
 
 #include "ngx_mobility_ucwa.h"
+#include "ngx_mobility_subscriptions.h"
 #include "ngx_mobility_policy.h"
 
 
@@ -601,6 +602,16 @@ ngx_mobility_ucwa_app_terminate(ngx_mobility_ucwa_tx_t *tx,
         }
     }
 
+    /* its presence subscriptions and their watcher entries */
+    if (ngx_mobility_psub_del(tx->st, tx->txn, app->id.data, app->id.len,
+                              NULL, 0)
+        != NGX_MOBILITY_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
     if (ngx_mobility_ucwa_presence_sign_out(tx, app) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -825,6 +836,18 @@ ngx_mobility_ucwa_publish(ngx_mobility_ucwa_tx_t *tx,
     json_object_set_new(link, "href", ngx_mobility_ucwa_href(&prefix,
                                                              ev->path));
     json_object_set_new(e, "link", link);
+
+    if (ev->in_rel) {
+        json_t  *in;
+
+        in = json_object();
+        if (in) {
+            json_object_set_new(in, "rel", json_string(ev->in_rel));
+            json_object_set_new(in, "href",
+                                ngx_mobility_ucwa_href(&prefix, ev->in_path));
+            json_object_set_new(e, "in", in);
+        }
+    }
 
     if (ev->embed) {
         embedded = ev->embed(tx, app, ev->data);

@@ -542,7 +542,12 @@ ngx_mobility_ucwa_presence_changed(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_event(&ev, "presence", "/me/presence", "updated",
                             ngx_mobility_ucwa_presence_json, &ps);
 
-    return ngx_mobility_ucwa_publish_user(tx, sip, 1, exclude, &ev);
+    if (ngx_mobility_ucwa_publish_user(tx, sip, 1, exclude, &ev) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* the applications subscribed to this user's presence */
+    return ngx_mobility_ucwa_fanout(tx, sip, "contactPresence", "/presence");
 }
 
 
@@ -862,7 +867,13 @@ ngx_mobility_ucwa_note_set(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_event(&ev, "note", "/me/note", "updated",
                             ngx_mobility_ucwa_note_json, &ps);
 
-    return ngx_mobility_ucwa_publish_user(tx, &app->owner, 1, NULL, &ev);
+    if (ngx_mobility_ucwa_publish_user(tx, &app->owner, 1, NULL, &ev)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_mobility_ucwa_fanout(tx, &app->owner, "contactNote", "/note");
 }
 
 
@@ -935,7 +946,14 @@ ngx_mobility_ucwa_location_set(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_event(&ev, "location", "/me/location", "updated",
                             ngx_mobility_ucwa_location_json, &ps);
 
-    return ngx_mobility_ucwa_publish_user(tx, &app->owner, 1, NULL, &ev);
+    if (ngx_mobility_ucwa_publish_user(tx, &app->owner, 1, NULL, &ev)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_mobility_ucwa_fanout(tx, &app->owner, "contactLocation",
+                                    "/location");
 }
 
 

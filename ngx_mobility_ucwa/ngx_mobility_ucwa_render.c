@@ -97,6 +97,11 @@ ngx_mobility_ucwa_href(ngx_str_t *prefix, const char *path)
     size_t   len;
     u_char   buf[1024];
 
+    if (path == NULL) {
+        /* a path its caller failed to allocate */
+        return NULL;
+    }
+
     len = ngx_strlen(path);
 
     if (prefix->len + len > sizeof(buf)) {

@@ -120,6 +120,45 @@ int ngx_mobility_user_resolve_login(ngx_mobility_store_t *st, MDB_txn *txn,
 int ngx_mobility_user_find_email(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *email, size_t len, u_char *out);
 
+/*
+ * The people-search index (sub-database "user_search", sorted
+ * duplicates): normalised token -> "user@domain".  Tokens are the words
+ * of the display name, the e-mail and SIP addresses and their local
+ * parts, and the digits of each phone number, ASCII lower-cased, at most
+ * NGX_MOBILITY_SEARCH_TOKEN_MAX bytes.  ngx_mobility_user_put() and
+ * ngx_mobility_user_del() keep it current; a store written before the
+ * index existed gets it rebuilt (meta "search_index" < the version).
+ */
+#define NGX_MOBILITY_META_SEARCH_INDEX     "search_index"
+#define NGX_MOBILITY_SEARCH_INDEX_VERSION  1
+#define NGX_MOBILITY_SEARCH_TOKEN_MAX      64
+#define NGX_MOBILITY_SEARCH_QUERY_MAX      256
+#define NGX_MOBILITY_SEARCH_WORDS          8
+#define NGX_MOBILITY_SEARCH_SCAN_MAX       20000  /* index entries */
+
+
+typedef struct {
+    size_t   len;
+    u_char   data[NGX_MOBILITY_SIP_MAX + 1];
+} ngx_mobility_sip_buf_t;
+
+
+/* rebuilds the index in txn; returns the number of users or -1 */
+int ngx_mobility_user_search_reindex(ngx_mobility_store_t *st, MDB_txn *txn);
+
+/* rebuilds the index in its own transaction if the store's is older */
+int ngx_mobility_user_search_upgrade(ngx_mobility_store_t *st);
+
+/*
+ * Enabled users matching every word of query (each a prefix of one of
+ * the user's tokens; a query of digits and "+-(). " is one phone
+ * number), at most limit of them into out.  *more is set when there are
+ * further matches.  Returns the count, or -1 on a store error.
+ */
+int ngx_mobility_user_search(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *query, size_t len, ngx_mobility_sip_buf_t *out,
+    size_t limit, int *more);
+
 int ngx_mobility_domain_exists(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *domain, size_t len);
 int ngx_mobility_domain_add(ngx_mobility_store_t *st, MDB_txn *txn,

@@ -15,6 +15,7 @@
 
 #include "ngx_mobility_core.h"
 #include "ngx_mobility_ipc.h"
+#include "ngx_mobility_directory.h"
 
 
 static void *ngx_mobility_core_create_conf(ngx_cycle_t *cycle);
@@ -285,6 +286,16 @@ ngx_mobility_core_init_module(ngx_cycle_t *cycle)
     }
 
     if (ngx_mobility_store_open_conf(cycle, mcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* a store written before the people-search index existed */
+    if (ngx_mobility_user_search_upgrade(&ngx_mobility_store)
+        != NGX_MOBILITY_OK)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "mobility_store: %s", ngx_mobility_store.err);
+        ngx_mobility_store_close(&ngx_mobility_store);
         return NGX_ERROR;
     }
 

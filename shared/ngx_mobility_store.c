@@ -32,6 +32,17 @@ const char *ngx_mobility_db_names[NGX_MOBILITY_DB_COUNT] = {
     "mcx_config",
     "push_config",
     "audit",
+    "user_search",
+    "contact_groups",
+    "contact_members",
+    "presence_subscriptions",
+    "presence_watchers",
+};
+
+
+/* sub-databases with sorted duplicates */
+static const unsigned  ngx_mobility_db_flags[NGX_MOBILITY_DB_COUNT] = {
+    [NGX_MOBILITY_DB_USER_SEARCH] = MDB_DUPSORT,
 };
 
 
@@ -178,7 +189,8 @@ ngx_mobility_store_open(ngx_mobility_store_t *st, const char *path,
 
     for (i = 0; i < NGX_MOBILITY_DB_COUNT; i++) {
         rc = mdb_dbi_open(txn, ngx_mobility_db_names[i],
-                          readonly ? 0 : MDB_CREATE, &st->dbi[i]);
+                          (readonly ? 0 : MDB_CREATE)
+                          | ngx_mobility_db_flags[i], &st->dbi[i]);
         if (rc != 0) {
             mdb_txn_abort(txn);
             snprintf(st->err, sizeof(st->err),

@@ -54,6 +54,11 @@ typedef enum {
     NGX_MOBILITY_DB_MCX_CONFIG,   /* "global", "site:x" -> MCX settings  */
     NGX_MOBILITY_DB_PUSH_CONFIG,  /* "global", "site:x" -> push settings */
     NGX_MOBILITY_DB_AUDIT,        /* ms(u64 BE) seq(u32 BE) -> change    */
+    NGX_MOBILITY_DB_USER_SEARCH,  /* dupsort: search token -> sip        */
+    NGX_MOBILITY_DB_CONTACT_GROUPS, /* owner NUL gid(u32 BE) -> group    */
+    NGX_MOBILITY_DB_CONTACT_MEMBERS, /* owner NUL gid(u32 BE) sip -> ""  */
+    NGX_MOBILITY_DB_PRESENCE_SUBS, /* app NUL sub [NUL target] -> expiry */
+    NGX_MOBILITY_DB_PRESENCE_WATCHERS, /* target NUL app NUL sub -> expiry */
     /* append new sub-databases here (and to ngx_mobility_db_names) */
     NGX_MOBILITY_DB_COUNT
 } ngx_mobility_db_e;

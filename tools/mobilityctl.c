@@ -35,6 +35,7 @@ typedef struct {
 static const mobilityctl_command_t  mobilityctl_commands[] = {
     { "store", "init", mobilityctl_store_init },
     { "store", "info", mobilityctl_store_info },
+    { "store", "reindex", mobilityctl_store_reindex },
     { "domain", "add", mobilityctl_domain_add },
     { "domain", "list", mobilityctl_domain_list },
     { "domain", "remove", mobilityctl_domain_remove },
@@ -113,6 +114,7 @@ static const char  mobilityctl_usage_text[] =
 "Commands:\n"
 "  store init [--password-iterations N]\n"
 "  store info\n"
+"  store reindex                       rebuilds the people-search index\n"
 "  domain add DOMAIN...\n"
 "  domain list\n"
 "  domain remove DOMAIN [--force]      --force also removes its users\n"
@@ -556,6 +558,11 @@ mobilityctl_open(mobilityctl_t *ctx)
 
     ctx->opened = 1;
 
+    /* a store written before the people-search index existed */
+    if (ngx_mobility_user_search_upgrade(&ctx->store) != NGX_MOBILITY_OK) {
+        return mobilityctl_store_error(ctx);
+    }
+
     return MOBILITYCTL_OK;
 }
 
@@ -911,6 +918,44 @@ mobilityctl_store_info(mobilityctl_t *ctx, mobilityctl_args_t *a)
     mdb_txn_abort(txn);
 
     return rc;
+}
+
+
+int
+mobilityctl_store_reindex(mobilityctl_t *ctx, mobilityctl_args_t *a)
+{
+    int       rc, n;
+    MDB_txn  *txn;
+
+    rc = mobilityctl_no_args(ctx, a, NULL);
+    if (rc != MOBILITYCTL_ARG_END) {
+        return rc;
+    }
+
+    rc = mobilityctl_open(ctx);
+    if (rc != MOBILITYCTL_OK) {
+        return rc;
+    }
+
+    rc = mobilityctl_begin(ctx, &txn, 1);
+    if (rc != MOBILITYCTL_OK) {
+        return rc;
+    }
+
+    n = ngx_mobility_user_search_reindex(&ctx->store, txn);
+
+    if (n < 0) {
+        mdb_txn_abort(txn);
+        return mobilityctl_store_error(ctx);
+    }
+
+    if (ngx_mobility_store_commit(&ctx->store, txn) != 0) {
+        return mobilityctl_store_error(ctx);
+    }
+
+    printf("search index rebuilt: %d users\n", n);
+
+    return MOBILITYCTL_OK;
 }
 
 

@@ -1,0 +1,908 @@
+/*
+ * Copyright (C) The nginx mobility authors
+ *
+ * UCWA presence subscriptions: presenceSubscriptions (create, extend,
+ * delete), presenceSubscriptionMemberships (add, GET, DELETE),
+ * subscribedContacts, and the fan-out of a user's presence, note and
+ * location changes to every application subscribed to that user
+ * (shared/ngx_mobility_subscriptions.c: one range scan of the watchers).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_mobility_ucwa.h"
+#include "ngx_mobility_directory.h"
+#include "ngx_mobility_subscriptions.h"
+
+
+#define NGX_MOBILITY_UCWA_PSUB_MIN   10      /* minutes */
+#define NGX_MOBILITY_UCWA_PSUB_MAX   30
+#define NGX_MOBILITY_UCWA_PSUB_IDLEN 8
+
+#define NGX_MOBILITY_UCWA_PSUB_PATH  "/people/presenceSubscriptions/"
+#define NGX_MOBILITY_UCWA_PVF        "ParameterValidationFailure"
+
+
+static const char *
+ngx_mobility_ucwa_psub_path(ngx_pool_t *pool, const char *first,
+    const u_char *a, size_t alen, const char *sep, const u_char *b,
+    size_t blen, const char *last)
+{
+    u_char  *p, *path;
+
+    path = ngx_pnalloc(pool, ngx_strlen(first) + alen + ngx_strlen(sep)
+                             + blen + ngx_strlen(last) + 1);
+    if (path == NULL) {
+        return NULL;
+    }
+
+    p = ngx_cpymem(path, first, ngx_strlen(first));
+    p = ngx_cpymem(p, a, alen);
+    p = ngx_cpymem(p, sep, ngx_strlen(sep));
+    p = ngx_cpymem(p, b, blen);
+    p = ngx_cpymem(p, last, ngx_strlen(last));
+    *p = '\0';
+
+    return (const char *) path;
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_psub_error(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_uint_t status, const char *code,
+    const char *subcode, const char *param, const char *message)
+{
+    json_t  *params;
+
+    if (ngx_mobility_ucwa_error(rq, rs, status, code, subcode, message)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (param) {
+        params = json_array();
+        json_array_append_new(params, json_string(param));
+        json_object_set_new(rs->json, "parameters", params);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_psub_event(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, const char *rel, const char *path,
+    const char *in_rel, const char *in_path, const char *type,
+    unsigned urgency)
+{
+    ngx_mobility_ucwa_event_t  ev;
+
+    if (path == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&ev, sizeof(ngx_mobility_ucwa_event_t));
+
+    ev.sender_rel = "people";
+    ev.sender_path = "/people";
+    ev.rel = rel;
+    ev.path = path;
+    ev.in_rel = in_rel;
+    ev.in_path = in_path;
+    ev.type = type;
+    ev.urgency = urgency;
+    ev.merge = (ngx_strcmp(type, "updated") == 0);
+
+    return ngx_mobility_ucwa_publish(tx, app, &ev);
+}
+
+
+static json_t *
+ngx_mobility_ucwa_psub_json(ngx_pool_t *pool, ngx_str_t *prefix,
+    const u_char *id, size_t idlen)
+{
+    json_t      *obj, *links;
+    const char  *mp;
+
+    obj = json_object();
+    links = json_object();
+
+    if (obj == NULL || links == NULL) {
+        json_decref(obj);
+        json_decref(links);
+        return NULL;
+    }
+
+    json_object_set_new(obj, "id", json_stringn((const char *) id, idlen));
+    json_object_set_new(obj, "_links", links);
+
+    (void) ngx_mobility_ucwa_link(links, "self", prefix,
+                     ngx_mobility_ucwa_psub_path(pool,
+                                                 NGX_MOBILITY_UCWA_PSUB_PATH,
+                                                 id, idlen, "", NULL, 0, ""));
+
+    mp = ngx_mobility_ucwa_psub_path(pool,
+                                     "/people/presenceSubscriptionMemberships"
+                                     "?presenceSubscriptionId=", id, idlen,
+                                     "", NULL, 0, "");
+    (void) ngx_mobility_ucwa_link(links, "memberships", prefix, mp);
+    (void) ngx_mobility_ucwa_link(links, "addToPresenceSubscription", prefix,
+                                  mp);
+
+    json_object_set_new(obj, "rel", json_string("presenceSubscription"));
+
+    return obj;
+}
+
+
+/* adds the users of a JSON array of URIs; events per new member */
+static ngx_int_t
+ngx_mobility_ucwa_psub_add_uris(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, const u_char *id, size_t idlen,
+    json_t *uris, const char *param)
+{
+    int                   rc, n;
+    u_char                sip[NGX_MOBILITY_SIP_MAX + 1];
+    size_t                i;
+    json_t               *u;
+    ngx_mobility_user_t   user;
+
+    for (i = 0; i < json_array_size(uris); i++) {
+        u = json_array_get(uris, i);
+
+        if (!json_is_string(u)) {
+            continue;
+        }
+
+        n = ngx_mobility_sip_canon((u_char *) json_string_value(u),
+                                   json_string_length(u), sip, NULL);
+
+        if (n <= 0
+            || ngx_mobility_user_get(tx->st, tx->txn, sip, n, &user)
+               != NGX_MOBILITY_OK)
+        {
+            continue;
+        }
+
+        rc = ngx_mobility_psub_add(tx->st, tx->txn, app->id.data,
+                                   app->id.len, id, idlen, sip, n);
+
+        if (rc == NGX_MOBILITY_EXISTS) {
+            continue;
+        }
+
+        if (rc != NGX_MOBILITY_OK) {
+            if (rc == NGX_MOBILITY_ERROR
+                && ngx_strcmp(tx->st->err, "limit") == 0)
+            {
+                return ngx_mobility_ucwa_psub_error(rq, rs,
+                                                    NGX_HTTP_FORBIDDEN,
+                                                    "Forbidden",
+                                                    "LimitExceeded", NULL,
+                                                    "Too many subscribed "
+                                                    "contacts.");
+            }
+
+            return NGX_ERROR;
+        }
+
+        if (ngx_mobility_ucwa_psub_event(tx, app, "contact",
+                 ngx_mobility_ucwa_psub_path(tx->pool, "/people/", sip, n,
+                                             "", NULL, 0, ""),
+                 "subscribedContacts", "/people/subscribedContacts",
+                 "added", NGX_MOBILITY_EV_MEDIUM)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static json_t *
+ngx_mobility_ucwa_psub_uris(ngx_mobility_ucwa_req_t *rq, const char *name,
+    const char *alt)
+{
+    json_t  *v, *a;
+
+    v = ngx_mobility_ucwa_input(rq, name);
+
+    if (v == NULL && alt) {
+        v = ngx_mobility_ucwa_input(rq, alt);
+    }
+
+    if (v && json_is_array(v)) {
+        return json_incref(v);
+    }
+
+    if (v && json_is_string(v)) {
+        a = json_array();
+        if (a) {
+            json_array_append(a, v);
+        }
+
+        return a;
+    }
+
+    return NULL;
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_psub_duration(ngx_mobility_ucwa_req_t *rq,
+    ngx_int_t *minutes)
+{
+    ngx_str_t  d;
+
+    *minutes = NGX_MOBILITY_UCWA_PSUB_MIN;
+
+    if (ngx_mobility_ucwa_input_str(rq, "duration", &d) != NGX_OK
+        || d.len == 0)
+    {
+        return NGX_OK;
+    }
+
+    *minutes = ngx_atoi(d.data, d.len);
+
+    if (*minutes < NGX_MOBILITY_UCWA_PSUB_MIN
+        || *minutes > NGX_MOBILITY_UCWA_PSUB_MAX)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+typedef struct {
+    ngx_mobility_ucwa_req_t   *rq;
+    ngx_mobility_ucwa_tx_t    *tx;
+    ngx_str_t                 *prefix;
+    json_t                    *list;
+    uint64_t                   now;
+    ngx_uint_t                 failed;
+} ngx_mobility_ucwa_psub_walk_t;
+
+
+static int
+ngx_mobility_ucwa_psub_contact_each(void *ctx, const u_char *id,
+    size_t idlen, const u_char *sip, size_t len, uint64_t expires)
+{
+    ngx_mobility_ucwa_psub_walk_t  *w = ctx;
+
+    json_t               *c;
+    size_t                i;
+    ngx_mobility_user_t   u;
+
+    for (i = 0; i < json_array_size(w->list); i++) {
+        c = json_object_get(json_array_get(w->list, i), "uri");
+
+        if (c && json_string_length(c) == len + 4
+            && ngx_strncmp(json_string_value(c) + 4, sip, len) == 0)
+        {
+            return 0;
+        }
+    }
+
+    if (ngx_mobility_user_get(w->tx->st, w->tx->txn, sip, len, &u)
+        != NGX_MOBILITY_OK)
+    {
+        return 0;
+    }
+
+    c = ngx_mobility_ucwa_contact_json(w->rq->pool, w->prefix, &u);
+    if (c == NULL) {
+        w->failed = 1;
+        return 1;
+    }
+
+    json_array_append_new(w->list, c);
+
+    return 0;
+}
+
+
+static int
+ngx_mobility_ucwa_psub_live(void *ctx, const u_char *id, size_t idlen,
+    const u_char *b, size_t blen, uint64_t expires)
+{
+    ngx_mobility_ucwa_psub_walk_t  *w = ctx;
+
+    json_t  *s;
+
+    if (expires <= w->now) {
+        return 0;
+    }
+
+    s = json_stringn((const char *) id, idlen);
+    if (s) {
+        json_array_append_new(w->list, s);
+    }
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_subscribed_contacts(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_str_t *prefix)
+{
+    json_t                         *obj, *links, *emb, *live;
+    size_t                          i;
+    ngx_mobility_ucwa_psub_walk_t   w;
+
+    ngx_memzero(&w, sizeof(ngx_mobility_ucwa_psub_walk_t));
+    w.rq = rq;
+    w.tx = tx;
+    w.prefix = prefix;
+    w.now = tx->now;
+    w.list = json_array();
+
+    if (w.list == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the live subscriptions, then their members */
+
+    if (ngx_mobility_psub_list(tx->st, tx->txn, app->id.data, app->id.len,
+                               ngx_mobility_ucwa_psub_live, &w)
+        != NGX_MOBILITY_OK)
+    {
+        json_decref(w.list);
+        return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+    }
+
+    live = w.list;
+    w.list = json_array();
+
+    for (i = 0; w.list && i < json_array_size(live); i++) {
+        if (ngx_mobility_psub_members(tx->st, tx->txn, app->id.data,
+                 app->id.len,
+                 (u_char *) json_string_value(json_array_get(live, i)),
+                 json_string_length(json_array_get(live, i)),
+                 ngx_mobility_ucwa_psub_contact_each, &w)
+            != NGX_MOBILITY_OK
+            || w.failed)
+        {
+            json_decref(live);
+            json_decref(w.list);
+            return w.failed ? NGX_ERROR
+                            : ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+        }
+    }
+
+    json_decref(live);
+
+    obj = json_object();
+    links = json_object();
+    emb = json_object();
+
+    if (w.list == NULL || obj == NULL || links == NULL || emb == NULL) {
+        json_decref(w.list);
+        json_decref(obj);
+        json_decref(links);
+        json_decref(emb);
+        return NGX_ERROR;
+    }
+
+    json_object_set_new(obj, "_links", links);
+    (void) ngx_mobility_ucwa_link(links, "self", prefix,
+                                  "/people/subscribedContacts");
+    json_object_set_new(emb, "contact", w.list);
+    json_object_set_new(obj, "_embedded", emb);
+    json_object_set_new(obj, "rel", json_string("subscribedContacts"));
+
+    return ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj);
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_psub_location(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_str_t *prefix, json_t *obj)
+{
+    json_t  *href;
+
+    href = json_object_get(json_object_get(json_object_get(obj, "_links"),
+                                           "self"), "href");
+    if (href == NULL) {
+        return NGX_ERROR;
+    }
+
+    rs->location.len = json_string_length(href);
+    rs->location.data = ngx_pnalloc(rq->pool, rs->location.len);
+    if (rs->location.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(rs->location.data, json_string_value(href), rs->location.len);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_str_t *prefix, ngx_str_t *what,
+    ngx_str_t *sub)
+{
+    int        rc;
+    u_char     id[NGX_MOBILITY_UCWA_PSUB_IDLEN], *comma, *src, *dst;
+    u_char     sip[NGX_MOBILITY_SIP_MAX + 1];
+    json_t    *obj, *uris;
+    uint64_t   expires, left;
+    ngx_int_t  minutes;
+    ngx_str_t  sid, who;
+
+    if (what->len == 18) {
+        /* subscribedContacts */
+
+        if (sub->len || rq->method != NGX_HTTP_GET) {
+            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_FOUND,
+                                                "NotFound", NULL, NULL,
+                                                "The resource does not "
+                                                "exist.");
+        }
+
+        return ngx_mobility_ucwa_subscribed_contacts(rq, rs, tx, app,
+                                                     prefix);
+    }
+
+    if (what->len == 21) {
+        /* presenceSubscriptions[/<id>] */
+
+        if (sub->len == 0) {
+            if (rq->method != NGX_HTTP_POST) {
+                return ngx_mobility_ucwa_psub_error(rq, rs,
+                                                    NGX_HTTP_NOT_ALLOWED,
+                                                    "MethodNotAllowed", NULL,
+                                                    NULL, "Use POST.");
+            }
+
+            if (ngx_mobility_ucwa_psub_duration(rq, &minutes) != NGX_OK) {
+                return ngx_mobility_ucwa_psub_error(rq, rs,
+                                                    NGX_HTTP_BAD_REQUEST,
+                                                    "BadRequest",
+                                                    NGX_MOBILITY_UCWA_PVF,
+                                                    "duration",
+                                                    "duration must be "
+                                                    "between 10 and 30.");
+            }
+
+            uris = ngx_mobility_ucwa_psub_uris(rq, "uris", NULL);
+
+            if (uris == NULL || json_array_size(uris) == 0) {
+                json_decref(uris);
+                return ngx_mobility_ucwa_psub_error(rq, rs,
+                                                    NGX_HTTP_BAD_REQUEST,
+                                                    "BadRequest",
+                                                    NGX_MOBILITY_UCWA_PVF,
+                                                    "uris",
+                                                    "uris is required.");
+            }
+
+            ngx_mobility_ucwa_random_hex(id, sizeof(id));
+
+            rc = ngx_mobility_psub_create(tx->st, tx->txn, app->id.data,
+                                          app->id.len, id, sizeof(id),
+                                          tx->now + minutes * 60000);
+            if (rc != NGX_MOBILITY_OK) {
+                json_decref(uris);
+
+                if (rc == NGX_MOBILITY_ERROR
+                    && ngx_strcmp(tx->st->err, "limit") == 0)
+                {
+                    return ngx_mobility_ucwa_psub_error(rq, rs,
+                                                        NGX_HTTP_FORBIDDEN,
+                                                        "Forbidden",
+                                                        "LimitExceeded",
+                                                        NULL,
+                                                        "Too many presence "
+                                                        "subscriptions.");
+                }
+
+                return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+            }
+
+            rc = ngx_mobility_ucwa_psub_add_uris(rq, rs, tx, app, id,
+                                                 sizeof(id), uris, "uris");
+            json_decref(uris);
+
+            if (rc != NGX_OK || rs->status) {
+                return (rc == NGX_OK) ? NGX_OK
+                       : ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+            }
+
+            if (ngx_mobility_ucwa_psub_event(tx, app, "presenceSubscription",
+                     ngx_mobility_ucwa_psub_path(tx->pool,
+                                                 NGX_MOBILITY_UCWA_PSUB_PATH,
+                                                 id, sizeof(id), "", NULL, 0,
+                                                 ""),
+                     NULL, NULL, "added", NGX_MOBILITY_EV_MEDIUM)
+                != NGX_OK)
+            {
+                return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+            }
+
+            obj = ngx_mobility_ucwa_psub_json(rq->pool, prefix, id,
+                                              sizeof(id));
+            if (obj == NULL
+                || ngx_mobility_ucwa_psub_location(rq, rs, prefix, obj)
+                   != NGX_OK)
+            {
+                json_decref(obj);
+                return NGX_ERROR;
+            }
+
+            return ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_CREATED, obj);
+        }
+
+        sid.data = sub->data + 1;
+        sid.len = sub->len - 1;
+
+        rc = ngx_mobility_psub_get(tx->st, tx->txn, app->id.data,
+                                   app->id.len, sid.data, sid.len, &expires);
+
+        if (rc == NGX_MOBILITY_ERROR) {
+            return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+        }
+
+        if (rc != NGX_MOBILITY_OK || expires <= tx->now) {
+            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_FOUND,
+                                                "NotFound", NULL, NULL,
+                                                "The subscription does not "
+                                                "exist or has expired.");
+        }
+
+        if (rq->method == NGX_HTTP_DELETE) {
+            if (ngx_mobility_psub_del(tx->st, tx->txn, app->id.data,
+                                      app->id.len, sid.data, sid.len)
+                != NGX_MOBILITY_OK)
+            {
+                return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+            }
+
+            rs->status = NGX_HTTP_NO_CONTENT;
+            return NGX_OK;
+        }
+
+        if (rq->method == NGX_HTTP_POST) {
+            /* extend: adds to what is left, at most 30 minutes */
+
+            if (ngx_mobility_ucwa_psub_duration(rq, &minutes) != NGX_OK) {
+                return ngx_mobility_ucwa_psub_error(rq, rs,
+                                                    NGX_HTTP_BAD_REQUEST,
+                                                    "BadRequest",
+                                                    NGX_MOBILITY_UCWA_PVF,
+                                                    "duration",
+                                                    "duration must be "
+                                                    "between 10 and 30.");
+            }
+
+            left = expires - tx->now + (uint64_t) minutes * 60000;
+
+            if (left > NGX_MOBILITY_UCWA_PSUB_MAX * 60000) {
+                left = NGX_MOBILITY_UCWA_PSUB_MAX * 60000;
+            }
+
+            if (ngx_mobility_psub_extend(tx->st, tx->txn, app->id.data,
+                                         app->id.len, sid.data, sid.len,
+                                         tx->now + left)
+                != NGX_MOBILITY_OK)
+            {
+                return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+            }
+
+        } else if (rq->method != NGX_HTTP_GET) {
+            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                                "MethodNotAllowed", NULL,
+                                                NULL, "The method is not "
+                                                "allowed.");
+        }
+
+        obj = ngx_mobility_ucwa_psub_json(rq->pool, prefix, sid.data,
+                                          sid.len);
+        if (obj == NULL) {
+            return NGX_ERROR;
+        }
+
+        return ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj);
+    }
+
+    /* presenceSubscriptionMemberships[?presenceSubscriptionId=] */
+
+    if (sub->len == 0) {
+        if (rq->method != NGX_HTTP_POST
+            || ngx_mobility_ucwa_arg(rq->pool, &rq->args,
+                                     "presenceSubscriptionId", &sid)
+               != NGX_OK)
+        {
+            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                                "BadRequest",
+                                                NGX_MOBILITY_UCWA_PVF,
+                                                "presenceSubscriptionId",
+                                                "POST with "
+                                                "presenceSubscriptionId.");
+        }
+
+        rc = ngx_mobility_psub_get(tx->st, tx->txn, app->id.data,
+                                   app->id.len, sid.data, sid.len, &expires);
+
+        if (rc == NGX_MOBILITY_ERROR) {
+            return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+        }
+
+        if (rc != NGX_MOBILITY_OK || expires <= tx->now) {
+            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_FOUND,
+                                                "NotFound", NULL, NULL,
+                                                "The subscription does not "
+                                                "exist or has expired.");
+        }
+
+        uris = ngx_mobility_ucwa_psub_uris(rq, "contactUris", NULL);
+
+        if (uris == NULL || json_array_size(uris) == 0) {
+            json_decref(uris);
+            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                                "BadRequest",
+                                                NGX_MOBILITY_UCWA_PVF,
+                                                "contactUris",
+                                                "contactUris is required.");
+        }
+
+        rc = ngx_mobility_ucwa_psub_add_uris(rq, rs, tx, app, sid.data,
+                                             sid.len, uris, "contactUris");
+        json_decref(uris);
+
+        if (rc != NGX_OK || rs->status) {
+            return (rc == NGX_OK) ? NGX_OK
+                   : ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+        }
+
+        obj = ngx_mobility_ucwa_psub_json(rq->pool, prefix, sid.data,
+                                          sid.len);
+        if (obj == NULL) {
+            return NGX_ERROR;
+        }
+
+        json_object_set_new(obj, "rel",
+                            json_string("presenceSubscriptionMemberships"));
+
+        return ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_CREATED, obj);
+    }
+
+    /* .../presenceSubscriptionMemberships/<id>,<sip>: GET, DELETE */
+
+    comma = ngx_strlchr(sub->data + 1, sub->data + sub->len, ',');
+
+    if (comma == NULL) {
+        return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_FOUND,
+                                            "NotFound", NULL, NULL,
+                                            "The resource does not exist.");
+    }
+
+    sid.data = sub->data + 1;
+    sid.len = comma - sid.data;
+
+    who.len = sub->data + sub->len - comma - 1;
+    who.data = ngx_pnalloc(rq->pool, who.len + 1);
+    if (who.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    src = comma + 1;
+    dst = who.data;
+    ngx_unescape_uri(&dst, &src, who.len, 0);
+    who.len = dst - who.data;
+
+    rc = ngx_mobility_sip_canon(who.data, who.len, sip, NULL);
+
+    if (rc <= 0) {
+        return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_FOUND,
+                                            "NotFound", NULL, NULL,
+                                            "The resource does not exist.");
+    }
+
+    if (rq->method == NGX_HTTP_DELETE) {
+        rc = ngx_mobility_psub_remove(tx->st, tx->txn, app->id.data,
+                                      app->id.len, sid.data, sid.len, sip,
+                                      rc);
+
+        if (rc == NGX_MOBILITY_ERROR) {
+            return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+        }
+
+        if (rc != NGX_MOBILITY_OK) {
+            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_FOUND,
+                                                "NotFound", NULL, NULL,
+                                                "The resource does not "
+                                                "exist.");
+        }
+
+        rs->status = NGX_HTTP_NO_CONTENT;
+        return NGX_OK;
+    }
+
+    return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                        "MethodNotAllowed", NULL, NULL,
+                                        "Use DELETE.");
+}
+
+
+/*
+ * .../people/presenceSubscriptions..., .../people/subscribedContacts,
+ * .../people/presenceSubscriptionMemberships...
+ */
+ngx_int_t
+ngx_mobility_ucwa_subscriptions(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_str_t *what, ngx_str_t *sub)
+{
+    ngx_int_t                rc;
+    ngx_str_t                prefix;
+    ngx_uint_t               write;
+    ngx_mobility_ucwa_tx_t   tx;
+    ngx_mobility_ucwa_app_t  app;
+
+    write = (rq->method != NGX_HTTP_GET);
+
+    if (ngx_mobility_ucwa_tx_begin(&tx, rq, write) != NGX_OK) {
+        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
+    }
+
+    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+
+    if (rc != NGX_OK) {
+        ngx_mobility_ucwa_tx_abort(&tx);
+        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+    }
+
+    if (ngx_mobility_ucwa_prefix(rq->pool, &app, &prefix) != NGX_OK) {
+        ngx_mobility_ucwa_tx_abort(&tx);
+        return NGX_ERROR;
+    }
+
+    rc = ngx_mobility_ucwa_psub_handle(rq, rs, &tx, &app, &prefix, what,
+                                       sub);
+
+    if (rc != NGX_OK || !write || rs->error
+        || (rs->status != NGX_HTTP_OK && rs->status != NGX_HTTP_CREATED
+            && rs->status != NGX_HTTP_NO_CONTENT))
+    {
+        ngx_mobility_ucwa_tx_abort(&tx);
+        return rc;
+    }
+
+    if (ngx_mobility_ucwa_tx_commit(&tx) != NGX_OK) {
+        ngx_memzero(rs, sizeof(ngx_mobility_ucwa_resp_t));
+        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
+    }
+
+    return NGX_OK;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* fan-out                                                            */
+
+
+typedef struct {
+    ngx_mobility_ucwa_tx_t   *tx;
+    ngx_array_t              *done;       /* ngx_str_t app ids */
+    ngx_str_t                *sip;
+    const char               *rel;
+    const char               *suffix;
+    ngx_uint_t                failed;
+} ngx_mobility_ucwa_fanout_t;
+
+
+static int
+ngx_mobility_ucwa_fanout_one(void *ctx, const u_char *ep, size_t eplen,
+    const u_char *id, size_t idlen, uint64_t expires)
+{
+    ngx_mobility_ucwa_fanout_t  *f = ctx;
+
+    ngx_int_t                 rc;
+    ngx_str_t                *s, aid;
+    ngx_uint_t                i;
+    const char               *path, *in;
+    ngx_mobility_ucwa_app_t   app;
+
+    if (expires <= f->tx->now) {
+        return 0;
+    }
+
+    s = f->done->elts;
+
+    for (i = 0; i < f->done->nelts; i++) {
+        if (s[i].len == eplen && ngx_memcmp(s[i].data, ep, eplen) == 0) {
+            return 0;
+        }
+    }
+
+    s = ngx_array_push(f->done);
+    if (s == NULL) {
+        f->failed = 1;
+        return 1;
+    }
+
+    s->data = ngx_pnalloc(f->tx->pool, eplen);
+    if (s->data == NULL) {
+        f->failed = 1;
+        return 1;
+    }
+
+    ngx_memcpy(s->data, ep, eplen);
+    s->len = eplen;
+    aid = *s;
+
+    rc = ngx_mobility_ucwa_app_get(f->tx, &aid, &app);
+
+    if (rc == NGX_ERROR) {
+        f->failed = 1;
+        return 1;
+    }
+
+    if (rc != NGX_OK || (app.flags & NGX_MOBILITY_UCWA_APP_EXPIRED)) {
+        return 0;
+    }
+
+    path = ngx_mobility_ucwa_psub_path(f->tx->pool, "/people/",
+                                       f->sip->data, f->sip->len, "", NULL,
+                                       0, f->suffix);
+    in = ngx_mobility_ucwa_psub_path(f->tx->pool, "/people/",
+                                     f->sip->data, f->sip->len, "", NULL, 0,
+                                     "");
+
+    if (in == NULL
+        || ngx_mobility_ucwa_psub_event(f->tx, &app, f->rel, path,
+                                        "contact", in, "updated",
+                                        NGX_MOBILITY_EV_MEDIUM)
+           != NGX_OK)
+    {
+        f->failed = 1;
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * rel "contactPresence", "contactNote" or "contactLocation" of sip
+ * changed: an event for every application subscribed to sip.
+ */
+ngx_int_t
+ngx_mobility_ucwa_fanout(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *sip,
+    const char *rel, const char *suffix)
+{
+    ngx_mobility_ucwa_fanout_t  f;
+
+    ngx_memzero(&f, sizeof(ngx_mobility_ucwa_fanout_t));
+    f.tx = tx;
+    f.sip = sip;
+    f.rel = rel;
+    f.suffix = suffix;
+    f.done = ngx_array_create(tx->pool, 4, sizeof(ngx_str_t));
+
+    if (f.done == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_psub_watchers(tx->st, tx->txn, sip->data, sip->len,
+                                   ngx_mobility_ucwa_fanout_one, &f)
+        != NGX_MOBILITY_OK
+        || f.failed)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}

@@ -1,0 +1,77 @@
+/*
+ * Copyright (C) The nginx mobility authors
+ *
+ * Presence subscriptions: an endpoint (a UCWA application id, later an
+ * MCX session) subscribes to the presence of users for a while.  Plain C
+ * over the store, protocol-neutral.
+ *
+ *   presence_subscriptions: endpoint NUL sub            -> expiry (u64 LE)
+ *                           endpoint NUL sub NUL target -> expiry
+ *   presence_watchers:      target NUL endpoint NUL sub -> expiry
+ *
+ * The second is the fan-out index: the endpoints watching a user are one
+ * range scan, whatever process holds them.
+ */
+
+#ifndef _NGX_MOBILITY_SUBSCRIPTIONS_H_INCLUDED_
+#define _NGX_MOBILITY_SUBSCRIPTIONS_H_INCLUDED_
+
+
+#include "ngx_mobility_store.h"
+#include "ngx_mobility_sip.h"
+
+
+#define NGX_MOBILITY_PSUB_ID_MAX       32
+#define NGX_MOBILITY_PSUB_EP_MAX       64
+#define NGX_MOBILITY_PSUB_SUBS_MAX     16     /* per endpoint */
+#define NGX_MOBILITY_PSUB_TARGETS_MAX  200    /* per subscription */
+
+
+typedef int (*ngx_mobility_psub_pt)(void *ctx, const u_char *a, size_t alen,
+    const u_char *b, size_t blen, uint64_t expires);
+
+
+/* OK, EXISTS, ERROR ("limit" in st->err) */
+int ngx_mobility_psub_create(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen, const u_char *id, size_t idlen,
+    uint64_t expires);
+
+/* OK (*expires set) or NOTFOUND */
+int ngx_mobility_psub_get(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen, const u_char *id, size_t idlen,
+    uint64_t *expires);
+
+/* sets the expiry of the subscription and of its members */
+int ngx_mobility_psub_extend(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen, const u_char *id, size_t idlen,
+    uint64_t expires);
+
+/* OK, EXISTS, NOTFOUND (no subscription), ERROR ("limit") */
+int ngx_mobility_psub_add(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen, const u_char *id, size_t idlen,
+    const u_char *target, size_t tlen);
+
+/* OK or NOTFOUND */
+int ngx_mobility_psub_remove(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen, const u_char *id, size_t idlen,
+    const u_char *target, size_t tlen);
+
+/* removes a subscription (id) or all of the endpoint's (idlen 0) */
+int ngx_mobility_psub_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen, const u_char *id, size_t idlen);
+
+/* the members (a: subscription id, b: target) of one or all (idlen 0) */
+int ngx_mobility_psub_members(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen, const u_char *id, size_t idlen,
+    ngx_mobility_psub_pt cb, void *ctx);
+
+/* the subscriptions (a: id) of an endpoint */
+int ngx_mobility_psub_list(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen, ngx_mobility_psub_pt cb, void *ctx);
+
+/* the endpoints watching target (a: endpoint, b: subscription id) */
+int ngx_mobility_psub_watchers(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *target, size_t tlen, ngx_mobility_psub_pt cb, void *ctx);
+
+
+#endif /* _NGX_MOBILITY_SUBSCRIPTIONS_H_INCLUDED_ */
