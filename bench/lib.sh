@@ -66,3 +66,25 @@ print(f"{name}: SUT      {m(s_rps):.0f} req/s (min {min(s_rps):.0f}, max {max(s_
 print(f"{name}: ratio    {m(s_rps)/m(b_rps):.3f}x req/s, {m(s_p99)/m(b_p99):.3f}x p99")
 PY
 }
+
+# open-loop latency at a fixed rate (no coordinated omission):
+# h2load_p99 URL RATE -> "p50 ... p99 ..." over BENCH_DURATION seconds,
+# from h2load's per-request log
+h2load_p99() {
+    local url=$1 rate=$2 clients=16 log
+    command -v h2load >/dev/null \
+        || apt-get install -y -qq nghttp2-client >/dev/null
+    log=$(mktemp)
+    taskset -c 0 h2load --h1 -c "$clients" \
+        --rps $(( (rate + clients - 1) / clients )) -D "$duration" \
+        --log-file="$log" "$url" >/dev/null 2>&1
+    python3 - "$log" <<'PY'
+import sys
+d = sorted(int(l.split()[2]) for l in open(sys.argv[1]) if l.strip())
+if not d:
+    print("no samples"); sys.exit()
+q = lambda p: d[min(len(d) - 1, int(p * len(d)))] / 1000
+print(f"n={len(d)} p50={q(0.50):.3f} ms p99={q(0.99):.3f} ms")
+PY
+    rm -f "$log"
+}

@@ -67,3 +67,11 @@ diff <(grep -iv '^date' "$out/sut.headers") <(grep -iv '^date' "$out/base.header
 
 echo "W1: $(wc -c < "$out/sut.body") byte body, $rounds rounds of ${duration}s, wrk -t1 -c$conns"
 compare W1 "http://127.0.0.1:18182$path" "http://127.0.0.1:18181$path"
+
+# p99 at half the baseline's throughput, open loop, alternating
+rate=$(python3 -c "import statistics;print(int(statistics.median(float(l.split()[3]) for l in open('$out/rounds.txt'))/2))")
+echo "W1 open loop at $rate req/s (h2load --h1 -c16 --rps, ${duration}s):"
+for i in 1 2 3; do
+    echo "  baseline $(h2load_p99 "http://127.0.0.1:18182$path" "$rate")"
+    echo "  SUT      $(h2load_p99 "http://127.0.0.1:18181$path" "$rate")"
+done
