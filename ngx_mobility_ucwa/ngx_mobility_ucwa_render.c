@@ -18,6 +18,10 @@
 #include "ngx_mobility_ucwa.h"
 
 
+/* larger than most resources (an application is about 4 KB) */
+#define NGX_MOBILITY_UCWA_DUMP_GUESS  8192
+
+
 #define NGX_MOBILITY_UCWA_TYPE_JSON  "application/json; charset=utf-8"
 #define NGX_MOBILITY_UCWA_TYPE_VND                                            \
     "application/vnd.microsoft.com.ucwa+json; charset=utf-8"
@@ -140,21 +144,36 @@ ngx_mobility_ucwa_link(json_t *links, const char *rel, ngx_str_t *prefix,
 ngx_int_t
 ngx_mobility_ucwa_dump(ngx_pool_t *pool, json_t *json, ngx_str_t *out)
 {
-    size_t  len;
+    size_t   len, size;
+    u_char  *buf;
 
-    len = json_dumpb(json, NULL, 0, JSON_COMPACT);
-    if (len == 0) {
-        return NGX_ERROR;
+    /*
+     * One pass for nearly every resource: serialise into a buffer of a
+     * generous size and serialise again only when it was too small.
+     */
+
+    size = NGX_MOBILITY_UCWA_DUMP_GUESS;
+
+    for ( ;; ) {
+        buf = ngx_pnalloc(pool, size);
+        if (buf == NULL) {
+            return NGX_ERROR;
+        }
+
+        len = json_dumpb(json, (char *) buf, size, JSON_COMPACT);
+
+        if (len == 0) {
+            return NGX_ERROR;
+        }
+
+        if (len <= size) {
+            out->data = buf;
+            out->len = len;
+            return NGX_OK;
+        }
+
+        size = len;
     }
-
-    out->data = ngx_pnalloc(pool, len);
-    if (out->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    out->len = json_dumpb(json, (char *) out->data, len, JSON_COMPACT);
-
-    return (out->len == len) ? NGX_OK : NGX_ERROR;
 }
 
 

@@ -34,27 +34,7 @@ ngx_mobility_put_le64(u_char *p, uint64_t v)
 }
 
 
-uint16_t
-ngx_mobility_le16(const u_char *p)
-{
-    return (uint16_t) (p[0] | (p[1] << 8));
-}
 
-
-uint32_t
-ngx_mobility_le32(const u_char *p)
-{
-    return (uint32_t) p[0] | ((uint32_t) p[1] << 8)
-           | ((uint32_t) p[2] << 16) | ((uint32_t) p[3] << 24);
-}
-
-
-uint64_t
-ngx_mobility_le64(const u_char *p)
-{
-    return (uint64_t) ngx_mobility_le32(p)
-           | ((uint64_t) ngx_mobility_le32(p + 4) << 32);
-}
 
 
 void

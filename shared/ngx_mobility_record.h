@@ -66,11 +66,33 @@ uint64_t ngx_mobility_rec_get_u64(const u_char *rec, size_t len,
 void ngx_mobility_put_le16(u_char *p, uint16_t v);
 void ngx_mobility_put_le32(u_char *p, uint32_t v);
 void ngx_mobility_put_le64(u_char *p, uint64_t v);
-uint16_t ngx_mobility_le16(const u_char *p);
-uint32_t ngx_mobility_le32(const u_char *p);
-uint64_t ngx_mobility_le64(const u_char *p);
 void ngx_mobility_put_be64(u_char *p, uint64_t v);
 uint64_t ngx_mobility_be64(const u_char *p);
+
+
+/* inline: record lookups call these for every field they pass */
+
+static inline uint16_t
+ngx_mobility_le16(const u_char *p)
+{
+    return (uint16_t) (p[0] | (p[1] << 8));
+}
+
+
+static inline uint32_t
+ngx_mobility_le32(const u_char *p)
+{
+    return (uint32_t) p[0] | ((uint32_t) p[1] << 8)
+           | ((uint32_t) p[2] << 16) | ((uint32_t) p[3] << 24);
+}
+
+
+static inline uint64_t
+ngx_mobility_le64(const u_char *p)
+{
+    return (uint64_t) ngx_mobility_le32(p)
+           | ((uint64_t) ngx_mobility_le32(p + 4) << 32);
+}
 
 
 #endif /* _NGX_MOBILITY_RECORD_H_INCLUDED_ */
