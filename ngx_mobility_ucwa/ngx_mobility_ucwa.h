@@ -207,6 +207,8 @@ typedef struct {
     void                            *data;
     const char                      *in_rel;         /* NULL: no "in" */
     const char                      *in_path;
+    const char                      *status;         /* NULL: none */
+    const char                      *reason;         /* a subcode */
 } ngx_mobility_ucwa_event_t;
 
 
@@ -293,6 +295,8 @@ ngx_int_t ngx_mobility_ucwa_publish(ngx_mobility_ucwa_tx_t *tx,
 ngx_int_t ngx_mobility_ucwa_publish_user(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *sip, ngx_uint_t available_only, ngx_str_t *exclude,
     ngx_mobility_ucwa_event_t *ev);
+ngx_array_t *ngx_mobility_ucwa_user_apps(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *sip);
 json_t *ngx_mobility_ucwa_communication_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, void *data);
 void ngx_mobility_ucwa_sweep(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit);
@@ -357,6 +361,10 @@ ngx_int_t ngx_mobility_ucwa_subscriptions(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_str_t *what, ngx_str_t *sub);
 ngx_int_t ngx_mobility_ucwa_fanout(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *sip, const char *rel, const char *suffix);
+
+/* ngx_mobility_ucwa_messaging.c */
+ngx_int_t ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
 
 /* ngx_mobility_ucwa_batch.c */
 ngx_int_t ngx_mobility_ucwa_batch(ngx_mobility_ucwa_req_t *rq,

@@ -347,7 +347,7 @@ ngx_mobility_ucwa_user_index(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *sip,
 
 
 /* the ids of a user's applications (tombstones included) */
-static ngx_array_t *
+ngx_array_t *
 ngx_mobility_ucwa_user_apps(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *sip)
 {
     int           rc;
@@ -860,6 +860,24 @@ ngx_mobility_ucwa_publish(ngx_mobility_ucwa_tx_t *tx,
     }
 
     json_object_set_new(e, "type", json_string(ev->type));
+
+    if (ev->status) {
+        json_object_set_new(e, "status", json_string(ev->status));
+    }
+
+    if (ev->reason) {
+        json_t  *reason;
+
+        reason = json_object();
+        if (reason) {
+            json_object_set_new(reason, "code",
+                                json_string(ngx_strcmp(ev->reason,
+                                                       "DestinationNotFound")
+                                            == 0 ? "NotFound" : "Gone"));
+            json_object_set_new(reason, "subcode", json_string(ev->reason));
+            json_object_set_new(e, "reason", reason);
+        }
+    }
 
     res = ngx_mobility_ucwa_dump(tx->pool, payload, &text);
 

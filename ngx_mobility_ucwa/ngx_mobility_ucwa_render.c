@@ -1122,6 +1122,18 @@ ngx_mobility_ucwa_parse_input(ngx_mobility_ucwa_req_t *rq,
         return NGX_OK;
 
     default:
+        if (rq->content_type.len >= 5
+            && ngx_strncasecmp(rq->content_type.data, (u_char *) "text/", 5)
+               == 0
+            && ngx_strlcasestrn(rq->rest.data, rq->rest.data + rq->rest.len,
+                                (u_char *) "/messaging/messages",
+                                sizeof("/messaging/messages") - 2)
+               != NULL)
+        {
+            /* sendMessage: the raw text, read by the handler */
+            return NGX_OK;
+        }
+
         if (ngx_mobility_ucwa_error(rq, rs,
                                     NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
                                     "UnsupportedMediaType", NULL,

@@ -37,6 +37,7 @@ const char *ngx_mobility_db_names[NGX_MOBILITY_DB_COUNT] = {
     "contact_members",
     "presence_subscriptions",
     "presence_watchers",
+    "conversations",
 };
 
 

@@ -59,6 +59,8 @@ typedef enum {
     NGX_MOBILITY_DB_CONTACT_MEMBERS, /* owner NUL gid(u32 BE) sip -> ""  */
     NGX_MOBILITY_DB_PRESENCE_SUBS, /* app NUL sub [NUL target] -> expiry */
     NGX_MOBILITY_DB_PRESENCE_WATCHERS, /* target NUL app NUL sub -> expiry */
+    NGX_MOBILITY_DB_CONVERSATIONS, /* "c" id -> conversation,
+                                     "m" id NUL seq(u64 BE) -> message  */
     /* append new sub-databases here (and to ngx_mobility_db_names) */
     NGX_MOBILITY_DB_COUNT
 } ngx_mobility_db_e;

@@ -1,0 +1,1740 @@
+/*
+ * Copyright (C) The nginx mobility authors
+ *
+ * UCWA instant messaging between two users of this server: startMessaging
+ * (messagingInvitations), accept and decline, the conversation, its
+ * participants and messaging, sendMessage and stopMessaging.  State lives
+ * in shared/ngx_mobility_conversations.c; the events follow the
+ * documented order (spec §7.2-§7.4) and are written in the same
+ * transaction as the change, the affected applications woken after the
+ * commit.
+ *
+ * Paths (after the application prefix), I = invitation, C = conversation:
+ *     /communication/messagingInvitations[/<id>[/accept|/decline]]
+ *     /communication/conversations/<id>[/messaging[/messages[/<n>]
+ *         |/terminate]|/participants/<sip>[/messaging]]
+ */
+
+#include "ngx_mobility_ucwa.h"
+#include "ngx_mobility_conversations.h"
+#include "ngx_mobility_directory.h"
+#include "ngx_mobility_sip.h"
+
+
+#define NGX_MOBILITY_UCWA_INV     "/communication/messagingInvitations"
+#define NGX_MOBILITY_UCWA_CONV    "/communication/conversations/"
+
+
+typedef struct {
+    ngx_mobility_conv_t       *conv;
+    ngx_mobility_conv_msg_t   *msg;
+    const char                *sip;       /* a participant, NUL-terminated */
+} ngx_mobility_ucwa_im_t;
+
+
+static ngx_int_t
+ngx_mobility_ucwa_im_dup(ngx_pool_t *pool, ngx_mobility_bytes_t *b)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, b->len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (b->len) {
+        ngx_memcpy(p, b->data, b->len);
+    }
+
+    p[b->len] = '\0';
+    b->data = p;
+
+    return NGX_OK;
+}
+
+
+/* reads a conversation into pool memory; OK, NGX_DECLINED (none), ERROR */
+static ngx_int_t
+ngx_mobility_ucwa_im_get(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
+    ngx_mobility_conv_t *c)
+{
+    int  rc;
+
+    rc = ngx_mobility_conv_get(tx->st, tx->txn, id->data, id->len, c);
+
+    if (rc == NGX_MOBILITY_NOTFOUND) {
+        return NGX_DECLINED;
+    }
+
+    if (rc != NGX_MOBILITY_OK) {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_ucwa_im_dup(tx->pool, &c->id) != NGX_OK
+        || ngx_mobility_ucwa_im_dup(tx->pool, &c->from) != NGX_OK
+        || ngx_mobility_ucwa_im_dup(tx->pool, &c->to) != NGX_OK
+        || ngx_mobility_ucwa_im_dup(tx->pool, &c->from_app) != NGX_OK
+        || ngx_mobility_ucwa_im_dup(tx->pool, &c->to_app) != NGX_OK
+        || ngx_mobility_ucwa_im_dup(tx->pool, &c->subject) != NGX_OK
+        || ngx_mobility_ucwa_im_dup(tx->pool, &c->importance) != NGX_OK
+        || ngx_mobility_ucwa_im_dup(tx->pool, &c->thread_id) != NGX_OK
+        || ngx_mobility_ucwa_im_dup(tx->pool, &c->operation_id) != NGX_OK
+        || ngx_mobility_ucwa_im_dup(tx->pool, &c->message) != NGX_OK
+        || ngx_mobility_ucwa_im_dup(tx->pool, &c->reason) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_im_put(ngx_mobility_ucwa_tx_t *tx, ngx_mobility_conv_t *c)
+{
+    if (ngx_mobility_conv_put(tx->st, tx->txn, c) != NGX_MOBILITY_OK) {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static const char *
+ngx_mobility_ucwa_im_path(ngx_pool_t *pool, const char *fmt,
+    ngx_mobility_conv_t *c, const char *tail)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, ngx_strlen(fmt) + c->id.len + ngx_strlen(tail)
+                          + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    (void) ngx_sprintf(p, "%s%*s%s%Z", fmt, c->id.len, c->id.data, tail);
+
+    return (const char *) p;
+}
+
+
+#define im_conv(pool, c, tail)                                                \
+    ngx_mobility_ucwa_im_path(pool, NGX_MOBILITY_UCWA_CONV, c, tail)
+#define im_inv(pool, c, tail)                                                 \
+    ngx_mobility_ucwa_im_path(pool, NGX_MOBILITY_UCWA_INV "/", c, tail)
+
+
+static const char *
+ngx_mobility_ucwa_im_part(ngx_pool_t *pool, ngx_mobility_conv_t *c,
+    const char *sip, const char *tail)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, sizeof(NGX_MOBILITY_UCWA_CONV "/participants/")
+                          + c->id.len + ngx_strlen(sip) + ngx_strlen(tail));
+    if (p == NULL) {
+        return NULL;
+    }
+
+    (void) ngx_sprintf(p, NGX_MOBILITY_UCWA_CONV "%*s/participants/%s%s%Z",
+                       c->id.len, c->id.data, sip, tail);
+
+    return (const char *) p;
+}
+
+
+static const char *
+ngx_mobility_ucwa_im_people(ngx_pool_t *pool, const char *sip,
+    const char *tail)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, sizeof("/people/") + ngx_strlen(sip)
+                          + ngx_strlen(tail));
+    if (p == NULL) {
+        return NULL;
+    }
+
+    (void) ngx_sprintf(p, "/people/%s%s%Z", sip, tail);
+
+    return (const char *) p;
+}
+
+
+/* "local" is the owner of app, "remote" the other participant */
+static ngx_uint_t
+ngx_mobility_ucwa_im_outgoing(ngx_mobility_ucwa_app_t *app,
+    ngx_mobility_conv_t *c)
+{
+    return app->owner.len == c->from.len
+           && ngx_strncmp(app->owner.data, c->from.data, c->from.len) == 0;
+}
+
+
+static const char *
+ngx_mobility_ucwa_im_local(ngx_mobility_ucwa_app_t *app,
+    ngx_mobility_conv_t *c)
+{
+    return ngx_mobility_ucwa_im_outgoing(app, c) ? (const char *) c->from.data
+                                                : (const char *) c->to.data;
+}
+
+
+static const char *
+ngx_mobility_ucwa_im_remote(ngx_mobility_ucwa_app_t *app,
+    ngx_mobility_conv_t *c)
+{
+    return ngx_mobility_ucwa_im_outgoing(app, c) ? (const char *) c->to.data
+                                                : (const char *) c->from.data;
+}
+
+
+static json_t *
+ngx_mobility_ucwa_im_bytes(ngx_mobility_bytes_t *b)
+{
+    return json_stringn((const char *) b->data, b->len);
+}
+
+
+static json_t *
+ngx_mobility_ucwa_im_sip(const char *sip)
+{
+    u_char  buf[NGX_MOBILITY_SIP_MAX + 8];
+
+    ngx_snprintf(buf, sizeof(buf) - 1, "sip:%s%Z", sip);
+
+    return json_string((const char *) buf);
+}
+
+
+/* "data:text/plain;charset=utf-8," + URL-encoded text, "+" for space */
+static json_t *
+ngx_mobility_ucwa_im_data_uri(ngx_pool_t *pool, ngx_mobility_bytes_t *text)
+{
+    u_char        *buf, *p;
+    size_t         i;
+    json_t        *j;
+    static u_char  hex[] = "0123456789abcdef";
+    static char    prefix[] = "data:text/plain;charset=utf-8,";
+
+    buf = ngx_pnalloc(pool, sizeof(prefix) + text->len * 3);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    p = ngx_cpymem(buf, prefix, sizeof(prefix) - 1);
+
+    for (i = 0; i < text->len; i++) {
+        u_char  ch = text->data[i];
+
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+            || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'
+            || ch == '.' || ch == '~' || ch == '!' || ch == '*'
+            || ch == '\'' || ch == '(' || ch == ')')
+        {
+            *p++ = ch;
+
+        } else if (ch == ' ') {
+            *p++ = '+';
+
+        } else {
+            *p++ = '%';
+            *p++ = hex[ch >> 4];
+            *p++ = hex[ch & 0x0f];
+        }
+    }
+
+    j = json_stringn((const char *) buf, p - buf);
+
+    return j;
+}
+
+
+/* decodes a data URI (base64 or URL-encoded) into text */
+static ngx_int_t
+ngx_mobility_ucwa_im_data_decode(ngx_pool_t *pool, ngx_str_t *uri,
+    ngx_str_t *text)
+{
+    u_char     *comma, *src, *dst;
+    ngx_str_t   in;
+
+    if (uri->len < 5 || ngx_strncasecmp(uri->data, (u_char *) "data:", 5)) {
+        return NGX_ERROR;
+    }
+
+    comma = ngx_strlchr(uri->data, uri->data + uri->len, ',');
+    if (comma == NULL) {
+        return NGX_ERROR;
+    }
+
+    in.data = comma + 1;
+    in.len = uri->data + uri->len - in.data;
+
+    text->data = ngx_pnalloc(pool, in.len + 1);
+    if (text->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (comma - uri->data >= 7
+        && ngx_strncasecmp(comma - 7, (u_char *) ";base64", 7) == 0)
+    {
+        return ngx_decode_base64(text, &in);
+    }
+
+    /* URL-encoded, "+" for space */
+    for (src = in.data, dst = text->data; src < in.data + in.len; src++) {
+        *dst++ = (*src == '+') ? ' ' : *src;
+    }
+
+    in.data = text->data;
+    in.len = dst - text->data;
+    src = in.data;
+    dst = text->data;
+    ngx_unescape_uri(&dst, &src, in.len, 0);
+    text->len = dst - text->data;
+
+    return NGX_OK;
+}
+
+
+static json_t *
+ngx_mobility_ucwa_im_date(uint64_t ms)
+{
+    u_char  buf[64];
+
+    ngx_snprintf(buf, sizeof(buf) - 1, "/Date(%uL)/%Z", ms);
+
+    return json_string((const char *) buf);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* representations                                                    */
+
+
+static json_t *
+ngx_mobility_ucwa_im_participant_json(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c, const char *sip)
+{
+    json_t               *obj, *links;
+    ngx_str_t             prefix;
+    ngx_uint_t            local;
+    ngx_mobility_user_t   u;
+
+    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
+        return NULL;
+    }
+
+    local = (ngx_strcmp(sip, ngx_mobility_ucwa_im_local(app, c)) == 0);
+
+    obj = json_object();
+    links = json_object();
+
+    if (obj == NULL || links == NULL) {
+        json_decref(obj);
+        json_decref(links);
+        return NULL;
+    }
+
+    json_object_set_new(obj, "sourceNetwork", json_string("SameEnterprise"));
+    json_object_set_new(obj, "anonymous", json_false());
+
+    if (ngx_mobility_user_get(tx->st, tx->txn, (u_char *) sip,
+                              ngx_strlen(sip), &u)
+        == NGX_MOBILITY_OK
+        && u.name.len)
+    {
+        json_object_set_new(obj, "name", ngx_mobility_ucwa_im_bytes(&u.name));
+    }
+
+    json_object_set_new(obj, "uri", ngx_mobility_ucwa_im_sip(sip));
+    json_object_set_new(obj, "_links", links);
+
+    (void) ngx_mobility_ucwa_link(links, "self", &prefix,
+                                  ngx_mobility_ucwa_im_part(tx->pool, c, sip,
+                                                            ""));
+    (void) ngx_mobility_ucwa_link(links, "conversation", &prefix,
+                                  im_conv(tx->pool, c, ""));
+
+    if (local) {
+        (void) ngx_mobility_ucwa_link(links, "me", &prefix, "/me");
+
+    } else {
+        (void) ngx_mobility_ucwa_link(links, "contact", &prefix,
+                                      ngx_mobility_ucwa_im_people(tx->pool,
+                                                                  sip, ""));
+        (void) ngx_mobility_ucwa_link(links, "contactPresence", &prefix,
+                                      ngx_mobility_ucwa_im_people(tx->pool,
+                                                        sip, "/presence"));
+    }
+
+    json_object_set_new(obj, "rel",
+                        json_string(local ? "localParticipant"
+                                          : "participant"));
+
+    return obj;
+}
+
+
+static json_t *
+ngx_mobility_ucwa_im_invitation_json(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, void *data)
+{
+    json_t                  *obj, *links, *emb, *from;
+    ngx_str_t                prefix;
+    ngx_uint_t               out;
+    const char              *state;
+    ngx_mobility_conv_t     *c;
+    ngx_mobility_ucwa_im_t  *im;
+
+    im = data;
+    c = im->conv;
+    out = ngx_mobility_ucwa_im_outgoing(app, c);
+
+    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
+        return NULL;
+    }
+
+    obj = json_object();
+    links = json_object();
+
+    if (obj == NULL || links == NULL) {
+        json_decref(obj);
+        json_decref(links);
+        return NULL;
+    }
+
+    switch (c->state) {
+    case NGX_MOBILITY_CONV_CONNECTING:
+        state = "Connecting";
+        break;
+    case NGX_MOBILITY_CONV_CONNECTED:
+    case NGX_MOBILITY_CONV_TERMINATED:
+        state = "Connected";
+        break;
+    default:
+        state = "Failed";
+    }
+
+    json_object_set_new(obj, "direction",
+                        json_string(out ? "Outgoing" : "Incoming"));
+    json_object_set_new(obj, "importance",
+                        c->importance.len
+                        ? ngx_mobility_ucwa_im_bytes(&c->importance)
+                        : json_string("Normal"));
+    json_object_set_new(obj, "threadId",
+                        ngx_mobility_ucwa_im_bytes(&c->thread_id));
+    json_object_set_new(obj, "state", json_string(state));
+    json_object_set_new(obj, "subject",
+                        ngx_mobility_ucwa_im_bytes(&c->subject));
+
+    if (out && c->operation_id.len) {
+        json_object_set_new(obj, "operationId",
+                            ngx_mobility_ucwa_im_bytes(&c->operation_id));
+    }
+
+    json_object_set_new(obj, "_links", links);
+
+    (void) ngx_mobility_ucwa_link(links, "self", &prefix,
+                                  im_inv(tx->pool, c, ""));
+
+    if (out) {
+        (void) ngx_mobility_ucwa_link(links, "from", &prefix,
+                                      ngx_mobility_ucwa_im_part(tx->pool, c,
+                                          (const char *) c->from.data, ""));
+        (void) ngx_mobility_ucwa_link(links, "to", &prefix,
+                                      ngx_mobility_ucwa_im_people(tx->pool,
+                                          (const char *) c->to.data, ""));
+    } else {
+        (void) ngx_mobility_ucwa_link(links, "to", &prefix,
+                                      ngx_mobility_ucwa_im_part(tx->pool, c,
+                                          (const char *) c->to.data, ""));
+    }
+
+    if (c->state == NGX_MOBILITY_CONV_CONNECTING) {
+        if (out) {
+            (void) ngx_mobility_ucwa_link(links, "cancel", &prefix,
+                                          im_conv(tx->pool, c,
+                                                  "/messaging/terminate"));
+        } else {
+            (void) ngx_mobility_ucwa_link(links, "accept", &prefix,
+                                          im_inv(tx->pool, c, "/accept"));
+            (void) ngx_mobility_ucwa_link(links, "decline", &prefix,
+                                          im_inv(tx->pool, c, "/decline"));
+        }
+    }
+
+    (void) ngx_mobility_ucwa_link(links, "conversation", &prefix,
+                                  im_conv(tx->pool, c, ""));
+    (void) ngx_mobility_ucwa_link(links, "messaging", &prefix,
+                                  im_conv(tx->pool, c, "/messaging"));
+
+    if (!out && c->message.len) {
+        json_t  *m = json_object();
+
+        if (m) {
+            json_object_set_new(m, "href",
+                                ngx_mobility_ucwa_im_data_uri(tx->pool,
+                                                              &c->message));
+            json_object_set_new(links, "message", m);
+        }
+    }
+
+    if (!out) {
+        from = ngx_mobility_ucwa_im_participant_json(tx, app, c,
+                                              (const char *) c->from.data);
+        emb = json_object();
+
+        if (from && emb) {
+            json_object_set_new(emb, "from", from);
+            json_object_set_new(obj, "_embedded", emb);
+
+        } else {
+            json_decref(from);
+            json_decref(emb);
+        }
+    }
+
+    json_object_set_new(obj, "rel", json_string("messagingInvitation"));
+
+    return obj;
+}
+
+
+static json_t *
+ngx_mobility_ucwa_im_conversation_json(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, void *data)
+{
+    json_t                  *obj, *links, *mods;
+    ngx_str_t                prefix;
+    const char              *state;
+    ngx_mobility_conv_t     *c;
+    ngx_mobility_ucwa_im_t  *im;
+
+    im = data;
+    c = im->conv;
+
+    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
+        return NULL;
+    }
+
+    obj = json_object();
+    links = json_object();
+    mods = json_array();
+
+    if (obj == NULL || links == NULL || mods == NULL) {
+        json_decref(obj);
+        json_decref(links);
+        json_decref(mods);
+        return NULL;
+    }
+
+    switch (c->state) {
+    case NGX_MOBILITY_CONV_CONNECTING:
+        state = ngx_mobility_ucwa_im_outgoing(app, c) ? "Connecting"
+                                                      : "Incoming";
+        break;
+    case NGX_MOBILITY_CONV_CONNECTED:
+        state = "Connected";
+        json_array_append_new(mods, json_string("Messaging"));
+        break;
+    default:
+        state = "Disconnected";
+    }
+
+    json_object_set_new(obj, "state", json_string(state));
+    json_object_set_new(obj, "threadId",
+                        ngx_mobility_ucwa_im_bytes(&c->thread_id));
+    json_object_set_new(obj, "subject",
+                        ngx_mobility_ucwa_im_bytes(&c->subject));
+    json_object_set_new(obj, "activeModalities", mods);
+    json_object_set_new(obj, "importance",
+                        c->importance.len
+                        ? ngx_mobility_ucwa_im_bytes(&c->importance)
+                        : json_string("Normal"));
+    json_object_set_new(obj, "recording", json_false());
+    json_object_set_new(obj, "_links", links);
+
+    (void) ngx_mobility_ucwa_link(links, "self", &prefix,
+                                  im_conv(tx->pool, c, ""));
+    (void) ngx_mobility_ucwa_link(links, "localParticipant", &prefix,
+                                  ngx_mobility_ucwa_im_part(tx->pool, c,
+                                      ngx_mobility_ucwa_im_local(app, c),
+                                      ""));
+    (void) ngx_mobility_ucwa_link(links, "messaging", &prefix,
+                                  im_conv(tx->pool, c, "/messaging"));
+    (void) ngx_mobility_ucwa_link(links, "participants", &prefix,
+                                  im_conv(tx->pool, c, "/participants"));
+
+    if (c->state == NGX_MOBILITY_CONV_CONNECTED) {
+        u_char  *p;
+
+        p = ngx_pnalloc(tx->pool, sizeof("/communication/participant"
+                                         "Invitations?conversation=")
+                                  + c->id.len);
+        if (p) {
+            (void) ngx_sprintf(p, "/communication/participantInvitations"
+                               "?conversation=%s%Z", c->id.data);
+        }
+
+        (void) ngx_mobility_ucwa_link(links, "addParticipant", &prefix,
+                                      (const char *) p);
+    }
+
+    json_object_set_new(obj, "rel", json_string("conversation"));
+
+    return obj;
+}
+
+
+static json_t *
+ngx_mobility_ucwa_im_messaging_json(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, void *data)
+{
+    json_t                  *obj, *links;
+    ngx_str_t                prefix;
+    ngx_mobility_conv_t     *c;
+    ngx_mobility_ucwa_im_t  *im;
+
+    im = data;
+    c = im->conv;
+
+    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
+        return NULL;
+    }
+
+    obj = json_object();
+    links = json_object();
+
+    if (obj == NULL || links == NULL) {
+        json_decref(obj);
+        json_decref(links);
+        return NULL;
+    }
+
+    json_object_set_new(obj, "state",
+                        json_string(c->state == NGX_MOBILITY_CONV_CONNECTING
+                                    ? "Connecting"
+                                    : c->state == NGX_MOBILITY_CONV_CONNECTED
+                                    ? "Connected" : "Disconnected"));
+
+    if (c->state == NGX_MOBILITY_CONV_CONNECTED) {
+        json_t  *f = json_array();
+
+        if (f) {
+            json_array_append_new(f, json_string("Plain"));
+            json_object_set_new(obj, "negotiatedMessageFormats", f);
+        }
+    }
+
+    json_object_set_new(obj, "_links", links);
+
+    (void) ngx_mobility_ucwa_link(links, "self", &prefix,
+                                  im_conv(tx->pool, c, "/messaging"));
+    (void) ngx_mobility_ucwa_link(links, "conversation", &prefix,
+                                  im_conv(tx->pool, c, ""));
+
+    if (c->state == NGX_MOBILITY_CONV_CONNECTED) {
+        (void) ngx_mobility_ucwa_link(links, "sendMessage", &prefix,
+                                      im_conv(tx->pool, c,
+                                              "/messaging/messages"));
+        (void) ngx_mobility_ucwa_link(links, "setIsTyping", &prefix,
+                                      im_conv(tx->pool, c,
+                                              "/messaging/typing"));
+        (void) ngx_mobility_ucwa_link(links, "typingParticipants", &prefix,
+                                      im_conv(tx->pool, c,
+                                        "/messaging/typingParticipants"));
+    }
+
+    if (c->state <= NGX_MOBILITY_CONV_CONNECTED) {
+        (void) ngx_mobility_ucwa_link(links, "stopMessaging", &prefix,
+                                      im_conv(tx->pool, c,
+                                              "/messaging/terminate"));
+    }
+
+    json_object_set_new(obj, "rel", json_string("messaging"));
+
+    return obj;
+}
+
+
+static json_t *
+ngx_mobility_ucwa_im_participant_embed(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, void *data)
+{
+    ngx_mobility_ucwa_im_t  *im = data;
+
+    return ngx_mobility_ucwa_im_participant_json(tx, app, im->conv, im->sip);
+}
+
+
+static json_t *
+ngx_mobility_ucwa_im_message_json(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, void *data)
+{
+    u_char                   tail[64];
+    json_t                  *obj, *links, *l;
+    ngx_str_t                prefix;
+    ngx_uint_t               out;
+    const char              *from;
+    ngx_mobility_conv_t     *c;
+    ngx_mobility_ucwa_im_t  *im;
+    ngx_mobility_user_t      u;
+
+    im = data;
+    c = im->conv;
+    from = im->sip;
+    out = (app->owner.len == ngx_strlen(from)
+           && ngx_strncmp(app->owner.data, from, app->owner.len) == 0);
+
+    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
+        return NULL;
+    }
+
+    obj = json_object();
+    links = json_object();
+
+    if (obj == NULL || links == NULL) {
+        json_decref(obj);
+        json_decref(links);
+        return NULL;
+    }
+
+    json_object_set_new(obj, "direction",
+                        json_string(out ? "Outgoing" : "Incoming"));
+    json_object_set_new(obj, "timeStamp",
+                        ngx_mobility_ucwa_im_date(im->msg->time));
+    json_object_set_new(obj, "_links", links);
+
+    ngx_snprintf(tail, sizeof(tail) - 1, "/messaging/messages/%uL%Z",
+                 im->msg->seq);
+
+    (void) ngx_mobility_ucwa_link(links, "self", &prefix,
+                                  im_conv(tx->pool, c, (const char *) tail));
+
+    if (!out) {
+        (void) ngx_mobility_ucwa_link(links, "contact", &prefix,
+                                      ngx_mobility_ucwa_im_people(tx->pool,
+                                                                  from, ""));
+        (void) ngx_mobility_ucwa_link(links, "participant", &prefix,
+                                      ngx_mobility_ucwa_im_part(tx->pool, c,
+                                                                from, ""));
+
+        l = json_object_get(links, "participant");
+
+        if (l
+            && ngx_mobility_user_get(tx->st, tx->txn, (u_char *) from,
+                                     ngx_strlen(from), &u)
+               == NGX_MOBILITY_OK
+            && u.name.len)
+        {
+            json_object_set_new(l, "title",
+                                ngx_mobility_ucwa_im_bytes(&u.name));
+        }
+    }
+
+    (void) ngx_mobility_ucwa_link(links, "messaging", &prefix,
+                                  im_conv(tx->pool, c, "/messaging"));
+
+    if (!out) {
+        l = json_object();
+
+        if (l) {
+            json_object_set_new(l, "href",
+                                ngx_mobility_ucwa_im_data_uri(tx->pool,
+                                                        &im->msg->text));
+            json_object_set_new(links, "plainMessage", l);
+        }
+    }
+
+    json_object_set_new(obj, "rel", json_string("message"));
+
+    return obj;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* events                                                             */
+
+
+typedef enum {
+    IM_INVITATION = 0,
+    IM_CONVERSATION,
+    IM_LOCAL_PARTICIPANT,
+    IM_PARTICIPANT,
+    IM_PARTICIPANT_MESSAGING,
+    IM_MESSAGING,
+    IM_MESSAGE
+} ngx_mobility_ucwa_im_what_e;
+
+
+/*
+ * One event about conversation c to one application (app) or to every
+ * available application of user sip (app NULL).
+ */
+static ngx_int_t
+ngx_mobility_ucwa_im_event(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_str_t *sip, ngx_mobility_ucwa_im_t *im,
+    ngx_mobility_ucwa_im_what_e what, const char *type, const char *status,
+    const char *reason)
+{
+    u_char                     tail[64];
+    ngx_mobility_conv_t       *c;
+    ngx_mobility_ucwa_event_t  ev;
+
+    c = im->conv;
+
+    ngx_memzero(&ev, sizeof(ngx_mobility_ucwa_event_t));
+
+    ev.type = type;
+    ev.urgency = NGX_MOBILITY_EV_HIGH;
+    ev.data = im;
+    ev.status = status;
+    ev.reason = reason;
+
+    switch (what) {
+
+    case IM_INVITATION:
+        ev.sender_rel = "communication";
+        ev.sender_path = "/communication";
+        ev.rel = "messagingInvitation";
+        ev.path = im_inv(tx->pool, c, "");
+        ev.embed = ngx_mobility_ucwa_im_invitation_json;
+        break;
+
+    case IM_CONVERSATION:
+        ev.sender_rel = "communication";
+        ev.sender_path = "/communication";
+        ev.rel = "conversation";
+        ev.path = im_conv(tx->pool, c, "");
+        if (ngx_strcmp(type, "deleted") != 0) {
+            ev.embed = ngx_mobility_ucwa_im_conversation_json;
+        }
+        break;
+
+    case IM_LOCAL_PARTICIPANT:
+    case IM_PARTICIPANT:
+        ev.sender_rel = "conversation";
+        ev.sender_path = im_conv(tx->pool, c, "");
+        ev.rel = (what == IM_PARTICIPANT) ? "participant" : "localParticipant";
+        ev.path = ngx_mobility_ucwa_im_part(tx->pool, c, im->sip, "");
+        ev.embed = ngx_mobility_ucwa_im_participant_embed;
+        break;
+
+    case IM_PARTICIPANT_MESSAGING:
+        ev.sender_rel = "conversation";
+        ev.sender_path = im_conv(tx->pool, c, "");
+        ev.rel = "participantMessaging";
+        ev.path = ngx_mobility_ucwa_im_part(tx->pool, c, im->sip,
+                                            "/messaging");
+        ev.in_rel = "participant";
+        ev.in_path = ngx_mobility_ucwa_im_part(tx->pool, c, im->sip, "");
+        break;
+
+    case IM_MESSAGING:
+        ev.sender_rel = "conversation";
+        ev.sender_path = im_conv(tx->pool, c, "");
+        ev.rel = "messaging";
+        ev.path = im_conv(tx->pool, c, "/messaging");
+        ev.embed = ngx_mobility_ucwa_im_messaging_json;
+        break;
+
+    case IM_MESSAGE:
+        ngx_snprintf(tail, sizeof(tail) - 1, "/messaging/messages/%uL%Z",
+                     im->msg->seq);
+        ev.sender_rel = "conversation";
+        ev.sender_path = im_conv(tx->pool, c, "");
+        ev.rel = "message";
+        ev.path = im_conv(tx->pool, c, (const char *) tail);
+        ev.embed = ngx_mobility_ucwa_im_message_json;
+        break;
+    }
+
+    if (ev.path == NULL || ev.sender_path == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (app) {
+        return ngx_mobility_ucwa_publish(tx, app, &ev);
+    }
+
+    return ngx_mobility_ucwa_publish_user(tx, sip, 1, NULL, &ev);
+}
+
+
+/* loads one side's application; NGX_DECLINED if it is gone */
+static ngx_int_t
+ngx_mobility_ucwa_im_app(ngx_mobility_ucwa_tx_t *tx, ngx_mobility_bytes_t *id,
+    ngx_mobility_ucwa_app_t *app)
+{
+    ngx_int_t  rc;
+    ngx_str_t  s;
+
+    if (id->len == 0) {
+        return NGX_DECLINED;
+    }
+
+    s.data = (u_char *) id->data;
+    s.len = id->len;
+
+    rc = ngx_mobility_ucwa_app_get(tx, &s, app);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_OK || (app->flags & NGX_MOBILITY_UCWA_APP_EXPIRED)) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the events of one side once the invitation is accepted (spec §7.2 2.) */
+static ngx_int_t
+ngx_mobility_ucwa_im_connected(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c)
+{
+    ngx_mobility_ucwa_im_t  im, remote, local;
+
+    ngx_memzero(&im, sizeof(ngx_mobility_ucwa_im_t));
+    im.conv = c;
+    remote = im;
+    remote.sip = ngx_mobility_ucwa_im_remote(app, c);
+    local = im;
+    local.sip = ngx_mobility_ucwa_im_local(app, c);
+
+    if (ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_CONVERSATION,
+                                   "updated", NULL, NULL) != NGX_OK
+        || ngx_mobility_ucwa_im_event(tx, app, NULL, &remote, IM_PARTICIPANT,
+                                      "added", NULL, NULL) != NGX_OK
+        || ngx_mobility_ucwa_im_event(tx, app, NULL, &remote,
+                                      IM_PARTICIPANT_MESSAGING, "added",
+                                      NULL, NULL) != NGX_OK
+        || ngx_mobility_ucwa_im_event(tx, app, NULL, &local,
+                                      IM_PARTICIPANT_MESSAGING, "added",
+                                      NULL, NULL) != NGX_OK
+        || ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_MESSAGING,
+                                      "updated", NULL, NULL) != NGX_OK
+        || ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_INVITATION,
+                                      "completed", "Success", NULL) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the invitation failed or the conversation ended: one side's events */
+static ngx_int_t
+ngx_mobility_ucwa_im_ended(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_str_t *sip, ngx_mobility_conv_t *c,
+    ngx_uint_t invitation, const char *reason)
+{
+    ngx_mobility_ucwa_im_t  im;
+
+    ngx_memzero(&im, sizeof(ngx_mobility_ucwa_im_t));
+    im.conv = c;
+
+    if (invitation
+        && ngx_mobility_ucwa_im_event(tx, app, sip, &im, IM_INVITATION,
+                                      "completed", "Failure", reason)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_ucwa_im_event(tx, app, sip, &im, IM_MESSAGING,
+                                   "updated", NULL, NULL) != NGX_OK
+        || ngx_mobility_ucwa_im_event(tx, app, sip, &im, IM_CONVERSATION,
+                                      "deleted", NULL, NULL) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* operations                                                         */
+
+
+static ngx_int_t
+ngx_mobility_ucwa_im_bad(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, const char *message)
+{
+    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                   "BadRequest", "ParameterValidationFailure",
+                                   message);
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_im_not_found(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs)
+{
+    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_FOUND, "NotFound",
+                                   NULL, "The resource does not exist.");
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_im_input(ngx_mobility_ucwa_req_t *rq, const char *name,
+    size_t max, ngx_mobility_bytes_t *out)
+{
+    ngx_str_t  s;
+
+    if (ngx_mobility_ucwa_input_str(rq, name, &s) != NGX_OK) {
+        s.len = 0;
+        s.data = (u_char *) "";
+    }
+
+    if (s.len > max) {
+        return NGX_ERROR;
+    }
+
+    out->data = s.data;
+    out->len = s.len;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app)
+{
+    int                       n;
+    u_char                    sip[NGX_MOBILITY_SIP_MAX + 1];
+    u_char                    id[NGX_MOBILITY_UCWA_RANDOM_LEN];
+    json_t                   *links, *msg, *href;
+    ngx_int_t                 rc;
+    ngx_str_t                 to, uri, text, prefix;
+    ngx_array_t              *ids;
+    const char               *reason;
+    ngx_mobility_conv_t       c;
+    ngx_mobility_user_t       u;
+    ngx_mobility_ucwa_im_t    im, local;
+
+    if (ngx_mobility_ucwa_input_str(rq, "to", &to) != NGX_OK || to.len == 0) {
+        return ngx_mobility_ucwa_im_bad(rq, rs, "Missing 'to'.");
+    }
+
+    n = ngx_mobility_sip_canon(to.data, to.len, sip, NULL);
+    if (n <= 0) {
+        return ngx_mobility_ucwa_im_bad(rq, rs, "Invalid 'to'.");
+    }
+
+    if ((size_t) n == app->owner.len
+        && ngx_strncmp(sip, app->owner.data, n) == 0)
+    {
+        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                       "BadRequest", "InvalidInvitee",
+                                       "One cannot message oneself.");
+    }
+
+    ngx_memzero(&c, sizeof(ngx_mobility_conv_t));
+
+    if (ngx_mobility_ucwa_im_input(rq, "operationId", 50, &c.operation_id)
+        != NGX_OK
+        || ngx_mobility_ucwa_im_input(rq, "subject", 250, &c.subject)
+           != NGX_OK
+        || ngx_mobility_ucwa_im_input(rq, "importance", 32, &c.importance)
+           != NGX_OK
+        || ngx_mobility_ucwa_im_input(rq, "threadId", 100, &c.thread_id)
+           != NGX_OK)
+    {
+        return ngx_mobility_ucwa_im_bad(rq, rs, "A parameter is too long.");
+    }
+
+    if (c.importance.len
+        && !(c.importance.len == 6
+             && ngx_strncasecmp((u_char *) c.importance.data,
+                                (u_char *) "Normal", 6) == 0)
+        && !(c.importance.len == 6
+             && ngx_strncasecmp((u_char *) c.importance.data,
+                                (u_char *) "Urgent", 6) == 0)
+        && !(c.importance.len == 9
+             && ngx_strncasecmp((u_char *) c.importance.data,
+                                (u_char *) "Emergency", 9) == 0))
+    {
+        return ngx_mobility_ucwa_im_bad(rq, rs, "Invalid importance.");
+    }
+
+    /* the first message: _links.message.href, a data URI */
+    links = ngx_mobility_ucwa_input(rq, "_links");
+    msg = json_is_object(links) ? json_object_get(links, "message") : NULL;
+    href = json_is_object(msg) ? json_object_get(msg, "href") : NULL;
+
+    if (json_is_string(href)) {
+        uri.data = (u_char *) json_string_value(href);
+        uri.len = json_string_length(href);
+
+        if (ngx_mobility_ucwa_im_data_decode(rq->pool, &uri, &text) != NGX_OK
+            || text.len > NGX_MOBILITY_CONV_TEXT_MAX)
+        {
+            return ngx_mobility_ucwa_im_bad(rq, rs, "Invalid message.");
+        }
+
+        c.message.data = text.data;
+        c.message.len = text.len;
+    }
+
+    ngx_mobility_ucwa_random_hex(id, sizeof(id));
+
+    c.id.data = id;
+    c.id.len = sizeof(id);
+    c.from.data = app->owner.data;
+    c.from.len = app->owner.len;
+    c.to.data = sip;
+    c.to.len = n;
+    c.from_app.data = app->id.data;
+    c.from_app.len = app->id.len;
+    c.state = NGX_MOBILITY_CONV_CONNECTING;
+    c.created = tx->now;
+    c.next_msg = 1;
+
+    if (c.thread_id.len == 0) {
+        u_char  *t = ngx_pnalloc(rq->pool, NGX_MOBILITY_UCWA_RANDOM_LEN);
+
+        if (t == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_mobility_ucwa_random_hex(t, NGX_MOBILITY_UCWA_RANDOM_LEN);
+        c.thread_id.data = t;
+        c.thread_id.len = NGX_MOBILITY_UCWA_RANDOM_LEN;
+    }
+
+    /* is the recipient there, and available for messaging? */
+    reason = NULL;
+
+    rc = ngx_mobility_user_get(tx->st, tx->txn, sip, n, &u);
+
+    if (rc == NGX_MOBILITY_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_MOBILITY_OK || !u.enabled) {
+        reason = "DestinationNotFound";
+
+    } else {
+        ngx_str_t                 s, *list;
+        ngx_uint_t                i, avail;
+        ngx_mobility_ucwa_app_t   ra;
+
+        s.data = sip;
+        s.len = n;
+
+        ids = ngx_mobility_ucwa_user_apps(tx, &s);
+        if (ids == NULL) {
+            return NGX_ERROR;
+        }
+
+        list = ids->elts;
+        avail = 0;
+
+        for (i = 0; i < ids->nelts; i++) {
+            if (ngx_mobility_ucwa_app_get(tx, &list[i], &ra) == NGX_OK
+                && !(ra.flags & NGX_MOBILITY_UCWA_APP_EXPIRED)
+                && (ra.flags & NGX_MOBILITY_UCWA_APP_AVAILABLE)
+                && (ra.modalities & NGX_MOBILITY_UCWA_MOD_MESSAGING))
+            {
+                avail = 1;
+                break;
+            }
+        }
+
+        if (!avail) {
+            reason = "TemporarilyUnavailable";
+        }
+    }
+
+    if (reason) {
+        c.state = NGX_MOBILITY_CONV_FAILED;
+        c.reason.data = (u_char *) reason;
+        c.reason.len = ngx_strlen(reason);
+    }
+
+    if (ngx_mobility_ucwa_im_put(tx, &c) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* NUL-terminated copies for the renderings */
+    if (ngx_mobility_ucwa_im_dup(rq->pool, &c.id) != NGX_OK
+        || ngx_mobility_ucwa_im_dup(rq->pool, &c.from) != NGX_OK
+        || ngx_mobility_ucwa_im_dup(rq->pool, &c.to) != NGX_OK
+        || ngx_mobility_ucwa_im_dup(rq->pool, &c.thread_id) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* sender: §7.2 step 1, in the Connecting state */
+    c.state = NGX_MOBILITY_CONV_CONNECTING;
+
+    ngx_memzero(&im, sizeof(ngx_mobility_ucwa_im_t));
+    im.conv = &c;
+    local = im;
+    local.sip = (const char *) c.from.data;
+
+    if (ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_INVITATION,
+                                   "started", NULL, NULL) != NGX_OK
+        || ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_CONVERSATION,
+                                      "added", NULL, NULL) != NGX_OK
+        || ngx_mobility_ucwa_im_event(tx, app, NULL, &local,
+                                      IM_LOCAL_PARTICIPANT, "added", NULL,
+                                      NULL) != NGX_OK
+        || ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_MESSAGING,
+                                      "updated", NULL, NULL) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (reason) {
+        c.state = NGX_MOBILITY_CONV_FAILED;
+
+        if (ngx_mobility_ucwa_im_ended(tx, app, NULL, &c, 1, reason)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else {
+        ngx_str_t  s;
+
+        /* recipient: §7.4, every available application */
+        s.data = (u_char *) c.to.data;
+        s.len = c.to.len;
+
+        if (ngx_mobility_ucwa_im_event(tx, NULL, &s, &im, IM_INVITATION,
+                                       "started", NULL, NULL) != NGX_OK
+            || ngx_mobility_ucwa_im_event(tx, NULL, &s, &im, IM_CONVERSATION,
+                                          "added", NULL, NULL) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_mobility_ucwa_prefix(rq->pool, app, &prefix) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    rs->location.len = prefix.len + sizeof(NGX_MOBILITY_UCWA_INV "/") - 1
+                       + c.id.len;
+    rs->location.data = ngx_pnalloc(rq->pool, rs->location.len);
+    if (rs->location.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_sprintf(rs->location.data, "%V" NGX_MOBILITY_UCWA_INV "/%s",
+                       &prefix, c.id.data);
+
+    return ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_CREATED,
+               ngx_mobility_ucwa_im_invitation_json(tx, app, &im));
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_im_answer(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c, ngx_uint_t accept)
+{
+    ngx_int_t                 rc;
+    ngx_mobility_ucwa_app_t   from;
+    ngx_mobility_ucwa_im_t    im;
+
+    if (ngx_mobility_ucwa_im_outgoing(app, c)) {
+        return ngx_mobility_ucwa_im_not_found(rq, rs);
+    }
+
+    if (c->state != NGX_MOBILITY_CONV_CONNECTING) {
+        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_CONFLICT, "Conflict",
+                                       "InvalidState",
+                                       "The invitation is not pending.");
+    }
+
+    rc = ngx_mobility_ucwa_im_app(tx, &c->from_app, &from);
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&im, sizeof(ngx_mobility_ucwa_im_t));
+    im.conv = c;
+
+    if (!accept) {
+        c->state = NGX_MOBILITY_CONV_FAILED;
+        c->reason.data = (u_char *) "Declined";
+        c->reason.len = sizeof("Declined") - 1;
+
+        if (ngx_mobility_ucwa_im_put(tx, c) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK
+            && ngx_mobility_ucwa_im_ended(tx, &from, NULL, c, 1, "Declined")
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (ngx_mobility_ucwa_im_ended(tx, app, NULL, c, 1, "Declined")
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        rs->status = NGX_HTTP_NO_CONTENT;
+        return NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
+        /* the inviter has gone */
+        c->state = NGX_MOBILITY_CONV_FAILED;
+
+        if (ngx_mobility_ucwa_im_put(tx, c) != NGX_OK
+            || ngx_mobility_ucwa_im_ended(tx, app, NULL, c, 1, "Canceled")
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_CONFLICT, "Conflict",
+                                       "InvalidState",
+                                       "The inviter is gone.");
+    }
+
+    c->state = NGX_MOBILITY_CONV_CONNECTED;
+    c->to_app.data = app->id.data;
+    c->to_app.len = app->id.len;
+
+    if (ngx_mobility_ucwa_im_put(tx, c) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* recipient: the invitation loses accept/decline, then connected */
+    if (ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_INVITATION,
+                                   "updated", NULL, NULL) != NGX_OK
+        || ngx_mobility_ucwa_im_connected(tx, &from, c) != NGX_OK
+        || ngx_mobility_ucwa_im_connected(tx, app, c) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rs->status = NGX_HTTP_NO_CONTENT;
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_im_send(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c)
+{
+    u_char                    tail[64];
+    ngx_int_t                 rc;
+    ngx_str_t                 prefix;
+    const char               *path;
+    ngx_mobility_ucwa_app_t   other;
+    ngx_mobility_conv_msg_t   m;
+    ngx_mobility_ucwa_im_t    im;
+
+    if (c->state != NGX_MOBILITY_CONV_CONNECTED) {
+        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_CONFLICT, "Conflict",
+                                       "InvalidState",
+                                       "The conversation is not connected.");
+    }
+
+    if (rq->body.len == 0) {
+        return ngx_mobility_ucwa_im_bad(rq, rs, "An empty message.");
+    }
+
+    if (rq->body.len > NGX_MOBILITY_CONV_TEXT_MAX) {
+        return ngx_mobility_ucwa_error(rq, rs,
+                                       NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                       "EntityTooLarge", NULL,
+                                       "The message is too long.");
+    }
+
+    ngx_memzero(&m, sizeof(ngx_mobility_conv_msg_t));
+    m.time = tx->now;
+    m.from.data = app->owner.data;
+    m.from.len = app->owner.len;
+    m.text.data = rq->body.data;
+    m.text.len = rq->body.len;
+
+    if (ngx_mobility_conv_msg_add(tx->st, tx->txn, c, &m) != NGX_MOBILITY_OK
+        || ngx_mobility_ucwa_im_put(tx, c) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&im, sizeof(ngx_mobility_ucwa_im_t));
+    im.conv = c;
+    im.msg = &m;
+    im.sip = ngx_mobility_ucwa_im_local(app, c);
+
+    if (ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_MESSAGE,
+                                   "completed", "Success", NULL) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_mobility_ucwa_im_app(tx, ngx_mobility_ucwa_im_outgoing(app, c)
+                                      ? &c->to_app : &c->from_app, &other);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK
+        && ngx_mobility_ucwa_im_event(tx, &other, NULL, &im, IM_MESSAGE,
+                                      "completed", "Success", NULL)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_ucwa_prefix(rq->pool, app, &prefix) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_snprintf(tail, sizeof(tail) - 1, "/messaging/messages/%uL%Z", m.seq);
+
+    path = im_conv(rq->pool, c, (const char *) tail);
+    if (path == NULL) {
+        return NGX_ERROR;
+    }
+
+    rs->location.len = prefix.len + ngx_strlen(path);
+    rs->location.data = ngx_pnalloc(rq->pool, rs->location.len);
+    if (rs->location.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_sprintf(rs->location.data, "%V%s", &prefix, path);
+
+    rs->status = NGX_HTTP_CREATED;
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_im_stop(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 to;
+    ngx_uint_t                was;
+    ngx_mobility_ucwa_app_t   other;
+
+    if (c->state > NGX_MOBILITY_CONV_CONNECTED) {
+        rs->status = NGX_HTTP_NO_CONTENT;
+        return NGX_OK;
+    }
+
+    was = c->state;
+
+    if (was == NGX_MOBILITY_CONV_CONNECTING) {
+        if (!ngx_mobility_ucwa_im_outgoing(app, c)) {
+            /* the recipient declines by stopping */
+            return ngx_mobility_ucwa_im_answer(rq, rs, tx, app, c, 0);
+        }
+
+        /* the inviter cancels */
+        c->state = NGX_MOBILITY_CONV_FAILED;
+        c->reason.data = (u_char *) "Canceled";
+        c->reason.len = sizeof("Canceled") - 1;
+
+    } else {
+        c->state = NGX_MOBILITY_CONV_TERMINATED;
+    }
+
+    if (ngx_mobility_ucwa_im_put(tx, c) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_ucwa_im_ended(tx, app, NULL, c,
+                                   was == NGX_MOBILITY_CONV_CONNECTING,
+                                   "Canceled") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (was == NGX_MOBILITY_CONV_CONNECTING) {
+        to.data = (u_char *) c->to.data;
+        to.len = c->to.len;
+
+        if (ngx_mobility_ucwa_im_ended(tx, NULL, &to, c, 1, "Canceled")
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else {
+        rc = ngx_mobility_ucwa_im_app(tx,
+                                      ngx_mobility_ucwa_im_outgoing(app, c)
+                                      ? &c->to_app : &c->from_app, &other);
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK
+            && ngx_mobility_ucwa_im_ended(tx, &other, NULL, c, 0, NULL)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    rs->status = NGX_HTTP_NO_CONTENT;
+    return NGX_OK;
+}
+
+
+/* ------------------------------------------------------------------ */
+
+
+static ngx_uint_t
+ngx_mobility_ucwa_im_eat(ngx_str_t *s, const char *word)
+{
+    size_t  n;
+
+    n = ngx_strlen(word);
+
+    if (s->len >= n && ngx_strncasecmp(s->data, (u_char *) word, n) == 0
+        && (s->len == n || s->data[n] == '/'))
+    {
+        s->data += n;
+        s->len -= n;
+        return 1;
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_mobility_ucwa_im_segment(ngx_str_t *s, ngx_str_t *seg)
+{
+    u_char  *p;
+
+    if (s->len && s->data[0] == '/') {
+        s->data++;
+        s->len--;
+    }
+
+    p = ngx_strlchr(s->data, s->data + s->len, '/');
+
+    seg->data = s->data;
+    seg->len = p ? (size_t) (p - s->data) : s->len;
+
+    s->data += seg->len;
+    s->len -= seg->len;
+}
+
+
+ngx_int_t
+ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 rest, id, seg;
+    ngx_uint_t                write, inv;
+    ngx_mobility_conv_t       c;
+    ngx_mobility_ucwa_tx_t    tx;
+    ngx_mobility_ucwa_app_t   app;
+    ngx_mobility_ucwa_im_t    im;
+    json_t                   *obj;
+
+    rest = rq->rest;
+
+    if (rest.len > 1 && rest.data[rest.len - 1] == '/') {
+        rest.len--;
+    }
+
+    (void) ngx_mobility_ucwa_im_eat(&rest, "/communication");
+
+    inv = ngx_mobility_ucwa_im_eat(&rest, "/messagingInvitations");
+
+    if (!inv && !ngx_mobility_ucwa_im_eat(&rest, "/conversations")) {
+        return ngx_mobility_ucwa_im_not_found(rq, rs);
+    }
+
+    ngx_mobility_ucwa_im_segment(&rest, &id);
+
+    write = (rq->method == NGX_HTTP_POST);
+
+    if (!write && rq->method != NGX_HTTP_GET) {
+        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                       "MethodNotAllowed", NULL,
+                                       "The method is not allowed on this "
+                                       "resource.");
+    }
+
+    if (ngx_mobility_ucwa_tx_begin(&tx, rq, write) != NGX_OK) {
+        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
+    }
+
+    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+
+    if (rc != NGX_OK) {
+        ngx_mobility_ucwa_tx_abort(&tx);
+        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+    }
+
+    if (id.len == 0) {
+        if (!inv || !write) {
+            rc = (inv && rq->method == NGX_HTTP_GET)
+                 ? ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                           "MethodNotAllowed", NULL,
+                                           "The method is not allowed on "
+                                           "this resource.")
+                 : ngx_mobility_ucwa_im_not_found(rq, rs);
+            goto done;
+        }
+
+        rc = ngx_mobility_ucwa_im_start(rq, rs, &tx, &app);
+        goto done;
+    }
+
+    rc = ngx_mobility_ucwa_im_get(&tx, &id, &c);
+
+    if (rc == NGX_ERROR) {
+        goto done;
+    }
+
+    if (rc == NGX_DECLINED
+        || !ngx_mobility_conv_member(&c, app.owner.data, app.owner.len))
+    {
+        rc = ngx_mobility_ucwa_im_not_found(rq, rs);
+        goto done;
+    }
+
+    ngx_memzero(&im, sizeof(ngx_mobility_ucwa_im_t));
+    im.conv = &c;
+
+    if (inv) {
+        if (rest.len == 0 && !write) {
+            obj = ngx_mobility_ucwa_im_invitation_json(&tx, &app, &im);
+            rc = obj ? ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj)
+                     : NGX_ERROR;
+            goto done;
+        }
+
+        if (write && ngx_mobility_ucwa_im_eat(&rest, "/accept")
+            && rest.len == 0)
+        {
+            rc = ngx_mobility_ucwa_im_answer(rq, rs, &tx, &app, &c, 1);
+            goto done;
+        }
+
+        if (write && ngx_mobility_ucwa_im_eat(&rest, "/decline")
+            && rest.len == 0)
+        {
+            rc = ngx_mobility_ucwa_im_answer(rq, rs, &tx, &app, &c, 0);
+            goto done;
+        }
+
+        rc = ngx_mobility_ucwa_im_not_found(rq, rs);
+        goto done;
+    }
+
+    if (rest.len == 0) {
+        obj = write ? NULL
+                    : ngx_mobility_ucwa_im_conversation_json(&tx, &app, &im);
+        rc = obj ? ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj)
+                 : ngx_mobility_ucwa_im_not_found(rq, rs);
+        goto done;
+    }
+
+    if (ngx_mobility_ucwa_im_eat(&rest, "/messaging")) {
+
+        if (rest.len == 0 && !write) {
+            obj = ngx_mobility_ucwa_im_messaging_json(&tx, &app, &im);
+            rc = obj ? ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj)
+                     : NGX_ERROR;
+            goto done;
+        }
+
+        if (write && ngx_mobility_ucwa_im_eat(&rest, "/messages")) {
+            /* a reply may be posted to an incoming message's href */
+            ngx_mobility_ucwa_im_segment(&rest, &seg);
+
+            if (rest.len == 0) {
+                rc = ngx_mobility_ucwa_im_send(rq, rs, &tx, &app, &c);
+                goto done;
+            }
+        }
+
+        if (write && ngx_mobility_ucwa_im_eat(&rest, "/terminate")
+            && rest.len == 0)
+        {
+            rc = ngx_mobility_ucwa_im_stop(rq, rs, &tx, &app, &c);
+            goto done;
+        }
+
+        if (write && ngx_mobility_ucwa_im_eat(&rest, "/typing")
+            && rest.len == 0)
+        {
+            /* setIsTyping: accepted, not yet relayed */
+            rs->status = NGX_HTTP_NO_CONTENT;
+            rc = NGX_OK;
+            goto done;
+        }
+    }
+
+    if (!write && ngx_mobility_ucwa_im_eat(&rest, "/participants")) {
+        ngx_mobility_ucwa_im_segment(&rest, &seg);
+
+        if (rest.len == 0 && seg.len == c.from.len
+            && ngx_strncasecmp(seg.data, (u_char *) c.from.data, seg.len)
+               == 0)
+        {
+            obj = ngx_mobility_ucwa_im_participant_json(&tx, &app, &c,
+                                              (const char *) c.from.data);
+            rc = obj ? ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj)
+                     : NGX_ERROR;
+            goto done;
+        }
+
+        if (rest.len == 0 && seg.len == c.to.len
+            && ngx_strncasecmp(seg.data, (u_char *) c.to.data, seg.len) == 0)
+        {
+            obj = ngx_mobility_ucwa_im_participant_json(&tx, &app, &c,
+                                              (const char *) c.to.data);
+            rc = obj ? ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj)
+                     : NGX_ERROR;
+            goto done;
+        }
+    }
+
+    rc = ngx_mobility_ucwa_im_not_found(rq, rs);
+
+done:
+
+    if (rc != NGX_OK || !write || rs->error
+        || (rs->status != NGX_HTTP_OK && rs->status != NGX_HTTP_CREATED
+            && rs->status != NGX_HTTP_NO_CONTENT))
+    {
+        ngx_mobility_ucwa_tx_abort(&tx);
+        return rc;
+    }
+
+    if (ngx_mobility_ucwa_tx_commit(&tx) != NGX_OK) {
+        ngx_memzero(rs, sizeof(ngx_mobility_ucwa_resp_t));
+        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
+    }
+
+    return NGX_OK;
+}

@@ -1,0 +1,306 @@
+/*
+ * Copyright (C) The nginx mobility authors
+ */
+
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include "ngx_mobility_conversations.h"
+#include "ngx_mobility_directory.h"
+
+
+enum {
+    NGX_MOBILITY_CONV_T_ID = 1,
+    NGX_MOBILITY_CONV_T_FROM,
+    NGX_MOBILITY_CONV_T_TO,
+    NGX_MOBILITY_CONV_T_FROM_APP,
+    NGX_MOBILITY_CONV_T_TO_APP,
+    NGX_MOBILITY_CONV_T_SUBJECT,
+    NGX_MOBILITY_CONV_T_IMPORTANCE,
+    NGX_MOBILITY_CONV_T_THREAD,
+    NGX_MOBILITY_CONV_T_OPERATION,
+    NGX_MOBILITY_CONV_T_MESSAGE,
+    NGX_MOBILITY_CONV_T_REASON,
+    NGX_MOBILITY_CONV_T_STATE,
+    NGX_MOBILITY_CONV_T_CREATED,
+    NGX_MOBILITY_CONV_T_NEXT_MSG
+};
+
+enum {
+    NGX_MOBILITY_MSG_T_SEQ = 1,
+    NGX_MOBILITY_MSG_T_TIME,
+    NGX_MOBILITY_MSG_T_FROM,
+    NGX_MOBILITY_MSG_T_TEXT
+};
+
+
+static size_t
+ngx_mobility_conv_key(u_char *key, const u_char *id, size_t len)
+{
+    key[0] = 'c';
+    memcpy(key + 1, id, len);
+
+    return len + 1;
+}
+
+
+static size_t
+ngx_mobility_conv_msg_key(u_char *key, const u_char *id, size_t len,
+    uint64_t seq)
+{
+    key[0] = 'm';
+    memcpy(key + 1, id, len);
+    key[len + 1] = '\0';
+    ngx_mobility_put_be64(key + len + 2, seq);
+
+    return len + 10;
+}
+
+
+int
+ngx_mobility_conv_get(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len, ngx_mobility_conv_t *c)
+{
+    int       rc;
+    u_char    key[NGX_MOBILITY_CONV_ID_MAX + 1];
+    MDB_val   k, v;
+    const u_char  *rec;
+
+    memset(c, 0, sizeof(ngx_mobility_conv_t));
+
+    if (len == 0 || len > NGX_MOBILITY_CONV_ID_MAX) {
+        return NGX_MOBILITY_NOTFOUND;
+    }
+
+    k.mv_size = ngx_mobility_conv_key(key, id, len);
+    k.mv_data = key;
+
+    rc = mdb_get(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        return NGX_MOBILITY_NOTFOUND;
+    }
+
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "reading a conversation", rc);
+    }
+
+    rec = v.mv_data;
+
+    if (ngx_mobility_rec_check(rec, v.mv_size, NGX_MOBILITY_REC_CONVERSATION)
+        != 0)
+    {
+        snprintf(st->err, sizeof(st->err), "a broken conversation record");
+        return NGX_MOBILITY_ERROR;
+    }
+
+#define conv_field(tag, f)                                                    \
+    (void) ngx_mobility_rec_get(rec, v.mv_size, tag, &c->f)
+
+    conv_field(NGX_MOBILITY_CONV_T_ID, id);
+    conv_field(NGX_MOBILITY_CONV_T_FROM, from);
+    conv_field(NGX_MOBILITY_CONV_T_TO, to);
+    conv_field(NGX_MOBILITY_CONV_T_FROM_APP, from_app);
+    conv_field(NGX_MOBILITY_CONV_T_TO_APP, to_app);
+    conv_field(NGX_MOBILITY_CONV_T_SUBJECT, subject);
+    conv_field(NGX_MOBILITY_CONV_T_IMPORTANCE, importance);
+    conv_field(NGX_MOBILITY_CONV_T_THREAD, thread_id);
+    conv_field(NGX_MOBILITY_CONV_T_OPERATION, operation_id);
+    conv_field(NGX_MOBILITY_CONV_T_MESSAGE, message);
+    conv_field(NGX_MOBILITY_CONV_T_REASON, reason);
+
+#undef conv_field
+
+    c->state = ngx_mobility_rec_get_u64(rec, v.mv_size,
+                                        NGX_MOBILITY_CONV_T_STATE, 0);
+    c->created = ngx_mobility_rec_get_u64(rec, v.mv_size,
+                                          NGX_MOBILITY_CONV_T_CREATED, 0);
+    c->next_msg = ngx_mobility_rec_get_u64(rec, v.mv_size,
+                                           NGX_MOBILITY_CONV_T_NEXT_MSG, 1);
+
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_conv_put(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_conv_t *c)
+{
+    int                         rc;
+    u_char                     *buf;
+    u_char                      key[NGX_MOBILITY_CONV_ID_MAX + 1];
+    size_t                      cap;
+    MDB_val                     k, v;
+    ngx_mobility_rec_writer_t   w;
+
+    if (c->id.len == 0 || c->id.len > NGX_MOBILITY_CONV_ID_MAX) {
+        snprintf(st->err, sizeof(st->err), "a bad conversation id");
+        return NGX_MOBILITY_ERROR;
+    }
+
+    cap = 1024 + c->id.len + c->from.len + c->to.len + c->from_app.len
+          + c->to_app.len + c->subject.len + c->importance.len
+          + c->thread_id.len + c->operation_id.len + c->message.len
+          + c->reason.len;
+
+    buf = malloc(cap);
+    if (buf == NULL) {
+        snprintf(st->err, sizeof(st->err), "out of memory");
+        return NGX_MOBILITY_ERROR;
+    }
+
+    ngx_mobility_rec_begin(&w, buf, cap, NGX_MOBILITY_REC_CONVERSATION);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CONV_T_ID, &c->id);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CONV_T_FROM, &c->from);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CONV_T_TO, &c->to);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CONV_T_FROM_APP,
+                               &c->from_app);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CONV_T_TO_APP, &c->to_app);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CONV_T_SUBJECT, &c->subject);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CONV_T_IMPORTANCE,
+                               &c->importance);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CONV_T_THREAD,
+                               &c->thread_id);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CONV_T_OPERATION,
+                               &c->operation_id);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CONV_T_MESSAGE, &c->message);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CONV_T_REASON, &c->reason);
+    ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_STATE, c->state);
+    ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_CREATED, c->created);
+    ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_NEXT_MSG, c->next_msg);
+
+    if (w.overflow) {
+        free(buf);
+        snprintf(st->err, sizeof(st->err), "a conversation record overflow");
+        return NGX_MOBILITY_ERROR;
+    }
+
+    k.mv_size = ngx_mobility_conv_key(key, c->id.data, c->id.len);
+    k.mv_data = key;
+    v.mv_size = w.len;
+    v.mv_data = buf;
+
+    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
+
+    free(buf);
+
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "writing a conversation", rc);
+    }
+
+    /* fields may have pointed into the old record: the caller re-reads */
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_conv_member(ngx_mobility_conv_t *c, const u_char *sip,
+    size_t len)
+{
+    return (c->from.len == len && memcmp(c->from.data, sip, len) == 0)
+           || (c->to.len == len && memcmp(c->to.data, sip, len) == 0);
+}
+
+
+int
+ngx_mobility_conv_msg_add(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_msg_t *m)
+{
+    int                         rc;
+    u_char                     *buf;
+    u_char                      key[NGX_MOBILITY_CONV_ID_MAX + 10];
+    size_t                      cap;
+    MDB_val                     k, v;
+    ngx_mobility_rec_writer_t   w;
+
+    if (c->id.len == 0 || c->id.len > NGX_MOBILITY_CONV_ID_MAX
+        || m->text.len > NGX_MOBILITY_CONV_TEXT_MAX)
+    {
+        snprintf(st->err, sizeof(st->err), "a bad message");
+        return NGX_MOBILITY_ERROR;
+    }
+
+    m->seq = c->next_msg ? c->next_msg : 1;
+    c->next_msg = m->seq + 1;
+
+    cap = 256 + m->from.len + m->text.len;
+
+    buf = malloc(cap);
+    if (buf == NULL) {
+        snprintf(st->err, sizeof(st->err), "out of memory");
+        return NGX_MOBILITY_ERROR;
+    }
+
+    ngx_mobility_rec_begin(&w, buf, cap, NGX_MOBILITY_REC_MESSAGE);
+    ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_MSG_T_SEQ, m->seq);
+    ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_MSG_T_TIME, m->time);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_MSG_T_FROM, &m->from);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_MSG_T_TEXT, &m->text);
+
+    if (w.overflow) {
+        free(buf);
+        snprintf(st->err, sizeof(st->err), "a message record overflow");
+        return NGX_MOBILITY_ERROR;
+    }
+
+    k.mv_size = ngx_mobility_conv_msg_key(key, c->id.data, c->id.len, m->seq);
+    k.mv_data = key;
+    v.mv_size = w.len;
+    v.mv_data = buf;
+
+    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
+
+    free(buf);
+
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "writing a message", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_conv_msg_get(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len, uint64_t seq, ngx_mobility_conv_msg_t *m)
+{
+    int       rc;
+    u_char    key[NGX_MOBILITY_CONV_ID_MAX + 10];
+    MDB_val   k, v;
+
+    memset(m, 0, sizeof(ngx_mobility_conv_msg_t));
+
+    if (len == 0 || len > NGX_MOBILITY_CONV_ID_MAX) {
+        return NGX_MOBILITY_NOTFOUND;
+    }
+
+    k.mv_size = ngx_mobility_conv_msg_key(key, id, len, seq);
+    k.mv_data = key;
+
+    rc = mdb_get(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        return NGX_MOBILITY_NOTFOUND;
+    }
+
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "reading a message", rc);
+    }
+
+    if (ngx_mobility_rec_check(v.mv_data, v.mv_size, NGX_MOBILITY_REC_MESSAGE)
+        != 0)
+    {
+        snprintf(st->err, sizeof(st->err), "a broken message record");
+        return NGX_MOBILITY_ERROR;
+    }
+
+    m->seq = seq;
+    m->time = ngx_mobility_rec_get_u64(v.mv_data, v.mv_size,
+                                       NGX_MOBILITY_MSG_T_TIME, 0);
+    (void) ngx_mobility_rec_get(v.mv_data, v.mv_size, NGX_MOBILITY_MSG_T_FROM,
+                                &m->from);
+    (void) ngx_mobility_rec_get(v.mv_data, v.mv_size, NGX_MOBILITY_MSG_T_TEXT,
+                                &m->text);
+
+    return NGX_MOBILITY_OK;
+}

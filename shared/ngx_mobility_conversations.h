@@ -1,0 +1,84 @@
+/*
+ * Copyright (C) The nginx mobility authors
+ *
+ * Two-party conversations (instant messaging): the conversation with its
+ * invitation (one id for both), its two participants and its messages.
+ * Plain C over the store, protocol-neutral: UCWA renders it.  Keys in
+ * NGX_MOBILITY_DB_CONVERSATIONS:
+ *
+ *     "c" id                    -> conversation record
+ *     "m" id NUL seq(u64 BE)    -> message record
+ *
+ * Every field of a conversation read by ngx_mobility_conv_get() points
+ * into the store and is valid until the transaction ends.
+ */
+
+#ifndef _NGX_MOBILITY_CONVERSATIONS_H_INCLUDED_
+#define _NGX_MOBILITY_CONVERSATIONS_H_INCLUDED_
+
+
+#include "ngx_mobility_record.h"
+#include "ngx_mobility_store.h"
+
+
+#define NGX_MOBILITY_REC_CONVERSATION   0x0440
+#define NGX_MOBILITY_REC_MESSAGE        0x0441
+
+#define NGX_MOBILITY_CONV_ID_MAX        32
+#define NGX_MOBILITY_CONV_TEXT_MAX      8192     /* a message, bytes */
+
+/* states */
+#define NGX_MOBILITY_CONV_CONNECTING    1        /* invited, no answer  */
+#define NGX_MOBILITY_CONV_CONNECTED     2
+#define NGX_MOBILITY_CONV_TERMINATED    3        /* stopped             */
+#define NGX_MOBILITY_CONV_FAILED        4        /* declined, not found */
+
+
+typedef struct {
+    ngx_mobility_bytes_t  id;
+    ngx_mobility_bytes_t  from;          /* "user@domain", the inviter */
+    ngx_mobility_bytes_t  to;
+    ngx_mobility_bytes_t  from_app;      /* the inviting application   */
+    ngx_mobility_bytes_t  to_app;        /* the accepting one, or ""   */
+    ngx_mobility_bytes_t  subject;
+    ngx_mobility_bytes_t  importance;
+    ngx_mobility_bytes_t  thread_id;
+    ngx_mobility_bytes_t  operation_id;
+    ngx_mobility_bytes_t  message;       /* the first message, or ""   */
+    ngx_mobility_bytes_t  reason;        /* failure subcode, or ""     */
+    uint64_t              state;
+    uint64_t              created;       /* ms */
+    uint64_t              next_msg;      /* the next message number    */
+} ngx_mobility_conv_t;
+
+
+typedef struct {
+    uint64_t              seq;
+    uint64_t              time;          /* ms */
+    ngx_mobility_bytes_t  from;
+    ngx_mobility_bytes_t  text;
+} ngx_mobility_conv_msg_t;
+
+
+/* OK, NOTFOUND or ERROR */
+int ngx_mobility_conv_get(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len, ngx_mobility_conv_t *c);
+
+/* OK or ERROR */
+int ngx_mobility_conv_put(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_conv_t *c);
+
+/* 1 if sip is one of the two participants */
+int ngx_mobility_conv_member(ngx_mobility_conv_t *c, const u_char *sip,
+    size_t len);
+
+/* stores a message numbered c->next_msg and bumps it (caller puts c) */
+int ngx_mobility_conv_msg_add(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_msg_t *m);
+
+/* OK, NOTFOUND or ERROR */
+int ngx_mobility_conv_msg_get(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len, uint64_t seq, ngx_mobility_conv_msg_t *m);
+
+
+#endif /* _NGX_MOBILITY_CONVERSATIONS_H_INCLUDED_ */
