@@ -36,6 +36,7 @@ static char *ngx_http_mobility_token_directive(ngx_conf_t *cf,
 static char *ngx_http_mobility_lockout(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static void ngx_http_mobility_body_posted(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mobility_init_process(ngx_cycle_t *cycle);
 
 
 static ngx_conf_enum_t  ngx_http_mobility_access_values[] = {
@@ -186,13 +187,24 @@ ngx_module_t  ngx_http_mobility_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_mobility_init_process,        /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+/*
+ * The store is opened by the core module; what needs connections and
+ * timers starts here, after the event module in static builds too.
+ */
+static ngx_int_t
+ngx_http_mobility_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_mobility_init_events(cycle);
+}
 
 
 static ngx_http_variable_t  ngx_http_mobility_vars[] = {

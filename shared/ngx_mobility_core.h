@@ -33,6 +33,9 @@ extern ngx_module_t  ngx_mobility_module;
 ngx_mobility_store_t *ngx_mobility_store_current(void);
 ngx_mobility_core_conf_t *ngx_mobility_core_conf(ngx_cycle_t *cycle);
 
+/* IPC and store timers, once the event module is up (init_process) */
+ngx_int_t ngx_mobility_init_events(ngx_cycle_t *cycle);
+
 /* called by directives that cannot work without "mobility_store" */
 void ngx_mobility_require_store(ngx_conf_t *cf, const char *who);
 

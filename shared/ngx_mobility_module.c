@@ -344,6 +344,26 @@ ngx_mobility_core_init_process(ngx_cycle_t *cycle)
                       "mobility_store: cleared %d stale reader slot(s)", dead);
     }
 
+    return NGX_OK;
+}
+
+
+/*
+ * The parts that need nginx's event machinery (connections, timers),
+ * which a static build initialises after this core module: called from
+ * the init_process of ngx_http_mobility_module.
+ */
+ngx_int_t
+ngx_mobility_init_events(ngx_cycle_t *cycle)
+{
+    ngx_mobility_core_conf_t  *mcf;
+
+    mcf = ngx_mobility_core_conf(cycle);
+
+    if (mcf == NULL || mcf->path.len == 0 || ngx_mobility_store.env == NULL) {
+        return NGX_OK;
+    }
+
     if (ngx_mobility_ipc_init_process(cycle, &ngx_mobility_store, &mcf->path)
         != NGX_OK)
     {

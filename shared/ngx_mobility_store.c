@@ -74,7 +74,8 @@ ngx_mobility_store_mkdir(ngx_mobility_store_t *st, const char *path)
     len = strlen(path);
 
     if (len == 0 || len >= sizeof(buf)) {
-        snprintf(st->err, sizeof(st->err), "invalid store path \"%s\"", path);
+        snprintf(st->err, sizeof(st->err), "invalid store path \"%.256s\"",
+                 path);
         return -1;
     }
 
@@ -89,7 +90,7 @@ ngx_mobility_store_mkdir(ngx_mobility_store_t *st, const char *path)
 
         if (mkdir(buf, 0700) == -1 && errno != EEXIST) {
             snprintf(st->err, sizeof(st->err),
-                     "cannot create store directory \"%s\": %s",
+                     "cannot create store directory \"%.256s\": %s",
                      buf, strerror(errno));
             return -1;
         }
@@ -99,7 +100,7 @@ ngx_mobility_store_mkdir(ngx_mobility_store_t *st, const char *path)
 
     if (stat(path, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
         snprintf(st->err, sizeof(st->err),
-                 "store path \"%s\" is not a directory", path);
+                 "store path \"%.256s\" is not a directory", path);
         return -1;
     }
 
@@ -163,7 +164,7 @@ ngx_mobility_store_open(ngx_mobility_store_t *st, const char *path,
     rc = mdb_env_open(st->env, path, flags, 0600);
     if (rc != 0) {
         snprintf(st->err, sizeof(st->err),
-                 "cannot open store \"%s\": %s", path, mdb_strerror(rc));
+                 "cannot open store \"%.256s\": %s", path, mdb_strerror(rc));
         goto failed;
     }
 
@@ -195,7 +196,7 @@ ngx_mobility_store_open(ngx_mobility_store_t *st, const char *path,
         if (rc != 0) {
             mdb_txn_abort(txn);
             snprintf(st->err, sizeof(st->err),
-                     "cannot open sub-database \"%s\" of store \"%s\": %s",
+                     "cannot open sub-database \"%s\" of store \"%.256s\": %s",
                      ngx_mobility_db_names[i], path, mdb_strerror(rc));
             goto failed;
         }
@@ -207,7 +208,7 @@ ngx_mobility_store_open(ngx_mobility_store_t *st, const char *path,
     if (format > NGX_MOBILITY_STORE_FORMAT) {
         mdb_txn_abort(txn);
         snprintf(st->err, sizeof(st->err),
-                 "store \"%s\" was written in format %u by a newer build; "
+                 "store \"%.256s\" was written in format %u by a newer build; "
                  "this build reads formats up to %u", path, format,
                  NGX_MOBILITY_STORE_FORMAT);
         goto failed;
