@@ -243,6 +243,8 @@ ngx_int_t ngx_mobility_ucwa_json_own(ngx_pool_t *pool, json_t *json);
 ngx_int_t ngx_mobility_ucwa_error(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_uint_t status, const char *code,
     const char *subcode, const char *message);
+ngx_int_t ngx_mobility_ucwa_bad_param(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, const char *name, const char *message);
 ngx_int_t ngx_mobility_ucwa_resource(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_uint_t status, json_t *json);
 json_t *ngx_mobility_ucwa_str(ngx_str_t *s);

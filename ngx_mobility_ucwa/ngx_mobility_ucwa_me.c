@@ -111,27 +111,6 @@ ngx_mobility_ucwa_preferred_av(ngx_str_t *v)
 
 
 static ngx_int_t
-ngx_mobility_ucwa_bad_param(ngx_mobility_ucwa_req_t *rq,
-    ngx_mobility_ucwa_resp_t *rs, const char *name, const char *message)
-{
-    json_t  *params;
-
-    if (ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST, "BadRequest",
-                                "ParameterValidationFailure", message)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    params = json_array();
-    json_array_append_new(params, json_string(name));
-    json_object_set_new(rs->json, "parameters", params);
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
 ngx_mobility_ucwa_sip_str(ngx_mobility_ucwa_req_t *rq, ngx_str_t *sip)
 {
     sip->data = rq->identity->sip;

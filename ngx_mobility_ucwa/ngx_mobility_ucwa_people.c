@@ -29,27 +29,6 @@ static const char  *ngx_mobility_ucwa_people_act[NGX_MOBILITY_AV_COUNT] = {
 };
 
 
-static ngx_int_t
-ngx_mobility_ucwa_people_error(ngx_mobility_ucwa_req_t *rq,
-    ngx_mobility_ucwa_resp_t *rs, const char *name, const char *message)
-{
-    json_t  *params;
-
-    if (ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST, "BadRequest",
-                                "ParameterValidationFailure", message)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    params = json_array();
-    json_array_append_new(params, json_string(name));
-    json_object_set_new(rs->json, "parameters", params);
-
-    return NGX_OK;
-}
-
-
 static json_t *
 ngx_mobility_ucwa_people_tel(ngx_mobility_bytes_t *b)
 {
@@ -246,12 +225,12 @@ ngx_mobility_ucwa_search(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (rc == NGX_DECLINED || i == query.len) {
-        return ngx_mobility_ucwa_people_error(rq, rs, "query",
+        return ngx_mobility_ucwa_bad_param(rq, rs, "query",
                                               "A query is required.");
     }
 
     if (query.len > NGX_MOBILITY_SEARCH_QUERY_MAX) {
-        return ngx_mobility_ucwa_people_error(rq, rs, "query",
+        return ngx_mobility_ucwa_bad_param(rq, rs, "query",
                                               "The query is longer than "
                                               "256 characters.");
     }
@@ -268,7 +247,7 @@ ngx_mobility_ucwa_search(ngx_mobility_ucwa_req_t *rq,
         limit = ngx_atoi(lim.data, lim.len);
 
         if (limit < 1 || limit > NGX_MOBILITY_UCWA_SEARCH_LIMIT) {
-            return ngx_mobility_ucwa_people_error(rq, rs, "limit",
+            return ngx_mobility_ucwa_bad_param(rq, rs, "limit",
                                                   "The limit must be "
                                                   "between 1 and 100.");
         }

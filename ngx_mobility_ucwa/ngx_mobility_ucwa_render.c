@@ -213,6 +213,32 @@ ngx_mobility_ucwa_error(ngx_mobility_ucwa_req_t *rq,
 }
 
 
+/* 400 ParameterValidationFailure naming the parameter at fault */
+ngx_int_t
+ngx_mobility_ucwa_bad_param(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, const char *name, const char *message)
+{
+    json_t  *params;
+
+    if (ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST, "BadRequest",
+                                "ParameterValidationFailure", message)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    params = json_array();
+    if (params == NULL) {
+        return NGX_ERROR;
+    }
+
+    json_array_append_new(params, json_string(name));
+    json_object_set_new(rs->json, "parameters", params);
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_mobility_ucwa_resource(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_uint_t status, json_t *json)
