@@ -350,26 +350,62 @@ typedef struct {
 } ngx_mobility_ucwa_pstate_t;
 
 
+/*
+ * The frame of a small "me" sub-resource: {"rel": rel, ...,
+ * "_links": {"self": ...}}; the caller adds its fields, then
+ * ngx_mobility_ucwa_me_resource_done() appends the links.
+ */
+static json_t *
+ngx_mobility_ucwa_me_resource(const char *rel)
+{
+    json_t  *obj;
+
+    obj = json_object();
+    if (obj == NULL) {
+        return NULL;
+    }
+
+    json_object_set_new(obj, "rel", json_string(rel));
+
+    return obj;
+}
+
+
+static json_t *
+ngx_mobility_ucwa_me_resource_done(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, json_t *obj, const char *self)
+{
+    json_t     *links;
+    ngx_str_t   prefix;
+
+    links = json_object();
+
+    if (links == NULL
+        || ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK)
+    {
+        json_decref(links);
+        json_decref(obj);
+        return NULL;
+    }
+
+    json_object_set_new(obj, "_links", links);
+    (void) ngx_mobility_ucwa_link(links, "self", &prefix, self);
+
+    return obj;
+}
+
+
 static json_t *
 ngx_mobility_ucwa_presence_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, void *data)
 {
     ngx_mobility_ucwa_pstate_t  *ps = data;
 
-    json_t     *obj, *links;
-    unsigned    av;
-    ngx_str_t   prefix;
+    json_t    *obj;
+    unsigned   av;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_me_resource("presence");
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -379,16 +415,12 @@ ngx_mobility_ucwa_presence_json(ngx_mobility_ucwa_tx_t *tx,
         av = NGX_MOBILITY_AV_OFFLINE;
     }
 
-    json_object_set_new(obj, "rel", json_string("presence"));
     json_object_set_new(obj, "availability",
                         json_string(ngx_mobility_ucwa_availability[av]));
     json_object_set_new(obj, "activity",
                         json_string(ngx_mobility_ucwa_activity[av]));
-    json_object_set_new(obj, "_links", links);
 
-    (void) ngx_mobility_ucwa_link(links, "self", &prefix, "/me/presence");
-
-    return obj;
+    return ngx_mobility_ucwa_me_resource_done(tx, app, obj, "/me/presence");
 }
 
 
@@ -398,36 +430,23 @@ ngx_mobility_ucwa_note_json(ngx_mobility_ucwa_tx_t *tx,
 {
     ngx_mobility_ucwa_pstate_t  *ps = data;
 
-    json_t     *obj, *links, *msg;
-    ngx_str_t   prefix;
+    json_t  *obj, *msg;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_me_resource("note");
+    if (obj == NULL) {
         return NULL;
     }
 
     msg = json_stringn((const char *) ps->presence->note,
                        ps->presence->note_len);
 
-    json_object_set_new(obj, "rel", json_string("note"));
     json_object_set_new(obj, "message", msg ? msg : json_string(""));
     json_object_set_new(obj, "type",
                         json_string(ps->presence->note_type
                                     == NGX_MOBILITY_NOTE_OOF
                                     ? "OutOfOffice" : "Personal"));
-    json_object_set_new(obj, "_links", links);
 
-    (void) ngx_mobility_ucwa_link(links, "self", &prefix, "/me/note");
-
-    return obj;
+    return ngx_mobility_ucwa_me_resource_done(tx, app, obj, "/me/note");
 }
 
 
@@ -437,32 +456,19 @@ ngx_mobility_ucwa_location_json(ngx_mobility_ucwa_tx_t *tx,
 {
     ngx_mobility_ucwa_pstate_t  *ps = data;
 
-    json_t     *obj, *links, *loc;
-    ngx_str_t   prefix;
+    json_t  *obj, *loc;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_me_resource("location");
+    if (obj == NULL) {
         return NULL;
     }
 
     loc = json_stringn((const char *) ps->presence->location,
                        ps->presence->location_len);
 
-    json_object_set_new(obj, "rel", json_string("location"));
     json_object_set_new(obj, "location", loc ? loc : json_string(""));
-    json_object_set_new(obj, "_links", links);
 
-    (void) ngx_mobility_ucwa_link(links, "self", &prefix, "/me/location");
-
-    return obj;
+    return ngx_mobility_ucwa_me_resource_done(tx, app, obj, "/me/location");
 }
 
 
