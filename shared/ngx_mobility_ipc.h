@@ -36,6 +36,7 @@
 #define NGX_MOBILITY_IPC_APP_WAKE   1   /* events for applications     */
 #define NGX_MOBILITY_IPC_APP_PARKED 2   /* a P-GET was parked elsewhere */
 #define NGX_MOBILITY_IPC_USER       3   /* a user's settings changed   */
+#define NGX_MOBILITY_IPC_PUSH       4   /* pushes were queued          */
 
 
 typedef void (*ngx_mobility_ipc_handler_pt)(ngx_uint_t type,

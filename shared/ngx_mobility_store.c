@@ -38,6 +38,10 @@ const char *ngx_mobility_db_names[NGX_MOBILITY_DB_COUNT] = {
     "presence_subscriptions",
     "presence_watchers",
     "conversations",
+    "push_registrations",
+    "push_queue",
+    "missed_items",
+    "conversation_logs",
 };
 
 
@@ -131,7 +135,7 @@ ngx_mobility_store_open(ngx_mobility_store_t *st, const char *path,
         return ngx_mobility_store_fail(st, "mdb_env_create()", rc);
     }
 
-    mdb_env_set_maxdbs(st->env, 32);
+    mdb_env_set_maxdbs(st->env, 64);
     mdb_env_set_maxreaders(st->env, 512);
 
     rc = mdb_env_set_mapsize(st->env, st->map_size);

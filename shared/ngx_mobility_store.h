@@ -61,6 +61,10 @@ typedef enum {
     NGX_MOBILITY_DB_PRESENCE_WATCHERS, /* target NUL app NUL sub -> expiry */
     NGX_MOBILITY_DB_CONVERSATIONS, /* "c" id -> conversation,
                                      "m" id NUL seq(u64 BE) -> message  */
+    NGX_MOBILITY_DB_PUSH_REGISTRATIONS, /* push targets of users       */
+    NGX_MOBILITY_DB_PUSH_QUEUE,   /* pushes waiting to be sent           */
+    NGX_MOBILITY_DB_MISSED_ITEMS, /* missed conversations of users       */
+    NGX_MOBILITY_DB_CONVERSATION_LOGS, /* conversation history of users  */
     /* append new sub-databases here (and to ngx_mobility_db_names) */
     NGX_MOBILITY_DB_COUNT
 } ngx_mobility_db_e;
