@@ -45,7 +45,7 @@ size_t ngx_mobility_jws_sign(EVP_PKEY *key, const char *header, size_t hlen,
 /* the uncompressed public point (65 bytes) of a P-256 key; 0 on error */
 int ngx_mobility_ec_public_raw(EVP_PKEY *key, unsigned char out[65]);
 
-/* a new P-256 key (for `mobilityctl push vapid-key`); NULL on error */
+/* a new P-256 key (for `mobilityctl vapid generate`); NULL on error */
 EVP_PKEY *ngx_mobility_ec_generate(void);
 
 

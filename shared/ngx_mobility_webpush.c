@@ -155,6 +155,7 @@ ngx_mobility_webpush_keys(const char *p256dh, size_t plen,
     ssize_t         n;
     EVP_PKEY       *key;
     unsigned char   buf[NGX_MOBILITY_WEBPUSH_B64_MAX];
+    unsigned char   point[NGX_MOBILITY_WEBPUSH_P256DH_LEN];
 
     if (p256dh == NULL || plen == 0) {
         ngx_mobility_webpush_err(err, errlen, "the p256dh key is missing");
@@ -200,7 +201,7 @@ ngx_mobility_webpush_keys(const char *p256dh, size_t plen,
     }
 
     EVP_PKEY_free(key);
-    memcpy(ua_public, buf, NGX_MOBILITY_WEBPUSH_P256DH_LEN);
+    memcpy(point, buf, NGX_MOBILITY_WEBPUSH_P256DH_LEN);
 
     n = ngx_mobility_webpush_b64(auth, alen, buf);
 
@@ -219,6 +220,9 @@ ngx_mobility_webpush_keys(const char *p256dh, size_t plen,
         return 0;
     }
 
+    /* both keys are good: only now is the caller's output written */
+
+    memcpy(ua_public, point, NGX_MOBILITY_WEBPUSH_P256DH_LEN);
     memcpy(auth_secret, buf, NGX_MOBILITY_WEBPUSH_AUTH_LEN);
     OPENSSL_cleanse(buf, sizeof(buf));
 
