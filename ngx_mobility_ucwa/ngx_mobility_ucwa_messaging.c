@@ -17,6 +17,7 @@
 
 #include "ngx_mobility_ucwa.h"
 #include "ngx_mobility_conversations.h"
+#include "ngx_mobility_missed.h"
 #include "ngx_mobility_directory.h"
 #include "ngx_mobility_sip.h"
 
@@ -962,6 +963,139 @@ ngx_mobility_ucwa_im_ended(ngx_mobility_ucwa_tx_t *tx,
 }
 
 
+/* the recipient missed conversation c: record it, tell the recipient */
+static ngx_int_t
+ngx_mobility_ucwa_im_missed(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c)
+{
+    ngx_str_t              to;
+    ngx_mobility_missed_t  m;
+
+    ngx_memzero(&m, sizeof(ngx_mobility_missed_t));
+
+    m.id = c->id;
+    m.from = c->from;
+    m.subject = c->subject;
+    m.importance = c->importance;
+    m.thread_id = c->thread_id;
+    m.preview = c->message;
+    m.time = tx->now;
+
+    if (ngx_mobility_missed_add(tx->st, tx->txn, c->to.data, c->to.len, &m)
+        != NGX_MOBILITY_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    to.data = (u_char *) c->to.data;
+    to.len = c->to.len;
+
+    return ngx_mobility_ucwa_missed_changed(tx, &to);
+}
+
+
+/*
+ * Invitations nobody answered before their deadline (timer of the worker
+ * that created them, and the sweep of worker 0): the inviter's invitation
+ * completes with Failure/Timeout, the recipient's applications see theirs
+ * completed and the conversation deleted, and the recipient gets a missed
+ * conversation.
+ */
+void
+ngx_mobility_ucwa_im_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
+{
+    int                       n;
+    u_char                    id[NGX_MOBILITY_CONV_ID_MAX];
+    uint64_t                  due, next;
+    ngx_int_t                 rc;
+    ngx_str_t                 s, to;
+    ngx_uint_t                i;
+    ngx_mobility_conv_t       c;
+    ngx_mobility_ucwa_app_t   from;
+
+    next = 0;
+
+    for (i = 0; i < limit; i++) {
+        n = ngx_mobility_conv_next_due(tx->st, tx->txn, tx->now, id, &due);
+
+        if (n <= 0) {
+            next = (n == 0) ? due : 0;
+            break;
+        }
+
+        s.data = ngx_pnalloc(tx->pool, n);
+        if (s.data == NULL) {
+            break;
+        }
+
+        ngx_memcpy(s.data, id, n);
+        s.len = n;
+
+        rc = ngx_mobility_ucwa_im_get(tx, &s, &c);
+
+        if (rc == NGX_ERROR) {
+            break;
+        }
+
+        if (rc == NGX_DECLINED || c.state != NGX_MOBILITY_CONV_CONNECTING
+            || c.deadline != due)
+        {
+            /* a stale key */
+            if (ngx_mobility_conv_due_del(tx->st, tx->txn, s.data, s.len, due)
+                != NGX_MOBILITY_OK)
+            {
+                break;
+            }
+
+            continue;
+        }
+
+        c.state = NGX_MOBILITY_CONV_FAILED;
+        c.reason.data = (u_char *) "Timeout";
+        c.reason.len = sizeof("Timeout") - 1;
+        c.ended = tx->now;
+
+        if (ngx_mobility_ucwa_im_put(tx, &c) != NGX_OK) {
+            break;
+        }
+
+        rc = ngx_mobility_ucwa_im_app(tx, &c.from_app, &from);
+
+        if (rc == NGX_ERROR) {
+            break;
+        }
+
+        to.data = (u_char *) c.to.data;
+        to.len = c.to.len;
+
+        if ((rc == NGX_OK
+             && ngx_mobility_ucwa_im_ended(tx, &from, NULL, &c, 1, "Timeout")
+                != NGX_OK)
+            || ngx_mobility_ucwa_im_ended(tx, NULL, &to, &c, 1, "Timeout")
+               != NGX_OK
+            || ngx_mobility_ucwa_im_missed(tx, &c) != NGX_OK)
+        {
+            break;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, tx->log, 0,
+                      "mobility ucwa: invitation %V from \"%s\" to \"%s\" "
+                      "not answered", &s, c.from.data, c.to.data);
+    }
+
+    if (i == limit) {
+        /* more to do: come back at once */
+        next = tx->now;
+    }
+
+    if (next && (tx->due == 0 || next < tx->due)) {
+        tx->due = next;
+    }
+}
+
+
 /* ------------------------------------------------------------------ */
 /* operations                                                         */
 
@@ -1018,6 +1152,7 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
     json_t                   *links, *msg, *href;
     ngx_int_t                 rc;
     ngx_str_t                 to, uri, text, prefix;
+    ngx_uint_t                u_exists;
     ngx_array_t              *ids;
     const char               *reason;
     ngx_mobility_conv_t       c;
@@ -1123,10 +1258,14 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
         return NGX_ERROR;
     }
 
+    u_exists = 0;
+
     if (rc != NGX_MOBILITY_OK || !u.enabled) {
         reason = "DestinationNotFound";
 
     } else {
+        u_exists = 1;
+
         ngx_str_t                 s, *list;
         ngx_uint_t                i, avail;
         ngx_mobility_ucwa_app_t   ra;
@@ -1162,6 +1301,15 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
         c.state = NGX_MOBILITY_CONV_FAILED;
         c.reason.data = (u_char *) reason;
         c.reason.len = ngx_strlen(reason);
+        c.ended = tx->now;
+
+    } else {
+        c.deadline = tx->now
+                     + (uint64_t) tx->umcf->invitation_timeout * 1000;
+
+        if (tx->due == 0 || c.deadline < tx->due) {
+            tx->due = c.deadline;
+        }
     }
 
     if (ngx_mobility_ucwa_im_put(tx, &c) != NGX_OK) {
@@ -1203,6 +1351,16 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
 
         if (ngx_mobility_ucwa_im_ended(tx, app, NULL, &c, 1, reason)
             != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        /* a user who exists but is offline misses the conversation */
+        if (u_exists
+            && (ngx_mobility_ucwa_im_dup(rq->pool, &c.subject) != NGX_OK
+                || ngx_mobility_ucwa_im_dup(rq->pool, &c.importance)
+                   != NGX_OK
+                || ngx_mobility_ucwa_im_missed(tx, &c) != NGX_OK))
         {
             return NGX_ERROR;
         }
@@ -1734,6 +1892,11 @@ done:
     if (ngx_mobility_ucwa_tx_commit(&tx) != NGX_OK) {
         ngx_memzero(rs, sizeof(ngx_mobility_ucwa_resp_t));
         return ngx_mobility_ucwa_store_error(rq, rs, NULL);
+    }
+
+    /* the no-answer deadline of a new invitation: this worker's timer */
+    if (tx.due && (rq->due == 0 || tx.due < rq->due)) {
+        rq->due = tx.due;
     }
 
     return NGX_OK;

@@ -23,7 +23,9 @@ enum {
     NGX_MOBILITY_CONV_T_REASON,
     NGX_MOBILITY_CONV_T_STATE,
     NGX_MOBILITY_CONV_T_CREATED,
-    NGX_MOBILITY_CONV_T_NEXT_MSG
+    NGX_MOBILITY_CONV_T_NEXT_MSG,
+    NGX_MOBILITY_CONV_T_DEADLINE,
+    NGX_MOBILITY_CONV_T_ENDED
 };
 
 enum {
@@ -41,6 +43,18 @@ ngx_mobility_conv_key(u_char *key, const u_char *id, size_t len)
     memcpy(key + 1, id, len);
 
     return len + 1;
+}
+
+
+static size_t
+ngx_mobility_conv_due_key(u_char *key, const u_char *id, size_t len,
+    uint64_t due)
+{
+    key[0] = 'd';
+    ngx_mobility_put_be64(key + 1, due);
+    memcpy(key + 9, id, len);
+
+    return len + 9;
 }
 
 
@@ -117,6 +131,10 @@ ngx_mobility_conv_get(ngx_mobility_store_t *st, MDB_txn *txn,
                                           NGX_MOBILITY_CONV_T_CREATED, 0);
     c->next_msg = ngx_mobility_rec_get_u64(rec, v.mv_size,
                                            NGX_MOBILITY_CONV_T_NEXT_MSG, 1);
+    c->deadline = ngx_mobility_rec_get_u64(rec, v.mv_size,
+                                           NGX_MOBILITY_CONV_T_DEADLINE, 0);
+    c->ended = ngx_mobility_rec_get_u64(rec, v.mv_size,
+                                        NGX_MOBILITY_CONV_T_ENDED, 0);
 
     return NGX_MOBILITY_OK;
 }
@@ -128,7 +146,7 @@ ngx_mobility_conv_put(ngx_mobility_store_t *st, MDB_txn *txn,
 {
     int                         rc;
     u_char                     *buf;
-    u_char                      key[NGX_MOBILITY_CONV_ID_MAX + 1];
+    u_char                      key[NGX_MOBILITY_CONV_ID_MAX + 9];
     size_t                      cap;
     MDB_val                     k, v;
     ngx_mobility_rec_writer_t   w;
@@ -136,6 +154,29 @@ ngx_mobility_conv_put(ngx_mobility_store_t *st, MDB_txn *txn,
     if (c->id.len == 0 || c->id.len > NGX_MOBILITY_CONV_ID_MAX) {
         snprintf(st->err, sizeof(st->err), "a bad conversation id");
         return NGX_MOBILITY_ERROR;
+    }
+
+    if (c->deadline) {
+        k.mv_size = ngx_mobility_conv_due_key(key, c->id.data, c->id.len,
+                                              c->deadline);
+        k.mv_data = key;
+
+        if (c->state == NGX_MOBILITY_CONV_CONNECTING) {
+            v.mv_size = 0;
+            v.mv_data = key;
+            rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v,
+                         0);
+
+        } else {
+            rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k,
+                         NULL);
+            rc = (rc == MDB_NOTFOUND) ? 0 : rc;
+            c->deadline = 0;
+        }
+
+        if (rc != 0) {
+            return ngx_mobility_store_fail(st, "writing a deadline", rc);
+        }
     }
 
     cap = 1024 + c->id.len + c->from.len + c->to.len + c->from_app.len
@@ -168,6 +209,15 @@ ngx_mobility_conv_put(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_STATE, c->state);
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_CREATED, c->created);
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_NEXT_MSG, c->next_msg);
+
+    if (c->deadline) {
+        ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_DEADLINE,
+                                 c->deadline);
+    }
+
+    if (c->ended) {
+        ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_ENDED, c->ended);
+    }
 
     if (w.overflow) {
         free(buf);
@@ -301,6 +351,81 @@ ngx_mobility_conv_msg_get(ngx_mobility_store_t *st, MDB_txn *txn,
                                 &m->from);
     (void) ngx_mobility_rec_get(v.mv_data, v.mv_size, NGX_MOBILITY_MSG_T_TEXT,
                                 &m->text);
+
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_conv_next_due(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t now, u_char *id, uint64_t *due)
+{
+    int           rc;
+    size_t        len;
+    u_char        start[1];
+    MDB_val       k, v;
+    MDB_cursor   *cur;
+
+    *due = 0;
+
+    rc = mdb_cursor_open(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &cur);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "opening a cursor", rc);
+    }
+
+    start[0] = 'd';
+    k.mv_size = 1;
+    k.mv_data = start;
+
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+    if (rc == MDB_NOTFOUND) {
+        mdb_cursor_close(cur);
+        return 0;
+    }
+
+    if (rc != 0) {
+        mdb_cursor_close(cur);
+        return ngx_mobility_store_fail(st, "reading deadlines", rc);
+    }
+
+    if (k.mv_size < 10 || ((u_char *) k.mv_data)[0] != 'd'
+        || k.mv_size - 9 > NGX_MOBILITY_CONV_ID_MAX)
+    {
+        mdb_cursor_close(cur);
+        return 0;
+    }
+
+    *due = ngx_mobility_be64((u_char *) k.mv_data + 1);
+    len = k.mv_size - 9;
+    memcpy(id, (u_char *) k.mv_data + 9, len);
+
+    mdb_cursor_close(cur);
+
+    return (*due <= now) ? (int) len : 0;
+}
+
+
+int
+ngx_mobility_conv_due_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len, uint64_t due)
+{
+    int       rc;
+    u_char    key[NGX_MOBILITY_CONV_ID_MAX + 9];
+    MDB_val   k;
+
+    if (len == 0 || len > NGX_MOBILITY_CONV_ID_MAX) {
+        return NGX_MOBILITY_OK;
+    }
+
+    k.mv_size = ngx_mobility_conv_due_key(key, id, len, due);
+    k.mv_data = key;
+
+    rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, NULL);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "removing a deadline", rc);
+    }
 
     return NGX_MOBILITY_OK;
 }
