@@ -30,6 +30,7 @@ typedef struct {
     ngx_mobility_conv_t       *conv;
     ngx_mobility_conv_msg_t   *msg;
     const char                *sip;       /* a participant, NUL-terminated */
+    ngx_str_t                 *exclude;   /* an application not told */
 } ngx_mobility_ucwa_im_t;
 
 
@@ -863,7 +864,7 @@ ngx_mobility_ucwa_im_event(ngx_mobility_ucwa_tx_t *tx,
         return ngx_mobility_ucwa_publish(tx, app, &ev);
     }
 
-    return ngx_mobility_ucwa_publish_user(tx, sip, 1, NULL, &ev);
+    return ngx_mobility_ucwa_publish_user(tx, sip, 1, im->exclude, &ev);
 }
 
 
@@ -954,6 +955,45 @@ ngx_mobility_ucwa_im_ended(ngx_mobility_ucwa_tx_t *tx,
     if (ngx_mobility_ucwa_im_event(tx, app, sip, &im, IM_MESSAGING,
                                    "updated", NULL, NULL) != NGX_OK
         || ngx_mobility_ucwa_im_event(tx, app, sip, &im, IM_CONVERSATION,
+                                      "deleted", NULL, NULL) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * One of the recipient's applications accepted: the others see their copy
+ * of the invitation end as if the inviter had canceled it (SIP CANCEL,
+ * "call completed elsewhere", RFC 3326; the UCWA reference names no
+ * subcode of its own), rendered as Failed/Disconnected for them.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_im_elsewhere(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c)
+{
+    ngx_str_t                to;
+    ngx_mobility_conv_t      gone;
+    ngx_mobility_ucwa_im_t   im;
+
+    gone = *c;
+    gone.state = NGX_MOBILITY_CONV_FAILED;
+
+    to.data = (u_char *) c->to.data;
+    to.len = c->to.len;
+
+    ngx_memzero(&im, sizeof(ngx_mobility_ucwa_im_t));
+    im.conv = &gone;
+    im.exclude = &app->id;
+
+    if (ngx_mobility_ucwa_im_event(tx, NULL, &to, &im, IM_INVITATION,
+                                   "completed", "Failure", "Canceled")
+        != NGX_OK
+        || ngx_mobility_ucwa_im_event(tx, NULL, &to, &im, IM_MESSAGING,
+                                      "updated", NULL, NULL) != NGX_OK
+        || ngx_mobility_ucwa_im_event(tx, NULL, &to, &im, IM_CONVERSATION,
                                       "deleted", NULL, NULL) != NGX_OK)
     {
         return NGX_ERROR;
@@ -1481,7 +1521,8 @@ ngx_mobility_ucwa_im_answer(ngx_mobility_ucwa_req_t *rq,
     if (ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_INVITATION,
                                    "updated", NULL, NULL) != NGX_OK
         || ngx_mobility_ucwa_im_connected(tx, &from, c) != NGX_OK
-        || ngx_mobility_ucwa_im_connected(tx, app, c) != NGX_OK)
+        || ngx_mobility_ucwa_im_connected(tx, app, c) != NGX_OK
+        || ngx_mobility_ucwa_im_elsewhere(tx, app, c) != NGX_OK)
     {
         return NGX_ERROR;
     }

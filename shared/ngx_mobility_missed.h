@@ -53,8 +53,8 @@ int ngx_mobility_missed_get(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_missed_t *m);
 
 /*
- * marks it read (OK; NGX_MOBILITY_NOTFOUND if there is none, *changed 0 if
- * it was read already)
+ * marks it read (OK; NGX_MOBILITY_NOTFOUND if there is none, *changed 0
+ * if it was read already)
  */
 int ngx_mobility_missed_mark_read(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *user, size_t ulen, const u_char *id, size_t len, int *changed);

@@ -174,3 +174,40 @@ MobilityUcwa::request($block, GET => "$D->{app}/communication/missedItems", toke
 --- response_body_like: "unreadMissedConversationsCount":1
 --- no_error_log
 [alert]
+
+
+
+=== TEST 4: first accept wins: bob's other application sees its invitation end (Canceled) and cannot accept it any more
+--- init
+my $A = MobilityUcwa::session('alice');
+my $B1 = MobilityUcwa::session('bob');
+my $B2 = MobilityUcwa::session('bob');
+main::available($B1);
+main::available($B2);
+my ($st, $h) = MobilityUcwa::ucwa($A, POST => '/communication/messagingInvitations',
+    body => '{"to":"sip:bob@contoso.com"}');
+Test::More::is($st, 201, 'startMessaging: 201');
+main::next_package($A);
+my ($ev, $j) = main::next_package($B1);
+my $accept1 = main::embedded($j, 'messagingInvitation')->{_links}{accept}{href};
+($ev, $j) = main::next_package($B2);
+my $accept2 = main::embedded($j, 'messagingInvitation')->{_links}{accept}{href};
+($st) = MobilityUcwa::ucwa($B1, POST => $accept1);
+Test::More::is($st, 204, 'B1 accepts: 204');
+($ev) = main::next_package($B1);
+Test::More::like($ev, qr/^communication: messagingInvitation updated\n.*messagingInvitation completed Success$/s, 'B1: connected');
+($ev, $j) = main::next_package($B2);
+Test::More::is($ev, join("\n",
+    'communication: messagingInvitation completed Failure Gone/Canceled',
+    'conversation: messaging updated',
+    'communication: conversation deleted'), 'B2: ended elsewhere, in order');
+my $inv = main::embedded($j, 'messagingInvitation');
+Test::More::ok($inv->{state} eq 'Failed' && !$inv->{_links}{accept}, 'B2: Failed, no accept link');
+Test::More::is(main::embedded($j, 'messaging')->{state}, 'Disconnected', 'B2: messaging Disconnected');
+($ev) = main::next_package($A);
+Test::More::like($ev, qr/messagingInvitation completed Success$/, 'alice: connected once');
+MobilityUcwa::request($block, POST => $accept2, token => $B2->{token});
+--- error_code: 409
+--- response_body_like: InvalidState
+--- no_error_log
+[alert]
