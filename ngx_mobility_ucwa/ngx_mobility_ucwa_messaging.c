@@ -25,6 +25,9 @@
 #define NGX_MOBILITY_UCWA_INV     "/communication/messagingInvitations"
 #define NGX_MOBILITY_UCWA_CONV    "/communication/conversations/"
 
+/* a participant shows as typing this long after its last setIsTyping */
+#define NGX_MOBILITY_UCWA_TYPING_MS   10000
+
 
 typedef struct {
     ngx_mobility_conv_t       *conv;
@@ -770,7 +773,8 @@ typedef enum {
     IM_PARTICIPANT,
     IM_PARTICIPANT_MESSAGING,
     IM_MESSAGING,
-    IM_MESSAGE
+    IM_MESSAGE,
+    IM_TYPING
 } ngx_mobility_ucwa_im_what_e;
 
 
@@ -843,6 +847,15 @@ ngx_mobility_ucwa_im_event(ngx_mobility_ucwa_tx_t *tx,
         ev.rel = "messaging";
         ev.path = im_conv(tx->pool, c, "/messaging");
         ev.embed = ngx_mobility_ucwa_im_messaging_json;
+        break;
+
+    case IM_TYPING:
+        ev.sender_rel = "conversation";
+        ev.sender_path = im_conv(tx->pool, c, "");
+        ev.rel = "participant";
+        ev.path = ngx_mobility_ucwa_im_part(tx->pool, c, im->sip, "");
+        ev.in_rel = "typingParticipants";
+        ev.in_path = im_conv(tx->pool, c, "/messaging/typingParticipants");
         break;
 
     case IM_MESSAGE:
@@ -1036,6 +1049,105 @@ ngx_mobility_ucwa_im_missed(ngx_mobility_ucwa_tx_t *tx,
 }
 
 
+/* side ('f' inviter, 't' invitee) starts or stops typing: tell the other */
+static ngx_int_t
+ngx_mobility_ucwa_im_typing_event(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, int side, const char *type)
+{
+    ngx_int_t                 rc;
+    ngx_mobility_ucwa_im_t    im;
+    ngx_mobility_ucwa_app_t   other;
+
+    rc = ngx_mobility_ucwa_im_app(tx, (side == 'f') ? &c->to_app
+                                                    : &c->from_app, &other);
+    if (rc != NGX_OK) {
+        return (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
+    }
+
+    ngx_memzero(&im, sizeof(ngx_mobility_ucwa_im_t));
+    im.conv = c;
+    im.sip = (side == 'f') ? (const char *) c->from.data
+                           : (const char *) c->to.data;
+
+    return ngx_mobility_ucwa_im_event(tx, &other, NULL, &im, IM_TYPING, type,
+                                      NULL, NULL);
+}
+
+
+/* typing that was not renewed in time ends */
+static void
+ngx_mobility_ucwa_im_typing_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
+{
+    int                    n, side;
+    u_char                 id[NGX_MOBILITY_CONV_ID_MAX];
+    uint64_t               due, next;
+    ngx_int_t              rc;
+    ngx_str_t              s;
+    ngx_uint_t             i;
+    ngx_mobility_conv_t    c;
+
+    next = 0;
+
+    for (i = 0; i < limit; i++) {
+        n = ngx_mobility_conv_next_typing(tx->st, tx->txn, tx->now, id, &side,
+                                          &due);
+        if (n <= 0) {
+            next = (n == 0) ? due : 0;
+            break;
+        }
+
+        s.data = ngx_pnalloc(tx->pool, n);
+        if (s.data == NULL) {
+            break;
+        }
+
+        ngx_memcpy(s.data, id, n);
+        s.len = n;
+
+        rc = ngx_mobility_ucwa_im_get(tx, &s, &c);
+
+        if (rc == NGX_ERROR) {
+            break;
+        }
+
+        if (rc == NGX_DECLINED
+            || due != ((side == 'f') ? c.typing_from : c.typing_to))
+        {
+            if (ngx_mobility_conv_typing_del(tx->st, tx->txn, s.data, s.len,
+                                             side, due)
+                != NGX_MOBILITY_OK)
+            {
+                break;
+            }
+
+            continue;
+        }
+
+        if (ngx_mobility_conv_typing(tx->st, tx->txn, &c, side, 0)
+            != NGX_MOBILITY_OK
+            || ngx_mobility_ucwa_im_put(tx, &c) != NGX_OK)
+        {
+            break;
+        }
+
+        if (c.state == NGX_MOBILITY_CONV_CONNECTED
+            && ngx_mobility_ucwa_im_typing_event(tx, &c, side, "deleted")
+               != NGX_OK)
+        {
+            break;
+        }
+    }
+
+    if (i == limit) {
+        next = tx->now;
+    }
+
+    if (next && (tx->due == 0 || next < tx->due)) {
+        tx->due = next;
+    }
+}
+
+
 /*
  * Invitations nobody answered before their deadline (timer of the worker
  * that created them, and the sweep of worker 0): the inviter's invitation
@@ -1133,6 +1245,8 @@ ngx_mobility_ucwa_im_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
     if (next && (tx->due == 0 || next < tx->due)) {
         tx->due = next;
     }
+
+    ngx_mobility_ucwa_im_typing_due(tx, limit);
 }
 
 
@@ -1627,6 +1741,52 @@ ngx_mobility_ucwa_im_send(ngx_mobility_ucwa_req_t *rq,
 }
 
 
+/* setIsTyping: typing shows for NGX_MOBILITY_UCWA_TYPING_MS after it */
+static ngx_int_t
+ngx_mobility_ucwa_im_typing(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c)
+{
+    int       side;
+    uint64_t  until, was;
+
+    if (c->state != NGX_MOBILITY_CONV_CONNECTED) {
+        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_CONFLICT, "Conflict",
+                                       "InvalidState",
+                                       "The conversation is not connected.");
+    }
+
+    side = ngx_mobility_ucwa_im_outgoing(app, c) ? 'f' : 't';
+    was = (side == 'f') ? c->typing_from : c->typing_to;
+    until = tx->now + NGX_MOBILITY_UCWA_TYPING_MS;
+
+    if (ngx_mobility_conv_typing(tx->st, tx->txn, c, side, until)
+        != NGX_MOBILITY_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_ucwa_im_put(tx, c) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if ((was == 0 || was <= tx->now)
+        && ngx_mobility_ucwa_im_typing_event(tx, c, side, "added") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (tx->due == 0 || until < tx->due) {
+        tx->due = until;
+    }
+
+    rs->status = NGX_HTTP_NO_CONTENT;
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_mobility_ucwa_im_stop(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
@@ -1886,9 +2046,7 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
         if (write && ngx_mobility_ucwa_im_eat(&rest, "/typing")
             && rest.len == 0)
         {
-            /* setIsTyping: accepted, not yet relayed */
-            rs->status = NGX_HTTP_NO_CONTENT;
-            rc = NGX_OK;
+            rc = ngx_mobility_ucwa_im_typing(rq, rs, &tx, &app, &c);
             goto done;
         }
     }

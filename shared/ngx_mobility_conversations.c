@@ -25,7 +25,9 @@ enum {
     NGX_MOBILITY_CONV_T_CREATED,
     NGX_MOBILITY_CONV_T_NEXT_MSG,
     NGX_MOBILITY_CONV_T_DEADLINE,
-    NGX_MOBILITY_CONV_T_ENDED
+    NGX_MOBILITY_CONV_T_ENDED,
+    NGX_MOBILITY_CONV_T_TYPING_FROM,
+    NGX_MOBILITY_CONV_T_TYPING_TO
 };
 
 enum {
@@ -135,6 +137,10 @@ ngx_mobility_conv_get(ngx_mobility_store_t *st, MDB_txn *txn,
                                            NGX_MOBILITY_CONV_T_DEADLINE, 0);
     c->ended = ngx_mobility_rec_get_u64(rec, v.mv_size,
                                         NGX_MOBILITY_CONV_T_ENDED, 0);
+    c->typing_from = ngx_mobility_rec_get_u64(rec, v.mv_size,
+                                         NGX_MOBILITY_CONV_T_TYPING_FROM, 0);
+    c->typing_to = ngx_mobility_rec_get_u64(rec, v.mv_size,
+                                            NGX_MOBILITY_CONV_T_TYPING_TO, 0);
 
     return NGX_MOBILITY_OK;
 }
@@ -217,6 +223,16 @@ ngx_mobility_conv_put(ngx_mobility_store_t *st, MDB_txn *txn,
 
     if (c->ended) {
         ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_ENDED, c->ended);
+    }
+
+    if (c->typing_from) {
+        ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_TYPING_FROM,
+                                 c->typing_from);
+    }
+
+    if (c->typing_to) {
+        ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_TYPING_TO,
+                                 c->typing_to);
     }
 
     if (w.overflow) {
@@ -356,9 +372,9 @@ ngx_mobility_conv_msg_get(ngx_mobility_store_t *st, MDB_txn *txn,
 }
 
 
-int
-ngx_mobility_conv_next_due(ngx_mobility_store_t *st, MDB_txn *txn,
-    uint64_t now, u_char *id, uint64_t *due)
+static int
+ngx_mobility_conv_next(ngx_mobility_store_t *st, MDB_txn *txn, u_char kind,
+    size_t tail, uint64_t now, u_char *id, uint64_t *due)
 {
     int           rc;
     size_t        len;
@@ -373,7 +389,7 @@ ngx_mobility_conv_next_due(ngx_mobility_store_t *st, MDB_txn *txn,
         return ngx_mobility_store_fail(st, "opening a cursor", rc);
     }
 
-    start[0] = 'd';
+    start[0] = kind;
     k.mv_size = 1;
     k.mv_data = start;
 
@@ -389,8 +405,8 @@ ngx_mobility_conv_next_due(ngx_mobility_store_t *st, MDB_txn *txn,
         return ngx_mobility_store_fail(st, "reading deadlines", rc);
     }
 
-    if (k.mv_size < 10 || ((u_char *) k.mv_data)[0] != 'd'
-        || k.mv_size - 9 > NGX_MOBILITY_CONV_ID_MAX)
+    if (k.mv_size < 10 + tail || ((u_char *) k.mv_data)[0] != kind
+        || k.mv_size - 9 > NGX_MOBILITY_CONV_ID_MAX + tail)
     {
         mdb_cursor_close(cur);
         return 0;
@@ -425,6 +441,119 @@ ngx_mobility_conv_due_del(ngx_mobility_store_t *st, MDB_txn *txn,
 
     if (rc != 0 && rc != MDB_NOTFOUND) {
         return ngx_mobility_store_fail(st, "removing a deadline", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_conv_next_due(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t now, u_char *id, uint64_t *due)
+{
+    return ngx_mobility_conv_next(st, txn, 'd', 0, now, id, due);
+}
+
+
+int
+ngx_mobility_conv_next_typing(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t now, u_char *id, int *side, uint64_t *due)
+{
+    int     n;
+    u_char  buf[NGX_MOBILITY_CONV_ID_MAX + 1];
+
+    n = ngx_mobility_conv_next(st, txn, 'y', 1, now, buf, due);
+
+    if (n <= 1) {
+        return (n < 0) ? -1 : 0;
+    }
+
+    *side = buf[n - 1];
+    memcpy(id, buf, n - 1);
+
+    return n - 1;
+}
+
+
+static size_t
+ngx_mobility_conv_typing_key(u_char *key, const u_char *id, size_t len,
+    int side, uint64_t due)
+{
+    key[0] = 'y';
+    ngx_mobility_put_be64(key + 1, due);
+    memcpy(key + 9, id, len);
+    key[9 + len] = (u_char) side;
+
+    return len + 10;
+}
+
+
+int
+ngx_mobility_conv_typing_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len, int side, uint64_t due)
+{
+    int       rc;
+    u_char    key[NGX_MOBILITY_CONV_ID_MAX + 10];
+    MDB_val   k;
+
+    if (len == 0 || len > NGX_MOBILITY_CONV_ID_MAX) {
+        return NGX_MOBILITY_OK;
+    }
+
+    k.mv_size = ngx_mobility_conv_typing_key(key, id, len, side, due);
+    k.mv_data = key;
+
+    rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, NULL);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "removing a typing end", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_conv_typing(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_conv_t *c, int side, uint64_t until)
+{
+    int        rc;
+    u_char     key[NGX_MOBILITY_CONV_ID_MAX + 10];
+    MDB_val    k, v;
+    uint64_t  *cur;
+
+    if (c->id.len == 0 || c->id.len > NGX_MOBILITY_CONV_ID_MAX
+        || (side != 'f' && side != 't'))
+    {
+        snprintf(st->err, sizeof(st->err), "a bad typing side");
+        return NGX_MOBILITY_ERROR;
+    }
+
+    cur = (side == 'f') ? &c->typing_from : &c->typing_to;
+
+    if (*cur
+        && ngx_mobility_conv_typing_del(st, txn, c->id.data, c->id.len, side,
+                                        *cur)
+           != NGX_MOBILITY_OK)
+    {
+        return NGX_MOBILITY_ERROR;
+    }
+
+    *cur = until;
+
+    if (until == 0) {
+        return NGX_MOBILITY_OK;
+    }
+
+    k.mv_size = ngx_mobility_conv_typing_key(key, c->id.data, c->id.len,
+                                             side, until);
+    k.mv_data = key;
+    v.mv_size = 0;
+    v.mv_data = key;
+
+    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "writing a typing end", rc);
     }
 
     return NGX_MOBILITY_OK;

@@ -10,6 +10,8 @@
  *     "m" id NUL seq(u64 BE)    -> message record
  *     "d" due(u64 BE) id        -> "": the no-answer deadline of an
  *                                  invitation still Connecting
+ *     "y" due(u64 BE) id side   -> "": the end of a participant's typing
+ *                                  (side 'f' the inviter, 't' the other)
  *
  * Every field of a conversation read by ngx_mobility_conv_get() points
  * into the store and is valid until the transaction ends.
@@ -53,6 +55,8 @@ typedef struct {
     uint64_t              next_msg;      /* the next message number    */
     uint64_t              deadline;      /* ms, while Connecting; 0    */
     uint64_t              ended;         /* ms, once ended; 0          */
+    uint64_t              typing_from;   /* ms: the inviter types until */
+    uint64_t              typing_to;     /* ms: the invitee types until */
 } ngx_mobility_conv_t;
 
 
@@ -97,6 +101,24 @@ int ngx_mobility_conv_msg_get(ngx_mobility_store_t *st, MDB_txn *txn,
  */
 int ngx_mobility_conv_next_due(ngx_mobility_store_t *st, MDB_txn *txn,
     uint64_t now, u_char *id, uint64_t *due);
+
+/*
+ * Typing: sets the side's typing end (moving its "y" key; until 0 stops
+ * it); the caller puts c afterwards.  OK or ERROR.
+ */
+int ngx_mobility_conv_typing(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_conv_t *c, int side, uint64_t until);
+
+/*
+ * The earliest typing end: > 0 (the id length; *side set) if due at or
+ * before now, else 0 (*due the next one or 0); -1 on error.  The key is
+ * removed by ngx_mobility_conv_typing(..., 0) or by the caller with
+ * ngx_mobility_conv_typing_del().
+ */
+int ngx_mobility_conv_next_typing(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t now, u_char *id, int *side, uint64_t *due);
+int ngx_mobility_conv_typing_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len, int side, uint64_t due);
 
 /* removes a deadline key left by a conversation that is gone; OK, ERROR */
 int ngx_mobility_conv_due_del(ngx_mobility_store_t *st, MDB_txn *txn,

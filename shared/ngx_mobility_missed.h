@@ -57,7 +57,8 @@ int ngx_mobility_missed_get(ngx_mobility_store_t *st, MDB_txn *txn,
  * if it was read already)
  */
 int ngx_mobility_missed_mark_read(ngx_mobility_store_t *st, MDB_txn *txn,
-    const u_char *user, size_t ulen, const u_char *id, size_t len, int *changed);
+    const u_char *user, size_t ulen, const u_char *id, size_t len,
+    int *changed);
 
 /* removes it; OK, NOTFOUND or ERROR */
 int ngx_mobility_missed_remove(ngx_mobility_store_t *st, MDB_txn *txn,

@@ -211,3 +211,40 @@ MobilityUcwa::request($block, POST => $accept2, token => $B2->{token});
 --- response_body_like: InvalidState
 --- no_error_log
 [alert]
+
+
+
+=== TEST 5: setIsTyping: the other participant sees typingParticipants added, nothing on a renewal, deleted ~10 s after the last one
+--- init
+my $A = MobilityUcwa::session('alice');
+my $C = MobilityUcwa::session('carol');
+main::available($C);
+my ($st, $h) = MobilityUcwa::ucwa($A, POST => '/communication/messagingInvitations',
+    body => '{"to":"sip:carol@contoso.com"}');
+my ($id) = ($h->{location}[0] // '') =~ m{/messagingInvitations/([0-9a-f]+)$};
+main::next_package($A);
+my ($ev, $j) = main::next_package($C);
+($st) = MobilityUcwa::ucwa($C, POST => main::embedded($j, 'messagingInvitation')->{_links}{accept}{href});
+main::next_package($A);
+main::next_package($C);
+($st) = MobilityUcwa::ucwa($A, POST => "/communication/conversations/$id/messaging/typing");
+Test::More::is($st, 204, 'setIsTyping: 204');
+($ev, $j) = main::next_package($C);
+Test::More::is($ev, 'conversation: participant added', 'carol: alice types');
+my $e = $j->{sender}[0]{events}[0];
+Test::More::is($e->{in}{rel}, 'typingParticipants', 'in typingParticipants');
+Test::More::like($e->{link}{href}, qr{/participants/alice\@contoso\.com$}, 'the participant is alice');
+sleep 2;
+($st) = MobilityUcwa::ucwa($A, POST => "/communication/conversations/$id/messaging/typing");
+Test::More::is($st, 204, 'renewed: 204');
+my $took;
+($ev, undef, $took) = main::next_package($C, 20);
+Test::More::is($ev, 'conversation: participant deleted', 'carol: alice stopped typing');
+Test::More::ok($took > 8 && $took < 13, "about 10 s after the renewal ($took s)");
+my $p = MobilityUcwa::pget_start($A, $A->{events});
+my @r = MobilityUcwa::pget_finish($p, 0.5);
+Test::More::ok(!@r, 'alice is not told about her own typing');
+MobilityUcwa::request($block, POST => "$C->{app}/communication/conversations/$id/messaging/typing", token => $C->{token});
+--- error_code: 204
+--- no_error_log
+[alert]
