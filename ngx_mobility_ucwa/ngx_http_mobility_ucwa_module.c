@@ -126,6 +126,13 @@ static ngx_command_t  ngx_http_mobility_ucwa_commands[] = {
       offsetof(ngx_http_mobility_ucwa_main_conf_t, away_timeout),
       NULL },
 
+    { ngx_string("mobility_ucwa_invitation_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_ucwa_main_conf_t, invitation_timeout),
+      NULL },
+
       ngx_null_command
 };
 
@@ -211,6 +218,9 @@ static ngx_mobility_ucwa_route_t  ngx_mobility_ucwa_routes[] = {
     ngx_mobility_ucwa_route("/communication/conversations/",
                             NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_POST,
                             ngx_mobility_ucwa_messaging, 1, 0),
+    ngx_mobility_ucwa_route("/communication/missedItems",
+                            NGX_MOBILITY_UCWA_GET,
+                            ngx_mobility_ucwa_missed_items, 0, 0),
     ngx_mobility_ucwa_route("/policies", NGX_MOBILITY_UCWA_GET,
                             ngx_mobility_ucwa_policies, 0, 0),
     ngx_mobility_ucwa_route("/batch", NGX_MOBILITY_UCWA_POST,
@@ -1353,6 +1363,7 @@ ngx_http_mobility_ucwa_create_main_conf(ngx_conf_t *cf)
     umcf->max_events = NGX_CONF_UNSET_UINT;
     umcf->inactive_timeout = NGX_CONF_UNSET;
     umcf->away_timeout = NGX_CONF_UNSET;
+    umcf->invitation_timeout = NGX_CONF_UNSET;
 
     return umcf;
 }
@@ -1373,6 +1384,7 @@ ngx_http_mobility_ucwa_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(umcf->max_events, 200);
     ngx_conf_init_value(umcf->inactive_timeout, 5 * 60);
     ngx_conf_init_value(umcf->away_timeout, 5 * 60);
+    ngx_conf_init_value(umcf->invitation_timeout, 30);
 
     if (umcf->pget_timeout < 1 || umcf->pget_timeout > 1800) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -1382,7 +1394,7 @@ ngx_http_mobility_ucwa_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     if (umcf->idle_timeout < 1 || umcf->inactive_timeout < 1
-        || umcf->away_timeout < 1)
+        || umcf->away_timeout < 1 || umcf->invitation_timeout < 1)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "the mobility_ucwa timeouts must be positive");

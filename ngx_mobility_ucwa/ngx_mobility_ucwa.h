@@ -84,6 +84,7 @@ typedef struct {
     ngx_uint_t                      max_events;
     time_t                          inactive_timeout;
     time_t                          away_timeout;
+    time_t                          invitation_timeout;
     ngx_uint_t                      enabled;          /* a location uses it */
 } ngx_http_mobility_ucwa_main_conf_t;
 
@@ -367,6 +368,13 @@ ngx_int_t ngx_mobility_ucwa_fanout(ngx_mobility_ucwa_tx_t *tx,
 /* ngx_mobility_ucwa_messaging.c */
 ngx_int_t ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
+void ngx_mobility_ucwa_im_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit);
+
+/* ngx_mobility_ucwa_history.c */
+ngx_int_t ngx_mobility_ucwa_missed_items(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_missed_changed(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *sip);
 
 /* ngx_mobility_ucwa_batch.c */
 ngx_int_t ngx_mobility_ucwa_batch(ngx_mobility_ucwa_req_t *rq,

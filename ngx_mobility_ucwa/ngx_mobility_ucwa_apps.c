@@ -873,7 +873,10 @@ ngx_mobility_ucwa_publish(ngx_mobility_ucwa_tx_t *tx,
             json_object_set_new(reason, "code",
                                 json_string(ngx_strcmp(ev->reason,
                                                        "DestinationNotFound")
-                                            == 0 ? "NotFound" : "Gone"));
+                                            == 0 ? "NotFound"
+                                            : ngx_strcmp(ev->reason,
+                                                         "Timeout") == 0
+                                            ? "Timeout" : "Gone"));
             json_object_set_new(reason, "subcode", json_string(ev->reason));
             json_object_set_new(e, "reason", reason);
         }
@@ -1136,6 +1139,8 @@ ngx_mobility_ucwa_communication_json(ngx_mobility_ucwa_tx_t *tx,
                                   "/conversations?filter=active");
     (void) ngx_mobility_ucwa_link(links, "startMessaging", &pre,
                                   "/messagingInvitations");
+    (void) ngx_mobility_ucwa_link(links, "missedItems", &pre,
+                                  "/missedItems");
     (void) ngx_mobility_ucwa_link(links, "startOnlineMeeting", &pre,
                                   "/onlineMeetingInvitations?"
                                   "onlineMeetingUri=adhoc");

@@ -1343,6 +1343,7 @@ ngx_mobility_ucwa_maintain(ngx_uint_t sweep, ngx_log_t *log)
     }
 
     ngx_mobility_ucwa_presence_due(&tx, 128);
+    ngx_mobility_ucwa_im_due(&tx, 64);
 
     if (ngx_mobility_ucwa_tx_commit(&tx) == NGX_OK) {
         ngx_mobility_ucwa_due_at = 0;

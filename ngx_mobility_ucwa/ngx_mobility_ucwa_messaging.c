@@ -17,6 +17,7 @@
 
 #include "ngx_mobility_ucwa.h"
 #include "ngx_mobility_conversations.h"
+#include "ngx_mobility_missed.h"
 #include "ngx_mobility_directory.h"
 #include "ngx_mobility_sip.h"
 
@@ -24,11 +25,15 @@
 #define NGX_MOBILITY_UCWA_INV     "/communication/messagingInvitations"
 #define NGX_MOBILITY_UCWA_CONV    "/communication/conversations/"
 
+/* a participant shows as typing this long after its last setIsTyping */
+#define NGX_MOBILITY_UCWA_TYPING_MS   10000
+
 
 typedef struct {
     ngx_mobility_conv_t       *conv;
     ngx_mobility_conv_msg_t   *msg;
     const char                *sip;       /* a participant, NUL-terminated */
+    ngx_str_t                 *exclude;   /* an application not told */
 } ngx_mobility_ucwa_im_t;
 
 
@@ -768,7 +773,8 @@ typedef enum {
     IM_PARTICIPANT,
     IM_PARTICIPANT_MESSAGING,
     IM_MESSAGING,
-    IM_MESSAGE
+    IM_MESSAGE,
+    IM_TYPING
 } ngx_mobility_ucwa_im_what_e;
 
 
@@ -843,6 +849,15 @@ ngx_mobility_ucwa_im_event(ngx_mobility_ucwa_tx_t *tx,
         ev.embed = ngx_mobility_ucwa_im_messaging_json;
         break;
 
+    case IM_TYPING:
+        ev.sender_rel = "conversation";
+        ev.sender_path = im_conv(tx->pool, c, "");
+        ev.rel = "participant";
+        ev.path = ngx_mobility_ucwa_im_part(tx->pool, c, im->sip, "");
+        ev.in_rel = "typingParticipants";
+        ev.in_path = im_conv(tx->pool, c, "/messaging/typingParticipants");
+        break;
+
     case IM_MESSAGE:
         ngx_snprintf(tail, sizeof(tail) - 1, "/messaging/messages/%uL%Z",
                      im->msg->seq);
@@ -862,7 +877,7 @@ ngx_mobility_ucwa_im_event(ngx_mobility_ucwa_tx_t *tx,
         return ngx_mobility_ucwa_publish(tx, app, &ev);
     }
 
-    return ngx_mobility_ucwa_publish_user(tx, sip, 1, NULL, &ev);
+    return ngx_mobility_ucwa_publish_user(tx, sip, 1, im->exclude, &ev);
 }
 
 
@@ -962,6 +977,279 @@ ngx_mobility_ucwa_im_ended(ngx_mobility_ucwa_tx_t *tx,
 }
 
 
+/*
+ * One of the recipient's applications accepted: the others see their copy
+ * of the invitation end as if the inviter had canceled it (SIP CANCEL,
+ * "call completed elsewhere", RFC 3326; the UCWA reference names no
+ * subcode of its own), rendered as Failed/Disconnected for them.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_im_elsewhere(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c)
+{
+    ngx_str_t                to;
+    ngx_mobility_conv_t      gone;
+    ngx_mobility_ucwa_im_t   im;
+
+    gone = *c;
+    gone.state = NGX_MOBILITY_CONV_FAILED;
+
+    to.data = (u_char *) c->to.data;
+    to.len = c->to.len;
+
+    ngx_memzero(&im, sizeof(ngx_mobility_ucwa_im_t));
+    im.conv = &gone;
+    im.exclude = &app->id;
+
+    if (ngx_mobility_ucwa_im_event(tx, NULL, &to, &im, IM_INVITATION,
+                                   "completed", "Failure", "Canceled")
+        != NGX_OK
+        || ngx_mobility_ucwa_im_event(tx, NULL, &to, &im, IM_MESSAGING,
+                                      "updated", NULL, NULL) != NGX_OK
+        || ngx_mobility_ucwa_im_event(tx, NULL, &to, &im, IM_CONVERSATION,
+                                      "deleted", NULL, NULL) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the recipient missed conversation c: record it, tell the recipient */
+static ngx_int_t
+ngx_mobility_ucwa_im_missed(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c)
+{
+    ngx_str_t              to;
+    ngx_mobility_missed_t  m;
+
+    ngx_memzero(&m, sizeof(ngx_mobility_missed_t));
+
+    m.id = c->id;
+    m.from = c->from;
+    m.subject = c->subject;
+    m.importance = c->importance;
+    m.thread_id = c->thread_id;
+    m.preview = c->message;
+    m.time = tx->now;
+
+    if (ngx_mobility_missed_add(tx->st, tx->txn, c->to.data, c->to.len, &m)
+        != NGX_MOBILITY_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    to.data = (u_char *) c->to.data;
+    to.len = c->to.len;
+
+    return ngx_mobility_ucwa_missed_changed(tx, &to);
+}
+
+
+/* side ('f' inviter, 't' invitee) starts or stops typing: tell the other */
+static ngx_int_t
+ngx_mobility_ucwa_im_typing_event(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, int side, const char *type)
+{
+    ngx_int_t                 rc;
+    ngx_mobility_ucwa_im_t    im;
+    ngx_mobility_ucwa_app_t   other;
+
+    rc = ngx_mobility_ucwa_im_app(tx, (side == 'f') ? &c->to_app
+                                                    : &c->from_app, &other);
+    if (rc != NGX_OK) {
+        return (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
+    }
+
+    ngx_memzero(&im, sizeof(ngx_mobility_ucwa_im_t));
+    im.conv = c;
+    im.sip = (side == 'f') ? (const char *) c->from.data
+                           : (const char *) c->to.data;
+
+    return ngx_mobility_ucwa_im_event(tx, &other, NULL, &im, IM_TYPING, type,
+                                      NULL, NULL);
+}
+
+
+/* typing that was not renewed in time ends */
+static void
+ngx_mobility_ucwa_im_typing_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
+{
+    int                    n, side;
+    u_char                 id[NGX_MOBILITY_CONV_ID_MAX];
+    uint64_t               due, next;
+    ngx_int_t              rc;
+    ngx_str_t              s;
+    ngx_uint_t             i;
+    ngx_mobility_conv_t    c;
+
+    next = 0;
+
+    for (i = 0; i < limit; i++) {
+        n = ngx_mobility_conv_next_typing(tx->st, tx->txn, tx->now, id, &side,
+                                          &due);
+        if (n <= 0) {
+            next = (n == 0) ? due : 0;
+            break;
+        }
+
+        s.data = ngx_pnalloc(tx->pool, n);
+        if (s.data == NULL) {
+            break;
+        }
+
+        ngx_memcpy(s.data, id, n);
+        s.len = n;
+
+        rc = ngx_mobility_ucwa_im_get(tx, &s, &c);
+
+        if (rc == NGX_ERROR) {
+            break;
+        }
+
+        if (rc == NGX_DECLINED
+            || due != ((side == 'f') ? c.typing_from : c.typing_to))
+        {
+            if (ngx_mobility_conv_typing_del(tx->st, tx->txn, s.data, s.len,
+                                             side, due)
+                != NGX_MOBILITY_OK)
+            {
+                break;
+            }
+
+            continue;
+        }
+
+        if (ngx_mobility_conv_typing(tx->st, tx->txn, &c, side, 0)
+            != NGX_MOBILITY_OK
+            || ngx_mobility_ucwa_im_put(tx, &c) != NGX_OK)
+        {
+            break;
+        }
+
+        if (c.state == NGX_MOBILITY_CONV_CONNECTED
+            && ngx_mobility_ucwa_im_typing_event(tx, &c, side, "deleted")
+               != NGX_OK)
+        {
+            break;
+        }
+    }
+
+    if (i == limit) {
+        next = tx->now;
+    }
+
+    if (next && (tx->due == 0 || next < tx->due)) {
+        tx->due = next;
+    }
+}
+
+
+/*
+ * Invitations nobody answered before their deadline (timer of the worker
+ * that created them, and the sweep of worker 0): the inviter's invitation
+ * completes with Failure/Timeout, the recipient's applications see theirs
+ * completed and the conversation deleted, and the recipient gets a missed
+ * conversation.
+ */
+void
+ngx_mobility_ucwa_im_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
+{
+    int                       n;
+    u_char                    id[NGX_MOBILITY_CONV_ID_MAX];
+    uint64_t                  due, next;
+    ngx_int_t                 rc;
+    ngx_str_t                 s, to;
+    ngx_uint_t                i;
+    ngx_mobility_conv_t       c;
+    ngx_mobility_ucwa_app_t   from;
+
+    next = 0;
+
+    for (i = 0; i < limit; i++) {
+        n = ngx_mobility_conv_next_due(tx->st, tx->txn, tx->now, id, &due);
+
+        if (n <= 0) {
+            next = (n == 0) ? due : 0;
+            break;
+        }
+
+        s.data = ngx_pnalloc(tx->pool, n);
+        if (s.data == NULL) {
+            break;
+        }
+
+        ngx_memcpy(s.data, id, n);
+        s.len = n;
+
+        rc = ngx_mobility_ucwa_im_get(tx, &s, &c);
+
+        if (rc == NGX_ERROR) {
+            break;
+        }
+
+        if (rc == NGX_DECLINED || c.state != NGX_MOBILITY_CONV_CONNECTING
+            || c.deadline != due)
+        {
+            /* a stale key */
+            if (ngx_mobility_conv_due_del(tx->st, tx->txn, s.data, s.len, due)
+                != NGX_MOBILITY_OK)
+            {
+                break;
+            }
+
+            continue;
+        }
+
+        c.state = NGX_MOBILITY_CONV_FAILED;
+        c.reason.data = (u_char *) "Timeout";
+        c.reason.len = sizeof("Timeout") - 1;
+        c.ended = tx->now;
+
+        if (ngx_mobility_ucwa_im_put(tx, &c) != NGX_OK) {
+            break;
+        }
+
+        rc = ngx_mobility_ucwa_im_app(tx, &c.from_app, &from);
+
+        if (rc == NGX_ERROR) {
+            break;
+        }
+
+        to.data = (u_char *) c.to.data;
+        to.len = c.to.len;
+
+        if ((rc == NGX_OK
+             && ngx_mobility_ucwa_im_ended(tx, &from, NULL, &c, 1, "Timeout")
+                != NGX_OK)
+            || ngx_mobility_ucwa_im_ended(tx, NULL, &to, &c, 1, "Timeout")
+               != NGX_OK
+            || ngx_mobility_ucwa_im_missed(tx, &c) != NGX_OK)
+        {
+            break;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, tx->log, 0,
+                      "mobility ucwa: invitation %V from \"%s\" to \"%s\" "
+                      "not answered", &s, c.from.data, c.to.data);
+    }
+
+    if (i == limit) {
+        /* more to do: come back at once */
+        next = tx->now;
+    }
+
+    if (next && (tx->due == 0 || next < tx->due)) {
+        tx->due = next;
+    }
+
+    ngx_mobility_ucwa_im_typing_due(tx, limit);
+}
+
+
 /* ------------------------------------------------------------------ */
 /* operations                                                         */
 
@@ -1018,6 +1306,7 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
     json_t                   *links, *msg, *href;
     ngx_int_t                 rc;
     ngx_str_t                 to, uri, text, prefix;
+    ngx_uint_t                u_exists;
     ngx_array_t              *ids;
     const char               *reason;
     ngx_mobility_conv_t       c;
@@ -1123,10 +1412,14 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
         return NGX_ERROR;
     }
 
+    u_exists = 0;
+
     if (rc != NGX_MOBILITY_OK || !u.enabled) {
         reason = "DestinationNotFound";
 
     } else {
+        u_exists = 1;
+
         ngx_str_t                 s, *list;
         ngx_uint_t                i, avail;
         ngx_mobility_ucwa_app_t   ra;
@@ -1162,6 +1455,15 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
         c.state = NGX_MOBILITY_CONV_FAILED;
         c.reason.data = (u_char *) reason;
         c.reason.len = ngx_strlen(reason);
+        c.ended = tx->now;
+
+    } else {
+        c.deadline = tx->now
+                     + (uint64_t) tx->umcf->invitation_timeout * 1000;
+
+        if (tx->due == 0 || c.deadline < tx->due) {
+            tx->due = c.deadline;
+        }
     }
 
     if (ngx_mobility_ucwa_im_put(tx, &c) != NGX_OK) {
@@ -1203,6 +1505,16 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
 
         if (ngx_mobility_ucwa_im_ended(tx, app, NULL, &c, 1, reason)
             != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        /* a user who exists but is offline misses the conversation */
+        if (u_exists
+            && (ngx_mobility_ucwa_im_dup(rq->pool, &c.subject) != NGX_OK
+                || ngx_mobility_ucwa_im_dup(rq->pool, &c.importance)
+                   != NGX_OK
+                || ngx_mobility_ucwa_im_missed(tx, &c) != NGX_OK))
         {
             return NGX_ERROR;
         }
@@ -1323,7 +1635,8 @@ ngx_mobility_ucwa_im_answer(ngx_mobility_ucwa_req_t *rq,
     if (ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_INVITATION,
                                    "updated", NULL, NULL) != NGX_OK
         || ngx_mobility_ucwa_im_connected(tx, &from, c) != NGX_OK
-        || ngx_mobility_ucwa_im_connected(tx, app, c) != NGX_OK)
+        || ngx_mobility_ucwa_im_connected(tx, app, c) != NGX_OK
+        || ngx_mobility_ucwa_im_elsewhere(tx, app, c) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -1424,6 +1737,52 @@ ngx_mobility_ucwa_im_send(ngx_mobility_ucwa_req_t *rq,
     (void) ngx_sprintf(rs->location.data, "%V%s", &prefix, path);
 
     rs->status = NGX_HTTP_CREATED;
+    return NGX_OK;
+}
+
+
+/* setIsTyping: typing shows for NGX_MOBILITY_UCWA_TYPING_MS after it */
+static ngx_int_t
+ngx_mobility_ucwa_im_typing(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c)
+{
+    int       side;
+    uint64_t  until, was;
+
+    if (c->state != NGX_MOBILITY_CONV_CONNECTED) {
+        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_CONFLICT, "Conflict",
+                                       "InvalidState",
+                                       "The conversation is not connected.");
+    }
+
+    side = ngx_mobility_ucwa_im_outgoing(app, c) ? 'f' : 't';
+    was = (side == 'f') ? c->typing_from : c->typing_to;
+    until = tx->now + NGX_MOBILITY_UCWA_TYPING_MS;
+
+    if (ngx_mobility_conv_typing(tx->st, tx->txn, c, side, until)
+        != NGX_MOBILITY_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_ucwa_im_put(tx, c) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if ((was == 0 || was <= tx->now)
+        && ngx_mobility_ucwa_im_typing_event(tx, c, side, "added") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (tx->due == 0 || until < tx->due) {
+        tx->due = until;
+    }
+
+    rs->status = NGX_HTTP_NO_CONTENT;
     return NGX_OK;
 }
 
@@ -1687,9 +2046,7 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
         if (write && ngx_mobility_ucwa_im_eat(&rest, "/typing")
             && rest.len == 0)
         {
-            /* setIsTyping: accepted, not yet relayed */
-            rs->status = NGX_HTTP_NO_CONTENT;
-            rc = NGX_OK;
+            rc = ngx_mobility_ucwa_im_typing(rq, rs, &tx, &app, &c);
             goto done;
         }
     }
@@ -1734,6 +2091,11 @@ done:
     if (ngx_mobility_ucwa_tx_commit(&tx) != NGX_OK) {
         ngx_memzero(rs, sizeof(ngx_mobility_ucwa_resp_t));
         return ngx_mobility_ucwa_store_error(rq, rs, NULL);
+    }
+
+    /* the no-answer deadline of a new invitation: this worker's timer */
+    if (tx.due && (rq->due == 0 || tx.due < rq->due)) {
+        rq->due = tx.due;
     }
 
     return NGX_OK;

@@ -23,7 +23,11 @@ enum {
     NGX_MOBILITY_CONV_T_REASON,
     NGX_MOBILITY_CONV_T_STATE,
     NGX_MOBILITY_CONV_T_CREATED,
-    NGX_MOBILITY_CONV_T_NEXT_MSG
+    NGX_MOBILITY_CONV_T_NEXT_MSG,
+    NGX_MOBILITY_CONV_T_DEADLINE,
+    NGX_MOBILITY_CONV_T_ENDED,
+    NGX_MOBILITY_CONV_T_TYPING_FROM,
+    NGX_MOBILITY_CONV_T_TYPING_TO
 };
 
 enum {
@@ -41,6 +45,18 @@ ngx_mobility_conv_key(u_char *key, const u_char *id, size_t len)
     memcpy(key + 1, id, len);
 
     return len + 1;
+}
+
+
+static size_t
+ngx_mobility_conv_due_key(u_char *key, const u_char *id, size_t len,
+    uint64_t due)
+{
+    key[0] = 'd';
+    ngx_mobility_put_be64(key + 1, due);
+    memcpy(key + 9, id, len);
+
+    return len + 9;
 }
 
 
@@ -117,6 +133,14 @@ ngx_mobility_conv_get(ngx_mobility_store_t *st, MDB_txn *txn,
                                           NGX_MOBILITY_CONV_T_CREATED, 0);
     c->next_msg = ngx_mobility_rec_get_u64(rec, v.mv_size,
                                            NGX_MOBILITY_CONV_T_NEXT_MSG, 1);
+    c->deadline = ngx_mobility_rec_get_u64(rec, v.mv_size,
+                                           NGX_MOBILITY_CONV_T_DEADLINE, 0);
+    c->ended = ngx_mobility_rec_get_u64(rec, v.mv_size,
+                                        NGX_MOBILITY_CONV_T_ENDED, 0);
+    c->typing_from = ngx_mobility_rec_get_u64(rec, v.mv_size,
+                                         NGX_MOBILITY_CONV_T_TYPING_FROM, 0);
+    c->typing_to = ngx_mobility_rec_get_u64(rec, v.mv_size,
+                                            NGX_MOBILITY_CONV_T_TYPING_TO, 0);
 
     return NGX_MOBILITY_OK;
 }
@@ -128,7 +152,7 @@ ngx_mobility_conv_put(ngx_mobility_store_t *st, MDB_txn *txn,
 {
     int                         rc;
     u_char                     *buf;
-    u_char                      key[NGX_MOBILITY_CONV_ID_MAX + 1];
+    u_char                      key[NGX_MOBILITY_CONV_ID_MAX + 9];
     size_t                      cap;
     MDB_val                     k, v;
     ngx_mobility_rec_writer_t   w;
@@ -136,6 +160,29 @@ ngx_mobility_conv_put(ngx_mobility_store_t *st, MDB_txn *txn,
     if (c->id.len == 0 || c->id.len > NGX_MOBILITY_CONV_ID_MAX) {
         snprintf(st->err, sizeof(st->err), "a bad conversation id");
         return NGX_MOBILITY_ERROR;
+    }
+
+    if (c->deadline) {
+        k.mv_size = ngx_mobility_conv_due_key(key, c->id.data, c->id.len,
+                                              c->deadline);
+        k.mv_data = key;
+
+        if (c->state == NGX_MOBILITY_CONV_CONNECTING) {
+            v.mv_size = 0;
+            v.mv_data = key;
+            rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v,
+                         0);
+
+        } else {
+            rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k,
+                         NULL);
+            rc = (rc == MDB_NOTFOUND) ? 0 : rc;
+            c->deadline = 0;
+        }
+
+        if (rc != 0) {
+            return ngx_mobility_store_fail(st, "writing a deadline", rc);
+        }
     }
 
     cap = 1024 + c->id.len + c->from.len + c->to.len + c->from_app.len
@@ -168,6 +215,25 @@ ngx_mobility_conv_put(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_STATE, c->state);
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_CREATED, c->created);
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_NEXT_MSG, c->next_msg);
+
+    if (c->deadline) {
+        ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_DEADLINE,
+                                 c->deadline);
+    }
+
+    if (c->ended) {
+        ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_ENDED, c->ended);
+    }
+
+    if (c->typing_from) {
+        ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_TYPING_FROM,
+                                 c->typing_from);
+    }
+
+    if (c->typing_to) {
+        ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_TYPING_TO,
+                                 c->typing_to);
+    }
 
     if (w.overflow) {
         free(buf);
@@ -301,6 +367,194 @@ ngx_mobility_conv_msg_get(ngx_mobility_store_t *st, MDB_txn *txn,
                                 &m->from);
     (void) ngx_mobility_rec_get(v.mv_data, v.mv_size, NGX_MOBILITY_MSG_T_TEXT,
                                 &m->text);
+
+    return NGX_MOBILITY_OK;
+}
+
+
+static int
+ngx_mobility_conv_next(ngx_mobility_store_t *st, MDB_txn *txn, u_char kind,
+    size_t tail, uint64_t now, u_char *id, uint64_t *due)
+{
+    int           rc;
+    size_t        len;
+    u_char        start[1];
+    MDB_val       k, v;
+    MDB_cursor   *cur;
+
+    *due = 0;
+
+    rc = mdb_cursor_open(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &cur);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "opening a cursor", rc);
+    }
+
+    start[0] = kind;
+    k.mv_size = 1;
+    k.mv_data = start;
+
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+    if (rc == MDB_NOTFOUND) {
+        mdb_cursor_close(cur);
+        return 0;
+    }
+
+    if (rc != 0) {
+        mdb_cursor_close(cur);
+        return ngx_mobility_store_fail(st, "reading deadlines", rc);
+    }
+
+    if (k.mv_size < 10 + tail || ((u_char *) k.mv_data)[0] != kind
+        || k.mv_size - 9 > NGX_MOBILITY_CONV_ID_MAX + tail)
+    {
+        mdb_cursor_close(cur);
+        return 0;
+    }
+
+    *due = ngx_mobility_be64((u_char *) k.mv_data + 1);
+    len = k.mv_size - 9;
+    memcpy(id, (u_char *) k.mv_data + 9, len);
+
+    mdb_cursor_close(cur);
+
+    return (*due <= now) ? (int) len : 0;
+}
+
+
+int
+ngx_mobility_conv_due_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len, uint64_t due)
+{
+    int       rc;
+    u_char    key[NGX_MOBILITY_CONV_ID_MAX + 9];
+    MDB_val   k;
+
+    if (len == 0 || len > NGX_MOBILITY_CONV_ID_MAX) {
+        return NGX_MOBILITY_OK;
+    }
+
+    k.mv_size = ngx_mobility_conv_due_key(key, id, len, due);
+    k.mv_data = key;
+
+    rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, NULL);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "removing a deadline", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_conv_next_due(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t now, u_char *id, uint64_t *due)
+{
+    return ngx_mobility_conv_next(st, txn, 'd', 0, now, id, due);
+}
+
+
+int
+ngx_mobility_conv_next_typing(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t now, u_char *id, int *side, uint64_t *due)
+{
+    int     n;
+    u_char  buf[NGX_MOBILITY_CONV_ID_MAX + 1];
+
+    n = ngx_mobility_conv_next(st, txn, 'y', 1, now, buf, due);
+
+    if (n <= 1) {
+        return (n < 0) ? -1 : 0;
+    }
+
+    *side = buf[n - 1];
+    memcpy(id, buf, n - 1);
+
+    return n - 1;
+}
+
+
+static size_t
+ngx_mobility_conv_typing_key(u_char *key, const u_char *id, size_t len,
+    int side, uint64_t due)
+{
+    key[0] = 'y';
+    ngx_mobility_put_be64(key + 1, due);
+    memcpy(key + 9, id, len);
+    key[9 + len] = (u_char) side;
+
+    return len + 10;
+}
+
+
+int
+ngx_mobility_conv_typing_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len, int side, uint64_t due)
+{
+    int       rc;
+    u_char    key[NGX_MOBILITY_CONV_ID_MAX + 10];
+    MDB_val   k;
+
+    if (len == 0 || len > NGX_MOBILITY_CONV_ID_MAX) {
+        return NGX_MOBILITY_OK;
+    }
+
+    k.mv_size = ngx_mobility_conv_typing_key(key, id, len, side, due);
+    k.mv_data = key;
+
+    rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, NULL);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "removing a typing end", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_conv_typing(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_conv_t *c, int side, uint64_t until)
+{
+    int        rc;
+    u_char     key[NGX_MOBILITY_CONV_ID_MAX + 10];
+    MDB_val    k, v;
+    uint64_t  *cur;
+
+    if (c->id.len == 0 || c->id.len > NGX_MOBILITY_CONV_ID_MAX
+        || (side != 'f' && side != 't'))
+    {
+        snprintf(st->err, sizeof(st->err), "a bad typing side");
+        return NGX_MOBILITY_ERROR;
+    }
+
+    cur = (side == 'f') ? &c->typing_from : &c->typing_to;
+
+    if (*cur
+        && ngx_mobility_conv_typing_del(st, txn, c->id.data, c->id.len, side,
+                                        *cur)
+           != NGX_MOBILITY_OK)
+    {
+        return NGX_MOBILITY_ERROR;
+    }
+
+    *cur = until;
+
+    if (until == 0) {
+        return NGX_MOBILITY_OK;
+    }
+
+    k.mv_size = ngx_mobility_conv_typing_key(key, c->id.data, c->id.len,
+                                             side, until);
+    k.mv_data = key;
+    v.mv_size = 0;
+    v.mv_data = key;
+
+    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "writing a typing end", rc);
+    }
 
     return NGX_MOBILITY_OK;
 }

@@ -8,6 +8,10 @@
  *
  *     "c" id                    -> conversation record
  *     "m" id NUL seq(u64 BE)    -> message record
+ *     "d" due(u64 BE) id        -> "": the no-answer deadline of an
+ *                                  invitation still Connecting
+ *     "y" due(u64 BE) id side   -> "": the end of a participant's typing
+ *                                  (side 'f' the inviter, 't' the other)
  *
  * Every field of a conversation read by ngx_mobility_conv_get() points
  * into the store and is valid until the transaction ends.
@@ -49,6 +53,10 @@ typedef struct {
     uint64_t              state;
     uint64_t              created;       /* ms */
     uint64_t              next_msg;      /* the next message number    */
+    uint64_t              deadline;      /* ms, while Connecting; 0    */
+    uint64_t              ended;         /* ms, once ended; 0          */
+    uint64_t              typing_from;   /* ms: the inviter types until */
+    uint64_t              typing_to;     /* ms: the invitee types until */
 } ngx_mobility_conv_t;
 
 
@@ -64,7 +72,11 @@ typedef struct {
 int ngx_mobility_conv_get(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *id, size_t len, ngx_mobility_conv_t *c);
 
-/* OK or ERROR */
+/*
+ * OK or ERROR.  Keeps the "d" deadline key in step with the record: it
+ * exists while the state is Connecting and c->deadline is set, and is
+ * removed (c->deadline zeroed) once the invitation is answered.
+ */
 int ngx_mobility_conv_put(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_conv_t *c);
 
@@ -79,6 +91,38 @@ int ngx_mobility_conv_msg_add(ngx_mobility_store_t *st, MDB_txn *txn,
 /* OK, NOTFOUND or ERROR */
 int ngx_mobility_conv_msg_get(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *id, size_t len, uint64_t seq, ngx_mobility_conv_msg_t *m);
+
+
+/*
+ * The earliest invitation deadline: returns the id length (> 0) and copies
+ * the id into id[NGX_MOBILITY_CONV_ID_MAX] if it is due at or before now;
+ * 0 if none is due (*due is the next deadline, or 0 if there is none);
+ * -1 on error.
+ */
+int ngx_mobility_conv_next_due(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t now, u_char *id, uint64_t *due);
+
+/*
+ * Typing: sets the side's typing end (moving its "y" key; until 0 stops
+ * it); the caller puts c afterwards.  OK or ERROR.
+ */
+int ngx_mobility_conv_typing(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_conv_t *c, int side, uint64_t until);
+
+/*
+ * The earliest typing end: > 0 (the id length; *side set) if due at or
+ * before now, else 0 (*due the next one or 0); -1 on error.  The key is
+ * removed by ngx_mobility_conv_typing(..., 0) or by the caller with
+ * ngx_mobility_conv_typing_del().
+ */
+int ngx_mobility_conv_next_typing(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t now, u_char *id, int *side, uint64_t *due);
+int ngx_mobility_conv_typing_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len, int side, uint64_t due);
+
+/* removes a deadline key left by a conversation that is gone; OK, ERROR */
+int ngx_mobility_conv_due_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len, uint64_t due);
 
 
 #endif /* _NGX_MOBILITY_CONVERSATIONS_H_INCLUDED_ */
