@@ -17,7 +17,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 pkgs="nginx nginx-dev libnginx-mod-http-echo libssl-dev libjansson-dev
-      liblmdb-dev lmdb-utils libxml2-dev dpkg-dev gcc clang make openssl
+      liblmdb-dev lmdb-utils libxml2-dev libnghttp2-dev dpkg-dev gcc clang make openssl
       curl valgrind perl libtest-base-perl libtext-diff-perl
       liblist-moreutils-perl libwww-perl liburi-perl libipc-run-perl
       libhttp-message-perl libtest-longstring-perl procps

@@ -92,6 +92,9 @@ ngx_int_t ngx_mobility_http_send(ngx_mobility_http_peer_t *peer,
 /* requests queued or in flight */
 ngx_uint_t ngx_mobility_http_pending(ngx_mobility_http_peer_t *peer);
 
+/* connections opened so far (statistics, tests) */
+ngx_uint_t ngx_mobility_http_connections(ngx_mobility_http_peer_t *peer);
+
 /*
  * Closes the connections and frees the peer (at worker exit, or when a
  * peer is no longer wanted).  Every request not answered yet gets done()
