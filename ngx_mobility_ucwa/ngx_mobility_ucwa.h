@@ -329,7 +329,9 @@ ngx_array_t *ngx_mobility_ucwa_user_apps(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *sip);
 json_t *ngx_mobility_ucwa_communication_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, void *data);
-void ngx_mobility_ucwa_sweep(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit);
+ngx_array_t *ngx_mobility_ucwa_sweep_scan(ngx_mobility_ucwa_tx_t *tx,
+    ngx_uint_t limit);
+void ngx_mobility_ucwa_sweep(ngx_mobility_ucwa_tx_t *tx, ngx_array_t *ids);
 
 /* ngx_mobility_ucwa_events.c */
 ngx_int_t ngx_mobility_ucwa_events_init_process(ngx_cycle_t *cycle);

@@ -247,8 +247,8 @@ ngx_mobility_ucwa_jw_raw(ngx_mobility_ucwa_jw_t *jw, const char *s,
 ngx_uint_t
 ngx_mobility_ucwa_utf8_ok(const u_char *p, size_t len)
 {
-    size_t      n, i;
-    uint32_t    cp;
+    size_t         n, i;
+    uint32_t       cp;
     const u_char  *last;
 
     last = p + len;
