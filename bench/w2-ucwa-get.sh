@@ -8,7 +8,8 @@
 #
 # Knobs: W2_APPS (100000), W2_PER_USER (10), BENCH_ROUNDS (5),
 # BENCH_DURATION (10 s), BENCH_CONNECTIONS (64), W2_WARMUP (5 s),
-# W2_SETUP_CONNS (16).  Raw numbers: bench/results/w2/.
+# W2_SETUP_CONNS (16), W2_PORT (18201; the baseline listens on +1).
+# Raw numbers: bench/results/w2/
 set -euo pipefail
 . "$(dirname "$0")/ucwa-lib.sh"
 
@@ -18,8 +19,8 @@ warmup=${W2_WARMUP:-5}
 setup_conns=${W2_SETUP_CONNS:-16}
 users=$(( (apps + per_user - 1) / per_user ))
 max_apps=$(( per_user > 10 ? per_user : 10 ))
-sut_port=18201
-base_port=18202
+sut_port=${W2_PORT:-18201}
+base_port=$(( sut_port + 1 ))
 
 out=$(bench_dir w2)
 build_client

@@ -188,6 +188,20 @@ typedef struct {
 } ngx_mobility_ucwa_resp_t;
 
 
+/*
+ * Writes JSON straight into a pool buffer, for hot resources that skip
+ * jansson; the output must stay byte-identical to what building the
+ * json_t and ngx_mobility_ucwa_dump() would give.
+ */
+typedef struct {
+    ngx_pool_t                          *pool;
+    u_char                              *start;
+    u_char                              *pos;
+    u_char                              *end;
+    unsigned                             failed:1;   /* out of memory */
+} ngx_mobility_ucwa_jw_t;
+
+
 typedef ngx_int_t (*ngx_mobility_ucwa_handler_pt)(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
 
@@ -267,6 +281,20 @@ ngx_int_t ngx_mobility_ucwa_input_str(ngx_mobility_ucwa_req_t *rq,
 ngx_int_t ngx_mobility_ucwa_arg(ngx_pool_t *pool, ngx_str_t *args,
     const char *name, ngx_str_t *out);
 ngx_uint_t ngx_mobility_ucwa_etag_match(ngx_str_t *header, ngx_str_t *etag);
+ngx_int_t ngx_mobility_ucwa_jw_init(ngx_mobility_ucwa_jw_t *jw,
+    ngx_pool_t *pool, size_t size);
+void ngx_mobility_ucwa_jw_raw(ngx_mobility_ucwa_jw_t *jw, const char *s,
+    size_t len);
+ngx_uint_t ngx_mobility_ucwa_utf8_ok(const u_char *p, size_t len);
+void ngx_mobility_ucwa_jw_str(ngx_mobility_ucwa_jw_t *jw, const u_char *s,
+    size_t len);
+void ngx_mobility_ucwa_jw_link(ngx_mobility_ucwa_jw_t *jw, ngx_uint_t first,
+    const char *rel, ngx_str_t *prefix, const u_char *path, size_t len);
+ngx_int_t ngx_mobility_ucwa_jw_done(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_jw_t *jw);
+
+#define ngx_mobility_ucwa_jw_lit(jw, s)                                       \
+    ngx_mobility_ucwa_jw_raw(jw, s, sizeof(s) - 1)
 
 /* ngx_mobility_ucwa_apps.c */
 ngx_int_t ngx_mobility_ucwa_applications(ngx_mobility_ucwa_req_t *rq,
@@ -302,7 +330,9 @@ ngx_array_t *ngx_mobility_ucwa_user_apps(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *sip);
 json_t *ngx_mobility_ucwa_communication_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, void *data);
-void ngx_mobility_ucwa_sweep(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit);
+ngx_array_t *ngx_mobility_ucwa_sweep_scan(ngx_mobility_ucwa_tx_t *tx,
+    ngx_uint_t limit);
+void ngx_mobility_ucwa_sweep(ngx_mobility_ucwa_tx_t *tx, ngx_array_t *ids);
 
 /* ngx_mobility_ucwa_events.c */
 ngx_int_t ngx_mobility_ucwa_events_init_process(ngx_cycle_t *cycle);

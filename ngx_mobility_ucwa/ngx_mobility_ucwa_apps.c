@@ -49,6 +49,10 @@ static ngx_uint_t ngx_mobility_ucwa_str_eq(ngx_str_t *a, ngx_str_t *b);
 
 
 #define NGX_MOBILITY_UCWA_APP_REC_MAX     4096
+
+/* ngx_mobility_ucwa_app_get() fetches the tags below this in one pass */
+#define NGX_MOBILITY_UCWA_APP_TAGS        32
+
 #define NGX_MOBILITY_UCWA_TOMBSTONE_TTL   (24 * 60 * 60 * 1000ULL)
 
 
@@ -89,7 +93,7 @@ ngx_mobility_ucwa_app_get(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
     size_t                 len;
     MDB_val                k, v;
     ngx_uint_t             i;
-    ngx_mobility_bytes_t   b;
+    ngx_mobility_bytes_t   b, f[NGX_MOBILITY_UCWA_APP_TAGS];
     const u_char          *rec;
 
     static const struct {
@@ -138,7 +142,12 @@ ngx_mobility_ucwa_app_get(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
     rec = v.mv_data;
     len = v.mv_size;
 
-    if (ngx_mobility_rec_check(rec, len, NGX_MOBILITY_REC_UCWA_APP) != 0) {
+    /* one pass over the record: it is read on every request */
+
+    if (ngx_mobility_rec_fields(rec, len, NGX_MOBILITY_REC_UCWA_APP, f,
+                                NGX_MOBILITY_UCWA_APP_TAGS)
+        != 0)
+    {
         ngx_log_error(NGX_LOG_ALERT, tx->log, 0,
                       "mobility ucwa: application record \"%V\" is corrupt",
                       id);
@@ -153,9 +162,7 @@ ngx_mobility_ucwa_app_get(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
     app->id.len = id->len;
 
     for (i = 0; strs[i].tag; i++) {
-        ngx_mobility_rec_get(rec, len, strs[i].tag, &b);
-
-        if (ngx_mobility_ucwa_copy(tx->pool, &b,
+        if (ngx_mobility_ucwa_copy(tx->pool, &f[strs[i].tag],
                                    (ngx_str_t *) ((u_char *) app
                                                   + strs[i].offset))
             != NGX_OK)
@@ -164,34 +171,28 @@ ngx_mobility_ucwa_app_get(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
         }
     }
 
-    app->base = (ngx_uint_t) ngx_mobility_rec_get_u64(rec, len,
-                                                     NGX_MOBILITY_UA_BASE, 0)
+    app->base = (ngx_uint_t) ngx_mobility_bytes_u64(&f[NGX_MOBILITY_UA_BASE],
+                                                    0)
                 ? NGX_MOBILITY_UCWA_BASE_V1 : NGX_MOBILITY_UCWA_BASE_OAUTH;
-    app->created = ngx_mobility_rec_get_u64(rec, len,
-                                            NGX_MOBILITY_UA_CREATED, 0);
-    app->flags = ngx_mobility_rec_get_u64(rec, len, NGX_MOBILITY_UA_FLAGS, 0);
-    app->expired_at = ngx_mobility_rec_get_u64(rec, len,
-                                               NGX_MOBILITY_UA_EXPIRED_AT, 0);
-    app->comm_etag = ngx_mobility_rec_get_u64(rec, len,
-                                              NGX_MOBILITY_UA_COMM_ETAG, 1);
-    app->modalities = (ngx_uint_t) ngx_mobility_rec_get_u64(rec, len,
-                                                 NGX_MOBILITY_UA_MODALITIES,
-                                                 0);
-    app->formats = (ngx_uint_t) ngx_mobility_rec_get_u64(rec, len,
-                                                 NGX_MOBILITY_UA_FORMATS,
-                                                 NGX_MOBILITY_UCWA_FMT_PLAIN);
-    app->inactive = ngx_mobility_rec_get_u64(rec, len,
-                                             NGX_MOBILITY_UA_INACTIVE, 0);
-    app->anonymous = (ngx_uint_t) ngx_mobility_rec_get_u64(rec, len,
-                                                 NGX_MOBILITY_UA_ANONYMOUS,
-                                                 0);
-    app->next_channel = (ngx_uint_t) ngx_mobility_rec_get_u64(rec, len,
-                                                 NGX_MOBILITY_UA_NEXT_CHANNEL,
-                                                 0);
+    app->created = ngx_mobility_bytes_u64(&f[NGX_MOBILITY_UA_CREATED], 0);
+    app->flags = ngx_mobility_bytes_u64(&f[NGX_MOBILITY_UA_FLAGS], 0);
+    app->expired_at = ngx_mobility_bytes_u64(&f[NGX_MOBILITY_UA_EXPIRED_AT],
+                                             0);
+    app->comm_etag = ngx_mobility_bytes_u64(&f[NGX_MOBILITY_UA_COMM_ETAG], 1);
+    app->modalities = (ngx_uint_t)
+        ngx_mobility_bytes_u64(&f[NGX_MOBILITY_UA_MODALITIES], 0);
+    app->formats = (ngx_uint_t)
+        ngx_mobility_bytes_u64(&f[NGX_MOBILITY_UA_FORMATS],
+                               NGX_MOBILITY_UCWA_FMT_PLAIN);
+    app->inactive = ngx_mobility_bytes_u64(&f[NGX_MOBILITY_UA_INACTIVE], 0);
+    app->anonymous = (ngx_uint_t)
+        ngx_mobility_bytes_u64(&f[NGX_MOBILITY_UA_ANONYMOUS], 0);
+    app->next_channel = (ngx_uint_t)
+        ngx_mobility_bytes_u64(&f[NGX_MOBILITY_UA_NEXT_CHANNEL], 0);
 
     /* channels: { no(u16 LE) len(u8) instance } ... */
 
-    ngx_mobility_rec_get(rec, len, NGX_MOBILITY_UA_CHANNELS, &b);
+    b = f[NGX_MOBILITY_UA_CHANNELS];
 
     p = (u_char *) b.data;
     last = p + b.len;
@@ -552,6 +553,11 @@ ngx_mobility_ucwa_app_expired(ngx_mobility_ucwa_tx_t *tx,
     }
 
     last = app->created;
+
+    /* the last activity is never before the creation: no need to read */
+    if (tx->now <= last + (uint64_t) tx->umcf->idle_timeout * 1000) {
+        return 0;
+    }
 
     for (i = 0; i < app->nchannels; i++) {
         klen = ngx_mobility_ucwa_channel_key(app, &app->channels[i], key);
@@ -1732,30 +1738,80 @@ failed:
 /* the sweep: expired applications and old tombstones                 */
 
 
+/*
+ * Two steps, so that looking never holds the store's write lock:
+ * ngx_mobility_ucwa_sweep_scan() reads the next "limit" applications in
+ * a read transaction and returns the ids of those that expired or whose
+ * tombstone is old; ngx_mobility_ucwa_sweep() looks at each of them
+ * again in the write transaction and removes what is still due.  The
+ * scan decodes a record's lifetime fields only; an application younger
+ * than the idle timeout is alive without reading its channels.
+ */
+
 static u_char  ngx_mobility_ucwa_sweep_key[NGX_MOBILITY_UCWA_ID_MAX];
 static size_t  ngx_mobility_ucwa_sweep_len;
 
 
-void
-ngx_mobility_ucwa_sweep(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
+static ngx_uint_t
+ngx_mobility_ucwa_sweep_due(ngx_mobility_ucwa_tx_t *tx, MDB_val *k,
+    MDB_val *v)
 {
-    int                       rc;
-    MDB_val                   k, v;
-    ngx_str_t                *id;
-    ngx_uint_t                i, n;
-    MDB_cursor               *cur;
-    ngx_array_t              *ids;
+    uint64_t                  flags, at;
+    ngx_str_t                 id;
+    ngx_mobility_bytes_t      f[NGX_MOBILITY_UA_EXPIRED_AT + 1];
     ngx_mobility_ucwa_app_t   app;
 
-    ids = ngx_array_create(tx->pool, limit, sizeof(ngx_str_t));
+    if (ngx_mobility_rec_fields(v->mv_data, v->mv_size,
+                                NGX_MOBILITY_REC_UCWA_APP, f,
+                                NGX_MOBILITY_UA_EXPIRED_AT + 1)
+        != 0)
+    {
+        return 0;
+    }
+
+    flags = ngx_mobility_bytes_u64(&f[NGX_MOBILITY_UA_FLAGS], 0);
+
+    if (flags & NGX_MOBILITY_UCWA_APP_EXPIRED) {
+        at = ngx_mobility_bytes_u64(&f[NGX_MOBILITY_UA_EXPIRED_AT], 0);
+        return at + NGX_MOBILITY_UCWA_TOMBSTONE_TTL < tx->now;
+    }
+
+    at = ngx_mobility_bytes_u64(&f[NGX_MOBILITY_UA_CREATED], 0);
+
+    if (tx->now <= at + (uint64_t) tx->umcf->idle_timeout * 1000) {
+        return 0;
+    }
+
+    id.data = k->mv_data;
+    id.len = k->mv_size;
+
+    if (ngx_mobility_ucwa_app_get(tx, &id, &app) != NGX_OK) {
+        return 0;
+    }
+
+    return ngx_mobility_ucwa_app_expired(tx, &app) ? 1 : 0;
+}
+
+
+ngx_array_t *
+ngx_mobility_ucwa_sweep_scan(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
+{
+    int           rc;
+    MDB_val       k, v;
+    ngx_str_t    *id;
+    ngx_uint_t    n;
+    MDB_cursor   *cur;
+    ngx_array_t  *ids;
+
+    ids = ngx_array_create(tx->pool, 16, sizeof(ngx_str_t));
     if (ids == NULL) {
-        return;
+        return NULL;
     }
 
     rc = mdb_cursor_open(tx->txn, tx->st->dbi[NGX_MOBILITY_DB_UCWA_APPS],
                          &cur);
     if (rc != 0) {
-        return;
+        return NULL;
     }
 
     k.mv_data = ngx_mobility_ucwa_sweep_key;
@@ -1767,7 +1823,9 @@ ngx_mobility_ucwa_sweep(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
 
     for (n = 0; rc == 0 && n < limit; n++) {
 
-        if (k.mv_size <= NGX_MOBILITY_UCWA_ID_MAX) {
+        if (k.mv_size && k.mv_size <= NGX_MOBILITY_UCWA_ID_MAX
+            && ngx_mobility_ucwa_sweep_due(tx, &k, &v))
+        {
             id = ngx_array_push(ids);
             if (id == NULL) {
                 break;
@@ -1776,6 +1834,7 @@ ngx_mobility_ucwa_sweep(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
             id->len = k.mv_size;
             id->data = ngx_pnalloc(tx->pool, k.mv_size);
             if (id->data == NULL) {
+                ids->nelts--;
                 break;
             }
 
@@ -1797,9 +1856,23 @@ ngx_mobility_ucwa_sweep(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
 
     mdb_cursor_close(cur);
 
+    return ids;
+}
+
+
+void
+ngx_mobility_ucwa_sweep(ngx_mobility_ucwa_tx_t *tx, ngx_array_t *ids)
+{
+    MDB_val                   k;
+    ngx_str_t                *id;
+    ngx_uint_t                i;
+    ngx_mobility_ucwa_app_t   app;
+
     id = ids->elts;
 
     for (i = 0; i < ids->nelts; i++) {
+
+        /* anything may have happened since the scan: look again */
 
         if (ngx_mobility_ucwa_app_get(tx, &id[i], &app) != NGX_OK) {
             continue;

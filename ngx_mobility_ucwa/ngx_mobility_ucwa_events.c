@@ -35,8 +35,9 @@
 
 
 #define NGX_MOBILITY_UCWA_BUCKETS       4096
-#define NGX_MOBILITY_UCWA_SWEEP_MS      10000
-#define NGX_MOBILITY_UCWA_SWEEP_APPS    1024
+/* 100 applications a second, in short steps */
+#define NGX_MOBILITY_UCWA_SWEEP_MS      2500
+#define NGX_MOBILITY_UCWA_SWEEP_APPS    256
 #define NGX_MOBILITY_UCWA_HOLD_MEDIUM   5
 #define NGX_MOBILITY_UCWA_HOLD_LOW      15
 #define NGX_MOBILITY_UCWA_HOLD_MIN      5
@@ -1317,6 +1318,7 @@ static void
 ngx_mobility_ucwa_maintain(ngx_uint_t sweep, ngx_log_t *log)
 {
     ngx_pool_t              *pool;
+    ngx_array_t             *ids;
     ngx_mobility_ucwa_tx_t   tx;
 
     pool = ngx_create_pool(16384, log);
@@ -1331,15 +1333,27 @@ ngx_mobility_ucwa_maintain(ngx_uint_t sweep, ngx_log_t *log)
     tx.umcf = ngx_mobility_ucwa_umcf;
     tx.wake = ngx_array_create(pool, 8, sizeof(ngx_str_t));
 
-    if (tx.wake == NULL
-        || ngx_mobility_ucwa_tx_begin(&tx, NULL, 1) != NGX_OK)
-    {
+    if (tx.wake == NULL) {
         ngx_destroy_pool(pool);
         return;
     }
 
-    if (sweep) {
-        ngx_mobility_ucwa_sweep(&tx, NGX_MOBILITY_UCWA_SWEEP_APPS);
+    /* the sweep looks in a read transaction; only what expired is written */
+
+    ids = NULL;
+
+    if (sweep && ngx_mobility_ucwa_tx_begin(&tx, NULL, 0) == NGX_OK) {
+        ids = ngx_mobility_ucwa_sweep_scan(&tx, NGX_MOBILITY_UCWA_SWEEP_APPS);
+        ngx_mobility_ucwa_tx_abort(&tx);
+    }
+
+    if (ngx_mobility_ucwa_tx_begin(&tx, NULL, 1) != NGX_OK) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    if (ids && ids->nelts) {
+        ngx_mobility_ucwa_sweep(&tx, ids);
     }
 
     ngx_mobility_ucwa_presence_due(&tx, 128);

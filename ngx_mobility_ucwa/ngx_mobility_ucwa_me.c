@@ -311,6 +311,212 @@ ngx_mobility_ucwa_me_json(ngx_mobility_ucwa_tx_t *tx,
 }
 
 
+/* "tel:..." of a phone field into buf (NGX_MOBILITY_FIELD_MAX + 8), as
+ * ngx_mobility_ucwa_tel(); 0: the field is left out */
+static size_t
+ngx_mobility_ucwa_tel_text(ngx_mobility_bytes_t *b, u_char *buf)
+{
+    u_char  *p;
+    size_t   i;
+
+    if (b->len > NGX_MOBILITY_FIELD_MAX) {
+        return 0;
+    }
+
+    if (b->len > 4 && ngx_strncasecmp((u_char *) b->data, (u_char *) "tel:", 4)
+                      == 0)
+    {
+        if (!ngx_mobility_ucwa_utf8_ok(b->data, b->len)) {
+            return 0;
+        }
+
+        ngx_memcpy(buf, b->data, b->len);
+        return b->len;
+    }
+
+    p = ngx_cpymem(buf, "tel:", 4);
+
+    for (i = 0; i < b->len; i++) {
+        if ((b->data[i] >= '0' && b->data[i] <= '9')
+            || (b->data[i] == '+' && p == buf + 4)
+            || b->data[i] == ';' || b->data[i] == '=' || b->data[i] == 'x')
+        {
+            *p++ = b->data[i];
+        }
+    }
+
+    return (p == buf + 4) ? 0 : (size_t) (p - buf);
+}
+
+
+/* a string the way ngx_mobility_ucwa_bytes() makes it: "" if not UTF-8 */
+static void
+ngx_mobility_ucwa_jw_text(ngx_mobility_ucwa_jw_t *jw, const u_char *s,
+    size_t len)
+{
+    if (!ngx_mobility_ucwa_utf8_ok(s, len)) {
+        len = 0;
+    }
+
+    ngx_mobility_ucwa_jw_str(jw, s, len);
+}
+
+
+/*
+ * GET me in JSON, written straight into the body: the hot path of every
+ * client.  The same representation as ngx_mobility_ucwa_me_json() and
+ * ngx_mobility_ucwa_dump() give (t/ pins both), without building it in
+ * jansson first.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app)
+{
+    u_char                  *p;
+    size_t                   n;
+    ngx_str_t                prefix;
+    ngx_uint_t               i, found;
+    ngx_mobility_user_t      u;
+    ngx_mobility_bytes_t    *b;
+    ngx_mobility_ucwa_jw_t   jw;
+    u_char                   buf[NGX_MOBILITY_FIELD_MAX + 8];
+    u_char                   uri[sizeof("sip:") + NGX_MOBILITY_SIP_MAX
+                                 + sizeof(";opaque=user:epid:;gruu")
+                                 + NGX_MOBILITY_UCWA_ID_MAX];
+
+    static const struct {
+        const char  *name;
+        size_t       offset;
+        ngx_uint_t   tel;
+    } fields[] = {
+        { ",\"title\":", offsetof(ngx_mobility_user_t, title), 0 },
+        { ",\"department\":", offsetof(ngx_mobility_user_t, department), 0 },
+        { ",\"company\":", offsetof(ngx_mobility_user_t, company), 0 },
+        { ",\"officeLocation\":", offsetof(ngx_mobility_user_t, office), 0 },
+        { ",\"workPhoneNumber\":", offsetof(ngx_mobility_user_t, phone_work),
+          1 },
+        { ",\"mobilePhoneNumber\":",
+          offsetof(ngx_mobility_user_t, phone_mobile), 1 },
+        { ",\"homePhoneNumber\":", offsetof(ngx_mobility_user_t, phone_home),
+          1 },
+        { ",\"otherPhoneNumber\":",
+          offsetof(ngx_mobility_user_t, phone_other), 1 },
+        { NULL, 0, 0 }
+    };
+
+    if (app->owner.len > NGX_MOBILITY_SIP_MAX
+        || app->id.len > NGX_MOBILITY_UCWA_ID_MAX
+        || ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK
+        || ngx_mobility_ucwa_jw_init(&jw, tx->pool, 1024) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    found = (ngx_mobility_user_get(tx->st, tx->txn, app->owner.data,
+                                   app->owner.len, &u)
+             == NGX_MOBILITY_OK);
+
+    ngx_mobility_ucwa_jw_lit(&jw, "{\"name\":");
+
+    if (found && u.name.len) {
+        ngx_mobility_ucwa_jw_text(&jw, u.name.data, u.name.len);
+
+    } else {
+        ngx_mobility_ucwa_jw_text(&jw, app->owner.data, app->owner.len);
+    }
+
+    ngx_mobility_ucwa_jw_lit(&jw, ",\"uri\":");
+
+    p = ngx_sprintf(uri, "sip:%V", &app->owner);
+    ngx_mobility_ucwa_jw_text(&jw, uri, p - uri);
+
+    if (!app->anonymous) {
+        ngx_mobility_ucwa_jw_lit(&jw, ",\"emailAddresses\":[");
+
+        if (found && u.email.len) {
+            ngx_mobility_ucwa_jw_text(&jw, u.email.data, u.email.len);
+        }
+
+        ngx_mobility_ucwa_jw_lit(&jw, "]");
+
+        for (i = 0; found && fields[i].name; i++) {
+            b = (ngx_mobility_bytes_t *) ((u_char *) &u + fields[i].offset);
+
+            if (b->len == 0) {
+                continue;
+            }
+
+            if (fields[i].tel) {
+                n = ngx_mobility_ucwa_tel_text(b, buf);
+                if (n == 0) {
+                    continue;
+                }
+
+                ngx_mobility_ucwa_jw_raw(&jw, fields[i].name,
+                                         ngx_strlen(fields[i].name));
+                ngx_mobility_ucwa_jw_str(&jw, buf, n);
+
+            } else {
+                ngx_mobility_ucwa_jw_raw(&jw, fields[i].name,
+                                         ngx_strlen(fields[i].name));
+                ngx_mobility_ucwa_jw_text(&jw, b->data, b->len);
+            }
+        }
+
+        /* the endpoint's GRUU: the random part of the application id */
+
+        n = ngx_sprintf(p, ";opaque=user:epid:%V;gruu", &app->id) - uri;
+
+        if (ngx_mobility_ucwa_utf8_ok(uri, n)) {
+            ngx_mobility_ucwa_jw_lit(&jw, ",\"endpointUri\":");
+            ngx_mobility_ucwa_jw_str(&jw, uri, n);
+        }
+    }
+
+    ngx_mobility_ucwa_jw_lit(&jw, ",\"_links\":{");
+
+    ngx_mobility_ucwa_jw_link(&jw, 1, "self", &prefix, (u_char *) "/me", 3);
+
+    if (!app->anonymous) {
+        if (!(app->flags & NGX_MOBILITY_UCWA_APP_AVAILABLE)) {
+            ngx_mobility_ucwa_jw_link(&jw, 0, "makeMeAvailable", &prefix,
+                                      (u_char *) "/me/makeMeAvailable",
+                                      sizeof("/me/makeMeAvailable") - 1);
+        }
+
+        ngx_mobility_ucwa_jw_link(&jw, 0, "callForwardingSettings", &prefix,
+                                  (u_char *) "/me/callForwardingSettings",
+                                  sizeof("/me/callForwardingSettings") - 1);
+        ngx_mobility_ucwa_jw_link(&jw, 0, "phones", &prefix,
+                                  (u_char *) "/me/phones",
+                                  sizeof("/me/phones") - 1);
+
+        p = ngx_sprintf(uri, "/photos/%V", &app->owner);
+        ngx_mobility_ucwa_jw_link(&jw, 0, "photo", &prefix, uri, p - uri);
+
+        if (app->flags & NGX_MOBILITY_UCWA_APP_AVAILABLE) {
+            ngx_mobility_ucwa_jw_link(&jw, 0, "presence", &prefix,
+                                      (u_char *) "/me/presence",
+                                      sizeof("/me/presence") - 1);
+            ngx_mobility_ucwa_jw_link(&jw, 0, "note", &prefix,
+                                      (u_char *) "/me/note",
+                                      sizeof("/me/note") - 1);
+            ngx_mobility_ucwa_jw_link(&jw, 0, "location", &prefix,
+                                      (u_char *) "/me/location",
+                                      sizeof("/me/location") - 1);
+            ngx_mobility_ucwa_jw_link(&jw, 0, "reportMyActivity", &prefix,
+                                      (u_char *) "/me/reportMyActivity",
+                                      sizeof("/me/reportMyActivity") - 1);
+        }
+    }
+
+    ngx_mobility_ucwa_jw_lit(&jw, "},\"rel\":\"me\"}");
+
+    return ngx_mobility_ucwa_jw_done(rq, rs, &jw);
+}
+
+
 ngx_int_t
 ngx_mobility_ucwa_me(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs)
@@ -327,8 +533,13 @@ ngx_mobility_ucwa_me(ngx_mobility_ucwa_req_t *rq,
     rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
 
     if (rc == NGX_OK) {
-        obj = ngx_mobility_ucwa_me_json(&tx, &app, NULL);
-        rc = ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj);
+        if (!rq->xml && !rq->batch) {
+            rc = ngx_mobility_ucwa_me_write(rq, rs, &tx, &app);
+
+        } else {
+            obj = ngx_mobility_ucwa_me_json(&tx, &app, NULL);
+            rc = ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj);
+        }
 
     } else if (rc == NGX_DECLINED) {
         rc = NGX_OK;

@@ -178,6 +178,241 @@ ngx_mobility_ucwa_dump(ngx_pool_t *pool, json_t *json, ngx_str_t *out)
 
 
 /* ------------------------------------------------------------------ */
+/* direct JSON writing, byte-identical to json_dumpb(JSON_COMPACT)     */
+
+
+ngx_int_t
+ngx_mobility_ucwa_jw_init(ngx_mobility_ucwa_jw_t *jw, ngx_pool_t *pool,
+    size_t size)
+{
+    jw->pool = pool;
+    jw->start = ngx_pnalloc(pool, size);
+    if (jw->start == NULL) {
+        return NGX_ERROR;
+    }
+
+    jw->pos = jw->start;
+    jw->end = jw->start + size;
+    jw->failed = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_mobility_ucwa_jw_room(ngx_mobility_ucwa_jw_t *jw, size_t n)
+{
+    u_char  *p;
+    size_t   size;
+
+    if (jw->failed) {
+        return 0;
+    }
+
+    if ((size_t) (jw->end - jw->pos) >= n) {
+        return 1;
+    }
+
+    size = 2 * (jw->end - jw->start) + n;
+
+    p = ngx_pnalloc(jw->pool, size);
+    if (p == NULL) {
+        jw->failed = 1;
+        return 0;
+    }
+
+    jw->pos = ngx_cpymem(p, jw->start, jw->pos - jw->start);
+    jw->start = p;
+    jw->end = p + size;
+
+    return 1;
+}
+
+
+void
+ngx_mobility_ucwa_jw_raw(ngx_mobility_ucwa_jw_t *jw, const char *s,
+    size_t len)
+{
+    if (ngx_mobility_ucwa_jw_room(jw, len)) {
+        jw->pos = ngx_cpymem(jw->pos, s, len);
+    }
+}
+
+
+/*
+ * Whether jansson's json_stringn() accepts the bytes: strict UTF-8 (no
+ * overlong forms, surrogates or code points above U+10FFFF); NUL is
+ * allowed.
+ */
+ngx_uint_t
+ngx_mobility_ucwa_utf8_ok(const u_char *p, size_t len)
+{
+    size_t         n, i;
+    uint32_t       cp;
+    const u_char  *last;
+
+    last = p + len;
+
+    while (p < last) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+
+        if (*p < 0xc2 || *p > 0xf4) {
+            return 0;
+        }
+
+        n = (*p < 0xe0) ? 2 : (*p < 0xf0) ? 3 : 4;
+
+        if ((size_t) (last - p) < n) {
+            return 0;
+        }
+
+        cp = *p & ((n == 2) ? 0x1f : (n == 3) ? 0x0f : 0x07);
+
+        for (i = 1; i < n; i++) {
+            if (p[i] < 0x80 || p[i] > 0xbf) {
+                return 0;
+            }
+
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+
+        if (cp > 0x10ffff
+            || (cp >= 0xd800 && cp <= 0xdfff)
+            || (n == 3 && cp < 0x800)
+            || (n == 4 && cp < 0x10000))
+        {
+            return 0;
+        }
+
+        p += n;
+    }
+
+    return 1;
+}
+
+
+/* a JSON string of bytes ngx_mobility_ucwa_utf8_ok() accepted */
+void
+ngx_mobility_ucwa_jw_str(ngx_mobility_ucwa_jw_t *jw, const u_char *s,
+    size_t len)
+{
+    u_char        *p, c;
+    const u_char  *last;
+
+    static const u_char  hex[] = "0123456789ABCDEF";
+
+    /* at worst every byte becomes \u00XX */
+    if (!ngx_mobility_ucwa_jw_room(jw, 6 * len + 2)) {
+        return;
+    }
+
+    p = jw->pos;
+    *p++ = '"';
+
+    for (last = s + len; s < last; s++) {
+        c = *s;
+
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *p++ = c;
+            continue;
+        }
+
+        *p++ = '\\';
+
+        switch (c) {
+        case '"':
+        case '\\':
+            *p++ = c;
+            break;
+        case '\b':
+            *p++ = 'b';
+            break;
+        case '\f':
+            *p++ = 'f';
+            break;
+        case '\n':
+            *p++ = 'n';
+            break;
+        case '\r':
+            *p++ = 'r';
+            break;
+        case '\t':
+            *p++ = 't';
+            break;
+        default:
+            *p++ = 'u';
+            *p++ = '0';
+            *p++ = '0';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 0xf];
+        }
+    }
+
+    *p++ = '"';
+    jw->pos = p;
+}
+
+
+/* a link of "_links": ,"rel":{"href":"<prefix><path>"} as ..._link() */
+void
+ngx_mobility_ucwa_jw_link(ngx_mobility_ucwa_jw_t *jw, ngx_uint_t first,
+    const char *rel, ngx_str_t *prefix, const u_char *path, size_t len)
+{
+    u_char  *p;
+    u_char   buf[1024];
+
+    if (prefix->len + len > sizeof(buf)) {
+        p = buf;
+
+    } else {
+        p = ngx_cpymem(buf, prefix->data, prefix->len);
+        p = ngx_cpymem(p, path, len);
+
+        if (!ngx_mobility_ucwa_utf8_ok(buf, p - buf)) {
+            /* jansson refuses the string and the link is left out */
+            return;
+        }
+    }
+
+    if (!first) {
+        ngx_mobility_ucwa_jw_raw(jw, ",", 1);
+    }
+
+    ngx_mobility_ucwa_jw_raw(jw, "\"", 1);
+    ngx_mobility_ucwa_jw_raw(jw, rel, ngx_strlen(rel));
+    ngx_mobility_ucwa_jw_raw(jw, "\":{\"href\":", 10);
+    ngx_mobility_ucwa_jw_str(jw, buf, p - buf);
+    ngx_mobility_ucwa_jw_raw(jw, "}", 1);
+}
+
+
+ngx_int_t
+ngx_mobility_ucwa_jw_done(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_jw_t *jw)
+{
+    if (jw->failed) {
+        return NGX_ERROR;
+    }
+
+    rs->status = NGX_HTTP_OK;
+    rs->raw.data = jw->start;
+    rs->raw.len = jw->pos - jw->start;
+
+    if (rq->vnd_json) {
+        ngx_str_set(&rs->raw_type, NGX_MOBILITY_UCWA_TYPE_VND);
+
+    } else {
+        ngx_str_set(&rs->raw_type, NGX_MOBILITY_UCWA_TYPE_JSON);
+    }
+
+    return NGX_OK;
+}
+
+
+/* ------------------------------------------------------------------ */
 /* responses                                                          */
 
 

@@ -67,33 +67,35 @@ int
 ngx_mobility_user_decode(const u_char *rec, size_t len,
     ngx_mobility_user_t *u)
 {
+    ngx_mobility_bytes_t              b[NGX_MOBILITY_U_ADMIN + 1];
     const ngx_mobility_user_field_t  *f;
 
     memset(u, 0, sizeof(ngx_mobility_user_t));
 
-    if (ngx_mobility_rec_check(rec, len, NGX_MOBILITY_REC_USER) != 0) {
+    /* one pass over the record: it is read on every request */
+
+    if (ngx_mobility_rec_fields(rec, len, NGX_MOBILITY_REC_USER, b,
+                                NGX_MOBILITY_U_ADMIN + 1)
+        != 0)
+    {
         return NGX_MOBILITY_ERROR;
     }
 
-    ngx_mobility_rec_get(rec, len, NGX_MOBILITY_U_SIP, &u->sip);
+    u->sip = b[NGX_MOBILITY_U_SIP];
 
     for (f = ngx_mobility_user_fields; f->name; f++) {
-        ngx_mobility_rec_get(rec, len, f->tag,
-                             ngx_mobility_user_field(u, f));
+        *ngx_mobility_user_field(u, f) = b[f->tag];
     }
 
-    ngx_mobility_rec_get(rec, len, NGX_MOBILITY_U_PASSWORD, &u->password);
+    u->password = b[NGX_MOBILITY_U_PASSWORD];
 
-    u->enabled = ngx_mobility_rec_get_u64(rec, len, NGX_MOBILITY_U_ENABLED, 1)
-                 ? 1 : 0;
-    u->auth_gen = ngx_mobility_rec_get_u64(rec, len, NGX_MOBILITY_U_AUTH_GEN,
-                                           0);
-    u->created = ngx_mobility_rec_get_u64(rec, len, NGX_MOBILITY_U_CREATED, 0);
-    u->updated = ngx_mobility_rec_get_u64(rec, len, NGX_MOBILITY_U_UPDATED, 0);
+    u->enabled = ngx_mobility_bytes_u64(&b[NGX_MOBILITY_U_ENABLED], 1) ? 1 : 0;
+    u->auth_gen = ngx_mobility_bytes_u64(&b[NGX_MOBILITY_U_AUTH_GEN], 0);
+    u->created = ngx_mobility_bytes_u64(&b[NGX_MOBILITY_U_CREATED], 0);
+    u->updated = ngx_mobility_bytes_u64(&b[NGX_MOBILITY_U_UPDATED], 0);
 
     /* absent in records written before the flag existed: not an admin */
-    u->admin = ngx_mobility_rec_get_u64(rec, len, NGX_MOBILITY_U_ADMIN, 0)
-               ? 1 : 0;
+    u->admin = ngx_mobility_bytes_u64(&b[NGX_MOBILITY_U_ADMIN], 0) ? 1 : 0;
 
     return NGX_MOBILITY_OK;
 }

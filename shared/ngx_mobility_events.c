@@ -24,7 +24,8 @@ typedef enum {
     NGX_MOBILITY_EC_PARK_PRIORITY,
     NGX_MOBILITY_EC_TIMEOUT,
     NGX_MOBILITY_EC_HOLD_LOW,
-    NGX_MOBILITY_EC_HOLD_MEDIUM
+    NGX_MOBILITY_EC_HOLD_MEDIUM,
+    NGX_MOBILITY_EC_TAGS              /* one past the last tag */
 } ngx_mobility_evchan_tag_e;
 
 
@@ -98,6 +99,7 @@ ngx_mobility_evchan_get(ngx_mobility_store_t *st, MDB_txn *txn,
 {
     int                                 rc;
     MDB_val                             k, v;
+    ngx_mobility_bytes_t                b[NGX_MOBILITY_EC_TAGS];
     const ngx_mobility_evchan_field_t  *f;
 
     memset(ch, 0, sizeof(ngx_mobility_evchan_t));
@@ -119,7 +121,8 @@ ngx_mobility_evchan_get(ngx_mobility_store_t *st, MDB_txn *txn,
         return ngx_mobility_store_fail(st, "reading an event channel", rc);
     }
 
-    if (ngx_mobility_rec_check(v.mv_data, v.mv_size, NGX_MOBILITY_REC_EVCHAN)
+    if (ngx_mobility_rec_fields(v.mv_data, v.mv_size, NGX_MOBILITY_REC_EVCHAN,
+                                b, NGX_MOBILITY_EC_TAGS)
         != 0)
     {
         strcpy(st->err, "event channel record is corrupt");
@@ -128,7 +131,7 @@ ngx_mobility_evchan_get(ngx_mobility_store_t *st, MDB_txn *txn,
 
     for (f = ngx_mobility_evchan_fields; f->tag; f++) {
         *(uint64_t *) ((u_char *) ch + f->offset) =
-            ngx_mobility_rec_get_u64(v.mv_data, v.mv_size, f->tag, 0);
+            ngx_mobility_bytes_u64(&b[f->tag], 0);
     }
 
     return NGX_MOBILITY_OK;

@@ -202,6 +202,56 @@ ngx_mobility_rec_get(const u_char *rec, size_t len, uint16_t tag,
 }
 
 
+int
+ngx_mobility_rec_fields(const u_char *rec, size_t len, uint16_t type,
+    ngx_mobility_bytes_t *out, unsigned n)
+{
+    size_t    off, flen;
+    unsigned  i, tag;
+    uint64_t  seen;
+
+    if (n > 64
+        || len < NGX_MOBILITY_REC_HEADER
+        || rec[0] != NGX_MOBILITY_REC_MAGIC
+        || rec[1] == 0 || rec[1] > NGX_MOBILITY_REC_CODEC
+        || (type && ngx_mobility_le16(rec + 2) != type))
+    {
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        out[i].data = (const u_char *) "";
+        out[i].len = 0;
+    }
+
+    seen = 0;
+    off = NGX_MOBILITY_REC_HEADER;
+
+    while (off < len) {
+        if (len - off < 6) {
+            return -1;
+        }
+
+        tag = ngx_mobility_le16(rec + off);
+        flen = ngx_mobility_le32(rec + off + 2);
+
+        if (len - off - 6 < flen) {
+            return -1;
+        }
+
+        if (tag < n && !(seen & ((uint64_t) 1 << tag))) {
+            seen |= (uint64_t) 1 << tag;
+            out[tag].data = rec + off + 6;
+            out[tag].len = flen;
+        }
+
+        off += 6 + flen;
+    }
+
+    return 0;
+}
+
+
 uint64_t
 ngx_mobility_rec_get_u64(const u_char *rec, size_t len, uint16_t tag,
     uint64_t dflt)

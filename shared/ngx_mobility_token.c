@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "ngx_mobility_codec.h"
@@ -27,6 +27,31 @@ typedef struct {
     uint64_t   created;
     u_char     secret[NGX_MOBILITY_TOKEN_KEY_LEN];
 } ngx_mobility_key_t;
+
+
+/*
+ * Per-process HMAC contexts, one per recently used key.  OpenSSL 3's
+ * one-shot HMAC() fetches the MAC and digest algorithms on every call,
+ * which costs more than the MAC itself; here "HMAC" is fetched once and
+ * every key keeps a keyed context that is re-initialised (the key's
+ * padded blocks are kept) for each token.  A slot matches on key id and
+ * secret, so a store re-created under a running process cannot reuse a
+ * stale key.  Not thread-safe: tokens are minted and verified on the
+ * event loop (and in the single-threaded CLI).
+ */
+#define NGX_MOBILITY_TOKEN_MAC_SLOTS  8
+
+typedef struct {
+    EVP_MAC_CTX  *ctx;
+    uint32_t      id;
+    u_char        secret[NGX_MOBILITY_TOKEN_KEY_LEN];
+} ngx_mobility_token_mac_slot_t;
+
+
+static EVP_MAC                        *ngx_mobility_token_hmac;
+static ngx_mobility_token_mac_slot_t
+    ngx_mobility_token_mac_slots[NGX_MOBILITY_TOKEN_MAC_SLOTS];
+static unsigned                        ngx_mobility_token_mac_next;
 
 
 static int
@@ -188,16 +213,76 @@ failed:
 }
 
 
+static EVP_MAC_CTX *
+ngx_mobility_token_mac_ctx(const ngx_mobility_key_t *key)
+{
+    unsigned                        i;
+    EVP_MAC_CTX                    *ctx;
+    OSSL_PARAM                      params[2];
+    ngx_mobility_token_mac_slot_t  *slot;
+
+    for (i = 0; i < NGX_MOBILITY_TOKEN_MAC_SLOTS; i++) {
+        slot = &ngx_mobility_token_mac_slots[i];
+
+        if (slot->ctx && slot->id == key->id
+            && CRYPTO_memcmp(slot->secret, key->secret, sizeof(key->secret))
+               == 0)
+        {
+            /* a NULL key restarts the MAC with the key already set */
+            return EVP_MAC_init(slot->ctx, NULL, 0, NULL) == 1
+                   ? slot->ctx : NULL;
+        }
+    }
+
+    if (ngx_mobility_token_hmac == NULL) {
+        ngx_mobility_token_hmac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC,
+                                                NULL);
+        if (ngx_mobility_token_hmac == NULL) {
+            return NULL;
+        }
+    }
+
+    ctx = EVP_MAC_CTX_new(ngx_mobility_token_hmac);
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *) "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    if (EVP_MAC_init(ctx, key->secret, sizeof(key->secret), params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        return NULL;
+    }
+
+    slot = &ngx_mobility_token_mac_slots[ngx_mobility_token_mac_next];
+    ngx_mobility_token_mac_next = (ngx_mobility_token_mac_next + 1)
+                                  % NGX_MOBILITY_TOKEN_MAC_SLOTS;
+
+    EVP_MAC_CTX_free(slot->ctx);
+    OPENSSL_cleanse(slot->secret, sizeof(slot->secret));
+
+    slot->ctx = ctx;
+    slot->id = key->id;
+    memcpy(slot->secret, key->secret, sizeof(key->secret));
+
+    return ctx;
+}
+
+
 static int
 ngx_mobility_token_mac(const ngx_mobility_key_t *key, const u_char *p,
     size_t len, u_char *mac)
 {
-    unsigned int  maclen;
+    size_t        maclen;
+    EVP_MAC_CTX  *ctx;
 
-    maclen = NGX_MOBILITY_TOKEN_MAC_LEN;
+    ctx = ngx_mobility_token_mac_ctx(key);
 
-    if (HMAC(EVP_sha256(), key->secret, sizeof(key->secret), p, len, mac,
-             &maclen) == NULL
+    if (ctx == NULL
+        || EVP_MAC_update(ctx, p, len) != 1
+        || EVP_MAC_final(ctx, mac, &maclen, NGX_MOBILITY_TOKEN_MAC_LEN) != 1
         || maclen != NGX_MOBILITY_TOKEN_MAC_LEN)
     {
         return -1;

@@ -381,3 +381,22 @@ MobilityUcwa::request($block, GET => "$S->{app}/me", token => $S->{token},
 GET /placeholder
 --- error_code: 404
 --- response_body_like: "subcode":"APIVersionNotSupported"
+
+
+
+=== TEST 22: the expiry sweep ends an idle application nobody asks for (read-only scan, then the write): a tombstone
+--- http_config eval: MobilityUcwa::ucwa_http_config(mobility_ucwa_app_idle_timeout => '1s')
+--- init
+our $S = MobilityUcwa::session('dave', endpoint => 'sweep-1');
+# the sweep runs 1 s after start, then every 2.5 s; a GET only answers
+# 410, the "expired" line comes from the sweep's termination
+Time::HiRes::sleep(4.5);
+MobilityUcwa::request($block, GET => "$S->{app}/me", token => $S->{token});
+--- request
+GET /placeholder
+--- error_code: 410
+--- response_body_like: "subcode":"InactiveApplicationExpired"
+--- error_log eval
+qr/application \S+ of "dave\@contoso\.com" expired/
+--- no_error_log
+[alert]
