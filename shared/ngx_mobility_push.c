@@ -55,6 +55,10 @@ typedef enum {
 #define NGX_MOBILITY_PUSH_U64     (NGX_MOBILITY_PUSH_FIELD + 8)
 #define NGX_MOBILITY_PUSH_QKEY    16
 
+/* what rec_put_bytes() writes: nothing for an empty field */
+#define ngx_mobility_push_blen(b)                                             \
+    ((b).len ? NGX_MOBILITY_PUSH_FIELD + (b).len : 0)
+
 
 static const char  *ngx_mobility_push_providers[] = {
     NULL, "apns", "fcm", "webpush"
@@ -574,10 +578,14 @@ ngx_mobility_push_reg_write(ngx_mobility_store_t *st, MDB_txn *txn,
     }
 
     rlen = NGX_MOBILITY_REC_HEADER
-           + 8 * NGX_MOBILITY_PUSH_FIELD
-           + reg->user.len + reg->endpoint.len + token.len + reg->topic.len
-           + reg->p256dh.len + reg->auth.len + reg->app.len
-           + reg->invalid_reason.len
+           + ngx_mobility_push_blen(reg->user)
+           + ngx_mobility_push_blen(reg->endpoint)
+           + ngx_mobility_push_blen(token)
+           + ngx_mobility_push_blen(reg->topic)
+           + ngx_mobility_push_blen(reg->p256dh)
+           + ngx_mobility_push_blen(reg->auth)
+           + ngx_mobility_push_blen(reg->app)
+           + ngx_mobility_push_blen(reg->invalid_reason)
            + 7 * NGX_MOBILITY_PUSH_U64;
 
     k.mv_data = key;
@@ -931,9 +939,12 @@ ngx_mobility_push_entry_write(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_rec_writer_t  w;
 
     rlen = NGX_MOBILITY_REC_HEADER
-           + 7 * NGX_MOBILITY_PUSH_FIELD
-           + e->user.len + e->endpoint.len + e->sender.len
-           + e->sender_name.len + e->preview.len + e->thread.len
+           + ngx_mobility_push_blen(e->user)
+           + ngx_mobility_push_blen(e->endpoint)
+           + ngx_mobility_push_blen(e->sender)
+           + ngx_mobility_push_blen(e->sender_name)
+           + ngx_mobility_push_blen(e->preview)
+           + ngx_mobility_push_blen(e->thread)
            + 6 * NGX_MOBILITY_PUSH_U64;
 
     ngx_mobility_push_qkey(key, e->due, e->id);
