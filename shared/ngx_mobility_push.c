@@ -1104,7 +1104,7 @@ ngx_mobility_push_claim(ngx_mobility_store_t *st, MDB_txn *txn,
             break;
         }
 
-        rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
 
     mdb_cursor_close(cur);
@@ -1232,7 +1232,7 @@ ngx_mobility_push_drop_expired(ngx_mobility_store_t *st, MDB_txn *txn,
 
         (*count)++;
 
-        rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
     }
 
     mdb_cursor_close(cur);
