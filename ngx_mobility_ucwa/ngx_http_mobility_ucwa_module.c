@@ -133,6 +133,27 @@ static ngx_command_t  ngx_http_mobility_ucwa_commands[] = {
       offsetof(ngx_http_mobility_ucwa_main_conf_t, invitation_timeout),
       NULL },
 
+    { ngx_string("mobility_push_grace"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_ucwa_main_conf_t, push_grace),
+      NULL },
+
+    { ngx_string("mobility_push_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_ucwa_main_conf_t, push_ttl),
+      NULL },
+
+    { ngx_string("mobility_push_previews"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_ucwa_main_conf_t, push_previews),
+      NULL },
+
       ngx_null_command
 };
 
@@ -223,6 +244,10 @@ static ngx_mobility_ucwa_route_t  ngx_mobility_ucwa_routes[] = {
                             ngx_mobility_ucwa_missed_items, 0, 0),
     ngx_mobility_ucwa_route("/policies", NGX_MOBILITY_UCWA_GET,
                             ngx_mobility_ucwa_policies, 0, 0),
+    ngx_mobility_ucwa_route("/pushregistration",
+                            NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_PUT
+                            |NGX_MOBILITY_UCWA_DELETE,
+                            ngx_mobility_ucwa_push_registration, 0, 0),
     ngx_mobility_ucwa_route("/batch", NGX_MOBILITY_UCWA_POST,
                             ngx_mobility_ucwa_batch, 0, 1),
     ngx_mobility_ucwa_route("/events", NGX_MOBILITY_UCWA_GET,
@@ -314,6 +339,8 @@ ngx_mobility_ucwa_tx_begin(ngx_mobility_ucwa_tx_t *tx,
     }
 
     tx->due = 0;
+    tx->pushed = NULL;
+    tx->push = 0;
     tx->now = ngx_mobility_ucwa_now();
     tx->txn = NULL;
 
@@ -346,7 +373,13 @@ ngx_mobility_ucwa_tx_commit(ngx_mobility_ucwa_tx_t *tx)
     if (ngx_mobility_store_commit(tx->st, txn) != 0) {
         ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
                       tx->st->err);
+        tx->push = 0;
         return NGX_ERROR;
+    }
+
+    if (tx->push) {
+        /* pushes were queued: the senders wake */
+        ngx_mobility_ucwa_push_wake(tx);
     }
 
     return NGX_OK;
@@ -1364,6 +1397,9 @@ ngx_http_mobility_ucwa_create_main_conf(ngx_conf_t *cf)
     umcf->inactive_timeout = NGX_CONF_UNSET;
     umcf->away_timeout = NGX_CONF_UNSET;
     umcf->invitation_timeout = NGX_CONF_UNSET;
+    umcf->push_grace = NGX_CONF_UNSET_MSEC;
+    umcf->push_ttl = NGX_CONF_UNSET;
+    umcf->push_previews = NGX_CONF_UNSET;
 
     return umcf;
 }
@@ -1385,6 +1421,17 @@ ngx_http_mobility_ucwa_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(umcf->inactive_timeout, 5 * 60);
     ngx_conf_init_value(umcf->away_timeout, 5 * 60);
     ngx_conf_init_value(umcf->invitation_timeout, 30);
+
+    ngx_conf_init_msec_value(umcf->push_grace, 30000);
+    ngx_conf_init_value(umcf->push_ttl, 60 * 60);
+    ngx_conf_init_value(umcf->push_previews, 0);
+
+    if (umcf->push_ttl < 1 || umcf->push_ttl > 28 * 24 * 60 * 60) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobility_push_ttl\" must be between 1s and "
+                           "28d");
+        return NGX_CONF_ERROR;
+    }
 
     if (umcf->pget_timeout < 1 || umcf->pget_timeout > 1800) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -85,6 +85,9 @@ typedef struct {
     time_t                          inactive_timeout;
     time_t                          away_timeout;
     time_t                          invitation_timeout;
+    ngx_msec_t                      push_grace;       /* mobility_push_grace */
+    time_t                          push_ttl;         /* mobility_push_ttl */
+    ngx_flag_t                      push_previews;
     ngx_uint_t                      enabled;          /* a location uses it */
 } ngx_http_mobility_ucwa_main_conf_t;
 
@@ -136,6 +139,8 @@ typedef struct {
     uint64_t                             now;        /* ms */
     ngx_array_t                         *wake;       /* ngx_str_t app ids */
     uint64_t                             due;        /* presence, ms */
+    ngx_array_t                         *pushed;     /* dedupe, ngx_str_t */
+    ngx_uint_t                           push;       /* pushes queued */
 } ngx_mobility_ucwa_tx_t;
 
 
@@ -210,6 +215,16 @@ typedef json_t *(*ngx_mobility_ucwa_embed_pt)(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, void *data);
 
 
+/* what makes an event pushable (ngx_mobility_ucwa_push.c) */
+typedef struct {
+    ngx_uint_t                       kind;           /* 0: not pushable */
+    ngx_str_t                        sender;         /* "user@domain" */
+    ngx_str_t                        preview;        /* message text */
+    ngx_str_t                        thread;         /* conversation */
+    ngx_uint_t                       badge;          /* missed items */
+} ngx_mobility_ucwa_push_t;
+
+
 typedef struct {
     const char                      *sender_rel;
     const char                      *sender_path;    /* after the prefix */
@@ -224,6 +239,7 @@ typedef struct {
     const char                      *in_path;
     const char                      *status;         /* NULL: none */
     const char                      *reason;         /* a subcode */
+    ngx_mobility_ucwa_push_t         push;           /* kind 0: none */
 } ngx_mobility_ucwa_event_t;
 
 
@@ -405,6 +421,15 @@ ngx_int_t ngx_mobility_ucwa_missed_items(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
 ngx_int_t ngx_mobility_ucwa_missed_changed(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *sip);
+
+/* ngx_mobility_ucwa_push.c */
+ngx_int_t ngx_mobility_ucwa_push_registration(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_push_app(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_ucwa_push_t *push);
+ngx_int_t ngx_mobility_ucwa_push_user(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *sip, ngx_mobility_ucwa_push_t *push);
+void ngx_mobility_ucwa_push_wake(ngx_mobility_ucwa_tx_t *tx);
 
 /* ngx_mobility_ucwa_batch.c */
 ngx_int_t ngx_mobility_ucwa_batch(ngx_mobility_ucwa_req_t *rq,

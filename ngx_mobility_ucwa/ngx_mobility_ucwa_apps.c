@@ -810,6 +810,13 @@ ngx_mobility_ucwa_publish(ngx_mobility_ucwa_tx_t *tx,
     ngx_uint_t             i;
     ngx_mobility_event_t   event;
 
+    /* a pushable event for an application that is not listening */
+    if (ev->push.kind
+        && ngx_mobility_ucwa_push_app(tx, app, &ev->push) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     if (app->nchannels == 0) {
         return NGX_OK;
     }
@@ -1215,6 +1222,8 @@ ngx_mobility_ucwa_app_json(ngx_mobility_ucwa_tx_t *tx,
 
     (void) ngx_mobility_ucwa_link(links, "policies", &prefix, "/policies");
     (void) ngx_mobility_ucwa_link(links, "batch", &prefix, "/batch");
+    (void) ngx_mobility_ucwa_link(links, "pushRegistration", &prefix,
+                                  "/pushRegistration");
 
     v = json_object();
     json_object_set_new(v, "href", ngx_mobility_ucwa_str(&events));

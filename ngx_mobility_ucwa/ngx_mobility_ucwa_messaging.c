@@ -20,6 +20,7 @@
 #include "ngx_mobility_missed.h"
 #include "ngx_mobility_directory.h"
 #include "ngx_mobility_sip.h"
+#include "ngx_mobility_push.h"
 
 
 #define NGX_MOBILITY_UCWA_INV     "/communication/messagingInvitations"
@@ -810,6 +811,18 @@ ngx_mobility_ucwa_im_event(ngx_mobility_ucwa_tx_t *tx,
         ev.rel = "messagingInvitation";
         ev.path = im_inv(tx->pool, c, "");
         ev.embed = ngx_mobility_ucwa_im_invitation_json;
+
+        if (app == NULL && ngx_strcmp(type, "started") == 0) {
+            /* pushable: the recipient's incoming invitation */
+            ev.push.kind = NGX_MOBILITY_PUSH_IM;
+            ev.push.sender.data = (u_char *) c->from.data;
+            ev.push.sender.len = c->from.len;
+            ev.push.preview.data = (u_char *) c->message.data;
+            ev.push.preview.len = c->message.len;
+            ev.push.thread.data = (u_char *) c->thread_id.data;
+            ev.push.thread.len = c->thread_id.len;
+        }
+
         break;
 
     case IM_CONVERSATION:
@@ -866,6 +879,21 @@ ngx_mobility_ucwa_im_event(ngx_mobility_ucwa_tx_t *tx,
         ev.rel = "message";
         ev.path = im_conv(tx->pool, c, (const char *) tail);
         ev.embed = ngx_mobility_ucwa_im_message_json;
+
+        if (app && (im->msg->from.len != app->owner.len
+                    || ngx_memcmp(im->msg->from.data, app->owner.data,
+                                  app->owner.len) != 0))
+        {
+            /* pushable: an incoming message */
+            ev.push.kind = NGX_MOBILITY_PUSH_MESSAGE;
+            ev.push.sender.data = (u_char *) im->msg->from.data;
+            ev.push.sender.len = im->msg->from.len;
+            ev.push.preview.data = (u_char *) im->msg->text.data;
+            ev.push.preview.len = im->msg->text.len;
+            ev.push.thread.data = (u_char *) c->thread_id.data;
+            ev.push.thread.len = c->thread_id.len;
+        }
+
         break;
     }
 

@@ -87,6 +87,11 @@ static const mobilityctl_command_t  mobilityctl_commands[] = {
     { "audit", "list", mobilityctl_audit_list },
     { "vapid", "generate", mobilityctl_vapid_generate },
     { "vapid", "show", mobilityctl_vapid_show },
+    { "push-target", "list", mobilityctl_push_target_list },
+    { "push-target", "remove", mobilityctl_push_target_remove },
+    { "push-target", "invalidate", mobilityctl_push_target_invalidate },
+    { "push-queue", "list", mobilityctl_push_queue_list },
+    { "push-queue", "purge", mobilityctl_push_queue_purge },
     { NULL, NULL, NULL }
 };
 
@@ -154,6 +159,14 @@ static const char  mobilityctl_usage_text[] =
 "                                      prints the public key (base64url,\n"
 "                                      the applicationServerKey)\n"
 "  vapid show FILE                     prints the public key of FILE\n"
+"\n"
+"Push notifications (docs/push.md; tokens are shown as prefix and length):\n"
+"  push-target list SIP                the push targets of a user\n"
+"  push-target remove SIP ENDPOINT\n"
+"  push-target invalidate SIP ENDPOINT [--reason R] [--at MS]\n"
+"                                      a tombstone, as the sender makes\n"
+"  push-queue list                     pushes waiting to be sent\n"
+"  push-queue purge                    drops every queued push\n"
 "\n"
 "FIELDS:\n"
 "  --name N  --email E  --title T  --department D  --company C\n"

@@ -194,5 +194,14 @@ int mobilityctl_audit_list(mobilityctl_t *ctx, mobilityctl_args_t *a);
 int mobilityctl_vapid_generate(mobilityctl_t *ctx, mobilityctl_args_t *a);
 int mobilityctl_vapid_show(mobilityctl_t *ctx, mobilityctl_args_t *a);
 
+/* mobilityctl_push.c */
+int mobilityctl_push_target_list(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_push_target_remove(mobilityctl_t *ctx,
+    mobilityctl_args_t *a);
+int mobilityctl_push_target_invalidate(mobilityctl_t *ctx,
+    mobilityctl_args_t *a);
+int mobilityctl_push_queue_list(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_push_queue_purge(mobilityctl_t *ctx, mobilityctl_args_t *a);
+
 
 #endif /* _MOBILITYCTL_H_INCLUDED_ */
