@@ -29,7 +29,8 @@ CLI_SHARED  := shared/ngx_mobility_record.c shared/ngx_mobility_store.c \
                shared/ngx_mobility_password.c shared/ngx_mobility_directory.c \
                shared/ngx_mobility_photo.c \
                shared/ngx_mobility_policy.c shared/ngx_mobility_audit.c \
-               shared/ngx_mobility_notify.c
+               shared/ngx_mobility_notify.c \
+               shared/ngx_mobility_jose.c shared/ngx_mobility_webpush.c
 CLI_C       := $(wildcard tools/*.c) $(CLI_SHARED)
 CLI_CFLAGS  := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror \
                -Wformat -Werror=format-security -D_FORTIFY_SOURCE=2 \

@@ -85,6 +85,8 @@ static const mobilityctl_command_t  mobilityctl_commands[] = {
     { "push", "get", mobilityctl_push_get },
     { "push", "remove", mobilityctl_push_remove },
     { "audit", "list", mobilityctl_audit_list },
+    { "vapid", "generate", mobilityctl_vapid_generate },
+    { "vapid", "show", mobilityctl_vapid_show },
     { NULL, NULL, NULL }
 };
 
@@ -146,6 +148,13 @@ static const char  mobilityctl_usage_text[] =
 "  (also: policy new|set|get|remove|grant|effective, mcx ..., push ...,\n"
 "  audit list).  Parameters: see docs/policies.md.\n"
 "\n"
+"Web Push (no store needed):\n"
+"  vapid generate FILE                 a new P-256 VAPID key, PEM PKCS#8,\n"
+"                                      mode 0600; never overwrites FILE;\n"
+"                                      prints the public key (base64url,\n"
+"                                      the applicationServerKey)\n"
+"  vapid show FILE                     prints the public key of FILE\n"
+"\n"
 "FIELDS:\n"
 "  --name N  --email E  --title T  --department D  --company C\n"
 "  --office O  --work-phone P  --mobile-phone P  --home-phone P\n"
@@ -164,8 +173,9 @@ static const char  mobilityctl_usage_text[] =
 "needs --password-column; existing users need --update.  One bad row\n"
 "and nothing is imported.\n"
 "\n"
-"Exit status: 0 success, 1 bad input, not found or duplicate, 2 usage\n"
-"error, 3 store error.\n";
+"Exit status: 0 success, 1 bad input, not found or duplicate (also: a\n"
+"key file that exists or cannot be read), 2 usage error, 3 store or\n"
+"internal error.\n";
 
 
 static void

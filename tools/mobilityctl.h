@@ -190,5 +190,9 @@ int mobilityctl_push_get(mobilityctl_t *ctx, mobilityctl_args_t *a);
 int mobilityctl_push_remove(mobilityctl_t *ctx, mobilityctl_args_t *a);
 int mobilityctl_audit_list(mobilityctl_t *ctx, mobilityctl_args_t *a);
 
+/* mobilityctl_vapid.c */
+int mobilityctl_vapid_generate(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_vapid_show(mobilityctl_t *ctx, mobilityctl_args_t *a);
+
 
 #endif /* _MOBILITYCTL_H_INCLUDED_ */
