@@ -132,7 +132,8 @@ void ngx_mobility_push_payload_text(ngx_mobility_push_job_t *job,
     ngx_str_t *title, ngx_str_t *body);
 time_t ngx_mobility_push_retry_after(ngx_mobility_http_response_t *r);
 time_t ngx_mobility_push_ttl(ngx_mobility_push_job_t *job);
-size_t ngx_mobility_push_utf8_cut(u_char *data, size_t len, size_t cut);
+size_t ngx_mobility_push_utf8_cut(const u_char *data, size_t len,
+    size_t cut);
 void ngx_mobility_push_uuid(ngx_mobility_push_job_t *job, u_char *out);
 void ngx_mobility_push_topic(ngx_mobility_bytes_t *thread, u_char *md);
 ngx_int_t ngx_mobility_push_split_url(ngx_str_t *url, ngx_str_t *origin,

@@ -111,7 +111,7 @@ ngx_mobility_push_apns_request(ngx_mobility_push_job_t *job, ngx_uint_t env)
 
     ngx_mobility_push_payload_text(job, &title, &body);
 
-    thread.data = job->entry.thread.data;
+    thread.data = (u_char *) job->entry.thread.data;
     thread.len = job->entry.thread.len;
 
     doc = NULL;

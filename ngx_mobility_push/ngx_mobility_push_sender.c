@@ -642,11 +642,11 @@ ngx_mobility_push_payload_text(ngx_mobility_push_job_t *job,
     e = &job->entry;
 
     if (e->sender_name.len) {
-        title->data = e->sender_name.data;
+        title->data = (u_char *) e->sender_name.data;
         title->len = e->sender_name.len;
 
     } else if (e->sender.len) {
-        title->data = e->sender.data;
+        title->data = (u_char *) e->sender.data;
         title->len = e->sender.len;
 
     } else {
@@ -658,7 +658,7 @@ ngx_mobility_push_payload_text(ngx_mobility_push_job_t *job,
             || e->kind == NGX_MOBILITY_PUSH_MESSAGE
             || e->kind == NGX_MOBILITY_PUSH_MISSED))
     {
-        body->data = e->preview.data;
+        body->data = (u_char *) e->preview.data;
         body->len = e->preview.len;
         return;
     }
@@ -737,7 +737,7 @@ ngx_mobility_push_ttl(ngx_mobility_push_job_t *job)
 /* a length "cut" bytes shorter, not splitting a UTF-8 character */
 
 size_t
-ngx_mobility_push_utf8_cut(u_char *data, size_t len, size_t cut)
+ngx_mobility_push_utf8_cut(const u_char *data, size_t len, size_t cut)
 {
     if (cut >= len) {
         return 0;

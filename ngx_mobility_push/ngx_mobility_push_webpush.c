@@ -9,6 +9,7 @@
 
 #include "ngx_http_mobility_push.h"
 #include "ngx_mobility_webpush.h"
+#include "ngx_mobility_codec.h"
 
 #include <jansson.h>
 

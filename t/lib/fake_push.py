@@ -5,12 +5,14 @@ endpoint) and Web Push on one TLS port, HTTP/2 (ALPN h2) or HTTP/1.1.
 It answers by the device token, registration token or subscription id
 found in the request, so that a test chooses the provider's behaviour:
 
-    ...gone...    APNs 410 Unregistered, FCM 404 UNREGISTERED, Web Push 410
-    ...bad...     APNs 400 BadDeviceToken, FCM 400 INVALID_ARGUMENT
-    ...busy...    429 with Retry-After: 2
-    ...flaky...   503 the first two times, then success
-    ...hang...    never answers
-    otherwise     success
+    gone / dead      APNs 410 Unregistered, FCM 404 UNREGISTERED, Web Push 410
+    bad / bad0       APNs 400 BadDeviceToken, FCM 400 INVALID_ARGUMENT
+    busy / beef      429 with Retry-After: 2
+    flaky / fade     503 the first two times, then success
+    hang / c0ffee    never answers
+    otherwise        success
+
+(the second words are for APNs device tokens, which are hexadecimal)
 
 Every request is appended to the log as one JSON line (method, path,
 headers, body in base64, connection and stream numbers, the answer), so
@@ -41,12 +43,12 @@ def log(entry):
 
 
 def rule(ident):
-    if "hang" in ident:
+    if "hang" in ident or "c0ffee" in ident:
         return "hang"
-    for r in ("gone", "bad", "busy"):
-        if r in ident:
+    for r, hexword in (("gone", "dead"), ("bad", "bad0"), ("busy", "beef")):
+        if r in ident or hexword in ident:
             return r
-    if "flaky" in ident:
+    if "flaky" in ident or "fade" in ident:
         n = state["flaky"].get(ident, 0)
         state["flaky"][ident] = n + 1
         return "flaky" if n < 2 else "ok"
