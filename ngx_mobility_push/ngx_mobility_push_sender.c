@@ -29,6 +29,7 @@
 
 static void ngx_mobility_push_run(ngx_event_t *ev);
 static void ngx_mobility_push_flush(ngx_event_t *ev);
+static void ngx_mobility_push_drain(ngx_event_t *ev);
 static void ngx_mobility_push_wake(ngx_uint_t type, const u_char *data,
     size_t len, ngx_pid_t from);
 static ngx_mobility_push_job_t *ngx_mobility_push_job(
@@ -43,6 +44,7 @@ static uint64_t ngx_mobility_push_now(void);
 
 static ngx_event_t               ngx_mobility_push_run_ev;
 static ngx_event_t               ngx_mobility_push_flush_ev;
+static ngx_event_t               ngx_mobility_push_drain_ev;
 static ngx_mobility_push_job_t  *ngx_mobility_push_done;
 static ngx_uint_t                ngx_mobility_push_in_flight;
 static ngx_uint_t                ngx_mobility_push_active;
@@ -75,6 +77,16 @@ ngx_mobility_push_sender_init(ngx_cycle_t *cycle)
     ngx_mobility_push_flush_ev.handler = ngx_mobility_push_flush;
     ngx_mobility_push_flush_ev.log = cycle->log;
     ngx_mobility_push_flush_ev.data = &ngx_mobility_push_flush_ev;
+
+    /*
+     * Not cancelable, and set only while attempts are in flight: a
+     * graceful shutdown (reload) waits for their answers and records
+     * them, instead of leaving accepted pushes to come back after the
+     * lease and be sent twice.
+     */
+    ngx_mobility_push_drain_ev.handler = ngx_mobility_push_drain;
+    ngx_mobility_push_drain_ev.log = cycle->log;
+    ngx_mobility_push_drain_ev.data = &ngx_mobility_push_drain_ev;
 
     ngx_mobility_push_done = NULL;
     ngx_mobility_push_in_flight = 0;
@@ -114,6 +126,10 @@ ngx_mobility_push_sender_exit(ngx_cycle_t *cycle)
 
     if (ngx_mobility_push_flush_ev.posted) {
         ngx_delete_posted_event(&ngx_mobility_push_flush_ev);
+    }
+
+    if (ngx_mobility_push_drain_ev.timer_set) {
+        ngx_del_timer(&ngx_mobility_push_drain_ev);
     }
 
     /* the outcomes known so far go to the store, if it is still open */
@@ -267,6 +283,10 @@ ngx_mobility_push_run(ngx_event_t *ev)
             (void) ngx_mobility_push_webpush_send(job);
             break;
         }
+    }
+
+    if (ngx_mobility_push_in_flight && !ngx_mobility_push_drain_ev.timer_set) {
+        ngx_add_timer(&ngx_mobility_push_drain_ev, 2 * pmcf->timeout + 1000);
     }
 
 sleep:
@@ -462,6 +482,12 @@ ngx_mobility_push_flush(ngx_event_t *ev)
     ngx_mobility_push_in_flight -= ngx_min(n, ngx_mobility_push_in_flight);
     (void) ngx_atomic_fetch_add(&stats->in_flight, -(ngx_atomic_int_t) n);
 
+    if (ngx_mobility_push_in_flight == 0
+        && ngx_mobility_push_drain_ev.timer_set)
+    {
+        ngx_del_timer(&ngx_mobility_push_drain_ev);
+    }
+
     /* room again: claim more */
     if (ngx_mobility_push_active && !ngx_exiting
         && !ngx_mobility_push_run_ev.posted)
@@ -472,6 +498,30 @@ ngx_mobility_push_flush(ngx_event_t *ev)
 
         ngx_post_event(&ngx_mobility_push_run_ev, &ngx_posted_next_events);
     }
+}
+
+
+/* attempts still in flight: keep waiting, except on the way out */
+
+static void
+ngx_mobility_push_drain(ngx_event_t *ev)
+{
+    ngx_http_mobility_push_main_conf_t  *pmcf;
+
+    if (ngx_mobility_push_in_flight == 0) {
+        return;
+    }
+
+    if (ngx_exiting) {
+        ngx_log_error(NGX_LOG_WARN, ev->log, 0,
+                      "mobility push: exiting with %ui pushes unanswered; "
+                      "their leases bring them back",
+                      ngx_mobility_push_in_flight);
+        return;
+    }
+
+    pmcf = ngx_http_mobility_push_conf();
+    ngx_add_timer(ev, 2 * pmcf->timeout + 1000);
 }
 
 

@@ -221,7 +221,6 @@ typedef struct {
     ngx_str_t                        sender;         /* "user@domain" */
     ngx_str_t                        preview;        /* message text */
     ngx_str_t                        thread;         /* conversation */
-    ngx_uint_t                       badge;          /* missed items */
 } ngx_mobility_ucwa_push_t;
 
 

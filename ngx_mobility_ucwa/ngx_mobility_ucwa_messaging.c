@@ -779,6 +779,21 @@ typedef enum {
 } ngx_mobility_ucwa_im_what_e;
 
 
+/* what groups the pushes of a conversation: its threadId, else its id */
+static void
+ngx_mobility_ucwa_im_thread(ngx_mobility_conv_t *c, ngx_str_t *thread)
+{
+    if (c->thread_id.len) {
+        thread->data = (u_char *) c->thread_id.data;
+        thread->len = c->thread_id.len;
+
+    } else {
+        thread->data = (u_char *) c->id.data;
+        thread->len = c->id.len;
+    }
+}
+
+
 /*
  * One event about conversation c to one application (app) or to every
  * available application of user sip (app NULL).
@@ -819,8 +834,7 @@ ngx_mobility_ucwa_im_event(ngx_mobility_ucwa_tx_t *tx,
             ev.push.sender.len = c->from.len;
             ev.push.preview.data = (u_char *) c->message.data;
             ev.push.preview.len = c->message.len;
-            ev.push.thread.data = (u_char *) c->thread_id.data;
-            ev.push.thread.len = c->thread_id.len;
+            ngx_mobility_ucwa_im_thread(c, &ev.push.thread);
         }
 
         break;
@@ -890,8 +904,7 @@ ngx_mobility_ucwa_im_event(ngx_mobility_ucwa_tx_t *tx,
             ev.push.sender.len = im->msg->from.len;
             ev.push.preview.data = (u_char *) im->msg->text.data;
             ev.push.preview.len = im->msg->text.len;
-            ev.push.thread.data = (u_char *) c->thread_id.data;
-            ev.push.thread.len = c->thread_id.len;
+            ngx_mobility_ucwa_im_thread(c, &ev.push.thread);
         }
 
         break;
@@ -1044,13 +1057,17 @@ ngx_mobility_ucwa_im_elsewhere(ngx_mobility_ucwa_tx_t *tx,
 }
 
 
-/* the recipient missed conversation c: record it, tell the recipient */
+/*
+ * The recipient missed conversation c: record it, tell the recipient's
+ * applications, and push to the endpoints that are not listening.
+ */
 static ngx_int_t
 ngx_mobility_ucwa_im_missed(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_conv_t *c)
 {
-    ngx_str_t              to;
-    ngx_mobility_missed_t  m;
+    ngx_str_t                 to;
+    ngx_mobility_missed_t     m;
+    ngx_mobility_ucwa_push_t  push;
 
     ngx_memzero(&m, sizeof(ngx_mobility_missed_t));
 
@@ -1073,7 +1090,20 @@ ngx_mobility_ucwa_im_missed(ngx_mobility_ucwa_tx_t *tx,
     to.data = (u_char *) c->to.data;
     to.len = c->to.len;
 
-    return ngx_mobility_ucwa_missed_changed(tx, &to);
+    if (ngx_mobility_ucwa_missed_changed(tx, &to) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&push, sizeof(ngx_mobility_ucwa_push_t));
+
+    push.kind = NGX_MOBILITY_PUSH_MISSED;
+    push.sender.data = (u_char *) c->from.data;
+    push.sender.len = c->from.len;
+    push.preview.data = (u_char *) c->message.data;
+    push.preview.len = c->message.len;
+    ngx_mobility_ucwa_im_thread(c, &push.thread);
+
+    return ngx_mobility_ucwa_push_user(tx, &to, &push);
 }
 
 

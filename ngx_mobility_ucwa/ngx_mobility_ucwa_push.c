@@ -19,6 +19,7 @@
 #include <ngx_http.h>
 
 #include "ngx_mobility_ucwa.h"
+#include "ngx_mobility_missed.h"
 #include "ngx_mobility_ipc.h"
 #include "ngx_mobility_policy.h"
 #include "ngx_mobility_push.h"
@@ -724,6 +725,7 @@ ngx_mobility_ucwa_push_target(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *sip,
 {
     u_char                     *p;
     int                         src;
+    uint64_t                    missed, unread;
     ngx_int_t                   rc;
     ngx_str_t                  *d, dedupe;
     ngx_uint_t                  i, sw;
@@ -843,6 +845,15 @@ ngx_mobility_ucwa_push_target(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *sip,
         return NGX_OK;
     }
 
+    /* the badge: the user's unread missed conversations */
+
+    if (ngx_mobility_missed_count(tx->st, tx->txn, sip->data, sip->len,
+                                  &missed, &unread)
+        == NGX_MOBILITY_ERROR)
+    {
+        goto failed;
+    }
+
     /* the entry */
 
     ngx_memzero(&e, sizeof(ngx_mobility_push_entry_t));
@@ -853,7 +864,7 @@ ngx_mobility_ucwa_push_target(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *sip,
     e.endpoint.data = endpoint->data;
     e.endpoint.len = endpoint->len;
     e.kind = push->kind;
-    e.badge = push->badge;
+    e.badge = unread;
     e.created = tx->now;
     e.expires = tx->now + (uint64_t) tx->umcf->push_ttl * 1000;
 
