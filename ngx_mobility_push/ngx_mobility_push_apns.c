@@ -20,6 +20,7 @@ typedef struct {
     ngx_uint_t                 probe_busy;
     ngx_mobility_push_job_t   *waiting;     /* held while probing */
     ngx_mobility_push_job_t  **waiting_last;
+    ngx_uint_t                 closing;
 } ngx_mobility_push_apns_conn_t;
 
 
@@ -92,7 +93,7 @@ static ngx_int_t
 ngx_mobility_push_apns_request(ngx_mobility_push_job_t *job, ngx_uint_t env)
 {
     u_char                              *p;
-    size_t                               len;
+    size_t                               len, over;
     char                                *text;
     json_t                              *doc, *aps, *alert;
     ngx_str_t                            title, body, thread;
@@ -168,9 +169,8 @@ ngx_mobility_push_apns_request(ngx_mobility_push_job_t *job, ngx_uint_t env)
         }
 
         /* too long: shorten the preview, never refuse what was queued */
-        body.len = ngx_mobility_push_utf8_cut(body.data, body.len,
-                                              len - NGX_MOBILITY_PUSH_MAX_PAYLOAD
-                                              + 8);
+        over = len - NGX_MOBILITY_PUSH_MAX_PAYLOAD + 8;
+        body.len = ngx_mobility_push_utf8_cut(body.data, body.len, over);
         free(text);
         text = NULL;
     }
@@ -367,7 +367,9 @@ ngx_mobility_push_apns_answer(ngx_mobility_http_response_t *r, void *data)
 
     ngx_mobility_push_job_done(job);
 
-    while (ac->waiting && (!ac->probing || !ac->probe_busy)) {
+    while (ac->waiting && !ac->closing
+           && (!ac->probing || !ac->probe_busy))
+    {
         next = ac->waiting;
         ac->waiting = next->next;
 
@@ -444,12 +446,30 @@ ngx_mobility_push_apns_jwt(ngx_log_t *log, ngx_uint_t renew)
 void
 ngx_mobility_push_apns_exit(void)
 {
-    ngx_uint_t  i;
+    ngx_uint_t                      i;
+    ngx_mobility_push_job_t        *job;
+    ngx_mobility_push_apns_conn_t  *ac;
 
     for (i = 0; i < 2; i++) {
-        if (ngx_mobility_push_apns_conns[i].peer) {
-            ngx_mobility_http_peer_destroy(ngx_mobility_push_apns_conns[i].peer);
-            ngx_mobility_push_apns_conns[i].peer = NULL;
+        ac = &ngx_mobility_push_apns_conns[i];
+
+        /* the jobs held behind a probe never left: they come back */
+        while (ac->waiting) {
+            job = ac->waiting;
+            ac->waiting = job->next;
+
+            ngx_str_set(&job->reason, "worker exiting");
+            job->outcome = NGX_MOBILITY_PUSH_RETRY;
+            ngx_mobility_push_job_done(job);
+        }
+
+        ac->waiting_last = &ac->waiting;
+
+        if (ac->peer) {
+            /* answers to come must not start new requests on it */
+            ac->closing = 1;
+            ngx_mobility_http_peer_destroy(ac->peer);
+            ac->peer = NULL;
         }
     }
 }

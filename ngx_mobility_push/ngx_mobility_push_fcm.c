@@ -79,7 +79,7 @@ ngx_mobility_push_fcm_request(ngx_mobility_push_job_t *job)
 {
     u_char                              *p;
     char                                *text;
-    size_t                               len;
+    size_t                               len, over;
     json_t                              *doc, *msg, *note, *data, *android;
     ngx_str_t                            title, body;
     ngx_mobility_http_header_t           h[2];
@@ -174,9 +174,8 @@ ngx_mobility_push_fcm_request(ngx_mobility_push_job_t *job)
             break;
         }
 
-        body.len = ngx_mobility_push_utf8_cut(body.data, body.len,
-                                              len - NGX_MOBILITY_PUSH_MAX_PAYLOAD
-                                              + 8);
+        over = len - NGX_MOBILITY_PUSH_MAX_PAYLOAD + 8;
+        body.len = ngx_mobility_push_utf8_cut(body.data, body.len, over);
         free(text);
     }
 

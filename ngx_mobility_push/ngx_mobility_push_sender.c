@@ -285,7 +285,9 @@ ngx_mobility_push_run(ngx_event_t *ev)
         }
     }
 
-    if (ngx_mobility_push_in_flight && !ngx_mobility_push_drain_ev.timer_set) {
+    if (ngx_mobility_push_in_flight
+        && !ngx_mobility_push_drain_ev.timer_set)
+    {
         ngx_add_timer(&ngx_mobility_push_drain_ev, 2 * pmcf->timeout + 1000);
     }
 

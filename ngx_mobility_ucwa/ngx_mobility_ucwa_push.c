@@ -187,8 +187,9 @@ ngx_mobility_ucwa_push_events(json_t *v, uint64_t *events)
                 return NGX_ERROR;
             }
 
-            kind = ngx_mobility_push_kind_parse((u_char *) json_string_value(item),
-                                          json_string_length(item));
+            kind = ngx_mobility_push_kind_parse(
+                               (u_char *) json_string_value(item),
+                               json_string_length(item));
             if (kind == 0) {
                 return NGX_ERROR;
             }

@@ -1200,7 +1200,8 @@ ngx_mobility_http_connected(ngx_mobility_http_conn_t *conn)
     }
 
     if (rc != 0) {
-        ngx_ssl_error(NGX_LOG_ERR, peer->log, 0, "SSL_set_alpn_protos() failed");
+        ngx_ssl_error(NGX_LOG_ERR, peer->log, 0,
+                      "SSL_set_alpn_protos() failed");
         ngx_mobility_http_conn_failed(conn, "TLS set-up failed");
         return;
     }
