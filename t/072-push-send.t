@@ -20,6 +20,13 @@ log_level('info');
 our $Store = ucwa_provision();
 push_setup();
 
+# a service account without its key, for the configuration error test
+{
+    open my $f, '>', "$MobilityPush::Dir/bad.json" or die;
+    print $f '{"project_id":"p","client_email":"a@b",'
+             . '"token_uri":"https://127.0.0.1/token"}';
+}
+
 add_block_preprocessor(sub {
     my $block = shift;
 
@@ -216,3 +223,39 @@ Test::More::is($p->{type}, 'missed', 'type missed');
 Test::More::is($p->{aps}{alert}{body}, 'Missed conversation', 'no text');
 Test::More::ok($p->{aps}{badge} >= 1, 'badge: the unread missed conversations');
 --- response_body_like: "apns":\{"sent":[1-9]
+
+
+
+=== TEST 8: configuration errors name the problem: an APNs key id that is not 10 characters
+--- http_config eval
+"mobility_push_apns key=$MobilityPush::Dir/apns.p8 key_id=SHORT team_id=TEAM123456;\n"
+--- must_die
+--- error_log
+"mobility_push_apns" needs key=<.p8 file>, key_id=<10 characters> and team_id=<10 characters>
+
+
+
+=== TEST 9: a VAPID key that is not P-256 is refused
+--- http_config eval
+"mobility_push_webpush vapid_key=$MobilityPush::Dir/fcm.pem subject=mailto:ops\@contoso.com;\n"
+--- must_die
+--- error_log
+needs a P-256 vapid_key (mobilityctl vapid generate)
+
+
+
+=== TEST 10: an unreadable key file is refused with the reason
+--- http_config eval
+"mobility_push_apns key=$MobilityPush::Dir/none.p8 key_id=KEY1234567 team_id=TEAM123456;\n"
+--- must_die
+--- error_log eval
+qr/cannot load the private key of ".*none\.p8"/
+
+
+
+=== TEST 11: a service account without a private key is refused
+--- http_config eval
+"mobility_push_fcm service_account=$MobilityPush::Dir/bad.json;\n"
+--- must_die
+--- error_log eval
+qr/the service account ".*bad\.json" has no "private_key"/
