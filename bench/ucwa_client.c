@@ -734,8 +734,10 @@ writing(conn_t *s)
     static const char req[] = "GET /status HTTP/1.1\r\nHost: bench\r\n\r\n";
 
     write_all(s->fd, req, sizeof(req) - 1);
-    if (conn_wait(s, &r, 5000) != 1) {
-        die("stub_status: no answer");
+    /* 30 s: a worker re-parking 10 000 P-GETs, each with its own
+       durable commit, answers the status request late */
+    if (conn_wait(s, &r, 30000) != 1) {
+        die("stub_status: no answer in 30 s");
     }
     w = memmem(r.body, r.body_len, "Writing: ", 9);
     n = w ? atoi(w + 9) : -1;
