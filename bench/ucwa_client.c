@@ -1,6 +1,7 @@
 /*
  * ucwa_client: the HTTP/1.1 client of the UCWA benchmarks (bench/w2-ucwa-get.sh,
- * bench/w4-pget-park.sh, bench/wake-latency.sh).  Plain C, no dependencies;
+ * bench/w4-pget-park.sh, bench/wake-latency.sh, bench/w5-fanout.sh,
+ * bench/im-roundtrip.sh).  Plain C, no dependencies;
  * the scripts build it with gcc.
  *
  *   ucwa_client tokens  PORT CONNS USERS_FILE PASSWORD     > "sip token"
@@ -29,6 +30,16 @@
  *       Which worker serves a connection is learnt from the access log
  *       ("$pid ... $request_uri"): each connection first sends
  *       GET /probe?c=<serial>, then the log is read for that line.
+ *
+ *   ucwa_client fanout  PORT NSRC ucwa|nchan WATCHERS_FILE M ROUNDS PUB_FILE
+ *                       RAW_OUT [BYTES]
+ *       W5: M watchers parked from NSRC source addresses, ROUNDS publishes
+ *       (a presence change of PUB_FILE's application, or an nchan
+ *       publish of BYTES bytes); one line per round (see cmd_fanout),
+ *       every delivery latency appended to RAW_OUT
+ *   ucwa_client im      PORT ACCESS_LOG PAIRS_FILE LANES SECONDS
+ *       IM round trips between two applications on different workers,
+ *       closed loop on LANES conversations (see cmd_im)
  *
  * Times are CLOCK_MONOTONIC; a latency is from just before the
  * event-causing request is written to when the whole P-GET response has
@@ -723,8 +734,10 @@ writing(conn_t *s)
     static const char req[] = "GET /status HTTP/1.1\r\nHost: bench\r\n\r\n";
 
     write_all(s->fd, req, sizeof(req) - 1);
-    if (conn_wait(s, &r, 5000) != 1) {
-        die("stub_status: no answer");
+    /* 30 s: a worker re-parking 10 000 P-GETs, each with its own
+       durable commit, answers the status request late */
+    if (conn_wait(s, &r, 30000) != 1) {
+        die("stub_status: no answer in 30 s");
     }
     w = memmem(r.body, r.body_len, "Writing: ", 9);
     n = w ? atoi(w + 9) : -1;
@@ -1120,6 +1133,804 @@ cmd_wake(int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------ */
+/* fanout (W5)                                                        */
+
+/*
+ * One publisher, M long-poll watchers parked on one harness process (from
+ * NSRC loopback source addresses), ROUNDS publishes; after each delivery
+ * the watcher re-issues its request at once.
+ *
+ * ucwa : watcher i sends GET <href>/events?ack=<next>&timeout=1800 with
+ *        its token; the publisher POSTs <pub href>/me/presence with the
+ *        availability alternating Busy / Online; a delivery is a 200
+ *        package naming contactPresence.
+ * nchan: watcher i sends the same request line and headers (the location
+ *        maps every application to one channel), with If-Modified-Since /
+ *        If-None-Match from its last message; the publisher POSTs
+ *        /pub/w5 a BYTES-long body "round=<r>;xxx..."; a delivery is a
+ *        200 whose body names the round.
+ */
+
+typedef struct {
+    conn_t  c;
+    int     ack;
+    long    got;            /* round of the last delivery */
+    char    etag[96];
+    char    lastmod[64];
+} fo_sub_t;
+
+static int       fo_nchan;
+static long      fo_bytes = 700;
+static size_t    fo_body_len;       /* of the last delivery */
+static fo_sub_t *fo_subs;
+
+static void
+header_copy(resp_t *r, const char *name, char *dst, size_t size)
+{
+    const char *h, *e;
+
+    h = header_find(r->head, name);
+    if (h == NULL) {
+        return;
+    }
+    e = strchr(h, '\r');
+    if (e == NULL || (size_t) (e - h) >= size) {
+        return;
+    }
+    memcpy(dst, h, e - h);
+    dst[e - h] = '\0';
+}
+
+static void
+fo_request(long i)
+{
+    int        n;
+    char       req[4096];
+    fo_sub_t  *s = &fo_subs[i];
+
+    if (fo_nchan) {
+        n = snprintf(req, sizeof(req),
+                     "GET %s/events?ack=1 HTTP/1.1\r\nHost: bench\r\n"
+                     "Authorization: Bearer %s\r\n%s%s%s%s%s%s\r\n",
+                     in.a[i], in.b[i],
+                     s->lastmod[0] ? "If-Modified-Since: " : "", s->lastmod,
+                     s->lastmod[0] ? "\r\n" : "",
+                     s->etag[0] ? "If-None-Match: " : "", s->etag,
+                     s->etag[0] ? "\r\n" : "");
+    } else {
+        n = snprintf(req, sizeof(req),
+                     "GET %s/events?ack=%d&timeout=1800 HTTP/1.1\r\n"
+                     "Host: bench\r\nAuthorization: Bearer %s\r\n\r\n",
+                     in.a[i], s->ack, in.b[i]);
+    }
+
+    write_all(s->c.fd, req, n);
+}
+
+/* 1: the response delivers round "round" */
+static int
+fo_response(long i, resp_t *r, long round)
+{
+    char      mark[64];
+    fo_sub_t *s = &fo_subs[i];
+
+    if (fo_nchan) {
+        header_copy(r, "Last-Modified", s->lastmod, sizeof(s->lastmod));
+        header_copy(r, "Etag", s->etag, sizeof(s->etag));
+        snprintf(mark, sizeof(mark), "round=%ld;", round);
+        fo_body_len = r->body_len;
+        return r->status == 200
+               && memmem(r->body, r->body_len, mark, strlen(mark)) != NULL;
+    }
+
+    s->ack = parse_next_ack(r, s->ack);
+    fo_body_len = r->body_len;
+
+    return r->status == 200
+           && memmem(r->body, r->body_len, "contactPresence", 15) != NULL;
+}
+
+static int
+fo_publish_request(long round, const char *href, const char *token,
+    char *buf, size_t size)
+{
+    int   n;
+    char *body;
+
+    if (fo_nchan) {
+        body = malloc(fo_bytes + 1);
+        n = snprintf(body, fo_bytes + 1, "round=%ld;", round);
+        memset(body + n, 'x', fo_bytes - n);
+        body[fo_bytes] = '\0';
+        n = snprintf(buf, size,
+                     "POST /pub/w5 HTTP/1.1\r\nHost: bench\r\n"
+                     "Content-Type: text/plain\r\n"
+                     "Content-Length: %ld\r\n\r\n%s", fo_bytes, body);
+        free(body);
+        return n;
+    }
+
+    body = (round & 1) ? "{\"availability\":\"Busy\"}"
+                       : "{\"availability\":\"Online\"}";
+
+    return snprintf(buf, size,
+                    "POST %s/me/presence HTTP/1.1\r\nHost: bench\r\n"
+                    "Authorization: Bearer %s\r\n"
+                    "Content-Type: application/json\r\n"
+                    "Content-Length: %zu\r\n\r\n%s",
+                    href, token, strlen(body), body);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+
+    return x < y ? -1 : x > y;
+}
+
+static double
+pctl(double *v, long n, double p)
+{
+    long k = (long) (p * n);
+
+    if (n == 0) {
+        return 0;
+    }
+    return v[k >= n ? n - 1 : k];
+}
+
+/*
+ * Reads every response of the readable watchers; each is answered by a
+ * new request at once.  Returns how many deliveries of "round" (first
+ * ones) it saw; lat[i] gets the latency of watcher i (us from t0).
+ */
+static long  fo_dup, fo_bad, fo_spurious;
+static double fo_last_io;
+
+static long
+fo_poll(int efd, long m, int ms, long round, double t0, double *lat,
+    conn_t *pub, int *pub_status, double *pub_us)
+{
+    int                 n, k, rc;
+    long                i, got = 0;
+    double              t;
+    resp_t              r;
+    struct epoll_event  evs[512];
+
+    memset(&r, 0, sizeof(r));
+    n = epoll_wait(efd, evs, 512, ms);
+
+    for (k = 0; k < n; k++) {
+        i = (long) evs[k].data.u64;
+
+        if (i == m) {
+            while ((rc = conn_read(pub, &r)) == 1) {
+                *pub_status = r.status;
+                *pub_us = now_us() - t0;
+                conn_consume(pub, &r);
+            }
+            if (rc < 0) {
+                die("publisher connection closed");
+            }
+            continue;
+        }
+
+        while ((rc = conn_read(&fo_subs[i].c, &r)) == 1) {
+            t = now_us();
+            fo_last_io = t;
+            if (round == 0) {
+                (void) fo_response(i, &r, 0);
+                fo_spurious++;
+            } else if (fo_response(i, &r, round)) {
+                if (fo_subs[i].got == round) {
+                    fo_dup++;
+                } else {
+                    fo_subs[i].got = round;
+                    lat[i] = t - t0;
+                    got++;
+                }
+            } else {
+                if (fo_bad < 3) {
+                    fprintf(stderr, "ucwa_client: watcher %ld round %ld: "
+                            "HTTP %d %.*s\n", i, round, r.status,
+                            (int) (r.body_len > 300 ? 300 : r.body_len),
+                            r.body);
+                }
+                fo_bad++;
+            }
+            conn_consume(&fo_subs[i].c, &r);
+            fo_request(i);
+        }
+
+        if (rc < 0) {
+            die("watcher %ld: connection closed", i);
+        }
+    }
+
+    free(r.head);
+    return got;
+}
+
+/* waits until all m requests are parked and nothing arrived for quiet_ms */
+static void
+fo_settle(int efd, long m, conn_t *st, int quiet_ms, double limit_s)
+{
+    int     w;
+    double  start = now_us(), last_check = 0;
+    conn_t  dummy;
+
+    memset(&dummy, 0, sizeof(dummy));
+
+    for ( ;; ) {
+        int ps = 0;
+        double ph = 0;
+
+        (void) fo_poll(efd, m, 20, 0, 0, NULL, &dummy, &ps, &ph);
+
+        if (now_us() - last_check > 50000) {
+            last_check = now_us();
+            w = writing(st);
+            if (w == m + 1 && now_us() - fo_last_io > quiet_ms * 1000.0) {
+                return;
+            }
+        }
+
+        if (now_us() - start > limit_s * 1e6) {
+            die("watchers not settled after %.0f s (Writing %d, want %ld)",
+                limit_s, writing(st), m + 1);
+        }
+    }
+}
+
+static int
+cmd_fanout(int argc, char **argv)
+{
+    int                 nsrc, efd, n, pub_status;
+    long                m, rounds, round, i, got, lost;
+    char                src[32], req[8192];
+    double              t0, *lat, *sorted, limit, pub_us, hold;
+    FILE               *raw;
+    lines_t             pub;
+    conn_t              pubc, st;
+    struct epoll_event  ev;
+
+    if (argc < 7) {
+        die("fanout PORT NSRC ucwa|nchan WATCHERS_FILE M ROUNDS PUB_FILE "
+            "RAW_OUT [BYTES]");
+    }
+
+    nsrc = atoi(argv[1]);
+    fo_nchan = strcmp(argv[2], "nchan") == 0;
+    lines_read(argv[3], &in);
+    m = atol(argv[4]);
+    rounds = atol(argv[5]);
+    lines_read(argv[6], &pub);
+    raw = fopen(argv[7], "a");
+    if (argc > 8) {
+        fo_bytes = atol(argv[8]);
+    }
+    if (raw == NULL) {
+        die("%s: %s", argv[7], strerror(errno));
+    }
+    if ((size_t) m > in.n || pub.n < 1) {
+        die("%ld watchers need as many applications, %s has %zu", m,
+            argv[3], in.n);
+    }
+    if (fo_bytes < 32 || fo_bytes > 4000) {
+        die("BYTES must be 32..4000");
+    }
+
+    hold = fo_nchan ? 0 : 5e6;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    fo_subs = calloc(m, sizeof(fo_sub_t));
+    lat = calloc(m, sizeof(double));
+    sorted = calloc(m, sizeof(double));
+    efd = epoll_create1(0);
+
+    conn_init(&st);
+    conn_init(&pubc);
+    ev.events = EPOLLIN;
+    ev.data.u64 = m;
+    epoll_ctl(efd, EPOLL_CTL_ADD, pubc.fd, &ev);
+
+    if (!fo_nchan) {
+        /* a known state: Online, so that round 1 (Busy) is a change
+           whatever an earlier run left; a change made here reaches the
+           watchers before the first publish and is drained below */
+        resp_t  r;
+
+        memset(&r, 0, sizeof(r));
+        n = fo_publish_request(0, pub.a[0], pub.b[0], req, sizeof(req));
+        write_all(pubc.fd, req, n);
+        if (conn_wait(&pubc, &r, 10000) != 1 || r.status != 204) {
+            die("setting the publisher Online: HTTP %d", r.status);
+        }
+        conn_consume(&pubc, &r);
+        free(r.head);
+    }
+
+    t0 = now_us();
+    for (i = 0; i < m; i++) {
+        snprintf(src, sizeof(src), "127.0.0.%d", 2 + (int) (i % nsrc));
+        fo_subs[i].c.fd = conn_open_from(src);
+        fo_subs[i].c.job = -1;
+        fo_subs[i].ack = 1;
+        ev.events = EPOLLIN;
+        ev.data.u64 = i;
+        epoll_ctl(efd, EPOLL_CTL_ADD, fo_subs[i].c.fd, &ev);
+        fo_request(i);
+    }
+
+    /* the first requests may be answered at once with what was pending
+       (sign-in events, a resync), or within the 5 s medium hold (a
+       presence change made when nginx started): those are re-issued
+       until nothing came for longer than the hold */
+    fo_last_io = now_us();
+    fo_settle(efd, m, &st, fo_nchan ? 1000 : 6000, 120 + m / 50);
+    printf("parked %ld %.3f drained %ld\n", m, (now_us() - t0) / 1e6,
+           fo_spurious);
+
+    for (round = 1; round <= rounds; round++) {
+        fo_spurious = 0;
+        if (round > 1) {
+            fo_settle(efd, m, &st, 200, 60 + m / 100);
+        }
+
+        for (i = 0; i < m; i++) {
+            lat[i] = -1;
+        }
+        fo_dup = fo_bad = 0;
+        pub_status = 0;
+        pub_us = 0;
+
+        n = fo_publish_request(round, pub.a[0], pub.b[0], req, sizeof(req));
+        limit = hold + 30e6 + m * 1000.0;
+        t0 = now_us();
+        write_all(pubc.fd, req, n);
+
+        for (got = 0; got < m && now_us() - t0 < limit; ) {
+            got += fo_poll(efd, m, 10, round, t0, lat, &pubc, &pub_status,
+                           &pub_us);
+        }
+
+        /* duplicates or late answers right after the last delivery */
+        while (pub_status == 0 && now_us() - t0 < limit) {
+            (void) fo_poll(efd, m, 10, round, t0, lat, &pubc, &pub_status,
+                           &pub_us);
+        }
+        {
+            double until = now_us() + 100000;
+            while (now_us() < until) {
+                (void) fo_poll(efd, m, 10, round, t0, lat, &pubc,
+                               &pub_status, &pub_us);
+            }
+        }
+
+        for (i = 0, n = 0; i < m; i++) {
+            if (lat[i] >= 0) {
+                sorted[n++] = lat[i];
+                fprintf(raw, "%s %ld %ld %.1f\n", argv[2], m, round, lat[i]);
+            }
+        }
+        lost = m - n;
+        qsort(sorted, n, sizeof(double), cmp_double);
+
+        printf("round %ld m %ld delivered %d lost %ld dup %ld bad %ld "
+               "early %ld pub_status %d pub_ms %.3f p50_ms %.3f p99_ms %.3f "
+               "last_ms %.3f bytes %zu\n", round, m, n, lost, fo_dup,
+               fo_bad, fo_spurious, pub_status, pub_us / 1000,
+               pctl(sorted, n, .5) / 1000, pctl(sorted, n, .99) / 1000,
+               n ? sorted[n - 1] / 1000 : 0, fo_body_len);
+    }
+
+    fclose(raw);
+    return 0;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* im (IM round trip)                                                 */
+
+/*
+ * LANES conversations, each between application A (P-GET and commands on
+ * worker w0) and application B (on worker w1), so that every message
+ * crosses workers.  PAIRS_FILE: "hrefA tokenA hrefB tokenB sipB" lines.
+ * Set-up: A invites B, B accepts (by the conversation id, which both
+ * sides share), both channels are drained.  Then, closed loop per lane
+ * for DURATION seconds: A posts "a<lane>x<seq>", B's P-GET delivers it
+ * (one-way latency), B posts "b<lane>x<seq>" at once, A's P-GET delivers
+ * it (round trip).  A message not delivered within 5 s is lost (the lane
+ * goes on with the next one); a marker seen twice is a duplicate.
+ * Output: one line per round trip "rtt <us> <one-way us> <lane>" and a
+ * summary "im lanes L seconds S sent N delivered D lost X dup Y bad Z".
+ */
+
+enum { IM_IDLE, IM_PING, IM_PONG };
+
+typedef struct {
+    conn_t   pa, pb, ca, cb;         /* P-GETs and command connections */
+    char    *href_a, *tok_a, *href_b, *tok_b, *sip_b;
+    char     conv[64];
+    int      ack_a, ack_b, state, a_ok, b_ok;
+    long     seq;
+    double   t0, t_one, deadline;
+} im_lane_t;
+
+static long im_sent, im_delivered, im_lost, im_dup, im_bad;
+
+static void
+im_pget(conn_t *c, const char *href, int ack, const char *tok)
+{
+    int  n;
+    char req[4096];
+
+    n = snprintf(req, sizeof(req),
+                 "GET %s/events?ack=%d&timeout=1800 HTTP/1.1\r\n"
+                 "Host: bench\r\nAuthorization: Bearer %s\r\n\r\n",
+                 href, ack, tok);
+    write_all(c->fd, req, n);
+}
+
+static void
+im_post(conn_t *c, const char *href, const char *tok, const char *path,
+    const char *type, const char *body)
+{
+    int  n;
+    char req[4096];
+
+    n = snprintf(req, sizeof(req),
+                 "POST %s%s HTTP/1.1\r\nHost: bench\r\n"
+                 "Authorization: Bearer %s\r\n"
+                 "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n%s",
+                 href, path, tok, type, strlen(body), body);
+    write_all(c->fd, req, n);
+}
+
+static void
+im_send(im_lane_t *l, int k, int from_a)
+{
+    char path[256], text[64];
+
+    snprintf(path, sizeof(path),
+             "/communication/conversations/%s/messaging/messages", l->conv);
+    snprintf(text, sizeof(text), "%c%dx%ld", from_a ? 'a' : 'b', k, l->seq);
+
+    if (from_a) {
+        l->t0 = now_us();
+        im_post(&l->ca, l->href_a, l->tok_a, path, "text/plain", text);
+        l->state = IM_PING;
+        im_sent++;
+    } else {
+        im_post(&l->cb, l->href_b, l->tok_b, path, "text/plain", text);
+        l->state = IM_PONG;
+        im_sent++;
+    }
+    l->deadline = now_us() + 5e6;
+}
+
+/* does the body carry text as a whole word of a plainMessage data URI? */
+static int
+im_has(resp_t *r, const char *text)
+{
+    char  mark[96];
+
+    snprintf(mark, sizeof(mark), "charset=utf-8,%s\"", text);
+    return memmem(r->body, r->body_len, mark, strlen(mark)) != NULL;
+}
+
+static int
+cmd_im(int argc, char **argv)
+{
+    int            k, n, rc, nl, w0, w1, lanes, hit;
+    long           i;
+    char          *p, body[512], text[64], prev[64];
+    double         dur, start, t;
+    resp_t         r;
+    lines_t        pl;
+    im_lane_t     *ls, *l;
+    struct pollfd *ps;
+
+    if (argc < 5) {
+        die("im PORT ACCESS_LOG PAIRS_FILE LANES SECONDS");
+    }
+
+    access_log = argv[1];
+    lines_read(argv[2], &pl);
+    lanes = atoi(argv[3]);
+    dur = atof(argv[4]);
+    run_id = getpid();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    memset(&r, 0, sizeof(r));
+
+    if (lanes < 1 || (size_t) lanes > pl.n) {
+        die("%d lanes need as many pairs, %s has %zu", lanes, argv[2], pl.n);
+    }
+
+    ls = calloc(lanes, sizeof(im_lane_t));
+    ps = calloc(4 * lanes, sizeof(struct pollfd));
+
+    /* two workers: w0 serves A's side, w1 B's side */
+    conn_on(&ls[0].pa, 0);
+    w0 = ls[0].pa.pid;
+    for (n = 0, w1 = w0; n < 200 && w1 == w0; n++) {
+        conn_init(&ls[0].pb);
+        conn_probe(&ls[0].pb);
+        w1 = ls[0].pb.pid;
+        if (w1 == w0) {
+            close(ls[0].pb.fd);
+        }
+    }
+    if (w1 == w0) {
+        die("all connections went to worker %d", w0);
+    }
+
+    for (k = 0; k < lanes; k++) {
+        l = &ls[k];
+        if (k) {
+            conn_on(&l->pa, w0);
+            conn_on(&l->pb, w1);
+        }
+        conn_on(&l->ca, w0);
+        conn_on(&l->cb, w1);
+
+        l->href_a = pl.a[k];
+        l->tok_a = strtok(pl.b[k], " ");
+        l->href_b = strtok(NULL, " ");
+        l->tok_b = strtok(NULL, " ");
+        l->sip_b = strtok(NULL, " ");
+        if (l->sip_b == NULL) {
+            die("%s line %d: want \"hrefA tokenA hrefB tokenB sipB\"",
+                argv[2], k + 1);
+        }
+
+        /* the conversation: A invites, B accepts by id */
+        n = snprintf(body, sizeof(body),
+                     "{\"to\":\"sip:%s\",\"operationId\":\"bench-%d-%d\"}",
+                     l->sip_b, run_id, k);
+        im_post(&l->ca, l->href_a, l->tok_a,
+                "/communication/messagingInvitations", "application/json",
+                body);
+        if (conn_wait(&l->ca, &r, 10000) != 1 || r.status != 201) {
+            die("lane %d: invitation: HTTP %d", k, r.status);
+        }
+        p = strstr(r.head, "/messagingInvitations/");
+        if (p == NULL || sscanf(p, "/messagingInvitations/%63[0-9a-f]",
+                                l->conv) != 1)
+        {
+            die("lane %d: invitation without a Location", k);
+        }
+        conn_consume(&l->ca, &r);
+
+        snprintf(body, sizeof(body),
+                 "/communication/messagingInvitations/%s/accept", l->conv);
+        im_post(&l->cb, l->href_b, l->tok_b, body, "application/json", "");
+        if (conn_wait(&l->cb, &r, 10000) != 1 || r.status != 204) {
+            die("lane %d: accept: HTTP %d", k, r.status);
+        }
+        conn_consume(&l->cb, &r);
+
+        l->ack_a = l->ack_b = 1;
+        im_pget(&l->pa, l->href_a, 1, l->tok_a);
+        im_pget(&l->pb, l->href_b, 1, l->tok_b);
+    }
+
+    /* drain: re-issue the P-GETs until none answers for 1.5 s (the
+       sign-in events are overdue medium ones, released at once) */
+    for (t = now_us(); now_us() - t < 1.5e6; ) {
+        for (k = 0; k < lanes; k++) {
+            ps[2 * k].fd = ls[k].pa.fd;
+            ps[2 * k].events = POLLIN;
+            ps[2 * k + 1].fd = ls[k].pb.fd;
+            ps[2 * k + 1].events = POLLIN;
+        }
+        if (poll(ps, 2 * lanes, 100) <= 0) {
+            continue;
+        }
+        for (k = 0; k < lanes; k++) {
+            l = &ls[k];
+            if (ps[2 * k].revents) {
+                while ((rc = conn_read(&l->pa, &r)) == 1) {
+                    l->ack_a = parse_next_ack(&r, l->ack_a);
+                    conn_consume(&l->pa, &r);
+                    im_pget(&l->pa, l->href_a, l->ack_a, l->tok_a);
+                    t = now_us();
+                }
+                if (rc < 0) {
+                    die("lane %d: P-GET of A closed", k);
+                }
+            }
+            if (ps[2 * k + 1].revents) {
+                while ((rc = conn_read(&l->pb, &r)) == 1) {
+                    l->ack_b = parse_next_ack(&r, l->ack_b);
+                    conn_consume(&l->pb, &r);
+                    im_pget(&l->pb, l->href_b, l->ack_b, l->tok_b);
+                    t = now_us();
+                }
+                if (rc < 0) {
+                    die("lane %d: P-GET of B closed", k);
+                }
+            }
+        }
+    }
+
+    fprintf(stderr, "ucwa_client: %d lanes set up (workers %d and %d)\n",
+            lanes, w0, w1);
+
+    start = now_us();
+    for (k = 0; k < lanes; k++) {
+        ls[k].seq = 1;
+        im_send(&ls[k], k, 1);
+    }
+
+    nl = 4 * lanes;
+
+    while (now_us() - start < dur * 1e6) {
+        for (k = 0; k < lanes; k++) {
+            ps[4 * k].fd = ls[k].pa.fd;
+            ps[4 * k + 1].fd = ls[k].pb.fd;
+            ps[4 * k + 2].fd = ls[k].ca.fd;
+            ps[4 * k + 3].fd = ls[k].cb.fd;
+            for (n = 0; n < 4; n++) {
+                ps[4 * k + n].events = POLLIN;
+                ps[4 * k + n].revents = 0;
+            }
+        }
+
+        if (poll(ps, nl, 10) < 0 && errno != EINTR) {
+            die("poll: %s", strerror(errno));
+        }
+
+        for (k = 0; k < lanes; k++) {
+            l = &ls[k];
+
+            /* command responses: 201 for every message */
+            for (n = 2; n < 4; n++) {
+                conn_t *c = n == 2 ? &l->ca : &l->cb;
+                if (!ps[4 * k + n].revents) {
+                    continue;
+                }
+                while ((rc = conn_read(c, &r)) == 1) {
+                    if (r.status != 201) {
+                        if (im_bad < 3) {
+                            fprintf(stderr, "ucwa_client: lane %d: message "
+                                    "POST: HTTP %d %.*s\n", k, r.status,
+                                    (int) (r.body_len > 200 ? 200
+                                           : r.body_len), r.body);
+                        }
+                        im_bad++;
+                    }
+                    conn_consume(c, &r);
+                }
+                if (rc < 0) {
+                    die("lane %d: command connection closed", k);
+                }
+            }
+
+            /* B's P-GET: A's message */
+            if (ps[4 * k + 1].revents) {
+                while ((rc = conn_read(&l->pb, &r)) == 1) {
+                    t = now_us();
+                    l->ack_b = parse_next_ack(&r, l->ack_b);
+                    snprintf(text, sizeof(text), "a%dx%ld", k, l->seq);
+                    snprintf(prev, sizeof(prev), "a%dx%ld", k, l->seq - 1);
+                    if (l->seq > 1 && im_has(&r, prev)) {
+                        im_dup++;
+                    }
+                    if (r.status != 200) {
+                        im_bad++;
+                    }
+                    if (l->state == IM_PING && im_has(&r, text)) {
+                        im_delivered++;
+                        l->t_one = t - l->t0;
+                        conn_consume(&l->pb, &r);
+                        im_pget(&l->pb, l->href_b, l->ack_b, l->tok_b);
+                        im_send(l, k, 0);
+                        continue;
+                    }
+                    conn_consume(&l->pb, &r);
+                    im_pget(&l->pb, l->href_b, l->ack_b, l->tok_b);
+                }
+                if (rc < 0) {
+                    die("lane %d: P-GET of B closed", k);
+                }
+            }
+
+            /* A's P-GET: B's reply (or A's own outgoing completion) */
+            if (ps[4 * k].revents) {
+                while ((rc = conn_read(&l->pa, &r)) == 1) {
+                    t = now_us();
+                    l->ack_a = parse_next_ack(&r, l->ack_a);
+                    snprintf(text, sizeof(text), "b%dx%ld", k, l->seq);
+                    snprintf(prev, sizeof(prev), "b%dx%ld", k, l->seq - 1);
+                    if (l->seq > 1 && im_has(&r, prev)) {
+                        im_dup++;
+                    }
+                    if (r.status != 200) {
+                        im_bad++;
+                    }
+                    hit = l->state == IM_PONG && im_has(&r, text);
+                    conn_consume(&l->pa, &r);
+                    im_pget(&l->pa, l->href_a, l->ack_a, l->tok_a);
+                    if (hit) {
+                        im_delivered++;
+                        printf("rtt %.1f %.1f %d\n", t - l->t0, l->t_one, k);
+                        l->seq++;
+                        im_send(l, k, 1);
+                    }
+                }
+                if (rc < 0) {
+                    die("lane %d: P-GET of A closed", k);
+                }
+            }
+
+            if (now_us() > l->deadline) {
+                im_lost++;
+                fprintf(stderr, "ucwa_client: lane %d: message %ld (%s) "
+                        "not delivered in 5 s\n", k, l->seq,
+                        l->state == IM_PING ? "ping" : "pong");
+                l->seq++;
+                im_send(l, k, 1);
+            }
+        }
+    }
+
+    t = now_us();
+
+    /* the messages still in flight when the time is up are waited for */
+    for (i = 0; i < 500; i++) {
+        int busy = 0;
+        for (k = 0; k < lanes; k++) {
+            busy += ls[k].state != IM_IDLE;
+        }
+        if (!busy) {
+            break;
+        }
+        for (k = 0; k < lanes; k++) {
+            l = &ls[k];
+            if (l->state == IM_PING) {
+                rc = conn_wait(&l->pb, &r, 10);
+                if (rc == 1) {
+                    snprintf(text, sizeof(text), "a%dx%ld", k, l->seq);
+                    if (im_has(&r, text)) {
+                        im_delivered++;
+                        l->state = IM_IDLE;
+                    }
+                    conn_consume(&l->pb, &r);
+                    l->ack_b = parse_next_ack(&r, l->ack_b);
+                    im_pget(&l->pb, l->href_b, l->ack_b, l->tok_b);
+                }
+            } else if (l->state == IM_PONG) {
+                rc = conn_wait(&l->pa, &r, 10);
+                if (rc == 1) {
+                    snprintf(text, sizeof(text), "b%dx%ld", k, l->seq);
+                    if (im_has(&r, text)) {
+                        im_delivered++;
+                        l->state = IM_IDLE;
+                    }
+                    conn_consume(&l->pa, &r);
+                    l->ack_a = parse_next_ack(&r, l->ack_a);
+                    im_pget(&l->pa, l->href_a, l->ack_a, l->tok_a);
+                }
+            }
+            if (l->state != IM_IDLE && now_us() > l->deadline) {
+                im_lost++;
+                l->state = IM_IDLE;
+            }
+        }
+    }
+
+    printf("im lanes %d seconds %.3f sent %ld delivered %ld lost %ld dup %ld "
+           "bad %ld\n", lanes, (t - start) / 1e6, im_sent, im_delivered,
+           im_lost, im_dup, im_bad);
+
+    free(r.head);
+    return 0;
+}
+
+
+/* ------------------------------------------------------------------ */
 
 int
 main(int argc, char **argv)
@@ -1169,6 +1980,14 @@ main(int argc, char **argv)
 
     if (strcmp(argv[1], "wake") == 0) {
         return cmd_wake(argc - 2, argv + 2);
+    }
+
+    if (strcmp(argv[1], "fanout") == 0) {
+        return cmd_fanout(argc - 2, argv + 2);
+    }
+
+    if (strcmp(argv[1], "im") == 0) {
+        return cmd_im(argc - 2, argv + 2);
     }
 
     die("usage: see the comment at the top of ucwa_client.c");

@@ -793,9 +793,18 @@ ngx_mobility_ucwa_subscriptions(ngx_mobility_ucwa_req_t *rq,
 /* fan-out                                                            */
 
 
+/*
+ * presence_watchers keys are sip NUL app NUL sub, and application ids
+ * hold no NUL: the entries of one application are adjacent, so comparing
+ * with the previous one is enough to reach each application once (a
+ * search through every application seen so far made a fan-out to M
+ * watchers cost O(M^2): ~1.5 s of the event loop at M = 10 000).
+ */
+
 typedef struct {
     ngx_mobility_ucwa_tx_t   *tx;
-    ngx_array_t              *done;       /* ngx_str_t app ids */
+    u_char                    last[NGX_MOBILITY_UCWA_ID_MAX];
+    size_t                    last_len;   /* 0: none yet */
     ngx_str_t                *sip;
     const char               *rel;
     const char               *suffix;
@@ -810,38 +819,29 @@ ngx_mobility_ucwa_fanout_one(void *ctx, const u_char *ep, size_t eplen,
     ngx_mobility_ucwa_fanout_t  *f = ctx;
 
     ngx_int_t                 rc;
-    ngx_str_t                *s, aid;
-    ngx_uint_t                i;
+    ngx_str_t                 aid;
     const char               *path, *in;
     ngx_mobility_ucwa_app_t   app;
 
-    if (expires <= f->tx->now) {
+    if (expires <= f->tx->now || eplen == 0 || eplen > sizeof(f->last)) {
         return 0;
     }
 
-    s = f->done->elts;
-
-    for (i = 0; i < f->done->nelts; i++) {
-        if (s[i].len == eplen && ngx_memcmp(s[i].data, ep, eplen) == 0) {
-            return 0;
-        }
+    if (f->last_len == eplen && ngx_memcmp(f->last, ep, eplen) == 0) {
+        return 0;
     }
 
-    s = ngx_array_push(f->done);
-    if (s == NULL) {
+    ngx_memcpy(f->last, ep, eplen);
+    f->last_len = eplen;
+
+    aid.data = ngx_pnalloc(f->tx->pool, eplen);
+    if (aid.data == NULL) {
         f->failed = 1;
         return 1;
     }
 
-    s->data = ngx_pnalloc(f->tx->pool, eplen);
-    if (s->data == NULL) {
-        f->failed = 1;
-        return 1;
-    }
-
-    ngx_memcpy(s->data, ep, eplen);
-    s->len = eplen;
-    aid = *s;
+    ngx_memcpy(aid.data, ep, eplen);
+    aid.len = eplen;
 
     rc = ngx_mobility_ucwa_app_get(f->tx, &aid, &app);
 
@@ -890,11 +890,6 @@ ngx_mobility_ucwa_fanout(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *sip,
     f.sip = sip;
     f.rel = rel;
     f.suffix = suffix;
-    f.done = ngx_array_create(tx->pool, 4, sizeof(ngx_str_t));
-
-    if (f.done == NULL) {
-        return NGX_ERROR;
-    }
 
     if (ngx_mobility_psub_watchers(tx->st, tx->txn, sip->data, sip->len,
                                    ngx_mobility_ucwa_fanout_one, &f)
