@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Runs every benchmark; installs the load generator if missing.
+# Runs every benchmark; installs the load generators if missing (wrk;
+# h2load from nghttp2-client for W7, bench/w7-push.sh).
 set -euo pipefail
 cd "$(dirname "$0")"
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
-# w*.sh: W1, W2, W4, W5 (fan-out against nchan); then the IM round trip
+command -v h2load >/dev/null \
+    || { apt-get install -y -qq nghttp2-client >/dev/null; }
+# w*.sh: W1, W2, W4, W5 (fan-out against nchan), W7 (push); then the IM
+# round trip
 for b in w*.sh im-roundtrip.sh; do
     echo "== $b"
     bash "$b"

@@ -705,6 +705,19 @@ ngx_mobility_push_payload_text(ngx_mobility_push_job_t *job,
         ngx_str_set(title, "Skype for Business");
     }
 
+    /* an operator's test: the operator's text, not a user's message */
+    if (e->kind == NGX_MOBILITY_PUSH_TEST) {
+        if (e->preview.len) {
+            body->data = (u_char *) e->preview.data;
+            body->len = e->preview.len;
+
+        } else {
+            ngx_str_set(body, "Test notification");
+        }
+
+        return;
+    }
+
     if (job->previews && e->preview.len
         && (e->kind == NGX_MOBILITY_PUSH_IM
             || e->kind == NGX_MOBILITY_PUSH_MESSAGE

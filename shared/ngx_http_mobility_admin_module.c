@@ -40,7 +40,8 @@
 
 /* the CLI's sender and nginx's receiver must agree */
 #if (NGX_MOBILITY_NOTIFY_MAX != NGX_MOBILITY_IPC_MAX                         \
-     || NGX_MOBILITY_NOTIFY_USER != NGX_MOBILITY_IPC_USER)
+     || NGX_MOBILITY_NOTIFY_USER != NGX_MOBILITY_IPC_USER                   \
+     || NGX_MOBILITY_NOTIFY_PUSH != NGX_MOBILITY_IPC_PUSH)
 #error "ngx_mobility_notify.h and ngx_mobility_ipc.h disagree"
 #endif
 

@@ -220,3 +220,17 @@ ngx_mobility_notify_send(ngx_mobility_store_t *st, const char *store_path,
 
     return sent;
 }
+
+
+int
+ngx_mobility_notify_push(ngx_mobility_store_t *st, const char *store_path,
+    uint64_t count, char *err, size_t size)
+{
+    int   n;
+    char  buf[24];
+
+    n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long) count);
+
+    return ngx_mobility_notify_send(st, store_path, NGX_MOBILITY_NOTIFY_PUSH,
+                                    (u_char *) buf, (size_t) n, err, size);
+}

@@ -17,8 +17,9 @@
 #include "ngx_mobility_store.h"
 
 
-/* = NGX_MOBILITY_IPC_USER of ngx_mobility_ipc.h */
+/* = NGX_MOBILITY_IPC_USER and _PUSH of ngx_mobility_ipc.h */
 #define NGX_MOBILITY_NOTIFY_USER     3
+#define NGX_MOBILITY_NOTIFY_PUSH     4
 
 
 /* CRC-32 (IEEE 802.3, reflected, init and final xor 0xffffffff) */
@@ -32,6 +33,14 @@ uint32_t ngx_mobility_crc32(const u_char *p, size_t len);
  */
 int ngx_mobility_notify_send(ngx_mobility_store_t *st, const char *store_path,
     unsigned type, const u_char *data, size_t len, char *err, size_t size);
+
+/*
+ * Wakes the push senders after a commit that queued count pushes (the
+ * payload is the count in decimal, as nginx's own triggers send it).
+ * Returns what ngx_mobility_notify_send() returns.
+ */
+int ngx_mobility_notify_push(ngx_mobility_store_t *st, const char *store_path,
+    uint64_t count, char *err, size_t size);
 
 
 #endif /* _NGX_MOBILITY_NOTIFY_H_INCLUDED_ */

@@ -76,6 +76,7 @@ static const struct {
     { NGX_MOBILITY_PUSH_CALL, "call" },
     { NGX_MOBILITY_PUSH_VOICEMAIL, "voicemail" },
     { NGX_MOBILITY_PUSH_MEETING, "meeting" },
+    { NGX_MOBILITY_PUSH_TEST, "test" },
     { 0, NULL }
 };
 
@@ -130,7 +131,8 @@ ngx_mobility_push_kind_parse(const u_char *name, size_t len)
     size_t  i;
 
     for (i = 0; ngx_mobility_push_kinds[i].name; i++) {
-        if (strlen(ngx_mobility_push_kinds[i].name) == len
+        if ((ngx_mobility_push_kinds[i].kind & NGX_MOBILITY_PUSH_ALL)
+            && strlen(ngx_mobility_push_kinds[i].name) == len
             && strncasecmp((const char *) name,
                            ngx_mobility_push_kinds[i].name, len) == 0)
         {
@@ -1355,7 +1357,7 @@ ngx_mobility_push_entry_live(ngx_mobility_store_t *st, MDB_txn *txn,
 
     if (rc != NGX_MOBILITY_OK || reg->invalid_since != 0
         || reg->created > e->created
-        || !(reg->events & e->kind))
+        || (e->kind != NGX_MOBILITY_PUSH_TEST && !(reg->events & e->kind)))
     {
         return 0;
     }

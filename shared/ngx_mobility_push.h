@@ -60,6 +60,13 @@
 #define NGX_MOBILITY_PUSH_VOICEMAIL     0x10
 #define NGX_MOBILITY_PUSH_MEETING       0x20  /* meeting invitation      */
 #define NGX_MOBILITY_PUSH_ALL           0x3f
+/*
+ * An operator's test (mobilityctl push-target test): not a preference a
+ * registration can choose; sent to a live registration whatever its
+ * events, with the operator's text (never a user's message) as body.
+ */
+#define NGX_MOBILITY_PUSH_TEST          0x40
+#define NGX_MOBILITY_PUSH_TEST_MAX      100000  /* per command           */
 
 /* limits, bytes */
 #define NGX_MOBILITY_PUSH_USER_MAX      256   /* = NGX_MOBILITY_SIP_MAX  */
@@ -128,6 +135,7 @@ typedef int (*ngx_mobility_push_entry_pt)(void *data,
 const char *ngx_mobility_push_provider_name(uint64_t provider);
 uint64_t ngx_mobility_push_provider_parse(const u_char *name, size_t len);
 const char *ngx_mobility_push_kind_name(uint64_t kind);
+/* the kinds a registration may choose (NGX_MOBILITY_PUSH_ALL); 0 else */
 uint64_t ngx_mobility_push_kind_parse(const u_char *name, size_t len);
 
 

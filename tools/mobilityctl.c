@@ -90,6 +90,7 @@ static const mobilityctl_command_t  mobilityctl_commands[] = {
     { "push-target", "list", mobilityctl_push_target_list },
     { "push-target", "remove", mobilityctl_push_target_remove },
     { "push-target", "invalidate", mobilityctl_push_target_invalidate },
+    { "push-target", "test", mobilityctl_push_target_test },
     { "push-queue", "list", mobilityctl_push_queue_list },
     { "push-queue", "purge", mobilityctl_push_queue_purge },
     { NULL, NULL, NULL }
@@ -165,6 +166,9 @@ static const char  mobilityctl_usage_text[] =
 "  push-target remove SIP ENDPOINT\n"
 "  push-target invalidate SIP ENDPOINT [--reason R] [--at MS]\n"
 "                                      a tombstone, as the sender makes\n"
+"  push-target test SIP ENDPOINT [--count N] [--text T] [--ttl S]\n"
+"                                      queues N (1..100000) test pushes\n"
+"                                      and wakes the sender\n"
 "  push-queue list                     pushes waiting to be sent\n"
 "  push-queue purge                    drops every queued push\n"
 "\n"

@@ -200,6 +200,7 @@ int mobilityctl_push_target_remove(mobilityctl_t *ctx,
     mobilityctl_args_t *a);
 int mobilityctl_push_target_invalidate(mobilityctl_t *ctx,
     mobilityctl_args_t *a);
+int mobilityctl_push_target_test(mobilityctl_t *ctx, mobilityctl_args_t *a);
 int mobilityctl_push_queue_list(mobilityctl_t *ctx, mobilityctl_args_t *a);
 int mobilityctl_push_queue_purge(mobilityctl_t *ctx, mobilityctl_args_t *a);
 

@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/time.h>
 
 #include "mobilityctl.h"
+#include "ngx_mobility_notify.h"
 #include "ngx_mobility_push.h"
 
 
@@ -19,6 +21,12 @@
 
 #define MOBILITYCTL_PUSH_REASON   1
 #define MOBILITYCTL_PUSH_AT       2
+#define MOBILITYCTL_PUSH_COUNT    3
+#define MOBILITYCTL_PUSH_TEXT     4
+#define MOBILITYCTL_PUSH_TTL      5
+
+#define MOBILITYCTL_PUSH_TTL_DEFAULT  3600             /* s, = nginx's */
+#define MOBILITYCTL_PUSH_TTL_MAX      (28 * 86400)
 
 
 typedef struct {
@@ -343,6 +351,272 @@ mobilityctl_push_target_invalidate(mobilityctl_t *ctx,
     mobilityctl_args_t *a)
 {
     return mobilityctl_push_target_change(ctx, a, 1);
+}
+
+
+/* a decimal in [min, max]; -1 when it is not one */
+static long long
+mobilityctl_push_number(const char *s, long long min, long long max)
+{
+    char       *end;
+    long long   n;
+
+    if (*s < '0' || *s > '9') {
+        return -1;
+    }
+
+    n = strtoll(s, &end, 10);
+
+    if (*end != '\0' || n < min || n > max) {
+        return -1;
+    }
+
+    return n;
+}
+
+
+/*
+ * push-target test SIP ENDPOINT [--count N] [--text T] [--ttl S]: queues
+ * N test pushes (kind "test") for a live registration in one write
+ * transaction, then wakes the senders of the running nginx.  Like
+ * Test-CsMcxPushNotification: the registration's events, the policy and
+ * the push configuration are not consulted, only that the target lives.
+ */
+
+int
+mobilityctl_push_target_test(mobilityctl_t *ctx, mobilityctl_args_t *a)
+{
+    int                        rc, id, woken;
+    char                      *v, *sip, *endpoint, *text;
+    char                       err[MOBILITYCTL_ERRLEN];
+    json_t                    *j;
+    size_t                     off, n, c;
+    uint32_t                   cp;
+    MDB_txn                   *txn;
+    uint64_t                   now, first, i;
+    long long                  count, ttl;
+    struct timeval             tv;
+    mobilityctl_edit_t         e;
+    ngx_mobility_push_reg_t    reg;
+    ngx_mobility_push_entry_t  pe;
+
+    static const mobilityctl_opt_t  opts[] = {
+        { "count", MOBILITYCTL_PUSH_COUNT, 1 },
+        { "text", MOBILITYCTL_PUSH_TEXT, 1 },
+        { "ttl", MOBILITYCTL_PUSH_TTL, 1 },
+        { NULL, 0, 0 }
+    };
+
+    sip = NULL;
+    endpoint = NULL;
+    text = NULL;
+    count = 1;
+    ttl = MOBILITYCTL_PUSH_TTL_DEFAULT;
+
+    while ((id = mobilityctl_arg(ctx, a, opts, &v)) != MOBILITYCTL_ARG_END) {
+
+        switch (id) {
+
+        case MOBILITYCTL_ARG_ERROR:
+            return MOBILITYCTL_EUSAGE;
+
+        case MOBILITYCTL_PUSH_COUNT:
+            count = mobilityctl_push_number(v, 1, NGX_MOBILITY_PUSH_TEST_MAX);
+            if (count < 0) {
+                return mobilityctl_usage_error(a, "--count takes a number "
+                                               "from 1 to %d",
+                                               NGX_MOBILITY_PUSH_TEST_MAX);
+            }
+
+            break;
+
+        case MOBILITYCTL_PUSH_TEXT:
+            text = v;
+            break;
+
+        case MOBILITYCTL_PUSH_TTL:
+            ttl = mobilityctl_push_number(v, 1, MOBILITYCTL_PUSH_TTL_MAX);
+            if (ttl < 0) {
+                return mobilityctl_usage_error(a, "--ttl takes seconds "
+                                               "from 1 to %d",
+                                               MOBILITYCTL_PUSH_TTL_MAX);
+            }
+
+            break;
+
+        case MOBILITYCTL_ARG_POS:
+            if (sip == NULL) {
+                sip = v;
+                break;
+            }
+
+            if (endpoint == NULL) {
+                endpoint = v;
+                break;
+            }
+
+            return mobilityctl_usage_error(a, "unexpected argument \"%s\"",
+                                           v);
+
+        default:
+            return mobilityctl_usage_error(a, "unexpected option");
+        }
+    }
+
+    if (sip == NULL) {
+        return mobilityctl_usage_error(a, "missing SIP address");
+    }
+
+    if (endpoint == NULL) {
+        return mobilityctl_usage_error(a, "missing endpoint id");
+    }
+
+    if (strlen(endpoint) > NGX_MOBILITY_PUSH_ENDPOINT_MAX) {
+        return mobilityctl_usage_error(a, "the endpoint id is longer than "
+                                       "%d bytes",
+                                       NGX_MOBILITY_PUSH_ENDPOINT_MAX);
+    }
+
+    /* the text goes into JSON payloads: UTF-8 without control characters */
+
+    if (text) {
+        n = strlen(text);
+
+        if (n == 0 || n > NGX_MOBILITY_PUSH_PREVIEW_MAX) {
+            return mobilityctl_usage_error(a, "--text takes 1 to %d bytes",
+                                           NGX_MOBILITY_PUSH_PREVIEW_MAX);
+        }
+
+        for (off = 0; off < n; off += c) {
+            c = mobilityctl_utf8_char((u_char *) text + off, n - off, &cp);
+
+            if (c == 0 || cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+                return mobilityctl_usage_error(a, "--text must be UTF-8 "
+                                               "without control "
+                                               "characters");
+            }
+        }
+    }
+
+    mobilityctl_edit_init(&e);
+
+    if (mobilityctl_sip((u_char *) sip, strlen(sip), &e, err, sizeof(err))
+        != 0)
+    {
+        mobilityctl_error("%s", err);
+        return MOBILITYCTL_EINPUT;
+    }
+
+    rc = mobilityctl_open(ctx);
+    if (rc == MOBILITYCTL_OK) {
+        rc = mobilityctl_begin(ctx, &txn, 1);
+    }
+
+    if (rc != MOBILITYCTL_OK) {
+        return rc;
+    }
+
+    rc = ngx_mobility_push_reg_get(&ctx->store, txn, e.sip, e.sip_len,
+                                   (u_char *) endpoint, strlen(endpoint),
+                                   &reg);
+
+    if (rc == NGX_MOBILITY_ERROR) {
+        mdb_txn_abort(txn);
+        return mobilityctl_store_error(ctx);
+    }
+
+    if (rc != NGX_MOBILITY_OK) {
+        mdb_txn_abort(txn);
+        mobilityctl_error("sip:%s has no push target for endpoint \"%s\"",
+                          e.sip, endpoint);
+        return MOBILITYCTL_EINPUT;
+    }
+
+    if (reg.invalid_since) {
+        mdb_txn_abort(txn);
+        mobilityctl_error("the push target of sip:%s endpoint \"%s\" was "
+                          "invalidated (%.*s); nothing queued", e.sip,
+                          endpoint, (int) reg.invalid_reason.len,
+                          (const char *) reg.invalid_reason.data);
+        return MOBILITYCTL_EINPUT;
+    }
+
+    /* milliseconds: the entries must not predate their registration */
+    gettimeofday(&tv, NULL);
+    now = (uint64_t) tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    now = (now < reg.created) ? reg.created : now;
+
+    memset(&pe, 0, sizeof(ngx_mobility_push_entry_t));
+
+    pe.user.data = e.sip;
+    pe.user.len = e.sip_len;
+    pe.endpoint.data = (u_char *) endpoint;
+    pe.endpoint.len = strlen(endpoint);
+    pe.kind = NGX_MOBILITY_PUSH_TEST;
+    pe.due = now;
+    pe.created = now;
+    pe.expires = now + (uint64_t) ttl * 1000;
+
+    if (text) {
+        pe.preview.data = (u_char *) text;
+        pe.preview.len = strlen(text);
+    }
+
+    first = 0;
+
+    for (i = 0; i < (uint64_t) count; i++) {
+        if (ngx_mobility_push_enqueue(&ctx->store, txn, &pe)
+            != NGX_MOBILITY_OK)
+        {
+            mdb_txn_abort(txn);
+            return mobilityctl_store_error(ctx);
+        }
+
+        if (i == 0) {
+            first = pe.id;
+        }
+    }
+
+    rc = mobilityctl_commit(ctx, txn);
+    if (rc != MOBILITYCTL_OK) {
+        return rc;
+    }
+
+    /* queued: a sender that misses the wake-up finds them on its timer */
+
+    woken = ngx_mobility_notify_push(&ctx->store, ctx->path,
+                                     (uint64_t) count, err, sizeof(err));
+    if (woken < 0) {
+        mobilityctl_error("warning: the pushes are queued, but no running "
+                          "nginx worker could be woken (%s)", err);
+        woken = 0;
+    }
+
+    if (ctx->json) {
+        j = json_object();
+        if (j == NULL) {
+            mobilityctl_oom();
+        }
+
+        mobilityctl_json_set(j, "queued", json_integer(count));
+        mobilityctl_json_set(j, "firstId", json_integer(first));
+        mobilityctl_json_set(j, "lastId", json_integer(pe.id));
+        mobilityctl_json_set(j, "created", json_integer(now));
+        mobilityctl_json_set(j, "provider",
+                             json_string(ngx_mobility_push_provider_name(
+                                                             reg.provider)));
+        mobilityctl_json_set(j, "workersWoken", json_integer(woken));
+        mobilityctl_json_print(j);
+
+    } else {
+        printf("queued %lld test push(es) for sip:%s endpoint \"%s\" (%s, "
+               "ids %llu..%llu); %d nginx worker(s) woken\n", count, e.sip,
+               endpoint, ngx_mobility_push_provider_name(reg.provider),
+               (unsigned long long) first, (unsigned long long) pe.id,
+               woken);
+    }
+
+    return MOBILITYCTL_OK;
 }
 
 
