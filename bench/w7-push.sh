@@ -115,6 +115,9 @@ http {
                        sandbox=https://127.0.0.1:$mport;
     mobility_push_trusted_certificate $out/mock.pem;
     mobility_push_concurrency 1000;
+    # the sender's throughput, not the per-device limit (240 a minute,
+    # t/072-push-send.t): K pushes to one device would wait for it
+    mobility_push_device_rate 0;
     server {
         listen 127.0.0.1:$port;
         location = /WebTicket/oauthtoken { mobility_token; }

@@ -81,6 +81,7 @@ typedef struct {
     ngx_str_t                     trusted_certificate;
     ngx_msec_t                    timeout;
     ngx_uint_t                    max_in_flight;
+    ngx_uint_t                    device_rate;   /* a minute, 0: off */
     ngx_http_core_loc_conf_t     *clcf;          /* its resolver */
 
     ngx_shm_zone_t               *stats_zone;
@@ -139,6 +140,12 @@ void ngx_mobility_push_topic(ngx_mobility_bytes_t *thread, u_char *md);
 ngx_int_t ngx_mobility_push_split_url(ngx_str_t *url, ngx_str_t *origin,
     ngx_str_t *path);
 ngx_uint_t ngx_mobility_push_str_is(ngx_str_t *s, const char *value);
+
+/* the per-device rate limit (ngx_mobility_push_limit.c) */
+void ngx_mobility_push_limit_init(void);
+ngx_uint_t ngx_mobility_push_limit_allow(ngx_mobility_push_job_t *job,
+    time_t *wait);
+void ngx_mobility_push_limit_exit(void);
 
 /* the providers: send one job; NGX_ERROR: it is already done */
 ngx_int_t ngx_mobility_push_apns_send(ngx_mobility_push_job_t *job);

@@ -86,6 +86,13 @@ static ngx_command_t  ngx_http_mobility_push_commands[] = {
       offsetof(ngx_http_mobility_push_main_conf_t, max_in_flight),
       NULL },
 
+    { ngx_string("mobility_push_device_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_push_main_conf_t, device_rate),
+      NULL },
+
     { ngx_string("mobility_push_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_mobility_push_status,
@@ -161,6 +168,7 @@ ngx_http_mobility_push_create_main_conf(ngx_conf_t *cf)
     pmcf->verify = NGX_CONF_UNSET;
     pmcf->timeout = NGX_CONF_UNSET_MSEC;
     pmcf->max_in_flight = NGX_CONF_UNSET_UINT;
+    pmcf->device_rate = NGX_CONF_UNSET_UINT;
 
     return pmcf;
 }
@@ -184,6 +192,7 @@ ngx_http_mobility_push_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(pmcf->verify, 1);
     ngx_conf_init_msec_value(pmcf->timeout, 10000);
     ngx_conf_init_uint_value(pmcf->max_in_flight, 1000);
+    ngx_conf_init_uint_value(pmcf->device_rate, 240);
 
     if (pmcf->apns_key == NULL && pmcf->fcm_key == NULL
         && pmcf->vapid_key == NULL)

@@ -92,6 +92,8 @@ ngx_mobility_push_sender_init(ngx_cycle_t *cycle)
     ngx_mobility_push_in_flight = 0;
     ngx_mobility_push_active = 1;
 
+    ngx_mobility_push_limit_init();
+
     ngx_mobility_ipc_set_handler(NGX_MOBILITY_IPC_PUSH,
                                  ngx_mobility_push_wake);
 
@@ -134,6 +136,8 @@ ngx_mobility_push_sender_exit(ngx_cycle_t *cycle)
 
     /* the outcomes known so far go to the store, if it is still open */
     ngx_mobility_push_flush(&ngx_mobility_push_flush_ev);
+
+    ngx_mobility_push_limit_exit();
 }
 
 
@@ -268,6 +272,13 @@ ngx_mobility_push_run(ngx_event_t *ev)
 
         ngx_mobility_push_in_flight++;
         (void) ngx_atomic_fetch_add(&stats->in_flight, 1);
+
+        if (!ngx_mobility_push_limit_allow(job, &job->retry_after)) {
+            ngx_str_set(&job->reason, "device rate limit");
+            job->outcome = NGX_MOBILITY_PUSH_RETRY;
+            ngx_mobility_push_job_done(job);
+            continue;
+        }
 
         switch (job->provider) {
 

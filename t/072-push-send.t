@@ -259,3 +259,25 @@ qr/cannot load the private key of ".*none\.p8"/
 --- must_die
 --- error_log eval
 qr/the service account ".*bad\.json" has no "private_key"/
+
+
+
+=== TEST 12: at most mobility_push_device_rate pushes a minute to one device; the rest wait in the queue
+--- http_config eval
+MobilityPush::push_http_config(providers => 'apns') . "mobility_push_device_rate 2;\n"
+--- init
+Mobility::ctl('push-queue', 'purge');    # what the earlier blocks left
+my $token = ('a7' x 31) . '0007';
+my $D = MobilityUcwa::session('dave', endpoint => 'dave-phone');
+my ($st) = MobilityUcwa::ucwa($D, PUT => '/pushRegistration',
+    body => JSON::PP::encode_json({ provider => 'apns', deviceToken => $token,
+        apnsTopic => 'com.contoso.mobility' }));
+Test::More::is($st, 201, 'registered');
+Mobility::ctl('push-target', 'test', 'dave@contoso.com', 'dave-phone', '--count', '3');
+my @r = MobilityPush::requests(qr{^/3/device/$token$}, 3, 3);
+Test::More::is(scalar @r, 2, 'two pushes within the minute, not three');
+my $s = MobilityPush::status(sub { $_[0]{queue} == 1 });
+Test::More::is($s->{queue}, 1, 'the third waits in the queue');
+--- response_body_like: "queue":1,
+--- error_log
+device rate limit
