@@ -134,6 +134,9 @@ Test::More::is("$st @$a", "200 $id", 'alice: the conversation is active');
 Test::More::is("$st @$a", "200 $id", 'bob: the conversation is active');
 ($st, $a) = main::active($C);
 Test::More::is("$st " . scalar(@$a), '200 0', 'carol: none active');
+my $x;
+($st, undef, $x) = MobilityUcwa::ucwa($B, GET => '/communication/conversations?filter=active', accept => 'application/xml');
+Test::More::like($x, qr{<link rel="conversation" href="[^"]+/communication/conversations/$id"}, 'filter=active in XML');
 ($st) = MobilityUcwa::ucwa($A, POST => "$conv/messaging/messages", type => 'text/plain', body => 'How about lunch?');
 Test::More::is($st, 201, 'alice sends');
 ($st) = MobilityUcwa::ucwa($B, POST => "$conv/messaging/messages", type => 'text/plain', body => 'Sure & thanks');
@@ -189,6 +192,8 @@ Test::More::is(join('|', map { $_->{_embedded}{messageTranscript}{_links}{plainM
 Test::More::ok($t[0]{_links}{contact} && !$t[0]{_links}{me}, 'alice wrote the first (contact)');
 Test::More::ok($t[2]{_links}{me}, 'bob wrote the last (me)');
 Test::More::like($t[0]{timeStamp}, qr{^/Date\(\d+\)/$}, 'timeStamp');
+($st, undef, $x) = MobilityUcwa::ucwa($B, GET => "/communication/conversationLogs/$id/conversationLogTranscripts", accept => 'application/xml');
+Test::More::like($x, qr{<resource rel="conversationLogTranscript" href="[^"]+">.*<resource rel="messageTranscript" href="[^"]+">\s*<link rel="plainMessage" href="data:text/plain;charset=utf-8,Hi\+Bob"}s, 'transcripts in XML');
 ($st, undef, $b) = MobilityUcwa::ucwa($A, GET => "/communication/conversationLogs/$id", accept => 'application/xml');
 Test::More::like($b, qr{<property name="status">Connected</property>}, 'the log in XML');
 Test::More::like($b, qr{<propertyList name="modalities"><item>Messaging</item></propertyList>}, 'modalities in XML');
