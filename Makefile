@@ -27,6 +27,7 @@ MODULE_H    := $(wildcard ngx_mobility_*/*.h) $(SHARED_H)
 CLI_SHARED  := shared/ngx_mobility_record.c shared/ngx_mobility_store.c \
                shared/ngx_mobility_sip.c shared/ngx_mobility_codec.c \
                shared/ngx_mobility_password.c shared/ngx_mobility_directory.c \
+               shared/ngx_mobility_contacts.c \
                shared/ngx_mobility_photo.c \
                shared/ngx_mobility_policy.c shared/ngx_mobility_audit.c \
                shared/ngx_mobility_notify.c \

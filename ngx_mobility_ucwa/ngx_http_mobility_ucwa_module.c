@@ -133,6 +133,20 @@ static ngx_command_t  ngx_http_mobility_ucwa_commands[] = {
       offsetof(ngx_http_mobility_ucwa_main_conf_t, invitation_timeout),
       NULL },
 
+    { ngx_string("mobility_ucwa_history_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_ucwa_main_conf_t, history_retention),
+      NULL },
+
+    { ngx_string("mobility_ucwa_conversation_keep"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_ucwa_main_conf_t, conversation_keep),
+      NULL },
+
     { ngx_string("mobility_push_grace"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -236,9 +250,20 @@ static ngx_mobility_ucwa_route_t  ngx_mobility_ucwa_routes[] = {
     ngx_mobility_ucwa_route("/communication/messagingInvitations/",
                             NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_POST,
                             ngx_mobility_ucwa_messaging, 1, 0),
+    ngx_mobility_ucwa_route("/communication/conversations",
+                            NGX_MOBILITY_UCWA_GET,
+                            ngx_mobility_ucwa_messaging, 0, 0),
     ngx_mobility_ucwa_route("/communication/conversations/",
-                            NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_POST,
+                            NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_POST
+                            |NGX_MOBILITY_UCWA_DELETE,
                             ngx_mobility_ucwa_messaging, 1, 0),
+    ngx_mobility_ucwa_route("/communication/conversationLogs",
+                            NGX_MOBILITY_UCWA_GET,
+                            ngx_mobility_ucwa_conversation_logs, 0, 0),
+    ngx_mobility_ucwa_route("/communication/conversationLogs/",
+                            NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_POST
+                            |NGX_MOBILITY_UCWA_DELETE,
+                            ngx_mobility_ucwa_conversation_logs, 1, 0),
     ngx_mobility_ucwa_route("/communication/missedItems",
                             NGX_MOBILITY_UCWA_GET,
                             ngx_mobility_ucwa_missed_items, 0, 0),
@@ -1397,6 +1422,8 @@ ngx_http_mobility_ucwa_create_main_conf(ngx_conf_t *cf)
     umcf->inactive_timeout = NGX_CONF_UNSET;
     umcf->away_timeout = NGX_CONF_UNSET;
     umcf->invitation_timeout = NGX_CONF_UNSET;
+    umcf->history_retention = NGX_CONF_UNSET;
+    umcf->conversation_keep = NGX_CONF_UNSET;
     umcf->push_grace = NGX_CONF_UNSET_MSEC;
     umcf->push_ttl = NGX_CONF_UNSET;
     umcf->push_previews = NGX_CONF_UNSET;
@@ -1421,6 +1448,15 @@ ngx_http_mobility_ucwa_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(umcf->inactive_timeout, 5 * 60);
     ngx_conf_init_value(umcf->away_timeout, 5 * 60);
     ngx_conf_init_value(umcf->invitation_timeout, 30);
+    ngx_conf_init_value(umcf->history_retention, 30 * 24 * 60 * 60);
+    ngx_conf_init_value(umcf->conversation_keep, 5 * 60);
+
+    if (umcf->conversation_keep < 1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobility_ucwa_conversation_keep\" must be "
+                           "positive");
+        return NGX_CONF_ERROR;
+    }
 
     ngx_conf_init_msec_value(umcf->push_grace, 30000);
     ngx_conf_init_value(umcf->push_ttl, 60 * 60);

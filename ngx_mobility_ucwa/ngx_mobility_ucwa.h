@@ -28,6 +28,7 @@
 #include "ngx_http_mobility.h"
 #include "ngx_mobility_events.h"
 #include "ngx_mobility_presence.h"
+#include "ngx_mobility_conversations.h"
 
 
 #define NGX_MOBILITY_UCWA_NS                                                  \
@@ -85,6 +86,8 @@ typedef struct {
     time_t                          inactive_timeout;
     time_t                          away_timeout;
     time_t                          invitation_timeout;
+    time_t                          history_retention; /* 0: keep none */
+    time_t                          conversation_keep; /* after the end */
     ngx_msec_t                      push_grace;       /* mobility_push_grace */
     time_t                          push_ttl;         /* mobility_push_ttl */
     ngx_flag_t                      push_previews;
@@ -420,6 +423,13 @@ ngx_int_t ngx_mobility_ucwa_missed_items(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
 ngx_int_t ngx_mobility_ucwa_missed_changed(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *sip);
+ngx_int_t ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_history_log(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c);
+ngx_array_t *ngx_mobility_ucwa_history_scan(ngx_mobility_ucwa_tx_t *tx);
+void ngx_mobility_ucwa_history_prune(ngx_mobility_ucwa_tx_t *tx,
+    ngx_array_t *items);
 
 /* ngx_mobility_ucwa_push.c */
 ngx_int_t ngx_mobility_ucwa_push_registration(ngx_mobility_ucwa_req_t *rq,

@@ -1154,6 +1154,8 @@ ngx_mobility_ucwa_communication_json(ngx_mobility_ucwa_tx_t *tx,
                                   "/messagingInvitations");
     (void) ngx_mobility_ucwa_link(links, "missedItems", &pre,
                                   "/missedItems");
+    (void) ngx_mobility_ucwa_link(links, "conversationLogs", &pre,
+                                  "/conversationLogs");
     (void) ngx_mobility_ucwa_link(links, "startOnlineMeeting", &pre,
                                   "/onlineMeetingInvitations?"
                                   "onlineMeetingUri=adhoc");

@@ -1318,7 +1318,7 @@ static void
 ngx_mobility_ucwa_maintain(ngx_uint_t sweep, ngx_log_t *log)
 {
     ngx_pool_t              *pool;
-    ngx_array_t             *ids;
+    ngx_array_t             *ids, *pruned;
     ngx_mobility_ucwa_tx_t   tx;
 
     pool = ngx_create_pool(16384, log);
@@ -1341,9 +1341,11 @@ ngx_mobility_ucwa_maintain(ngx_uint_t sweep, ngx_log_t *log)
     /* the sweep looks in a read transaction; only what expired is written */
 
     ids = NULL;
+    pruned = NULL;
 
     if (sweep && ngx_mobility_ucwa_tx_begin(&tx, NULL, 0) == NGX_OK) {
         ids = ngx_mobility_ucwa_sweep_scan(&tx, NGX_MOBILITY_UCWA_SWEEP_APPS);
+        pruned = ngx_mobility_ucwa_history_scan(&tx);
         ngx_mobility_ucwa_tx_abort(&tx);
     }
 
@@ -1358,6 +1360,10 @@ ngx_mobility_ucwa_maintain(ngx_uint_t sweep, ngx_log_t *log)
 
     ngx_mobility_ucwa_presence_due(&tx, 128);
     ngx_mobility_ucwa_im_due(&tx, 64);
+
+    if (pruned && pruned->nelts) {
+        ngx_mobility_ucwa_history_prune(&tx, pruned);
+    }
 
     if (ngx_mobility_ucwa_tx_commit(&tx) == NGX_OK) {
         ngx_mobility_ucwa_due_at = 0;

@@ -1,15 +1,51 @@
 /*
  * Copyright (C) The nginx mobility authors
  *
- * UCWA history: the missedItems resource (spec §7.7) and its events.
- * Missed conversations are kept by shared/ngx_mobility_missed.c.
+ * UCWA history (spec §7.7): the missedItems resource and its events,
+ * conversation logs with their transcripts, and the pruning of ended
+ * conversations and of logs past their retention.  Missed conversations
+ * are kept by shared/ngx_mobility_missed.c, logs by
+ * shared/ngx_mobility_history.c.
  *
  * Paths (after the application prefix):
  *     /communication/missedItems
+ *     /communication/conversationLogs[?limit=]
+ *     /communication/conversationLogs/<id>[/conversationLogTranscripts
+ *         |/markAsRead]
  */
 
 #include "ngx_mobility_ucwa.h"
 #include "ngx_mobility_missed.h"
+#include "ngx_mobility_history.h"
+#include "ngx_mobility_conversations.h"
+#include "ngx_mobility_policy.h"
+#include "ngx_mobility_sip.h"
+
+
+#define NGX_MOBILITY_UCWA_LOGS        "/communication/conversationLogs"
+#define NGX_MOBILITY_UCWA_LOGS_LIMIT  1000
+
+/* a bounded sweep: keys looked at, and entries removed, per tick */
+#define NGX_MOBILITY_UCWA_PRUNE_SCAN  256
+#define NGX_MOBILITY_UCWA_PRUNE_MAX   64
+
+
+typedef struct {
+    ngx_uint_t      kind;                /* 'c' conversation, 'l' log */
+    ngx_str_t       user;
+    ngx_str_t       id;
+} ngx_mobility_ucwa_prune_t;
+
+
+typedef struct {
+    ngx_pool_t     *pool;
+    ngx_array_t    *items;
+} ngx_mobility_ucwa_prune_ctx_t;
+
+
+/* where the scan of ended conversations goes on at the next tick */
+static u_char  ngx_mobility_ucwa_prune_resume[NGX_MOBILITY_CONV_ID_MAX + 2];
+static size_t  ngx_mobility_ucwa_prune_resume_len;
 
 
 static json_t *
@@ -113,4 +149,1027 @@ ngx_mobility_ucwa_missed_items(ngx_mobility_ucwa_req_t *rq,
     }
 
     return ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* writing logs                                                       */
+
+
+static ngx_int_t
+ngx_mobility_ucwa_history_copy(ngx_pool_t *pool, ngx_mobility_bytes_t *b)
+{
+    u_char  *p;
+
+    if (b->len == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(pool, b->len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, b->data, b->len);
+    b->data = p;
+
+    return NGX_OK;
+}
+
+
+static const char *
+ngx_mobility_ucwa_history_status(ngx_mobility_conv_t *c, ngx_uint_t in)
+{
+    ngx_mobility_bytes_t  *r;
+
+    if (c->state == NGX_MOBILITY_CONV_TERMINATED) {
+        return "Connected";
+    }
+
+    r = &c->reason;
+
+#define reason_is(s)                                                          \
+    (r->len == sizeof(s) - 1 && ngx_strncmp(r->data, s, r->len) == 0)
+
+    if (reason_is("Timeout") || reason_is("TemporarilyUnavailable")) {
+        return in ? "Missed" : "Unanswered";
+    }
+
+    if (reason_is("Declined")) {
+        return "Declined";
+    }
+
+    if (reason_is("Canceled")) {
+        return "Canceled";
+    }
+
+#undef reason_is
+
+    return "Failed";
+}
+
+
+/*
+ * Conversation c has just ended: each participant whose effective mobility
+ * policy allows saving IM history (AllowSaveIMHistory) gets a log with the
+ * transcript, unless the retention is 0.
+ */
+ngx_int_t
+ngx_mobility_ucwa_history_log(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c)
+{
+    int                        rc;
+    uint64_t                   seq;
+    ngx_uint_t                 i, n;
+    ngx_array_t               *msgs;
+    ngx_mobility_cfg_t        *pol;
+    ngx_mobility_bytes_t      *user;
+    ngx_mobility_convlog_t     log;
+    ngx_mobility_conv_msg_t   *m;
+
+    if (tx->umcf->history_retention == 0) {
+        return NGX_OK;
+    }
+
+    /* the transcript: the invitation's message, then the messages */
+    msgs = ngx_array_create(tx->pool, 4, sizeof(ngx_mobility_conv_msg_t));
+    pol = ngx_palloc(tx->pool, sizeof(ngx_mobility_cfg_t));
+
+    if (msgs == NULL || pol == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (c->message.len) {
+        m = ngx_array_push(msgs);
+        if (m == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memzero(m, sizeof(ngx_mobility_conv_msg_t));
+        m->seq = 0;
+        m->time = c->created;
+        m->from = c->from;
+        m->text = c->message;
+    }
+
+    for (seq = 1; seq < c->next_msg; seq++) {
+        m = ngx_array_push(msgs);
+        if (m == NULL) {
+            return NGX_ERROR;
+        }
+
+        rc = ngx_mobility_conv_msg_get(tx->st, tx->txn, c->id.data, c->id.len,
+                                       seq, m);
+        if (rc == NGX_MOBILITY_NOTFOUND) {
+            msgs->nelts--;
+            continue;
+        }
+
+        /* values in the store are valid only until the next write */
+        if (rc != NGX_MOBILITY_OK
+            || ngx_mobility_ucwa_history_copy(tx->pool, &m->from) != NGX_OK
+            || ngx_mobility_ucwa_history_copy(tx->pool, &m->text) != NGX_OK)
+        {
+            goto failed;
+        }
+    }
+
+    for (i = 0; i < 2; i++) {
+        user = (i == 0) ? &c->from : &c->to;
+
+        rc = ngx_mobility_policy_effective_sip(tx->st, tx->txn, user->data,
+                                               user->len, pol);
+        if (rc == NGX_MOBILITY_NOTFOUND) {
+            /* not (or no longer) in the directory */
+            continue;
+        }
+
+        if (rc != NGX_MOBILITY_OK) {
+            goto failed;
+        }
+
+        if (!ngx_mobility_cfg_bool(pol,
+                                   NGX_MOBILITY_POL_ALLOW_SAVE_IM_HISTORY))
+        {
+            continue;
+        }
+
+        ngx_memzero(&log, sizeof(ngx_mobility_convlog_t));
+
+        log.id = c->id;
+        log.peer = (i == 0) ? c->to : c->from;
+        log.subject = c->subject;
+        log.importance = c->importance;
+        log.thread_id = c->thread_id;
+        log.direction = (i == 0) ? NGX_MOBILITY_HISTORY_OUTGOING
+                                 : NGX_MOBILITY_HISTORY_INCOMING;
+        log.status.data = (u_char *) ngx_mobility_ucwa_history_status(c, i);
+        log.status.len = ngx_strlen(log.status.data);
+        log.created = c->created;
+        log.ended = c->ended ? c->ended : tx->now;
+        log.messages = msgs->nelts;
+
+        if (msgs->nelts) {
+            m = msgs->elts;
+            log.preview = m[0].text;
+        }
+
+        if (ngx_mobility_convlog_add(tx->st, tx->txn, user->data, user->len,
+                                     &log)
+            != NGX_MOBILITY_OK)
+        {
+            goto failed;
+        }
+
+        m = msgs->elts;
+
+        for (n = 0; n < msgs->nelts; n++) {
+            if (ngx_mobility_convlog_msg_add(tx->st, tx->txn, user->data,
+                                             user->len, c->id.data, c->id.len,
+                                             &m[n])
+                != NGX_MOBILITY_OK)
+            {
+                goto failed;
+            }
+        }
+    }
+
+    return NGX_OK;
+
+failed:
+
+    ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                  tx->st->err);
+
+    return NGX_ERROR;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* representations                                                    */
+
+
+typedef struct {
+    ngx_mobility_ucwa_tx_t   *tx;
+    ngx_mobility_ucwa_app_t  *app;
+    ngx_str_t                *prefix;
+    json_t                   *list;
+    const char               *base;      /* the log's path */
+    ngx_uint_t                failed;
+} ngx_mobility_ucwa_logs_ctx_t;
+
+
+static const char *
+ngx_mobility_ucwa_log_path(ngx_pool_t *pool, ngx_mobility_bytes_t *id,
+    const char *tail)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, sizeof(NGX_MOBILITY_UCWA_LOGS "/") + id->len
+                          + ngx_strlen(tail));
+    if (p == NULL) {
+        return NULL;
+    }
+
+    (void) ngx_sprintf(p, NGX_MOBILITY_UCWA_LOGS "/%*s%s%Z", id->len,
+                       id->data, tail);
+
+    return (const char *) p;
+}
+
+
+static json_t *
+ngx_mobility_ucwa_log_date(uint64_t ms)
+{
+    u_char  buf[64];
+
+    ngx_snprintf(buf, sizeof(buf) - 1, "/Date(%uL)/%Z", ms);
+
+    return json_string((const char *) buf);
+}
+
+
+static json_t *
+ngx_mobility_ucwa_log_bytes(ngx_mobility_bytes_t *b)
+{
+    return json_stringn((const char *) b->data, b->len);
+}
+
+
+static json_t *
+ngx_mobility_ucwa_log_json(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_convlog_t *log)
+{
+    u_char               *p, *q;
+    json_t               *obj, *links, *mods, *emb, *rec, *rl, *arr;
+    ngx_str_t             prefix, peer;
+    ngx_mobility_user_t   u;
+
+    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
+        return NULL;
+    }
+
+    obj = json_object();
+    links = json_object();
+    mods = json_array();
+    emb = json_object();
+    rec = json_object();
+    rl = json_object();
+    arr = json_array();
+
+    if (obj == NULL || links == NULL || mods == NULL || emb == NULL
+        || rec == NULL || rl == NULL || arr == NULL)
+    {
+        json_decref(obj);
+        json_decref(links);
+        json_decref(mods);
+        json_decref(emb);
+        json_decref(rec);
+        json_decref(rl);
+        json_decref(arr);
+        return NULL;
+    }
+
+    json_array_append_new(mods, json_string("Messaging"));
+
+    json_object_set_new(obj, "creationTime",
+                        ngx_mobility_ucwa_log_date(log->ended));
+    json_object_set_new(obj, "direction",
+                        json_string(log->direction
+                                    == NGX_MOBILITY_HISTORY_INCOMING
+                                    ? "Incoming" : "Outgoing"));
+    json_object_set_new(obj, "importance",
+                        log->importance.len
+                        ? ngx_mobility_ucwa_log_bytes(&log->importance)
+                        : json_string("Normal"));
+    json_object_set_new(obj, "modalities", mods);
+    json_object_set_new(obj, "previewMessage",
+                        ngx_mobility_ucwa_log_bytes(&log->preview));
+    json_object_set_new(obj, "status",
+                        ngx_mobility_ucwa_log_bytes(&log->status));
+    json_object_set_new(obj, "subject",
+                        ngx_mobility_ucwa_log_bytes(&log->subject));
+    json_object_set_new(obj, "threadId",
+                        ngx_mobility_ucwa_log_bytes(&log->thread_id));
+    json_object_set_new(obj, "totalRecipientsCount", json_integer(1));
+    json_object_set_new(obj, "type", json_string("MessagingLog"));
+    json_object_set_new(obj, "_links", links);
+
+    (void) ngx_mobility_ucwa_link(links, "self", &prefix,
+                                  ngx_mobility_ucwa_log_path(tx->pool,
+                                                             &log->id, ""));
+
+    /* continueMessaging: startMessaging to the peer in the same thread */
+    p = ngx_pnalloc(tx->pool, sizeof("/communication/messagingInvitations"
+                                     "?to=sip%3A&threadId=")
+                              + 3 * log->peer.len + 3 * log->thread_id.len);
+    if (p) {
+        q = ngx_sprintf(p, "/communication/messagingInvitations?to=sip%%3A");
+        q = (u_char *) ngx_escape_uri(q, (u_char *) log->peer.data,
+                                      log->peer.len, NGX_ESCAPE_ARGS);
+        q = ngx_sprintf(q, "&threadId=");
+        q = (u_char *) ngx_escape_uri(q, (u_char *) log->thread_id.data,
+                                      log->thread_id.len, NGX_ESCAPE_ARGS);
+        *q = '\0';
+    }
+
+    (void) ngx_mobility_ucwa_link(links, "continueMessaging", &prefix,
+                                  (const char *) p);
+    (void) ngx_mobility_ucwa_link(links, "conversationLogTranscripts",
+                                  &prefix,
+                                  ngx_mobility_ucwa_log_path(tx->pool,
+                                      &log->id,
+                                      "/conversationLogTranscripts"));
+
+    if (log->status.len == 6
+        && ngx_strncmp(log->status.data, "Missed", 6) == 0)
+    {
+        (void) ngx_mobility_ucwa_link(links, "markAsRead", &prefix,
+                                      ngx_mobility_ucwa_log_path(tx->pool,
+                                          &log->id, "/markAsRead"));
+    }
+
+    /* the recipient: the other participant */
+    peer.len = log->peer.len;
+    peer.data = ngx_pnalloc(tx->pool, sizeof("/people/") + peer.len
+                                      + sizeof("/presence"));
+    if (peer.data) {
+        (void) ngx_sprintf(peer.data, "/people/%*s%Z", log->peer.len,
+                           log->peer.data);
+    }
+
+    if (ngx_mobility_user_get(tx->st, tx->txn, log->peer.data, log->peer.len,
+                              &u)
+        == NGX_MOBILITY_OK
+        && u.name.len)
+    {
+        json_object_set_new(rec, "displayName",
+                            ngx_mobility_ucwa_log_bytes(&u.name));
+    }
+
+    p = ngx_pnalloc(tx->pool, sizeof("sip:") + log->peer.len);
+    if (p) {
+        q = ngx_sprintf(p, "sip:%*s", log->peer.len, log->peer.data);
+        json_object_set_new(rec, "sipUri",
+                            json_stringn((const char *) p, q - p));
+    }
+
+    json_object_set_new(rec, "_links", rl);
+
+    if (peer.data) {
+        (void) ngx_mobility_ucwa_link(rl, "contact", &prefix,
+                                      (const char *) peer.data);
+
+        p = ngx_pnalloc(tx->pool, ngx_strlen(peer.data) + sizeof("/presence"));
+        if (p) {
+            (void) ngx_sprintf(p, "%s/presence%Z", peer.data);
+            (void) ngx_mobility_ucwa_link(rl, "contactPresence", &prefix,
+                                          (const char *) p);
+        }
+    }
+
+    json_object_set_new(rec, "rel", json_string("conversationLogRecipient"));
+    json_array_append_new(arr, rec);
+    json_object_set_new(emb, "conversationLogRecipient", arr);
+    json_object_set_new(obj, "_embedded", emb);
+
+    json_object_set_new(obj, "rel", json_string("conversationLog"));
+
+    return obj;
+}
+
+
+static int
+ngx_mobility_ucwa_logs_each(void *data, ngx_mobility_convlog_t *log)
+{
+    json_t                        *link;
+    ngx_mobility_ucwa_logs_ctx_t  *ctx = data;
+
+    link = json_object();
+
+    if (link == NULL
+        || json_object_set_new(link, "href",
+                   ngx_mobility_ucwa_href(ctx->prefix,
+                       ngx_mobility_ucwa_log_path(ctx->tx->pool, &log->id,
+                                                  "")))
+           != 0
+        || json_array_append_new(ctx->list, link) != 0)
+    {
+        ctx->failed = 1;
+        return 1;
+    }
+
+    return 0;
+}
+
+
+static int
+ngx_mobility_ucwa_transcript_each(void *data, ngx_mobility_conv_msg_t *m)
+{
+    u_char                        *p;
+    json_t                        *t, *links, *emb, *mt, *ml, *pl;
+    size_t                         i;
+    ngx_mobility_ucwa_logs_ctx_t  *ctx = data;
+    ngx_pool_t                    *pool;
+    static u_char                  hex[] = "0123456789abcdef";
+    static char                    plain[] = "data:text/plain;charset=utf-8,";
+
+    pool = ctx->tx->pool;
+
+    t = json_object();
+    links = json_object();
+    emb = json_object();
+    mt = json_object();
+    ml = json_object();
+    pl = json_object();
+
+    if (t == NULL || links == NULL || emb == NULL || mt == NULL
+        || ml == NULL || pl == NULL)
+    {
+        json_decref(t);
+        json_decref(links);
+        json_decref(emb);
+        json_decref(mt);
+        json_decref(ml);
+        json_decref(pl);
+        ctx->failed = 1;
+        return 1;
+    }
+
+    json_object_set_new(t, "timeStamp", ngx_mobility_ucwa_log_date(m->time));
+    json_object_set_new(t, "_links", links);
+
+    p = ngx_pnalloc(pool, ngx_strlen(ctx->base) + NGX_INT64_LEN + 2);
+    if (p) {
+        (void) ngx_sprintf(p, "%s/%uL%Z", ctx->base, m->seq);
+    }
+
+    (void) ngx_mobility_ucwa_link(links, "self", ctx->prefix,
+                                  (const char *) p);
+
+    if (m->from.len == ctx->app->owner.len
+        && ngx_strncmp(m->from.data, ctx->app->owner.data, m->from.len) == 0)
+    {
+        (void) ngx_mobility_ucwa_link(links, "me", ctx->prefix, "/me");
+
+    } else {
+        p = ngx_pnalloc(pool, sizeof("/people/") + m->from.len);
+        if (p) {
+            (void) ngx_sprintf(p, "/people/%*s%Z", m->from.len, m->from.data);
+        }
+
+        (void) ngx_mobility_ucwa_link(links, "contact", ctx->prefix,
+                                      (const char *) p);
+    }
+
+    /* the message as a data URI, URL-encoded with "+" for space */
+    p = ngx_pnalloc(pool, sizeof(plain) + 3 * m->text.len);
+
+    if (p) {
+        u_char  *q = ngx_cpymem(p, plain, sizeof(plain) - 1);
+
+        for (i = 0; i < m->text.len; i++) {
+            u_char  ch = m->text.data[i];
+
+            if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+                || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'
+                || ch == '.' || ch == '~' || ch == '!' || ch == '*'
+                || ch == '\'' || ch == '(' || ch == ')')
+            {
+                *q++ = ch;
+
+            } else if (ch == ' ') {
+                *q++ = '+';
+
+            } else {
+                *q++ = '%';
+                *q++ = hex[ch >> 4];
+                *q++ = hex[ch & 0x0f];
+            }
+        }
+
+        json_object_set_new(pl, "href", json_stringn((const char *) p,
+                                                     q - p));
+    }
+
+    json_object_set_new(mt, "_links", ml);
+
+    p = ngx_pnalloc(pool, ngx_strlen(ctx->base) + NGX_INT64_LEN
+                          + sizeof("/messageTranscript") + 2);
+    if (p) {
+        (void) ngx_sprintf(p, "%s/%uL/messageTranscript%Z", ctx->base,
+                           m->seq);
+    }
+
+    (void) ngx_mobility_ucwa_link(ml, "self", ctx->prefix, (const char *) p);
+    json_object_set_new(ml, "plainMessage", pl);
+    json_object_set_new(mt, "rel", json_string("messageTranscript"));
+
+    json_object_set_new(emb, "messageTranscript", mt);
+    json_object_set_new(t, "_embedded", emb);
+    json_object_set_new(t, "rel", json_string("conversationLogTranscript"));
+
+    if (json_array_append_new(ctx->list, t) != 0) {
+        ctx->failed = 1;
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* the resources                                                      */
+
+
+static ngx_int_t
+ngx_mobility_ucwa_logs_not_found(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs)
+{
+    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_FOUND, "NotFound",
+                                   NULL, "The resource does not exist.");
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_logs_list(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app)
+{
+    json_t                        *obj, *links;
+    ngx_int_t                      limit;
+    ngx_str_t                      prefix, lim;
+    ngx_mobility_ucwa_logs_ctx_t   ctx;
+
+    limit = 100;
+
+    if (ngx_mobility_ucwa_arg(rq->pool, &rq->args, "limit", &lim) == NGX_OK) {
+        limit = ngx_atoi(lim.data, lim.len);
+
+        if (limit < 1 || limit > NGX_MOBILITY_UCWA_LOGS_LIMIT) {
+            return ngx_mobility_ucwa_bad_param(rq, rs, "limit",
+                                               "The limit must be between 1 "
+                                               "and 1000.");
+        }
+    }
+
+    if (ngx_mobility_ucwa_prefix(rq->pool, app, &prefix) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    obj = json_object();
+    links = json_object();
+
+    ngx_memzero(&ctx, sizeof(ngx_mobility_ucwa_logs_ctx_t));
+    ctx.tx = tx;
+    ctx.app = app;
+    ctx.prefix = &prefix;
+    ctx.list = json_array();
+
+    if (obj == NULL || links == NULL || ctx.list == NULL) {
+        json_decref(obj);
+        json_decref(links);
+        json_decref(ctx.list);
+        return NGX_ERROR;
+    }
+
+    json_object_set_new(obj, "_links", links);
+    (void) ngx_mobility_ucwa_link(links, "self", &prefix,
+                                  NGX_MOBILITY_UCWA_LOGS);
+    json_object_set_new(links, "conversationLog", ctx.list);
+    json_object_set_new(obj, "rel", json_string("conversationLogs"));
+
+    if (ngx_mobility_convlog_each(tx->st, tx->txn, app->owner.data,
+                                  app->owner.len, (size_t) limit,
+                                  ngx_mobility_ucwa_logs_each, &ctx)
+        != NGX_MOBILITY_OK
+        || ctx.failed)
+    {
+        json_decref(obj);
+        ngx_log_error(NGX_LOG_ALERT, rq->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    return ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj);
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_logs_transcripts(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_convlog_t *log)
+{
+    json_t                        *obj, *links, *emb;
+    ngx_str_t                      prefix;
+    ngx_mobility_ucwa_logs_ctx_t   ctx;
+
+    if (ngx_mobility_ucwa_prefix(rq->pool, app, &prefix) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&ctx, sizeof(ngx_mobility_ucwa_logs_ctx_t));
+    ctx.tx = tx;
+    ctx.app = app;
+    ctx.prefix = &prefix;
+    ctx.base = ngx_mobility_ucwa_log_path(rq->pool, &log->id,
+                                          "/conversationLogTranscripts");
+    ctx.list = json_array();
+
+    obj = json_object();
+    links = json_object();
+    emb = json_object();
+
+    if (obj == NULL || links == NULL || emb == NULL || ctx.list == NULL
+        || ctx.base == NULL)
+    {
+        json_decref(obj);
+        json_decref(links);
+        json_decref(emb);
+        json_decref(ctx.list);
+        return NGX_ERROR;
+    }
+
+    json_object_set_new(obj, "_links", links);
+    (void) ngx_mobility_ucwa_link(links, "self", &prefix, ctx.base);
+    json_object_set_new(emb, "conversationLogTranscript", ctx.list);
+    json_object_set_new(obj, "_embedded", emb);
+    json_object_set_new(obj, "rel", json_string("conversationLogTranscripts"));
+
+    if (ngx_mobility_convlog_msg_each(tx->st, tx->txn, app->owner.data,
+                                      app->owner.len, log->id.data,
+                                      log->id.len,
+                                      ngx_mobility_ucwa_transcript_each, &ctx)
+        != NGX_MOBILITY_OK
+        || ctx.failed)
+    {
+        json_decref(obj);
+        ngx_log_error(NGX_LOG_ALERT, rq->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    return ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj);
+}
+
+
+/* DELETE: the user's own copy, and the missed conversation it stands for */
+static ngx_int_t
+ngx_mobility_ucwa_logs_delete(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_str_t *id)
+{
+    int  rc;
+
+    if (ngx_mobility_convlog_remove(tx->st, tx->txn, app->owner.data,
+                                    app->owner.len, id->data, id->len)
+        == NGX_MOBILITY_ERROR)
+    {
+        goto failed;
+    }
+
+    rc = ngx_mobility_missed_remove(tx->st, tx->txn, app->owner.data,
+                                    app->owner.len, id->data, id->len);
+
+    if (rc == NGX_MOBILITY_ERROR) {
+        goto failed;
+    }
+
+    if (rc == NGX_MOBILITY_OK
+        && ngx_mobility_ucwa_missed_changed(tx, &app->owner) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rs->status = NGX_HTTP_NO_CONTENT;
+    return NGX_OK;
+
+failed:
+
+    ngx_log_error(NGX_LOG_ALERT, rq->log, 0, "mobility ucwa: %s",
+                  tx->st->err);
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_logs_mark_read(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_str_t *id)
+{
+    int  rc, changed;
+
+    rc = ngx_mobility_missed_mark_read(tx->st, tx->txn, app->owner.data,
+                                       app->owner.len, id->data, id->len,
+                                       &changed);
+
+    if (rc == NGX_MOBILITY_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, rq->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_MOBILITY_OK && changed
+        && ngx_mobility_ucwa_missed_changed(tx, &app->owner) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rs->status = NGX_HTTP_NO_CONTENT;
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_mobility_ucwa_logs_eat(ngx_str_t *s, const char *word)
+{
+    size_t  n;
+
+    n = ngx_strlen(word);
+
+    if (s->len >= n && ngx_strncasecmp(s->data, (u_char *) word, n) == 0
+        && (s->len == n || s->data[n] == '/'))
+    {
+        s->data += n;
+        s->len -= n;
+        return 1;
+    }
+
+    return 0;
+}
+
+
+ngx_int_t
+ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs)
+{
+    int                       rc2;
+    u_char                   *p;
+    json_t                   *obj;
+    ngx_int_t                 rc;
+    ngx_str_t                 rest, id;
+    ngx_uint_t                write;
+    ngx_mobility_ucwa_tx_t    tx;
+    ngx_mobility_ucwa_app_t   app;
+    ngx_mobility_convlog_t    log;
+
+    rest = rq->rest;
+
+    if (rest.len > 1 && rest.data[rest.len - 1] == '/') {
+        rest.len--;
+    }
+
+    (void) ngx_mobility_ucwa_logs_eat(&rest, "/communication");
+    (void) ngx_mobility_ucwa_logs_eat(&rest, "/conversationLogs");
+
+    id.len = 0;
+    id.data = NULL;
+
+    if (rest.len && rest.data[0] == '/') {
+        rest.data++;
+        rest.len--;
+
+        p = ngx_strlchr(rest.data, rest.data + rest.len, '/');
+
+        id.data = rest.data;
+        id.len = p ? (size_t) (p - rest.data) : rest.len;
+
+        rest.data += id.len;
+        rest.len -= id.len;
+    }
+
+    write = (rq->method != NGX_HTTP_GET);
+
+    if (ngx_mobility_ucwa_tx_begin(&tx, rq, write) != NGX_OK) {
+        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
+    }
+
+    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+
+    if (rc != NGX_OK) {
+        ngx_mobility_ucwa_tx_abort(&tx);
+        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+    }
+
+    if (id.len == 0) {
+        rc = (rq->method == NGX_HTTP_GET && rest.len == 0)
+             ? ngx_mobility_ucwa_logs_list(rq, rs, &tx, &app)
+             : ngx_mobility_ucwa_logs_not_found(rq, rs);
+        goto done;
+    }
+
+    /* the user's own logs only: another user's id is not found */
+    rc2 = ngx_mobility_convlog_get(tx.st, tx.txn, app.owner.data,
+                                   app.owner.len, id.data, id.len, &log);
+
+    if (rc2 == NGX_MOBILITY_ERROR) {
+        ngx_log_error(NGX_LOG_ALERT, rq->log, 0, "mobility ucwa: %s",
+                      tx.st->err);
+        rc = NGX_ERROR;
+        goto done;
+    }
+
+    if (rc2 == NGX_MOBILITY_NOTFOUND) {
+        rc = ngx_mobility_ucwa_logs_not_found(rq, rs);
+        goto done;
+    }
+
+    if (rest.len == 0) {
+        if (rq->method == NGX_HTTP_GET) {
+            obj = ngx_mobility_ucwa_log_json(&tx, &app, &log);
+            rc = obj ? ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj)
+                     : NGX_ERROR;
+
+        } else if (rq->method == NGX_HTTP_DELETE) {
+            rc = ngx_mobility_ucwa_logs_delete(rq, rs, &tx, &app, &id);
+
+        } else {
+            rc = ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                         "MethodNotAllowed", NULL,
+                                         "The method is not allowed on "
+                                         "this resource.");
+        }
+
+        goto done;
+    }
+
+    if (ngx_mobility_ucwa_logs_eat(&rest, "/conversationLogTranscripts")
+        && rest.len == 0)
+    {
+        rc = (rq->method == NGX_HTTP_GET)
+             ? ngx_mobility_ucwa_logs_transcripts(rq, rs, &tx, &app, &log)
+             : ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                       "MethodNotAllowed", NULL,
+                                       "The method is not allowed on this "
+                                       "resource.");
+        goto done;
+    }
+
+    if (ngx_mobility_ucwa_logs_eat(&rest, "/markAsRead") && rest.len == 0) {
+        rc = (rq->method == NGX_HTTP_POST)
+             ? ngx_mobility_ucwa_logs_mark_read(rq, rs, &tx, &app, &id)
+             : ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                       "MethodNotAllowed", NULL,
+                                       "The method is not allowed on this "
+                                       "resource.");
+        goto done;
+    }
+
+    rc = ngx_mobility_ucwa_logs_not_found(rq, rs);
+
+done:
+
+    if (rc != NGX_OK || !write || rs->error
+        || rs->status != NGX_HTTP_NO_CONTENT)
+    {
+        ngx_mobility_ucwa_tx_abort(&tx);
+        return rc;
+    }
+
+    if (ngx_mobility_ucwa_tx_commit(&tx) != NGX_OK) {
+        ngx_memzero(rs, sizeof(ngx_mobility_ucwa_resp_t));
+        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
+    }
+
+    return NGX_OK;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* pruning                                                            */
+
+
+static ngx_mobility_ucwa_prune_t *
+ngx_mobility_ucwa_prune_push(ngx_mobility_ucwa_prune_ctx_t *ctx,
+    ngx_uint_t kind, const u_char *user, size_t ulen, const u_char *id,
+    size_t len)
+{
+    ngx_mobility_ucwa_prune_t  *it;
+
+    it = ngx_array_push(ctx->items);
+    if (it == NULL) {
+        return NULL;
+    }
+
+    it->kind = kind;
+    it->user.len = ulen;
+    it->user.data = ulen ? ngx_pnalloc(ctx->pool, ulen) : NULL;
+    it->id.len = len;
+    it->id.data = ngx_pnalloc(ctx->pool, len);
+
+    if ((ulen && it->user.data == NULL) || it->id.data == NULL) {
+        ctx->items->nelts--;
+        return NULL;
+    }
+
+    if (ulen) {
+        ngx_memcpy(it->user.data, user, ulen);
+    }
+
+    ngx_memcpy(it->id.data, id, len);
+
+    return it;
+}
+
+
+static void
+ngx_mobility_ucwa_prune_conv(void *data, const u_char *id, size_t len)
+{
+    (void) ngx_mobility_ucwa_prune_push(data, 'c', NULL, 0, id, len);
+}
+
+
+static void
+ngx_mobility_ucwa_prune_log(void *data, const u_char *user, size_t ulen,
+    const u_char *id, size_t len)
+{
+    (void) ngx_mobility_ucwa_prune_push(data, 'l', user, ulen, id, len);
+}
+
+
+/*
+ * The read-only half of the sweep (worker 0): ended conversations kept
+ * long enough (a bounded number of "c" keys per tick, resumed where the
+ * last tick stopped) and logs past the retention (oldest first).
+ */
+ngx_array_t *
+ngx_mobility_ucwa_history_scan(ngx_mobility_ucwa_tx_t *tx)
+{
+    uint64_t                        keep, retention;
+    ngx_mobility_ucwa_prune_ctx_t   ctx;
+
+    ctx.pool = tx->pool;
+    ctx.items = ngx_array_create(tx->pool, 16,
+                                 sizeof(ngx_mobility_ucwa_prune_t));
+    if (ctx.items == NULL) {
+        return NULL;
+    }
+
+    keep = (uint64_t) tx->umcf->conversation_keep * 1000;
+
+    if (ngx_mobility_conv_ended_scan(tx->st, tx->txn,
+                                     tx->now > keep ? tx->now - keep : 0,
+                                     ngx_mobility_ucwa_prune_resume,
+                                     &ngx_mobility_ucwa_prune_resume_len,
+                                     NGX_MOBILITY_UCWA_PRUNE_SCAN,
+                                     ngx_mobility_ucwa_prune_conv, &ctx)
+        < 0)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+    }
+
+    retention = (uint64_t) tx->umcf->history_retention * 1000;
+
+    if (ngx_mobility_convlog_expired(tx->st, tx->txn,
+                                     tx->now > retention
+                                     ? tx->now - retention + 1 : 0,
+                                     NGX_MOBILITY_UCWA_PRUNE_MAX,
+                                     ngx_mobility_ucwa_prune_log, &ctx)
+        < 0)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+    }
+
+    return ctx.items;
+}
+
+
+/* the write half: removes what the scan found (if still there) */
+void
+ngx_mobility_ucwa_history_prune(ngx_mobility_ucwa_tx_t *tx,
+    ngx_array_t *items)
+{
+    int                         rc;
+    ngx_uint_t                  i, n;
+    ngx_mobility_ucwa_prune_t  *it;
+
+    it = items->elts;
+    n = 0;
+
+    for (i = 0; i < items->nelts && n < NGX_MOBILITY_UCWA_PRUNE_MAX; i++) {
+
+        if (it[i].kind == 'c') {
+            rc = ngx_mobility_conv_remove(tx->st, tx->txn, it[i].id.data,
+                                          it[i].id.len);
+        } else {
+            rc = ngx_mobility_convlog_remove(tx->st, tx->txn,
+                                             it[i].user.data, it[i].user.len,
+                                             it[i].id.data, it[i].id.len);
+        }
+
+        if (rc == NGX_MOBILITY_ERROR) {
+            ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                          tx->st->err);
+            return;
+        }
+
+        n += (rc == NGX_MOBILITY_OK);
+    }
+
+    if (n) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, tx->log, 0,
+                       "mobility ucwa: pruned %ui conversations and logs", n);
+    }
 }

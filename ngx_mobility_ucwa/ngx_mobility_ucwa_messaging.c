@@ -97,13 +97,45 @@ ngx_mobility_ucwa_im_get(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
 }
 
 
+/*
+ * Writes the conversation; the write that ends it (Terminated or Failed
+ * after Connecting or Connected, or a new one that failed at once) stamps
+ * the end and leaves the participants' conversation logs.
+ */
 static ngx_int_t
 ngx_mobility_ucwa_im_put(ngx_mobility_ucwa_tx_t *tx, ngx_mobility_conv_t *c)
 {
+    int                   rc;
+    ngx_uint_t            ends;
+    ngx_mobility_conv_t   old;
+
+    ends = 0;
+
+    if (c->state > NGX_MOBILITY_CONV_CONNECTED) {
+        rc = ngx_mobility_conv_get(tx->st, tx->txn, c->id.data, c->id.len,
+                                   &old);
+        if (rc == NGX_MOBILITY_ERROR) {
+            ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                          tx->st->err);
+            return NGX_ERROR;
+        }
+
+        ends = (rc == NGX_MOBILITY_NOTFOUND
+                || old.state <= NGX_MOBILITY_CONV_CONNECTED);
+
+        if (ends && c->ended == 0) {
+            c->ended = tx->now;
+        }
+    }
+
     if (ngx_mobility_conv_put(tx->st, tx->txn, c) != NGX_MOBILITY_OK) {
         ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
                       tx->st->err);
         return NGX_ERROR;
+    }
+
+    if (ends) {
+        return ngx_mobility_ucwa_history_log(tx, c);
     }
 
     return NGX_OK;
@@ -1919,6 +1951,167 @@ ngx_mobility_ucwa_im_stop(ngx_mobility_ucwa_req_t *rq,
 }
 
 
+/*
+ * DELETE of the conversation: the user leaves.  While Connecting it is
+ * stopMessaging (the inviter cancels, the invitee declines).  Once
+ * Connected the conversation ends: the leaver's application gets
+ * "messaging updated" (Disconnected) and "conversation deleted"; the other
+ * participant's application sees the leaver go first ("participant
+ * deleted"), then the same two events.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_im_leave(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c)
+{
+    ngx_int_t                 rc;
+    ngx_mobility_ucwa_im_t    im;
+    ngx_mobility_ucwa_app_t   other;
+
+    if (c->state != NGX_MOBILITY_CONV_CONNECTED) {
+        /* pending: as stopMessaging; already over: nothing to do */
+        return ngx_mobility_ucwa_im_stop(rq, rs, tx, app, c);
+    }
+
+    c->state = NGX_MOBILITY_CONV_TERMINATED;
+
+    if (ngx_mobility_ucwa_im_put(tx, c) != NGX_OK
+        || ngx_mobility_ucwa_im_ended(tx, app, NULL, c, 0, NULL) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_mobility_ucwa_im_app(tx, ngx_mobility_ucwa_im_outgoing(app, c)
+                                      ? &c->to_app : &c->from_app, &other);
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK) {
+        ngx_memzero(&im, sizeof(ngx_mobility_ucwa_im_t));
+        im.conv = c;
+        im.sip = ngx_mobility_ucwa_im_local(app, c);
+
+        if (ngx_mobility_ucwa_im_event(tx, &other, NULL, &im, IM_PARTICIPANT,
+                                       "deleted", NULL, NULL) != NGX_OK
+            || ngx_mobility_ucwa_im_ended(tx, &other, NULL, c, 0, NULL)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    rs->status = NGX_HTTP_NO_CONTENT;
+    return NGX_OK;
+}
+
+
+typedef struct {
+    ngx_mobility_ucwa_tx_t   *tx;
+    ngx_mobility_ucwa_app_t  *app;
+    ngx_str_t                *prefix;
+    json_t                   *list;
+    ngx_uint_t                failed;
+} ngx_mobility_ucwa_im_list_t;
+
+
+static int
+ngx_mobility_ucwa_im_list_each(void *data, const u_char *id, size_t len)
+{
+    json_t                       *link;
+    ngx_str_t                     s;
+    ngx_mobility_conv_t           c;
+    ngx_mobility_ucwa_im_list_t  *ctx = data;
+
+    s.data = (u_char *) id;
+    s.len = len;
+
+    if (ngx_mobility_ucwa_im_get(ctx->tx, &s, &c) != NGX_OK
+        || c.state > NGX_MOBILITY_CONV_CONNECTED
+        || !ngx_mobility_conv_member(&c, ctx->app->owner.data,
+                                     ctx->app->owner.len))
+    {
+        return 0;
+    }
+
+    link = json_object();
+
+    if (link == NULL
+        || json_object_set_new(link, "href",
+                               ngx_mobility_ucwa_href(ctx->prefix,
+                                   im_conv(ctx->tx->pool, &c, "")))
+           != 0
+        || json_array_append_new(ctx->list, link) != 0)
+    {
+        ctx->failed = 1;
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/* GET …/conversations[?filter=active]: the conversations in progress */
+static ngx_int_t
+ngx_mobility_ucwa_im_list(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app)
+{
+    json_t                       *obj, *links;
+    ngx_str_t                     prefix, filter;
+    ngx_mobility_ucwa_im_list_t   ctx;
+
+    if (ngx_mobility_ucwa_arg(rq->pool, &rq->args, "filter", &filter)
+        == NGX_OK
+        && !(filter.len == 6
+             && ngx_strncasecmp(filter.data, (u_char *) "active", 6) == 0))
+    {
+        return ngx_mobility_ucwa_bad_param(rq, rs, "filter",
+                                           "The only filter is 'active'.");
+    }
+
+    if (ngx_mobility_ucwa_prefix(rq->pool, app, &prefix) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    obj = json_object();
+    links = json_object();
+
+    ngx_memzero(&ctx, sizeof(ngx_mobility_ucwa_im_list_t));
+    ctx.tx = tx;
+    ctx.app = app;
+    ctx.prefix = &prefix;
+    ctx.list = json_array();
+
+    if (obj == NULL || links == NULL || ctx.list == NULL) {
+        json_decref(obj);
+        json_decref(links);
+        json_decref(ctx.list);
+        return NGX_ERROR;
+    }
+
+    json_object_set_new(obj, "_links", links);
+    (void) ngx_mobility_ucwa_link(links, "self", &prefix,
+                                  "/communication/conversations");
+    json_object_set_new(links, "conversation", ctx.list);
+    json_object_set_new(obj, "rel", json_string("conversations"));
+
+    if (ngx_mobility_conv_active_each(tx->st, tx->txn, app->owner.data,
+                                      app->owner.len,
+                                      ngx_mobility_ucwa_im_list_each, &ctx)
+        != NGX_MOBILITY_OK
+        || ctx.failed)
+    {
+        json_decref(obj);
+        ngx_log_error(NGX_LOG_ALERT, rq->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    return ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj);
+}
+
+
 /* ------------------------------------------------------------------ */
 
 
@@ -1990,7 +2183,7 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
 
     ngx_mobility_ucwa_im_segment(&rest, &id);
 
-    write = (rq->method == NGX_HTTP_POST);
+    write = (rq->method == NGX_HTTP_POST || rq->method == NGX_HTTP_DELETE);
 
     if (!write && rq->method != NGX_HTTP_GET) {
         return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
@@ -2010,8 +2203,13 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
         return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
     }
 
+    if (id.len == 0 && !inv && rq->method == NGX_HTTP_GET) {
+        rc = ngx_mobility_ucwa_im_list(rq, rs, &tx, &app);
+        goto done;
+    }
+
     if (id.len == 0) {
-        if (!inv || !write) {
+        if (!inv || rq->method != NGX_HTTP_POST) {
             rc = (inv && rq->method == NGX_HTTP_GET)
                  ? ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
                                            "MethodNotAllowed", NULL,
@@ -2040,6 +2238,13 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
 
     ngx_memzero(&im, sizeof(ngx_mobility_ucwa_im_t));
     im.conv = &c;
+
+    if (rq->method == NGX_HTTP_DELETE) {
+        rc = (!inv && rest.len == 0)
+             ? ngx_mobility_ucwa_im_leave(rq, rs, &tx, &app, &c)
+             : ngx_mobility_ucwa_im_not_found(rq, rs);
+        goto done;
+    }
 
     if (inv) {
         if (rest.len == 0 && !write) {

@@ -694,3 +694,122 @@ ngx_mobility_group_del(ngx_mobility_store_t *st, MDB_txn *txn,
 
     return NGX_MOBILITY_OK;
 }
+
+
+/* removes every key of dbi that starts with prefix (n bytes) */
+static int
+ngx_mobility_contacts_del_prefix(ngx_mobility_store_t *st, MDB_txn *txn,
+    MDB_dbi dbi, const u_char *prefix, size_t n)
+{
+    int          rc;
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+
+    rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "opening a cursor", rc);
+    }
+
+    for ( ;; ) {
+        k.mv_size = n;
+        k.mv_data = (void *) prefix;
+
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+        if (rc != 0 || k.mv_size < n || memcmp(k.mv_data, prefix, n) != 0) {
+            break;
+        }
+
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "removing a contact list", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_contacts_forget(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *sip, size_t len)
+{
+    int            rc, removed;
+    u_char         own[NGX_MOBILITY_SIP_MAX + 1];
+    u_char        *p, *nul;
+    MDB_val        k, v;
+    MDB_cursor    *cur;
+    MDB_cursor_op  op;
+
+    if (len == 0 || len > NGX_MOBILITY_SIP_MAX) {
+        return 0;
+    }
+
+    /* the memberships of sip in every list: owner NUL gid(u32 BE) sip */
+    rc = mdb_cursor_open(txn, st->dbi[NGX_MOBILITY_DB_CONTACT_MEMBERS], &cur);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "opening a cursor", rc);
+    }
+
+    removed = 0;
+
+    for (op = MDB_FIRST; /* void */ ; op = MDB_NEXT) {
+
+        rc = mdb_cursor_get(cur, &k, &v, op);
+        if (rc != 0) {
+            break;
+        }
+
+        p = k.mv_data;
+        nul = memchr(p, '\0', k.mv_size);
+
+        if (nul == NULL
+            || (size_t) (p + k.mv_size - (nul + 5)) != len
+            || memcmp(nul + 5, sip, len) != 0)
+        {
+            continue;
+        }
+
+        /* the user's own list goes below, as a whole */
+        if ((size_t) (nul - p) == len && memcmp(p, sip, len) == 0) {
+            continue;
+        }
+
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != 0) {
+            break;
+        }
+
+        removed++;
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "removing memberships", rc);
+    }
+
+    /* the user's own groups and memberships: sip NUL ... */
+    memcpy(own, sip, len);
+    own[len] = '\0';
+
+    if (ngx_mobility_contacts_del_prefix(st, txn,
+                                 st->dbi[NGX_MOBILITY_DB_CONTACT_MEMBERS],
+                                 own, len + 1)
+        != NGX_MOBILITY_OK
+        || ngx_mobility_contacts_del_prefix(st, txn,
+                                 st->dbi[NGX_MOBILITY_DB_CONTACT_GROUPS],
+                                 own, len + 1)
+           != NGX_MOBILITY_OK)
+    {
+        return -1;
+    }
+
+    return removed;
+}

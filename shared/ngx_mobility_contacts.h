@@ -96,5 +96,15 @@ int ngx_mobility_member_del(ngx_mobility_store_t *st, MDB_txn *txn,
 int ngx_mobility_member_del_all(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *owner, size_t olen, const u_char *sip, size_t len);
 
+/*
+ * A user leaves the directory: removes every membership of sip in other
+ * users' contact lists and sip's own groups and memberships.  A full scan
+ * of contact_members (there is no reverse index): for the CLI and other
+ * offline callers, not the event loop.  The number of keys removed in
+ * other users' lists, or -1.
+ */
+int ngx_mobility_contacts_forget(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *sip, size_t len);
+
 
 #endif /* _NGX_MOBILITY_CONTACTS_H_INCLUDED_ */

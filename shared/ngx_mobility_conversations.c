@@ -7,6 +7,11 @@
 #include <stdlib.h>
 #include "ngx_mobility_conversations.h"
 #include "ngx_mobility_directory.h"
+#include "ngx_mobility_sip.h"
+
+
+#define NGX_MOBILITY_CONV_UKEY_MAX                                            \
+    (NGX_MOBILITY_SIP_MAX + 2 + NGX_MOBILITY_CONV_ID_MAX)
 
 
 enum {
@@ -70,6 +75,73 @@ ngx_mobility_conv_msg_key(u_char *key, const u_char *id, size_t len,
     ngx_mobility_put_be64(key + len + 2, seq);
 
     return len + 10;
+}
+
+
+/* "u" user NUL id: the length, or 0 if the user is too long */
+static size_t
+ngx_mobility_conv_user_key(u_char *key, const u_char *user, size_t ulen,
+    const u_char *id, size_t len)
+{
+    if (ulen == 0 || ulen > NGX_MOBILITY_SIP_MAX
+        || len > NGX_MOBILITY_CONV_ID_MAX)
+    {
+        return 0;
+    }
+
+    key[0] = 'u';
+    memcpy(key + 1, user, ulen);
+    key[ulen + 1] = '\0';
+    memcpy(key + ulen + 2, id, len);
+
+    return ulen + 2 + len;
+}
+
+
+/*
+ * Keeps the per-user index of conversations in progress: both
+ * participants have "u" user NUL id while the state is Connecting or
+ * Connected, none afterwards.
+ */
+static int
+ngx_mobility_conv_index(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_conv_t *c)
+{
+    int                    rc, i;
+    u_char                 key[NGX_MOBILITY_CONV_UKEY_MAX];
+    MDB_val                k, v;
+    ngx_mobility_bytes_t  *u;
+
+    for (i = 0; i < 2; i++) {
+        u = (i == 0) ? &c->from : &c->to;
+
+        k.mv_size = ngx_mobility_conv_user_key(key, u->data, u->len,
+                                               c->id.data, c->id.len);
+        k.mv_data = key;
+
+        if (k.mv_size == 0) {
+            continue;
+        }
+
+        if (c->state <= NGX_MOBILITY_CONV_CONNECTED) {
+            v.mv_size = 0;
+            v.mv_data = key;
+            rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v,
+                         MDB_NOOVERWRITE);
+            rc = (rc == MDB_KEYEXIST) ? 0 : rc;
+
+        } else {
+            rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k,
+                         NULL);
+            rc = (rc == MDB_NOTFOUND) ? 0 : rc;
+        }
+
+        if (rc != 0) {
+            return ngx_mobility_store_fail(st, "indexing a conversation", rc);
+        }
+    }
+
+    return NGX_MOBILITY_OK;
 }
 
 
@@ -183,6 +255,10 @@ ngx_mobility_conv_put(ngx_mobility_store_t *st, MDB_txn *txn,
         if (rc != 0) {
             return ngx_mobility_store_fail(st, "writing a deadline", rc);
         }
+    }
+
+    if (ngx_mobility_conv_index(st, txn, c) != NGX_MOBILITY_OK) {
+        return NGX_MOBILITY_ERROR;
     }
 
     cap = 1024 + c->id.len + c->from.len + c->to.len + c->from_app.len
@@ -554,6 +630,211 @@ ngx_mobility_conv_typing(ngx_mobility_store_t *st, MDB_txn *txn,
     rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
     if (rc != 0) {
         return ngx_mobility_store_fail(st, "writing a typing end", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_conv_active_each(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *user, size_t ulen,
+    int (*each)(void *ctx, const u_char *id, size_t len), void *ctx)
+{
+    int             rc;
+    size_t          n;
+    u_char          key[NGX_MOBILITY_CONV_UKEY_MAX];
+    MDB_val         k, v;
+    MDB_cursor     *cur;
+    MDB_cursor_op   op;
+
+    n = ngx_mobility_conv_user_key(key, user, ulen, NULL, 0);
+
+    if (n == 0) {
+        return NGX_MOBILITY_OK;
+    }
+
+    rc = mdb_cursor_open(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &cur);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "opening a cursor", rc);
+    }
+
+    k.mv_size = n;
+    k.mv_data = key;
+
+    for (op = MDB_SET_RANGE; /* void */ ; op = MDB_NEXT) {
+
+        rc = mdb_cursor_get(cur, &k, &v, op);
+
+        if (rc != 0 || k.mv_size <= n || memcmp(k.mv_data, key, n) != 0) {
+            break;
+        }
+
+        if (each(ctx, (u_char *) k.mv_data + n, k.mv_size - n) != 0) {
+            rc = 0;
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "reading conversations", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_conv_ended_scan(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t before, u_char *resume, size_t *resume_len, size_t max,
+    void (*found)(void *ctx, const u_char *id, size_t len), void *ctx)
+{
+    int             rc;
+    size_t          scanned;
+    u_char          start[NGX_MOBILITY_CONV_ID_MAX + 1];
+    uint64_t        ended, state;
+    MDB_val         k, v;
+    MDB_cursor     *cur;
+    MDB_cursor_op   op;
+
+    rc = mdb_cursor_open(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &cur);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "opening a cursor", rc);
+    }
+
+    if (*resume_len > 0 && *resume_len <= NGX_MOBILITY_CONV_ID_MAX + 1) {
+        memcpy(start, resume, *resume_len);
+        k.mv_size = *resume_len;
+
+    } else {
+        start[0] = 'c';
+        k.mv_size = 1;
+    }
+
+    k.mv_data = start;
+    scanned = 0;
+    *resume_len = 0;
+
+    for (op = MDB_SET_RANGE; scanned < max; op = MDB_NEXT) {
+
+        rc = mdb_cursor_get(cur, &k, &v, op);
+
+        if (rc != 0 || k.mv_size < 2 || ((u_char *) k.mv_data)[0] != 'c'
+            || k.mv_size > NGX_MOBILITY_CONV_ID_MAX + 1)
+        {
+            /* the end of the conversations: start over next time */
+            break;
+        }
+
+        scanned++;
+
+        /* where the next scan starts: just after this key */
+        memcpy(resume, k.mv_data, k.mv_size);
+        resume[k.mv_size] = '\0';
+        *resume_len = k.mv_size + 1;
+
+        if (ngx_mobility_rec_check(v.mv_data, v.mv_size,
+                                   NGX_MOBILITY_REC_CONVERSATION)
+            != 0)
+        {
+            continue;
+        }
+
+        state = ngx_mobility_rec_get_u64(v.mv_data, v.mv_size,
+                                         NGX_MOBILITY_CONV_T_STATE, 0);
+        ended = ngx_mobility_rec_get_u64(v.mv_data, v.mv_size,
+                                         NGX_MOBILITY_CONV_T_ENDED, 0);
+
+        if (state > NGX_MOBILITY_CONV_CONNECTED && ended && ended < before) {
+            found(ctx, (u_char *) k.mv_data + 1, k.mv_size - 1);
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "reading conversations", rc);
+    }
+
+    return (int) scanned;
+}
+
+
+int
+ngx_mobility_conv_remove(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len)
+{
+    int                   rc;
+    u_char                key[NGX_MOBILITY_CONV_ID_MAX + 10];
+    size_t                n;
+    MDB_val               k, v;
+    MDB_cursor           *cur;
+    ngx_mobility_conv_t   c;
+
+    rc = ngx_mobility_conv_get(st, txn, id, len, &c);
+    if (rc != NGX_MOBILITY_OK) {
+        return rc;
+    }
+
+    /* no index entries, no deadline, no typing: state as ended */
+    c.state = NGX_MOBILITY_CONV_TERMINATED;
+
+    if (ngx_mobility_conv_index(st, txn, &c) != NGX_MOBILITY_OK
+        || (c.deadline
+            && ngx_mobility_conv_due_del(st, txn, id, len, c.deadline)
+               != NGX_MOBILITY_OK)
+        || (c.typing_from
+            && ngx_mobility_conv_typing_del(st, txn, id, len, 'f',
+                                            c.typing_from)
+               != NGX_MOBILITY_OK)
+        || (c.typing_to
+            && ngx_mobility_conv_typing_del(st, txn, id, len, 't',
+                                            c.typing_to)
+               != NGX_MOBILITY_OK))
+    {
+        return NGX_MOBILITY_ERROR;
+    }
+
+    /* the messages */
+    n = ngx_mobility_conv_msg_key(key, id, len, 0) - 8;
+
+    rc = mdb_cursor_open(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &cur);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "opening a cursor", rc);
+    }
+
+    for ( ;; ) {
+        k.mv_size = n;
+        k.mv_data = key;
+
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+        if (rc != 0 || k.mv_size != n + 8 || memcmp(k.mv_data, key, n) != 0)
+        {
+            break;
+        }
+
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "removing messages", rc);
+    }
+
+    k.mv_size = ngx_mobility_conv_key(key, id, len);
+    k.mv_data = key;
+
+    rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, NULL);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "removing a conversation", rc);
     }
 
     return NGX_MOBILITY_OK;

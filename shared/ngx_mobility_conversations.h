@@ -12,6 +12,9 @@
  *                                  invitation still Connecting
  *     "y" due(u64 BE) id side   -> "": the end of a participant's typing
  *                                  (side 'f' the inviter, 't' the other)
+ *     "u" user NUL id           -> "": a conversation in progress
+ *                                  (Connecting or Connected) of user,
+ *                                  kept by ngx_mobility_conv_put()
  *
  * Every field of a conversation read by ngx_mobility_conv_get() points
  * into the store and is valid until the transaction ends.
@@ -123,6 +126,25 @@ int ngx_mobility_conv_typing_del(ngx_mobility_store_t *st, MDB_txn *txn,
 /* removes a deadline key left by a conversation that is gone; OK, ERROR */
 int ngx_mobility_conv_due_del(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *id, size_t len, uint64_t due);
+
+/* the ids of user's conversations in progress; each non-zero stops */
+int ngx_mobility_conv_active_each(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *user, size_t ulen,
+    int (*each)(void *ctx, const u_char *id, size_t len), void *ctx);
+
+/*
+ * A bounded read-only scan for conversations that ended before "before":
+ * looks at most max "c" keys from resume (resume[NGX_MOBILITY_CONV_ID_MAX
+ * + 2], *resume_len 0 = from the start; updated, 0 once the end is
+ * reached) and calls found() for each.  Returns the keys looked at or -1.
+ */
+int ngx_mobility_conv_ended_scan(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t before, u_char *resume, size_t *resume_len, size_t max,
+    void (*found)(void *ctx, const u_char *id, size_t len), void *ctx);
+
+/* removes a conversation with its messages and keys; OK, NOTFOUND, ERROR */
+int ngx_mobility_conv_remove(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len);
 
 
 #endif /* _NGX_MOBILITY_CONVERSATIONS_H_INCLUDED_ */

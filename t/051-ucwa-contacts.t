@@ -188,3 +188,36 @@ Test::More::is($st, 404, "frank's application: 404 for a change too");
 MobilityUcwa::request($block, GET => "$A->{app}/people/contacts", token => $A->{token});
 --- error_code: 200
 --- response_body_like: "contact":\[\{"uri":"sip:carol\@contoso.com"
+
+
+
+=== TEST 6: mobilityctl user remove: the user leaves every contact list, and its own lists go
+--- init
+my $F = MobilityUcwa::session('frank');
+my $E = MobilityUcwa::session('erin');
+my $D = MobilityUcwa::session('dave');
+my ($st) = MobilityUcwa::ucwa($E, POST => '/people/groups', body => '{"displayName":"Friends"}');
+Test::More::is($st, 201, 'erin: a group');
+($st) = MobilityUcwa::ucwa($E, POST => '/people/groupMemberships?contactUri=sip:dave%40contoso.com&groupId=3');
+Test::More::is($st, 201, 'erin: dave in her group');
+($st) = MobilityUcwa::ucwa($E, POST => '/people/groupMemberships?contactUri=sip:dave%40contoso.com&groupId=2');
+Test::More::is($st, 201, 'erin: dave pinned too');
+($st) = MobilityUcwa::ucwa($F, POST => '/people/groupMemberships?contactUri=sip:dave%40contoso.com');
+Test::More::is($st, 201, 'frank: dave');
+($st) = MobilityUcwa::ucwa($D, POST => '/people/groupMemberships?contactUri=sip:frank%40contoso.com');
+Test::More::is($st, 201, 'dave: frank');
+my $ctl = Mobility::mobilityctl();
+my $out = `$ctl --store $main::Store --json user remove dave\@contoso.com`;
+Test::More::is($?, 0, 'user remove: exit 0');
+Test::More::like($out, qr/"contactMemberships":\s*3\b/, 'three memberships in other lists removed');
+my $b;
+($st, undef, $b) = MobilityUcwa::ucwa($E, GET => '/people/contacts');
+Test::More::like($b, qr{"contact":\[\]}, "erin's list no longer has dave");
+($st, undef, $b) = MobilityUcwa::ucwa($E, GET => '/people/groups/3/contacts');
+Test::More::unlike($b, qr/dave/, "nor her group");
+($st, undef, $b) = MobilityUcwa::ucwa($F, GET => '/people/contacts');
+Test::More::unlike($b, qr/dave/, "frank's list no longer has dave");
+Test::More::like($b, qr/carol/, "frank keeps carol");
+MobilityUcwa::request($block, GET => "$E->{app}/people/groups/3", token => $E->{token});
+--- error_code: 200
+--- response_body_like: "name":"Friends"

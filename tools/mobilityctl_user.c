@@ -11,6 +11,7 @@
 
 #include "mobilityctl.h"
 #include "ngx_mobility_audit.h"
+#include "ngx_mobility_contacts.h"
 
 
 #define MOBILITYCTL_U_DISABLED   1
@@ -880,7 +881,7 @@ mobilityctl_user_passwd(mobilityctl_t *ctx, mobilityctl_args_t *a)
 int
 mobilityctl_user_remove(mobilityctl_t *ctx, mobilityctl_args_t *a)
 {
-    int                 rc;
+    int                 rc, memberships;
     json_t             *j;
     MDB_txn            *txn;
     mobilityctl_edit_t  e;
@@ -908,6 +909,14 @@ mobilityctl_user_remove(mobilityctl_t *ctx, mobilityctl_args_t *a)
         return mobilityctl_store_error(ctx);
     }
 
+    /* in the same transaction: nobody keeps the user as a contact */
+    memberships = ngx_mobility_contacts_forget(&ctx->store, txn, e.sip,
+                                               e.sip_len);
+    if (memberships < 0) {
+        mdb_txn_abort(txn);
+        return mobilityctl_store_error(ctx);
+    }
+
     rc = mobilityctl_commit(ctx, txn);
     if (rc != MOBILITYCTL_OK) {
         return rc;
@@ -921,6 +930,8 @@ mobilityctl_user_remove(mobilityctl_t *ctx, mobilityctl_args_t *a)
 
         mobilityctl_json_set(j, "sip", json_sprintf("sip:%s", e.sip));
         mobilityctl_json_set(j, "removed", json_true());
+        mobilityctl_json_set(j, "contactMemberships",
+                             json_integer(memberships));
         mobilityctl_json_print(j);
 
     } else {
