@@ -131,6 +131,8 @@ ngx_mobility_http_peer_t *ngx_mobility_push_peer(ngx_str_t *origin,
     ngx_uint_t http2, ngx_log_t *log);
 void ngx_mobility_push_payload_text(ngx_mobility_push_job_t *job,
     ngx_str_t *title, ngx_str_t *body);
+ngx_int_t ngx_mobility_push_answered(ngx_mobility_push_job_t *job,
+    ngx_mobility_http_response_t *r, ngx_str_t *why);
 time_t ngx_mobility_push_retry_after(ngx_mobility_http_response_t *r);
 time_t ngx_mobility_push_ttl(ngx_mobility_push_job_t *job);
 size_t ngx_mobility_push_utf8_cut(const u_char *data, size_t len,

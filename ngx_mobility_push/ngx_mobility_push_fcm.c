@@ -257,9 +257,8 @@ ngx_mobility_push_fcm_answer(ngx_mobility_http_response_t *r, void *data)
         }
     }
 
-    if (r->status == 0) {
-        job->outcome = NGX_MOBILITY_PUSH_RETRY;
-        job->reason = r->error;
+    if (ngx_mobility_push_answered(job, r, &why) == NGX_OK) {
+        /* no answer, 429 or 5xx: retried */
 
     } else if (r->status == 200) {
         job->outcome = NGX_MOBILITY_PUSH_SENT;
@@ -275,21 +274,8 @@ ngx_mobility_push_fcm_answer(ngx_mobility_http_response_t *r, void *data)
         ngx_mobility_push_fcm_token_len = 0;
         job->outcome = NGX_MOBILITY_PUSH_RETRY;
 
-    } else if (r->status == 429 || r->status >= 500) {
-        job->outcome = NGX_MOBILITY_PUSH_RETRY;
-        job->retry_after = ngx_mobility_push_retry_after(r);
-
     } else {
         job->outcome = NGX_MOBILITY_PUSH_FAILED;
-    }
-
-    if (r->status) {
-        job->status = r->status;
-
-        if (why.len) {
-            job->reason.data = ngx_pstrdup(job->pool, &why);
-            job->reason.len = job->reason.data ? why.len : 0;
-        }
     }
 
     json_decref(doc);

@@ -768,6 +768,38 @@ ngx_mobility_push_payload_text(ngx_mobility_push_job_t *job,
 }
 
 
+/*
+ * What every provider does with an answer: keep the status and the
+ * provider's reason (copied: the answer goes when the callback returns),
+ * and retry when there was no answer, a 429 or a 5xx.  NGX_OK: decided;
+ * NGX_DECLINED: the provider classifies the rest.
+ */
+
+ngx_int_t
+ngx_mobility_push_answered(ngx_mobility_push_job_t *job,
+    ngx_mobility_http_response_t *r, ngx_str_t *why)
+{
+    ngx_str_t  *src;
+
+    job->status = r->status;
+
+    src = r->status ? why : &r->error;
+
+    if (src->len) {
+        job->reason.data = ngx_pstrdup(job->pool, src);
+        job->reason.len = job->reason.data ? src->len : 0;
+    }
+
+    if (r->status == 0 || r->status == 429 || r->status >= 500) {
+        job->outcome = NGX_MOBILITY_PUSH_RETRY;
+        job->retry_after = r->status ? ngx_mobility_push_retry_after(r) : 0;
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
 /* Retry-After in seconds or as an HTTP date; 0 without one */
 
 time_t

@@ -215,9 +215,12 @@ ngx_mobility_push_wp_answer(ngx_mobility_http_response_t *r, void *data)
 {
     ngx_mobility_push_job_t *job = data;
 
-    if (r->status == 0) {
-        job->outcome = NGX_MOBILITY_PUSH_RETRY;
-        job->reason = r->error;
+    ngx_str_t  why;
+
+    ngx_str_null(&why);
+
+    if (ngx_mobility_push_answered(job, r, &why) == NGX_OK) {
+        /* no answer, 429 or 5xx: retried */
 
     } else if (r->status >= 200 && r->status < 300) {
         job->outcome = NGX_MOBILITY_PUSH_SENT;
@@ -226,15 +229,9 @@ ngx_mobility_push_wp_answer(ngx_mobility_http_response_t *r, void *data)
         job->outcome = NGX_MOBILITY_PUSH_GONE;
         ngx_str_set(&job->reason, "subscription gone");
 
-    } else if (r->status == 429 || r->status >= 500) {
-        job->outcome = NGX_MOBILITY_PUSH_RETRY;
-        job->retry_after = ngx_mobility_push_retry_after(r);
-
     } else {
         job->outcome = NGX_MOBILITY_PUSH_FAILED;
     }
-
-    job->status = r->status;
 
     ngx_mobility_push_job_done(job);
 }

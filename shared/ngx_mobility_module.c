@@ -16,6 +16,7 @@
 #include "ngx_mobility_core.h"
 #include "ngx_mobility_ipc.h"
 #include "ngx_mobility_directory.h"
+#include "ngx_mobility_token.h"
 
 
 static void *ngx_mobility_core_create_conf(ngx_cycle_t *cycle);
@@ -421,4 +422,6 @@ ngx_mobility_core_exit_process(ngx_cycle_t *cycle)
     (void) mdb_env_sync(ngx_mobility_store.env, 1);
 
     ngx_mobility_store_close(&ngx_mobility_store);
+
+    ngx_mobility_token_release();
 }

@@ -271,6 +271,25 @@ ngx_mobility_token_mac_ctx(const ngx_mobility_key_t *key)
 }
 
 
+void
+ngx_mobility_token_release(void)
+{
+    unsigned                        i;
+    ngx_mobility_token_mac_slot_t  *slot;
+
+    for (i = 0; i < NGX_MOBILITY_TOKEN_MAC_SLOTS; i++) {
+        slot = &ngx_mobility_token_mac_slots[i];
+
+        EVP_MAC_CTX_free(slot->ctx);
+        slot->ctx = NULL;
+        OPENSSL_cleanse(slot->secret, sizeof(slot->secret));
+    }
+
+    EVP_MAC_free(ngx_mobility_token_hmac);
+    ngx_mobility_token_hmac = NULL;
+}
+
+
 static int
 ngx_mobility_token_mac(const ngx_mobility_key_t *key, const u_char *p,
     size_t len, u_char *mac)

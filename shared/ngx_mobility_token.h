@@ -67,5 +67,8 @@ int ngx_mobility_token_mint(ngx_mobility_store_t *st,
 int ngx_mobility_token_verify(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *token, size_t len, uint64_t now, ngx_mobility_token_t *t);
 
+/* frees the per-process MAC contexts (at process exit) */
+void ngx_mobility_token_release(void);
+
 
 #endif /* _NGX_MOBILITY_TOKEN_H_INCLUDED_ */
