@@ -23,6 +23,7 @@
 
 #define NGX_MOBILITY_PUSH_BATCH         256
 #define NGX_MOBILITY_PUSH_SLEEP         60000       /* ms, at most      */
+#define NGX_MOBILITY_PUSH_GATHER        2           /* ms of answers    */
 #define NGX_MOBILITY_PUSH_BACKOFF_MIN   1000        /* ms               */
 #define NGX_MOBILITY_PUSH_BACKOFF_MAX   (10 * 60 * 1000)
 
@@ -46,6 +47,7 @@ static ngx_event_t               ngx_mobility_push_run_ev;
 static ngx_event_t               ngx_mobility_push_flush_ev;
 static ngx_event_t               ngx_mobility_push_drain_ev;
 static ngx_mobility_push_job_t  *ngx_mobility_push_done;
+static ngx_uint_t                ngx_mobility_push_ndone;
 static ngx_uint_t                ngx_mobility_push_in_flight;
 static ngx_uint_t                ngx_mobility_push_active;
 static uint64_t                  ngx_mobility_push_lease;
@@ -89,6 +91,7 @@ ngx_mobility_push_sender_init(ngx_cycle_t *cycle)
     ngx_mobility_push_drain_ev.data = &ngx_mobility_push_drain_ev;
 
     ngx_mobility_push_done = NULL;
+    ngx_mobility_push_ndone = 0;
     ngx_mobility_push_in_flight = 0;
     ngx_mobility_push_active = 1;
 
@@ -124,10 +127,6 @@ ngx_mobility_push_sender_exit(ngx_cycle_t *cycle)
 
     if (ngx_mobility_push_run_ev.posted) {
         ngx_delete_posted_event(&ngx_mobility_push_run_ev);
-    }
-
-    if (ngx_mobility_push_flush_ev.posted) {
-        ngx_delete_posted_event(&ngx_mobility_push_flush_ev);
     }
 
     if (ngx_mobility_push_drain_ev.timer_set) {
@@ -346,9 +345,29 @@ ngx_mobility_push_job_done(ngx_mobility_push_job_t *job)
 {
     job->next = ngx_mobility_push_done;
     ngx_mobility_push_done = job;
+    ngx_mobility_push_ndone++;
 
-    if (!ngx_mobility_push_flush_ev.posted && ngx_mobility_push_active) {
+    if (!ngx_mobility_push_active || ngx_mobility_push_flush_ev.posted) {
+        return;
+    }
+
+    /*
+     * Answers come in bursts: gather them for a moment, so that a durable
+     * store syncs once for many of them, unless a batch is complete.
+     */
+
+    if (ngx_mobility_push_ndone >= NGX_MOBILITY_PUSH_BATCH) {
+        if (ngx_mobility_push_flush_ev.timer_set) {
+            ngx_del_timer(&ngx_mobility_push_flush_ev);
+        }
+
         ngx_post_event(&ngx_mobility_push_flush_ev, &ngx_posted_events);
+        return;
+    }
+
+    if (!ngx_mobility_push_flush_ev.timer_set) {
+        ngx_add_timer(&ngx_mobility_push_flush_ev,
+                      NGX_MOBILITY_PUSH_GATHER);
     }
 }
 
@@ -369,6 +388,15 @@ ngx_mobility_push_flush(ngx_event_t *ev)
 
     list = ngx_mobility_push_done;
     ngx_mobility_push_done = NULL;
+    ngx_mobility_push_ndone = 0;
+
+    if (ev->timer_set) {
+        ngx_del_timer(ev);
+    }
+
+    if (ev->posted) {
+        ngx_delete_posted_event(ev);
+    }
 
     if (list == NULL) {
         return;
