@@ -169,7 +169,7 @@ ngx_mobility_push_run(ngx_event_t *ev)
     MDB_txn                             *txn;
     MDB_cursor                          *cur;
     MDB_val                              k, v;
-    ngx_mobility_push_job_t             *job, *jobs;
+    ngx_mobility_push_job_t             *job, *jobs, **last;
     ngx_mobility_store_t                *st;
     ngx_mobility_push_reg_t              reg;
     ngx_mobility_push_stats_t           *stats;
@@ -197,6 +197,7 @@ ngx_mobility_push_run(ngx_event_t *ev)
     n = 0;
     expired = 0;
     jobs = NULL;
+    last = &jobs;
 
     if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0) {
         ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
@@ -223,8 +224,9 @@ ngx_mobility_push_run(ngx_event_t *ev)
             job = ngx_mobility_push_job(&out[i], &reg, ev->log);
 
             if (job) {
-                job->next = jobs;
-                jobs = job;
+                /* in due order */
+                *last = job;
+                last = &job->next;
                 continue;
             }
 

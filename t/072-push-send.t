@@ -281,3 +281,29 @@ Test::More::is($s->{queue}, 1, 'the third waits in the queue');
 --- response_body_like: "queue":1,
 --- error_log
 device rate limit
+
+
+
+=== TEST 13: a provider that never answers does not stall the others: the attempt times out and is retried
+--- http_config eval
+MobilityPush::push_http_config(providers => 'apns') . "mobility_push_timeout 1s;\n"
+--- init
+Mobility::ctl('push-queue', 'purge');
+my $hang = ('a8' x 29) . 'c0ffee08';
+my $ok = ('a9' x 31) . '0009';
+for my $u (['erin', 'erin-phone', $hang], ['frank', 'frank-phone', $ok]) {
+    my $s = MobilityUcwa::session($u->[0], endpoint => $u->[1]);
+    my ($st) = MobilityUcwa::ucwa($s, PUT => '/pushRegistration',
+        body => JSON::PP::encode_json({ provider => 'apns',
+            deviceToken => $u->[2], apnsTopic => 'com.contoso.mobility' }));
+    Test::More::is($st, 201, "$u->[0] registered");
+}
+Mobility::ctl('push-target', 'test', 'erin@contoso.com', 'erin-phone');
+Mobility::ctl('push-target', 'test', 'frank@contoso.com', 'frank-phone');
+my @r = MobilityPush::requests(qr{^/3/device/$ok$}, 1, 4);
+Test::More::is(scalar @r, 1, 'the other push went through');
+@r = MobilityPush::requests(qr{^/3/device/$hang$}, 2, 6);
+Test::More::ok(@r >= 2, 'the hanging one was retried after its timeout');
+--- response_body_like: "retried":[1-9]
+--- error_log
+timed out
