@@ -147,6 +147,13 @@ static ngx_command_t  ngx_http_mobility_ucwa_commands[] = {
       offsetof(ngx_http_mobility_ucwa_main_conf_t, conversation_keep),
       NULL },
 
+    { ngx_string("mobility_ucwa_subscription_warning"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_ucwa_main_conf_t, subscription_warning),
+      NULL },
+
     { ngx_string("mobility_push_grace"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -1424,6 +1431,7 @@ ngx_http_mobility_ucwa_create_main_conf(ngx_conf_t *cf)
     umcf->invitation_timeout = NGX_CONF_UNSET;
     umcf->history_retention = NGX_CONF_UNSET;
     umcf->conversation_keep = NGX_CONF_UNSET;
+    umcf->subscription_warning = NGX_CONF_UNSET;
     umcf->push_grace = NGX_CONF_UNSET_MSEC;
     umcf->push_ttl = NGX_CONF_UNSET;
     umcf->push_previews = NGX_CONF_UNSET;
@@ -1455,6 +1463,17 @@ ngx_http_mobility_ucwa_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"mobility_ucwa_conversation_keep\" must be "
                            "positive");
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_init_value(umcf->subscription_warning, 60);
+
+    if (umcf->subscription_warning < 1
+        || umcf->subscription_warning >= 10 * 60)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobility_ucwa_subscription_warning\" must be "
+                           "between 1s and 9m59s");
         return NGX_CONF_ERROR;
     }
 

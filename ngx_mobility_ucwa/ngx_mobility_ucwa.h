@@ -88,6 +88,7 @@ typedef struct {
     time_t                          invitation_timeout;
     time_t                          history_retention; /* 0: keep none */
     time_t                          conversation_keep; /* after the end */
+    time_t                          subscription_warning; /* before expiry */
     ngx_msec_t                      push_grace;       /* mobility_push_grace */
     time_t                          push_ttl;         /* mobility_push_ttl */
     ngx_flag_t                      push_previews;
@@ -412,6 +413,11 @@ ngx_int_t ngx_mobility_ucwa_subscriptions(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_str_t *what, ngx_str_t *sub);
 ngx_int_t ngx_mobility_ucwa_fanout(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *sip, const char *rel, const char *suffix);
+ngx_int_t ngx_mobility_ucwa_contacts_and_groups(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_str_t *sub);
+ngx_int_t ngx_mobility_ucwa_group_member_added(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *owner, uint32_t gid, const u_char *sip, size_t len);
+void ngx_mobility_ucwa_subs_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit);
 
 /* ngx_mobility_ucwa_messaging.c */
 ngx_int_t ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,

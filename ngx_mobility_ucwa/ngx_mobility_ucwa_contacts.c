@@ -17,6 +17,7 @@
 #include "ngx_mobility_ucwa.h"
 #include "ngx_mobility_directory.h"
 #include "ngx_mobility_contacts.h"
+#include "ngx_mobility_subscriptions.h"
 
 
 typedef struct {
@@ -516,6 +517,9 @@ ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
             != NGX_MOBILITY_OK
             || ngx_mobility_ucwa_membership_added(tx, app, gid, sip, len,
                                                   known)
+               != NGX_OK
+            || ngx_mobility_ucwa_group_member_added(tx, &app->owner, gid,
+                                                    sip, len)
                != NGX_OK)
         {
             return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
@@ -939,6 +943,10 @@ ngx_mobility_ucwa_groups(ngx_mobility_ucwa_req_t *rq,
         }
 
         if (rc != NGX_MOBILITY_OK
+            || ngx_mobility_psub_group_forget(tx->st, tx->txn,
+                                              app->owner.data,
+                                              app->owner.len, gid)
+               != NGX_MOBILITY_OK
             || ngx_mobility_ucwa_cevent(tx, app, "group",
                      ngx_mobility_ucwa_cpath(tx->pool, "/people/groups/%uD",
                                              gid, NULL, 0),

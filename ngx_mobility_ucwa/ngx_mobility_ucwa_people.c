@@ -489,6 +489,14 @@ ngx_mobility_ucwa_people(ngx_mobility_ucwa_req_t *rq,
         return ngx_mobility_ucwa_subscriptions(rq, rs, &who, &what);
     }
 
+    if (who.len == 29
+        && ngx_strncasecmp(who.data,
+                           (u_char *) "contactsAndGroupsSubscription", 29)
+           == 0)
+    {
+        return ngx_mobility_ucwa_contacts_and_groups(rq, rs, &what);
+    }
+
     if (ngx_mobility_ucwa_tx_begin(&tx, rq, 0) != NGX_OK) {
         return ngx_mobility_ucwa_store_error(rq, rs, NULL);
     }

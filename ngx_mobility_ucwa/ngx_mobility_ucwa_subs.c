@@ -16,6 +16,7 @@
 #include "ngx_mobility_ucwa.h"
 #include "ngx_mobility_directory.h"
 #include "ngx_mobility_subscriptions.h"
+#include "ngx_mobility_contacts.h"
 
 
 #define NGX_MOBILITY_UCWA_PSUB_MIN   10      /* minutes */
@@ -428,6 +429,90 @@ ngx_mobility_ucwa_psub_location(ngx_mobility_ucwa_req_t *rq,
 }
 
 
+static int
+ngx_mobility_ucwa_psub_group_each(void *ctx, uint32_t gid, const u_char *sip,
+    size_t len)
+{
+    json_t  *uris = ctx;
+
+    u_char   buf[NGX_MOBILITY_SIP_MAX + 4];
+    json_t  *s;
+
+    if (len > NGX_MOBILITY_SIP_MAX) {
+        return 0;
+    }
+
+    ngx_memcpy(buf, "sip:", 4);
+    ngx_memcpy(buf + 4, sip, len);
+
+    s = json_stringn((const char *) buf, len + 4);
+
+    if (s == NULL || json_array_append_new(uris, s) != 0) {
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * subscribeToGroupPresence (POST .../presenceSubscriptions?groupId=N):
+ * the URIs of the group's members now; the binding written after the
+ * subscription makes later members join it.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_psub_group(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_str_t *gs, uint32_t *gid,
+    json_t **uris)
+{
+    int                    rc;
+    ngx_int_t              n;
+    ngx_mobility_group_t   g;
+
+    n = ngx_atoi(gs->data, gs->len);
+
+    if (n <= 0 || n > 0x7fffffff) {
+        return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                            "BadRequest",
+                                            NGX_MOBILITY_UCWA_PVF, "groupId",
+                                            "Invalid groupId.");
+    }
+
+    rc = ngx_mobility_group_get(tx->st, tx->txn, app->owner.data,
+                                app->owner.len, (uint32_t) n, &g);
+
+    if (rc == NGX_MOBILITY_ERROR) {
+        return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+    }
+
+    if (rc != NGX_MOBILITY_OK) {
+        return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_FOUND,
+                                            "NotFound", NULL, NULL,
+                                            "There is no such group.");
+    }
+
+    *uris = json_array();
+    if (*uris == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_members_walk(tx->st, tx->txn, app->owner.data,
+                                  app->owner.len, (uint32_t) n,
+                                  ngx_mobility_ucwa_psub_group_each, *uris)
+        != NGX_MOBILITY_OK)
+    {
+        json_decref(*uris);
+        *uris = NULL;
+        return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+    }
+
+    *gid = (uint32_t) n;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
@@ -438,9 +523,10 @@ ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
     u_char     id[NGX_MOBILITY_UCWA_PSUB_IDLEN], *comma, *src, *dst;
     u_char     sip[NGX_MOBILITY_SIP_MAX + 1];
     json_t    *obj, *uris;
+    uint32_t   gid;
     uint64_t   expires, left;
     ngx_int_t  minutes;
-    ngx_str_t  sid, who;
+    ngx_str_t  sid, who, gs;
 
     if (what->len == 18) {
         /* subscribedContacts */
@@ -477,9 +563,25 @@ ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
                                                     "between 10 and 30.");
             }
 
-            uris = ngx_mobility_ucwa_psub_uris(rq, "uris", NULL);
+            /* subscribeToGroupPresence: ?groupId=N */
 
-            if (uris == NULL || json_array_size(uris) == 0) {
+            gid = 0;
+
+            if (ngx_mobility_ucwa_input_str(rq, "groupId", &gs) == NGX_OK
+                && gs.len)
+            {
+                uris = NULL;
+                rc = ngx_mobility_ucwa_psub_group(rq, rs, tx, app, &gs, &gid,
+                                                  &uris);
+                if (rc != NGX_OK || rs->status) {
+                    return rc;
+                }
+
+            } else {
+                uris = ngx_mobility_ucwa_psub_uris(rq, "uris", NULL);
+            }
+
+            if (uris == NULL || (gid == 0 && json_array_size(uris) == 0)) {
                 json_decref(uris);
                 return ngx_mobility_ucwa_psub_error(rq, rs,
                                                     NGX_HTTP_BAD_REQUEST,
@@ -519,6 +621,24 @@ ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
             if (rc != NGX_OK || rs->status) {
                 return (rc == NGX_OK) ? NGX_OK
                        : ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+            }
+
+            /* the expiry warning; a group subscription follows the group */
+
+            if (ngx_mobility_psub_due_put(tx->st, tx->txn, app->id.data,
+                     app->id.len, id, sizeof(id),
+                     tx->now + minutes * 60000
+                     - (uint64_t) tx->umcf->subscription_warning * 1000)
+                != NGX_MOBILITY_OK
+                || (gid
+                    && ngx_mobility_psub_group_bind(tx->st, tx->txn,
+                                                    app->owner.data,
+                                                    app->owner.len, gid,
+                                                    app->id.data, app->id.len,
+                                                    id, sizeof(id))
+                       != NGX_MOBILITY_OK))
+            {
+                return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
             }
 
             if (ngx_mobility_ucwa_psub_event(tx, app, "presenceSubscription",
@@ -897,6 +1017,499 @@ ngx_mobility_ucwa_fanout(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *sip,
         || f.failed)
     {
         return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* expiry warnings and expiry (worker 0's sweep)                      */
+
+
+typedef struct {
+    ngx_str_t   ep;
+    ngx_str_t   id;          /* empty: contacts and groups */
+    uint64_t    due;
+} ngx_mobility_ucwa_sdue_t;
+
+
+static int
+ngx_mobility_ucwa_sdue_collect(void *ctx, const u_char *ep, size_t eplen,
+    const u_char *id, size_t idlen, uint64_t due)
+{
+    ngx_array_t  *a = ctx;
+
+    ngx_mobility_ucwa_sdue_t  *d;
+
+    d = ngx_array_push(a);
+    if (d == NULL) {
+        return 1;
+    }
+
+    d->ep.data = ngx_pnalloc(a->pool, eplen + idlen + 1);
+    if (d->ep.data == NULL) {
+        a->nelts--;
+        return 1;
+    }
+
+    ngx_memcpy(d->ep.data, ep, eplen);
+    d->ep.len = eplen;
+    d->id.data = d->ep.data + eplen;
+    ngx_memcpy(d->id.data, id, idlen);
+    d->id.len = idlen;
+    d->due = due;
+
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_sdue_one(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_sdue_t *d, uint64_t warn)
+{
+    int                       rc;
+    uint64_t                  expires;
+    const char               *rel, *path;
+    ngx_mobility_ucwa_app_t   app;
+
+    if (ngx_mobility_psub_due_del(tx->st, tx->txn, d->ep.data, d->ep.len,
+                                  d->id.data, d->id.len, d->due)
+        == NGX_MOBILITY_ERROR)
+    {
+        return NGX_ERROR;
+    }
+
+    if (d->id.len) {
+        rc = ngx_mobility_psub_get(tx->st, tx->txn, d->ep.data, d->ep.len,
+                                   d->id.data, d->id.len, &expires);
+    } else {
+        rc = ngx_mobility_cgsub_get(tx->st, tx->txn, d->ep.data, d->ep.len,
+                                    &expires);
+    }
+
+    if (rc != NGX_MOBILITY_OK) {
+        /* deleted (or its application went) since */
+        return (rc == NGX_MOBILITY_ERROR) ? NGX_ERROR : NGX_OK;
+    }
+
+    if (tx->now >= expires) {
+        /* expired: it goes, members and watcher entries with it */
+
+        if (d->id.len) {
+            rc = ngx_mobility_psub_del(tx->st, tx->txn, d->ep.data,
+                                       d->ep.len, d->id.data, d->id.len);
+        } else {
+            rc = ngx_mobility_cgsub_del(tx->st, tx->txn, d->ep.data,
+                                        d->ep.len);
+        }
+
+        return (rc == NGX_MOBILITY_ERROR) ? NGX_ERROR : NGX_OK;
+    }
+
+    if (tx->now + warn < expires) {
+        /* extended since the entry was written: look again later */
+
+        return (ngx_mobility_psub_due_put(tx->st, tx->txn, d->ep.data,
+                                          d->ep.len, d->id.data, d->id.len,
+                                          expires - warn)
+                == NGX_MOBILITY_OK) ? NGX_OK : NGX_ERROR;
+    }
+
+    /* about to expire: tell the application, then look at the expiry */
+
+    if (ngx_mobility_psub_due_put(tx->st, tx->txn, d->ep.data, d->ep.len,
+                                  d->id.data, d->id.len, expires)
+        != NGX_MOBILITY_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_mobility_ucwa_app_get(tx, &d->ep, &app);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_OK || (app.flags & NGX_MOBILITY_UCWA_APP_EXPIRED)) {
+        return NGX_OK;
+    }
+
+    if (d->id.len) {
+        rel = "presenceSubscription";
+        path = ngx_mobility_ucwa_psub_path(tx->pool,
+                                           NGX_MOBILITY_UCWA_PSUB_PATH,
+                                           d->id.data, d->id.len, "", NULL, 0,
+                                           "");
+    } else {
+        rel = "myContactsAndGroupsSubscription";
+        path = "/people/contactsAndGroupsSubscription";
+    }
+
+    return ngx_mobility_ucwa_psub_event(tx, &app, rel, path, NULL, NULL,
+                                        "updated", NGX_MOBILITY_EV_MEDIUM);
+}
+
+
+/*
+ * Presence and contacts-and-groups subscriptions whose warning or expiry
+ * is due: at most limit per call, in the sweep's write transaction.
+ */
+void
+ngx_mobility_ucwa_subs_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
+{
+    int                        n;
+    uint64_t                   warn;
+    ngx_uint_t                 i;
+    ngx_array_t               *due;
+    ngx_mobility_ucwa_sdue_t  *d;
+
+    due = ngx_array_create(tx->pool, 8, sizeof(ngx_mobility_ucwa_sdue_t));
+    if (due == NULL) {
+        return;
+    }
+
+    n = ngx_mobility_psub_due_scan(tx->st, tx->txn, tx->now,
+                                   (unsigned) limit,
+                                   ngx_mobility_ucwa_sdue_collect, due);
+    if (n < 0) {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return;
+    }
+
+    warn = (uint64_t) tx->umcf->subscription_warning * 1000;
+    d = due->elts;
+
+    for (i = 0; i < due->nelts; i++) {
+        if (ngx_mobility_ucwa_sdue_one(tx, &d[i], warn) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ALERT, tx->log, 0,
+                          "mobility ucwa: subscription expiry: %s",
+                          tx->st->err);
+            return;
+        }
+    }
+}
+
+
+/* ------------------------------------------------------------------ */
+/* group presence subscriptions: members added later                  */
+
+
+typedef struct {
+    ngx_array_t   *subs;       /* ngx_mobility_ucwa_sdue_t, due unused */
+} ngx_mobility_ucwa_gsub_t;
+
+
+/*
+ * sip joined owner's group gid: it joins every live subscription that
+ * follows the group (contact added in subscribedContacts to its
+ * application); bindings of subscriptions that are gone are removed.
+ */
+ngx_int_t
+ngx_mobility_ucwa_group_member_added(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *owner, uint32_t gid, const u_char *sip, size_t len)
+{
+    int                        rc;
+    uint64_t                   expires;
+    ngx_uint_t                 i;
+    ngx_array_t               *subs;
+    ngx_mobility_ucwa_app_t    app;
+    ngx_mobility_ucwa_sdue_t  *s;
+
+    subs = ngx_array_create(tx->pool, 4, sizeof(ngx_mobility_ucwa_sdue_t));
+    if (subs == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_psub_group_subs(tx->st, tx->txn, owner->data,
+                                     owner->len, gid,
+                                     ngx_mobility_ucwa_sdue_collect, subs)
+        != NGX_MOBILITY_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    s = subs->elts;
+
+    for (i = 0; i < subs->nelts; i++) {
+        rc = ngx_mobility_psub_get(tx->st, tx->txn, s[i].ep.data,
+                                   s[i].ep.len, s[i].id.data, s[i].id.len,
+                                   &expires);
+        if (rc == NGX_MOBILITY_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc != NGX_MOBILITY_OK || expires <= tx->now) {
+            if (ngx_mobility_psub_group_unbind(tx->st, tx->txn, owner->data,
+                                               owner->len, gid, s[i].ep.data,
+                                               s[i].ep.len, s[i].id.data,
+                                               s[i].id.len)
+                == NGX_MOBILITY_ERROR)
+            {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        rc = ngx_mobility_psub_add(tx->st, tx->txn, s[i].ep.data,
+                                   s[i].ep.len, s[i].id.data, s[i].id.len,
+                                   sip, len);
+
+        if (rc == NGX_MOBILITY_EXISTS || rc == NGX_MOBILITY_NOTFOUND) {
+            continue;
+        }
+
+        if (rc != NGX_MOBILITY_OK) {
+            if (ngx_strcmp(tx->st->err, "limit") == 0) {
+                /* the subscription is full: the member is not followed */
+                continue;
+            }
+
+            return NGX_ERROR;
+        }
+
+        rc = ngx_mobility_ucwa_app_get(tx, &s[i].ep, &app);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc != NGX_OK || (app.flags & NGX_MOBILITY_UCWA_APP_EXPIRED)) {
+            continue;
+        }
+
+        if (ngx_mobility_ucwa_psub_event(tx, &app, "contact",
+                 ngx_mobility_ucwa_psub_path(tx->pool, "/people/", sip, len,
+                                             "", NULL, 0, ""),
+                 "subscribedContacts", "/people/subscribedContacts",
+                 "added", NGX_MOBILITY_EV_MEDIUM)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* myContactsAndGroupsSubscription                                    */
+
+
+#define NGX_MOBILITY_UCWA_CGSUB_PATH  "/people/contactsAndGroupsSubscription"
+#define NGX_MOBILITY_UCWA_CGSUB_START "startOrRefreshSubscriptionToContacts" \
+                                      "AndGroups"
+#define NGX_MOBILITY_UCWA_CGSUB_STOP  "stopSubscriptionToContactsAndGroups"
+
+
+static json_t *
+ngx_mobility_ucwa_cgsub_json(ngx_str_t *prefix, ngx_uint_t live)
+{
+    json_t  *obj, *links;
+
+    obj = json_object();
+    links = json_object();
+
+    if (obj == NULL || links == NULL) {
+        json_decref(obj);
+        json_decref(links);
+        return NULL;
+    }
+
+    json_object_set_new(obj, "state",
+                        json_string(live ? "Connected" : "Disconnected"));
+    json_object_set_new(obj, "_links", links);
+
+    (void) ngx_mobility_ucwa_link(links, "self", prefix,
+                                  NGX_MOBILITY_UCWA_CGSUB_PATH);
+    (void) ngx_mobility_ucwa_link(links, NGX_MOBILITY_UCWA_CGSUB_START,
+                                  prefix,
+                                  NGX_MOBILITY_UCWA_CGSUB_PATH "/"
+                                  NGX_MOBILITY_UCWA_CGSUB_START);
+    if (live) {
+        (void) ngx_mobility_ucwa_link(links, NGX_MOBILITY_UCWA_CGSUB_STOP,
+                                      prefix,
+                                      NGX_MOBILITY_UCWA_CGSUB_PATH "/"
+                                      NGX_MOBILITY_UCWA_CGSUB_STOP);
+    }
+
+    json_object_set_new(obj, "rel",
+                        json_string("myContactsAndGroupsSubscription"));
+
+    return obj;
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_cgsub_handle(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_str_t *prefix, ngx_str_t *sub)
+{
+    int         rc;
+    json_t     *obj;
+    uint64_t    expires, len, warn;
+    ngx_int_t   minutes;
+    ngx_str_t   d;
+    ngx_uint_t  live;
+
+    rc = ngx_mobility_cgsub_get(tx->st, tx->txn, app->id.data, app->id.len,
+                                &expires);
+    if (rc == NGX_MOBILITY_ERROR) {
+        return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+    }
+
+    live = (rc == NGX_MOBILITY_OK && expires > tx->now);
+
+    if (sub->len == 0) {
+        if (rq->method != NGX_HTTP_GET) {
+            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                                "MethodNotAllowed", NULL,
+                                                NULL, "Use GET.");
+        }
+
+        goto resource;
+    }
+
+    if (sub->len == sizeof(NGX_MOBILITY_UCWA_CGSUB_STOP)
+        && ngx_strncasecmp(sub->data + 1,
+                           (u_char *) NGX_MOBILITY_UCWA_CGSUB_STOP,
+                           sub->len - 1) == 0)
+    {
+        if (rq->method != NGX_HTTP_POST) {
+            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                                "MethodNotAllowed", NULL,
+                                                NULL, "Use POST.");
+        }
+
+        if (ngx_mobility_cgsub_del(tx->st, tx->txn, app->id.data,
+                                   app->id.len)
+            == NGX_MOBILITY_ERROR)
+        {
+            return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+        }
+
+        rs->status = NGX_HTTP_NO_CONTENT;
+        return NGX_OK;
+    }
+
+    if (sub->len != sizeof(NGX_MOBILITY_UCWA_CGSUB_START)
+        || ngx_strncasecmp(sub->data + 1,
+                           (u_char *) NGX_MOBILITY_UCWA_CGSUB_START,
+                           sub->len - 1) != 0)
+    {
+        return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_FOUND,
+                                            "NotFound", NULL, NULL,
+                                            "The resource does not exist.");
+    }
+
+    if (rq->method != NGX_HTTP_POST) {
+        return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                            "MethodNotAllowed", NULL, NULL,
+                                            "Use POST.");
+    }
+
+    /* duration 10..60 minutes; a refresh adds to what is left, <= 30 */
+
+    minutes = NGX_MOBILITY_UCWA_PSUB_MIN;
+
+    if (ngx_mobility_ucwa_input_str(rq, "duration", &d) == NGX_OK && d.len) {
+        minutes = ngx_atoi(d.data, d.len);
+
+        if (minutes < 10 || minutes > 60) {
+            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                                "BadRequest",
+                                                NGX_MOBILITY_UCWA_PVF,
+                                                "duration",
+                                                "duration must be between "
+                                                "10 and 60.");
+        }
+    }
+
+    len = (uint64_t) minutes * 60000;
+
+    if (live) {
+        len += expires - tx->now;
+
+        if (len > NGX_MOBILITY_UCWA_PSUB_MAX * 60000) {
+            len = NGX_MOBILITY_UCWA_PSUB_MAX * 60000;
+        }
+    }
+
+    warn = (uint64_t) tx->umcf->subscription_warning * 1000;
+
+    if (ngx_mobility_cgsub_put(tx->st, tx->txn, app->id.data, app->id.len,
+                               tx->now + len)
+        != NGX_MOBILITY_OK
+        || (!live
+            && ngx_mobility_psub_due_put(tx->st, tx->txn, app->id.data,
+                                         app->id.len, NULL, 0,
+                                         tx->now + len - warn)
+               != NGX_MOBILITY_OK))
+    {
+        return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+    }
+
+    /* a refresh keeps its index entry: the sweep moves it lazily */
+
+    live = 1;
+
+resource:
+
+    obj = ngx_mobility_ucwa_cgsub_json(prefix, live);
+    if (obj == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj);
+}
+
+
+/*
+ * .../people/contactsAndGroupsSubscription[/startOrRefresh...|/stop...]
+ */
+ngx_int_t
+ngx_mobility_ucwa_contacts_and_groups(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_str_t *sub)
+{
+    ngx_int_t                rc;
+    ngx_str_t                prefix;
+    ngx_uint_t               write;
+    ngx_mobility_ucwa_tx_t   tx;
+    ngx_mobility_ucwa_app_t  app;
+
+    write = (rq->method != NGX_HTTP_GET);
+
+    if (ngx_mobility_ucwa_tx_begin(&tx, rq, write) != NGX_OK) {
+        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
+    }
+
+    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+
+    if (rc != NGX_OK) {
+        ngx_mobility_ucwa_tx_abort(&tx);
+        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+    }
+
+    if (ngx_mobility_ucwa_prefix(rq->pool, &app, &prefix) != NGX_OK) {
+        ngx_mobility_ucwa_tx_abort(&tx);
+        return NGX_ERROR;
+    }
+
+    rc = ngx_mobility_ucwa_cgsub_handle(rq, rs, &tx, &app, &prefix, sub);
+
+    if (rc != NGX_OK || !write || rs->error
+        || (rs->status != NGX_HTTP_OK && rs->status != NGX_HTTP_NO_CONTENT))
+    {
+        ngx_mobility_ucwa_tx_abort(&tx);
+        return rc;
+    }
+
+    if (ngx_mobility_ucwa_tx_commit(&tx) != NGX_OK) {
+        ngx_memzero(rs, sizeof(ngx_mobility_ucwa_resp_t));
+        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
     }
 
     return NGX_OK;

@@ -3,6 +3,7 @@
  */
 
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,11 @@
 #define NGX_MOBILITY_PSUB_KEY_MAX                                             \
     (NGX_MOBILITY_PSUB_EP_MAX + NGX_MOBILITY_PSUB_ID_MAX                     \
      + NGX_MOBILITY_SIP_MAX + 3)
+
+
+static int ngx_mobility_psub_due_remove(ngx_mobility_store_t *st,
+    MDB_txn *txn, const u_char *ep, size_t eplen, const u_char *id,
+    size_t idlen);
 
 
 static MDB_val
@@ -530,14 +536,21 @@ ngx_mobility_psub_del(ngx_mobility_store_t *st, MDB_txn *txn,
     int          rc;
     u_char       key[NGX_MOBILITY_PSUB_KEY_MAX];
     u_char       wkey[NGX_MOBILITY_PSUB_KEY_MAX];
+    u_char       sid[NGX_MOBILITY_PSUB_ID_MAX];
     u_char      *p, *last, *nul;
-    size_t       klen, plen, wlen;
+    size_t       klen, plen, wlen, slen;
     MDB_val      k, v, wk;
     MDB_cursor  *cur;
 
     klen = ngx_mobility_psub_key(key, ep, eplen, id, idlen, NULL, 0);
     if (klen == 0) {
         return NGX_MOBILITY_NOTFOUND;
+    }
+
+    if (idlen == 0
+        && ngx_mobility_cgsub_del(st, txn, ep, eplen) == NGX_MOBILITY_ERROR)
+    {
+        return NGX_MOBILITY_ERROR;
     }
 
     plen = klen;
@@ -578,9 +591,28 @@ ngx_mobility_psub_del(ngx_mobility_store_t *st, MDB_txn *txn,
             }
         }
 
+        /* a subscription: endpoint NUL id -> its due index entry too */
+
+        slen = 0;
+
+        if (nul == NULL && last > p
+            && (size_t) (last - p) <= NGX_MOBILITY_PSUB_ID_MAX)
+        {
+            slen = last - p;
+            memcpy(sid, p, slen);
+        }
+
         rc = mdb_cursor_del(cur, 0);
         if (rc != 0) {
             break;
+        }
+
+        if (slen
+            && ngx_mobility_psub_due_remove(st, txn, ep, eplen, sid, slen)
+               == NGX_MOBILITY_ERROR)
+        {
+            mdb_cursor_close(cur);
+            return NGX_MOBILITY_ERROR;
         }
 
         k = ngx_mobility_psub_val(key, plen);
@@ -642,4 +674,520 @@ ngx_mobility_psub_watchers(ngx_mobility_store_t *st, MDB_txn *txn,
 
     return ngx_mobility_psub_walk(st, txn, NGX_MOBILITY_DB_PRESENCE_WATCHERS,
                                   key, klen, ngx_mobility_psub_watch_one, &w);
+}
+
+
+/*
+ * Keys that start with NUL sort before every endpoint's keys and never
+ * match an "endpoint NUL" prefix:
+ *
+ *   NUL 'd' due (u64 BE) endpoint NUL sub   -> empty: the due index
+ *   NUL 'c' endpoint                        -> expiry: contacts and groups
+ *   NUL 'g' owner NUL gid (u32 BE) endpoint NUL sub -> empty: group binding
+ */
+
+#define NGX_MOBILITY_PSUB_XKEY_MAX                                            \
+    (2 + 8 + NGX_MOBILITY_PSUB_EP_MAX + NGX_MOBILITY_PSUB_ID_MAX             \
+     + NGX_MOBILITY_SIP_MAX + 8)
+
+
+static size_t
+ngx_mobility_psub_xkey(u_char *buf, u_char kind, const u_char *head,
+    size_t hlen, const u_char *ep, size_t eplen, const u_char *id,
+    size_t idlen, unsigned sep)
+{
+    u_char  *p;
+
+    if (eplen == 0 || eplen > NGX_MOBILITY_PSUB_EP_MAX
+        || idlen > NGX_MOBILITY_PSUB_ID_MAX || hlen > NGX_MOBILITY_SIP_MAX + 9
+        || memchr(ep, '\0', eplen) || (idlen && memchr(id, '\0', idlen)))
+    {
+        return 0;
+    }
+
+    p = buf;
+    *p++ = '\0';
+    *p++ = kind;
+
+    if (hlen) {
+        memcpy(p, head, hlen);
+        p += hlen;
+    }
+
+    memcpy(p, ep, eplen);
+    p += eplen;
+
+    if (sep) {
+        *p++ = '\0';
+
+        if (idlen) {
+            memcpy(p, id, idlen);
+            p += idlen;
+        }
+    }
+
+    return p - buf;
+}
+
+
+static void
+ngx_mobility_psub_be64(u_char *p, uint64_t v)
+{
+    int  i;
+
+    for (i = 7; i >= 0; i--) {
+        p[i] = (u_char) v;
+        v >>= 8;
+    }
+}
+
+
+static int
+ngx_mobility_psub_xput(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *key, size_t klen, const u_char *val, size_t vlen)
+{
+    int      rc;
+    MDB_val  k, v;
+
+    if (klen == 0) {
+        return ngx_mobility_store_fail(st, "a subscription key", EINVAL);
+    }
+
+    k = ngx_mobility_psub_val(key, klen);
+    v = ngx_mobility_psub_val(val, vlen);
+
+    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_PRESENCE_SUBS], &k, &v, 0);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "writing a subscription", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+static int
+ngx_mobility_psub_xdel(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *key, size_t klen)
+{
+    int      rc;
+    MDB_val  k;
+
+    if (klen == 0) {
+        return NGX_MOBILITY_NOTFOUND;
+    }
+
+    k = ngx_mobility_psub_val(key, klen);
+
+    rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_PRESENCE_SUBS], &k, NULL);
+
+    if (rc == MDB_NOTFOUND) {
+        return NGX_MOBILITY_NOTFOUND;
+    }
+
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "removing a subscription", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+/* NUL 'r' endpoint NUL sub -> due (u64 LE): where its index entry is */
+static int
+ngx_mobility_psub_due_remove(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen, const u_char *id, size_t idlen)
+{
+    int       rc;
+    u_char    be[8], key[NGX_MOBILITY_PSUB_XKEY_MAX];
+    u_char    rkey[NGX_MOBILITY_PSUB_XKEY_MAX];
+    size_t    rlen;
+    MDB_val   k, v;
+    uint64_t  due;
+
+    rlen = ngx_mobility_psub_xkey(rkey, 'r', NULL, 0, ep, eplen, id, idlen,
+                                  1);
+    if (rlen == 0) {
+        return NGX_MOBILITY_NOTFOUND;
+    }
+
+    k = ngx_mobility_psub_val(rkey, rlen);
+
+    rc = mdb_get(txn, st->dbi[NGX_MOBILITY_DB_PRESENCE_SUBS], &k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        return NGX_MOBILITY_NOTFOUND;
+    }
+
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "reading a subscription", rc);
+    }
+
+    due = ngx_mobility_psub_get_u64(&v);
+
+    ngx_mobility_psub_be64(be, due);
+
+    if (ngx_mobility_psub_xdel(st, txn, key,
+                               ngx_mobility_psub_xkey(key, 'd', be, 8, ep,
+                                                      eplen, id, idlen, 1))
+        == NGX_MOBILITY_ERROR)
+    {
+        return NGX_MOBILITY_ERROR;
+    }
+
+    return ngx_mobility_psub_xdel(st, txn, rkey, rlen);
+}
+
+
+int
+ngx_mobility_psub_due_put(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen, const u_char *id, size_t idlen,
+    uint64_t due)
+{
+    u_char  be[8], le[8], key[NGX_MOBILITY_PSUB_XKEY_MAX];
+
+    if (ngx_mobility_psub_due_remove(st, txn, ep, eplen, id, idlen)
+        == NGX_MOBILITY_ERROR)
+    {
+        return NGX_MOBILITY_ERROR;
+    }
+
+    ngx_mobility_psub_be64(be, due);
+    ngx_mobility_psub_u64(le, due);
+
+    if (ngx_mobility_psub_xput(st, txn, key,
+                               ngx_mobility_psub_xkey(key, 'd', be, 8, ep,
+                                                      eplen, id, idlen, 1),
+                               NULL, 0)
+        != NGX_MOBILITY_OK)
+    {
+        return NGX_MOBILITY_ERROR;
+    }
+
+    return ngx_mobility_psub_xput(st, txn, key,
+                                  ngx_mobility_psub_xkey(key, 'r', NULL, 0,
+                                                         ep, eplen, id,
+                                                         idlen, 1),
+                                  le, 8);
+}
+
+
+int
+ngx_mobility_psub_due_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen, const u_char *id, size_t idlen,
+    uint64_t due)
+{
+    u_char  be[8], key[NGX_MOBILITY_PSUB_XKEY_MAX];
+
+    if (ngx_mobility_psub_due_remove(st, txn, ep, eplen, id, idlen)
+        == NGX_MOBILITY_ERROR)
+    {
+        return NGX_MOBILITY_ERROR;
+    }
+
+    ngx_mobility_psub_be64(be, due);
+
+    return ngx_mobility_psub_xdel(st, txn, key,
+                                  ngx_mobility_psub_xkey(key, 'd', be, 8, ep,
+                                                         eplen, id, idlen,
+                                                         1));
+}
+
+
+int
+ngx_mobility_psub_due_scan(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t now, unsigned max, ngx_mobility_psub_pt cb, void *ctx)
+{
+    int          rc, n;
+    u_char      *p, *last, *nul;
+    uint64_t     due;
+    unsigned     i;
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+
+    static const u_char  prefix[2] = { '\0', 'd' };
+
+    rc = mdb_cursor_open(txn, st->dbi[NGX_MOBILITY_DB_PRESENCE_SUBS], &cur);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "scanning subscriptions", rc);
+    }
+
+    k = ngx_mobility_psub_val(prefix, 2);
+    n = 0;
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0 && (unsigned) n < max;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        p = k.mv_data;
+        last = p + k.mv_size;
+
+        if (k.mv_size < 12 || p[0] != '\0' || p[1] != 'd') {
+            break;
+        }
+
+        due = 0;
+        for (i = 0; i < 8; i++) {
+            due = (due << 8) | p[2 + i];
+        }
+
+        if (due > now) {
+            break;
+        }
+
+        p += 10;
+        nul = memchr(p, '\0', last - p);
+        if (nul == NULL) {
+            continue;
+        }
+
+        n++;
+
+        if (cb(ctx, p, nul - p, nul + 1, last - nul - 1, due)) {
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "scanning subscriptions", rc);
+    }
+
+    return n;
+}
+
+
+int
+ngx_mobility_cgsub_get(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen, uint64_t *expires)
+{
+    int      rc;
+    u_char   key[NGX_MOBILITY_PSUB_XKEY_MAX];
+    size_t   klen;
+    MDB_val  k, v;
+
+    klen = ngx_mobility_psub_xkey(key, 'c', NULL, 0, ep, eplen, NULL, 0, 0);
+    if (klen == 0) {
+        return NGX_MOBILITY_NOTFOUND;
+    }
+
+    k = ngx_mobility_psub_val(key, klen);
+
+    rc = mdb_get(txn, st->dbi[NGX_MOBILITY_DB_PRESENCE_SUBS], &k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        return NGX_MOBILITY_NOTFOUND;
+    }
+
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "reading a subscription", rc);
+    }
+
+    *expires = ngx_mobility_psub_get_u64(&v);
+
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_cgsub_put(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen, uint64_t expires)
+{
+    u_char  buf[8], key[NGX_MOBILITY_PSUB_XKEY_MAX];
+
+    ngx_mobility_psub_u64(buf, expires);
+
+    return ngx_mobility_psub_xput(st, txn, key,
+                                  ngx_mobility_psub_xkey(key, 'c', NULL, 0,
+                                                         ep, eplen, NULL, 0,
+                                                         0),
+                                  buf, 8);
+}
+
+
+int
+ngx_mobility_cgsub_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen)
+{
+    u_char  key[NGX_MOBILITY_PSUB_XKEY_MAX];
+
+    if (ngx_mobility_psub_due_remove(st, txn, ep, eplen, NULL, 0)
+        == NGX_MOBILITY_ERROR)
+    {
+        return NGX_MOBILITY_ERROR;
+    }
+
+    return ngx_mobility_psub_xdel(st, txn, key,
+                                  ngx_mobility_psub_xkey(key, 'c', NULL, 0,
+                                                         ep, eplen, NULL, 0,
+                                                         0));
+}
+
+
+/* owner NUL gid (u32 BE): the head of a group binding key */
+static size_t
+ngx_mobility_psub_ghead(u_char *buf, const u_char *owner, size_t olen,
+    uint32_t gid)
+{
+    if (olen == 0 || olen > NGX_MOBILITY_SIP_MAX
+        || memchr(owner, '\0', olen))
+    {
+        return 0;
+    }
+
+    memcpy(buf, owner, olen);
+    buf[olen] = '\0';
+    buf[olen + 1] = (u_char) (gid >> 24);
+    buf[olen + 2] = (u_char) (gid >> 16);
+    buf[olen + 3] = (u_char) (gid >> 8);
+    buf[olen + 4] = (u_char) gid;
+
+    return olen + 5;
+}
+
+
+int
+ngx_mobility_psub_group_bind(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *owner, size_t olen, uint32_t gid, const u_char *ep,
+    size_t eplen, const u_char *id, size_t idlen)
+{
+    u_char  head[NGX_MOBILITY_SIP_MAX + 5], key[NGX_MOBILITY_PSUB_XKEY_MAX];
+    size_t  hlen;
+
+    hlen = ngx_mobility_psub_ghead(head, owner, olen, gid);
+    if (hlen == 0 || idlen == 0) {
+        return ngx_mobility_store_fail(st, "a group binding", EINVAL);
+    }
+
+    return ngx_mobility_psub_xput(st, txn, key,
+                                  ngx_mobility_psub_xkey(key, 'g', head, hlen,
+                                                         ep, eplen, id, idlen,
+                                                         1),
+                                  NULL, 0);
+}
+
+
+int
+ngx_mobility_psub_group_unbind(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *owner, size_t olen, uint32_t gid, const u_char *ep,
+    size_t eplen, const u_char *id, size_t idlen)
+{
+    u_char  head[NGX_MOBILITY_SIP_MAX + 5], key[NGX_MOBILITY_PSUB_XKEY_MAX];
+    size_t  hlen;
+
+    hlen = ngx_mobility_psub_ghead(head, owner, olen, gid);
+    if (hlen == 0) {
+        return NGX_MOBILITY_NOTFOUND;
+    }
+
+    return ngx_mobility_psub_xdel(st, txn, key,
+                                  ngx_mobility_psub_xkey(key, 'g', head, hlen,
+                                                         ep, eplen, id, idlen,
+                                                         1));
+}
+
+
+typedef struct {
+    size_t                 skip;
+    ngx_mobility_psub_pt   cb;
+    void                  *ctx;
+} ngx_mobility_psub_gwalk_t;
+
+
+static int
+ngx_mobility_psub_group_one(void *ctx, MDB_val *k, MDB_val *v)
+{
+    ngx_mobility_psub_gwalk_t  *w = ctx;
+
+    u_char  *p, *last, *nul;
+
+    p = (u_char *) k->mv_data + w->skip;
+    last = (u_char *) k->mv_data + k->mv_size;
+    nul = memchr(p, '\0', last - p);
+
+    if (nul == NULL) {
+        return 0;
+    }
+
+    return w->cb(w->ctx, p, nul - p, nul + 1, last - nul - 1, 0);
+}
+
+
+int
+ngx_mobility_psub_group_subs(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *owner, size_t olen, uint32_t gid, ngx_mobility_psub_pt cb,
+    void *ctx)
+{
+    u_char                     key[NGX_MOBILITY_SIP_MAX + 7];
+    size_t                     hlen;
+    ngx_mobility_psub_gwalk_t  w;
+
+    key[0] = '\0';
+    key[1] = 'g';
+
+    hlen = ngx_mobility_psub_ghead(key + 2, owner, olen, gid);
+    if (hlen == 0) {
+        return NGX_MOBILITY_OK;
+    }
+
+    w.skip = hlen + 2;
+    w.cb = cb;
+    w.ctx = ctx;
+
+    return ngx_mobility_psub_walk(st, txn, NGX_MOBILITY_DB_PRESENCE_SUBS,
+                                  key, hlen + 2, ngx_mobility_psub_group_one,
+                                  &w);
+}
+
+
+int
+ngx_mobility_psub_group_forget(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *owner, size_t olen, uint32_t gid)
+{
+    int          rc;
+    u_char       key[NGX_MOBILITY_SIP_MAX + 7];
+    size_t       plen;
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+
+    key[0] = '\0';
+    key[1] = 'g';
+
+    plen = ngx_mobility_psub_ghead(key + 2, owner, olen, gid);
+    if (plen == 0) {
+        return NGX_MOBILITY_OK;
+    }
+
+    plen += 2;
+
+    rc = mdb_cursor_open(txn, st->dbi[NGX_MOBILITY_DB_PRESENCE_SUBS], &cur);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "removing group bindings", rc);
+    }
+
+    k = ngx_mobility_psub_val(key, plen);
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE))
+    {
+        if (k.mv_size < plen || memcmp(k.mv_data, key, plen) != 0) {
+            break;
+        }
+
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != 0) {
+            break;
+        }
+
+        k = ngx_mobility_psub_val(key, plen);
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "removing group bindings", rc);
+    }
+
+    return NGX_MOBILITY_OK;
 }

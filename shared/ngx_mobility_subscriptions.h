@@ -74,4 +74,46 @@ int ngx_mobility_psub_watchers(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *target, size_t tlen, ngx_mobility_psub_pt cb, void *ctx);
 
 
+/*
+ * The due index (NUL 'd' due endpoint NUL sub, sub empty for the
+ * contacts-and-groups subscription): when a subscription needs a look
+ * (its expiry warning, its expiry).  The scan calls cb (a: endpoint,
+ * b: sub, expires: due) for at most max entries due at now; it returns
+ * how many, or ERROR.
+ */
+int ngx_mobility_psub_due_put(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen, const u_char *id, size_t idlen,
+    uint64_t due);
+int ngx_mobility_psub_due_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen, const u_char *id, size_t idlen,
+    uint64_t due);
+int ngx_mobility_psub_due_scan(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t now, unsigned max, ngx_mobility_psub_pt cb, void *ctx);
+
+/* the endpoint's contacts-and-groups subscription (NUL 'c' endpoint) */
+int ngx_mobility_cgsub_get(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen, uint64_t *expires);
+int ngx_mobility_cgsub_put(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen, uint64_t expires);
+int ngx_mobility_cgsub_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *ep, size_t eplen);
+
+/*
+ * Group bindings (NUL 'g' owner NUL gid endpoint NUL sub): a subscription
+ * that follows the members of one of owner's contact groups.  The walk
+ * calls cb (a: endpoint, b: sub).
+ */
+int ngx_mobility_psub_group_bind(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *owner, size_t olen, uint32_t gid, const u_char *ep,
+    size_t eplen, const u_char *id, size_t idlen);
+int ngx_mobility_psub_group_unbind(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *owner, size_t olen, uint32_t gid, const u_char *ep,
+    size_t eplen, const u_char *id, size_t idlen);
+int ngx_mobility_psub_group_subs(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *owner, size_t olen, uint32_t gid, ngx_mobility_psub_pt cb,
+    void *ctx);
+int ngx_mobility_psub_group_forget(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *owner, size_t olen, uint32_t gid);
+
+
 #endif /* _NGX_MOBILITY_SUBSCRIPTIONS_H_INCLUDED_ */
