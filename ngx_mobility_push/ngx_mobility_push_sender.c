@@ -33,14 +33,6 @@ static void ngx_mobility_push_flush(ngx_event_t *ev);
 static void ngx_mobility_push_drain(ngx_event_t *ev);
 static void ngx_mobility_push_wake(ngx_uint_t type, const u_char *data,
     size_t len, ngx_pid_t from);
-static ngx_mobility_push_job_t *ngx_mobility_push_claim_jobs(
-    ngx_mobility_store_t *st, MDB_txn *txn, uint64_t now, size_t max,
-    size_t *n, uint64_t *expired, ngx_log_t *log);
-static void ngx_mobility_push_jobs_free(ngx_mobility_push_job_t *jobs);
-static void ngx_mobility_push_dispatch(ngx_mobility_push_job_t *jobs,
-    uint64_t expired, ngx_log_t *log);
-static void ngx_mobility_push_record(ngx_mobility_store_t *st, MDB_txn *txn,
-    ngx_mobility_push_job_t *list, uint64_t now);
 static ngx_mobility_push_job_t *ngx_mobility_push_job(
     ngx_mobility_push_entry_t *e, ngx_mobility_push_reg_t *reg,
     ngx_log_t *log);
@@ -166,45 +158,69 @@ ngx_mobility_push_wake(ngx_uint_t type, const u_char *data, size_t len,
 }
 
 
-/*
- * Claims up to max due entries in txn (the caller commits it) and makes
- * jobs of the live ones; entries whose target went away are completed.
- * Returns the jobs, NULL with *n == 0 if nothing is due; on a store error
- * *n is (size_t) -1 and the caller must abort txn.
- */
+/* claim what is due, send it, and sleep until the next due entry */
 
-static ngx_mobility_push_job_t *
-ngx_mobility_push_claim_jobs(ngx_mobility_store_t *st, MDB_txn *txn,
-    uint64_t now, size_t max, size_t *n, uint64_t *expired, ngx_log_t *log)
+static void
+ngx_mobility_push_run(ngx_event_t *ev)
 {
-    int                         rc;
-    size_t                      i;
-    ngx_mobility_push_job_t    *job, *jobs;
-    ngx_mobility_push_reg_t     reg;
-    ngx_mobility_push_entry_t   out[NGX_MOBILITY_PUSH_BATCH];
+    int                                  rc;
+    size_t                               n, i, max;
+    uint64_t                             now, expired, next;
+    MDB_txn                             *txn;
+    MDB_cursor                          *cur;
+    MDB_val                              k, v;
+    ngx_mobility_push_job_t             *job, *jobs;
+    ngx_mobility_store_t                *st;
+    ngx_mobility_push_reg_t              reg;
+    ngx_mobility_push_stats_t           *stats;
+    ngx_http_mobility_push_main_conf_t  *pmcf;
+    ngx_mobility_push_entry_t            out[NGX_MOBILITY_PUSH_BATCH];
 
-    *n = 0;
-    *expired = 0;
-    jobs = NULL;
+    st = ngx_mobility_store_current();
 
-    max = ngx_min(max, NGX_MOBILITY_PUSH_BATCH);
-
-    rc = ngx_mobility_push_claim(st, txn, now, ngx_mobility_push_lease, out,
-                                 max, n, expired);
-
-    if (rc != NGX_MOBILITY_OK) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "mobility push: cannot claim queued pushes: %s",
-                      st->err);
-        *n = (size_t) -1;
-        return NULL;
+    if (!ngx_mobility_push_active || ngx_exiting || st == NULL) {
+        return;
     }
 
-    for (i = 0; i < *n; i++) {
+    pmcf = ngx_http_mobility_push_conf();
+    stats = ngx_http_mobility_push_stats();
+
+    if (ngx_mobility_push_in_flight >= pmcf->max_in_flight) {
+        /* the next answers run us again */
+        return;
+    }
+
+    max = ngx_min(NGX_MOBILITY_PUSH_BATCH,
+                  pmcf->max_in_flight - ngx_mobility_push_in_flight);
+
+    now = ngx_mobility_push_now();
+    n = 0;
+    expired = 0;
+    jobs = NULL;
+
+    if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
+                      "mobility push: cannot begin a transaction");
+        goto sleep;
+    }
+
+    rc = ngx_mobility_push_claim(st, txn, now, ngx_mobility_push_lease, out,
+                                 max, &n, &expired);
+
+    if (rc != NGX_MOBILITY_OK) {
+        ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
+                      "mobility push: cannot claim queued pushes: %s",
+                      st->err);
+        mdb_txn_abort(txn);
+        n = 0;
+        goto sleep;
+    }
+
+    for (i = 0; i < n; i++) {
         rc = ngx_mobility_push_entry_live(st, txn, &out[i], &reg);
 
         if (rc == 1) {
-            job = ngx_mobility_push_job(&out[i], &reg, log);
+            job = ngx_mobility_push_job(&out[i], &reg, ev->log);
 
             if (job) {
                 job->next = jobs;
@@ -226,40 +242,24 @@ ngx_mobility_push_claim_jobs(ngx_mobility_store_t *st, MDB_txn *txn,
         ngx_mobility_push_entry_free(&out[i]);
     }
 
-    return jobs;
-}
+    if (mdb_txn_commit(txn) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
+                      "mobility push: cannot commit the claim");
 
+        while (jobs) {
+            job = jobs;
+            jobs = job->next;
+            ngx_mobility_push_job_free(job);
+        }
 
-static void
-ngx_mobility_push_jobs_free(ngx_mobility_push_job_t *jobs)
-{
-    ngx_mobility_push_job_t  *job;
-
-    while (jobs) {
-        job = jobs;
-        jobs = job->next;
-        ngx_mobility_push_job_free(job);
+        n = 0;
+        goto sleep;
     }
-}
-
-
-/* the claimed jobs, their claim committed, go to their providers */
-
-static void
-ngx_mobility_push_dispatch(ngx_mobility_push_job_t *jobs, uint64_t expired,
-    ngx_log_t *log)
-{
-    ngx_mobility_push_job_t             *job;
-    ngx_mobility_push_stats_t           *stats;
-    ngx_http_mobility_push_main_conf_t  *pmcf;
-
-    pmcf = ngx_http_mobility_push_conf();
-    stats = ngx_http_mobility_push_stats();
 
     if (expired) {
         (void) ngx_atomic_fetch_add(&stats->expired, expired);
 
-        ngx_log_error(NGX_LOG_INFO, log, 0,
+        ngx_log_error(NGX_LOG_INFO, ev->log, 0,
                       "mobility push: %uL queued pushes expired unsent",
                       expired);
     }
@@ -300,66 +300,6 @@ ngx_mobility_push_dispatch(ngx_mobility_push_job_t *jobs, uint64_t expired,
     {
         ngx_add_timer(&ngx_mobility_push_drain_ev, 2 * pmcf->timeout + 1000);
     }
-}
-
-
-/* claim what is due, send it, and sleep until the next due entry */
-
-static void
-ngx_mobility_push_run(ngx_event_t *ev)
-{
-    size_t                               n, max;
-    uint64_t                             now, expired, next;
-    MDB_txn                             *txn;
-    MDB_cursor                          *cur;
-    MDB_val                              k, v;
-    ngx_mobility_push_job_t             *jobs;
-    ngx_mobility_store_t                *st;
-    ngx_http_mobility_push_main_conf_t  *pmcf;
-
-    st = ngx_mobility_store_current();
-
-    if (!ngx_mobility_push_active || ngx_exiting || st == NULL) {
-        return;
-    }
-
-    pmcf = ngx_http_mobility_push_conf();
-
-    if (ngx_mobility_push_in_flight >= pmcf->max_in_flight) {
-        /* the next answers run us again */
-        return;
-    }
-
-    max = ngx_min(NGX_MOBILITY_PUSH_BATCH,
-                  pmcf->max_in_flight - ngx_mobility_push_in_flight);
-
-    now = ngx_mobility_push_now();
-    n = 0;
-
-    if (mdb_txn_begin(st->env, NULL, 0, &txn) != 0) {
-        ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
-                      "mobility push: cannot begin a transaction");
-        goto sleep;
-    }
-
-    jobs = ngx_mobility_push_claim_jobs(st, txn, now, max, &n, &expired,
-                                        ev->log);
-
-    if (n == (size_t) -1) {
-        mdb_txn_abort(txn);
-        n = 0;
-        goto sleep;
-    }
-
-    if (mdb_txn_commit(txn) != 0) {
-        ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
-                      "mobility push: cannot commit the claim");
-        ngx_mobility_push_jobs_free(jobs);
-        n = 0;
-        goto sleep;
-    }
-
-    ngx_mobility_push_dispatch(jobs, expired, ev->log);
 
 sleep:
 
@@ -437,16 +377,14 @@ ngx_mobility_push_job_done(ngx_mobility_push_job_t *job)
 static void
 ngx_mobility_push_flush(ngx_event_t *ev)
 {
-    int                                  rc;
-    size_t                               claimed, busy;
-    uint64_t                             now, next, expired;
-    MDB_txn                             *txn;
-    ngx_uint_t                           n;
-    ngx_mobility_push_job_t             *job, *list, *jobs;
-    ngx_mobility_store_t                *st;
-    ngx_mobility_push_stats_t           *stats;
-    ngx_mobility_push_counters_t        *c;
-    ngx_http_mobility_push_main_conf_t  *pmcf;
+    int                           rc;
+    uint64_t                      now, next;
+    MDB_txn                      *txn;
+    ngx_uint_t                    n;
+    ngx_mobility_push_job_t      *job, *list;
+    ngx_mobility_store_t         *st;
+    ngx_mobility_push_stats_t    *stats;
+    ngx_mobility_push_counters_t *c;
 
     list = ngx_mobility_push_done;
     ngx_mobility_push_done = NULL;
@@ -570,58 +508,17 @@ ngx_mobility_push_flush(ngx_event_t *ev)
         }
     }
 
-    /*
-     * The room these answers make is claimed in the same transaction: a
-     * durable store syncs once for the outcomes and the next claim.
-     */
-
-    jobs = NULL;
-    claimed = 0;
-    expired = 0;
-
-    if (txn && ngx_mobility_push_active && !ngx_exiting) {
-        pmcf = ngx_http_mobility_push_conf();
-        busy = ngx_mobility_push_in_flight
-               - ngx_min(n, ngx_mobility_push_in_flight);
-
-        if (busy < pmcf->max_in_flight) {
-            jobs = ngx_mobility_push_claim_jobs(st, txn, now,
-                                                pmcf->max_in_flight - busy,
-                                                &claimed, &expired, ev->log);
-
-            if (claimed == (size_t) -1) {
-                /* the outcomes again, alone */
-                mdb_txn_abort(txn);
-                jobs = NULL;
-                claimed = 0;
-                expired = 0;
-
-                if (mdb_txn_begin(st->env, NULL, 0, &txn) == 0) {
-                    ngx_mobility_push_record(st, txn, list, now);
-
-                } else {
-                    ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
-                                  "mobility push: cannot record push "
-                                  "outcomes; the leases will bring them "
-                                  "back");
-                    txn = NULL;
-                }
-            }
-        }
-    }
-
     if (txn && mdb_txn_commit(txn) != 0) {
         ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
                       "mobility push: cannot commit push outcomes; the "
                       "leases will bring them back");
-
-        /* not claimed after all: still due */
-        ngx_mobility_push_jobs_free(jobs);
-        jobs = NULL;
-        expired = 0;
     }
 
-    ngx_mobility_push_jobs_free(list);
+    while (list) {
+        job = list;
+        list = job->next;
+        ngx_mobility_push_job_free(job);
+    }
 
     ngx_mobility_push_in_flight -= ngx_min(n, ngx_mobility_push_in_flight);
     (void) ngx_atomic_fetch_add(&stats->in_flight, -(ngx_atomic_int_t) n);
@@ -630,10 +527,6 @@ ngx_mobility_push_flush(ngx_event_t *ev)
         && ngx_mobility_push_drain_ev.timer_set)
     {
         ngx_del_timer(&ngx_mobility_push_drain_ev);
-    }
-
-    if (jobs || expired) {
-        ngx_mobility_push_dispatch(jobs, expired, ev->log);
     }
 
     /* room again: claim more */
@@ -645,48 +538,6 @@ ngx_mobility_push_flush(ngx_event_t *ev)
         }
 
         ngx_post_event(&ngx_mobility_push_run_ev, &ngx_posted_next_events);
-    }
-}
-
-
-/*
- * The store's part of the outcomes of list alone (the counters were
- * counted): used when the claim sharing their transaction failed.
- */
-
-static void
-ngx_mobility_push_record(ngx_mobility_store_t *st, MDB_txn *txn,
-    ngx_mobility_push_job_t *list, uint64_t now)
-{
-    ngx_mobility_push_job_t  *job;
-
-    for (job = list; job; job = job->next) {
-
-        switch (job->outcome) {
-
-        case NGX_MOBILITY_PUSH_RETRY:
-            (void) ngx_mobility_push_retry(st, txn, &job->entry,
-                                           ngx_mobility_push_next_due(job,
-                                                                      now));
-            break;
-
-        case NGX_MOBILITY_PUSH_GONE:
-            (void) ngx_mobility_push_complete(st, txn, job->entry.id,
-                                              job->entry.due);
-            (void) ngx_mobility_push_invalidate(st, txn,
-                                              job->entry.user.data,
-                                              job->entry.user.len,
-                                              job->entry.endpoint.data,
-                                              job->entry.endpoint.len,
-                                              ngx_mobility_push_reason(job),
-                                              now);
-            break;
-
-        default: /* SENT, FAILED */
-            (void) ngx_mobility_push_complete(st, txn, job->entry.id,
-                                              job->entry.due);
-            break;
-        }
     }
 }
 

@@ -284,7 +284,7 @@ device rate limit
 
 
 
-=== TEST 13: one attempt in flight at a time: each answer's transaction claims the next push; every push is sent once
+=== TEST 13: one attempt in flight at a time (mobility_push_concurrency 1): every push of a queue is sent, each once
 --- http_config eval
 MobilityPush::push_http_config(providers => 'apns') . "mobility_push_concurrency 1;\n"
 --- init
