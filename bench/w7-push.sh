@@ -34,9 +34,21 @@
 #             a request started in the same millisecond counts, so the
 #             figure errs towards "not met"; h2load's is about -m.
 #
+# Steady mode (W7_RATE set, e.g. "2000 5000"): instead of a burst, a
+# driver (bench/w7-arrive.py, unpinned) queues pushes at a constant rate
+# for W7_SECONDS (10) while the sender runs: open loop, every tick it
+# queues what the clock says is due (rate x elapsed - queued) with one
+# `mobilityctl push-target test --count n` (one transaction + wake-up),
+# so n adapts to how long a CLI run takes; it records every call.  No
+# baseline (h2load measures a closed loop).  Latency as above; the report
+# adds the arrival process really achieved (calls, pushes per call, the
+# largest gap between calls, the rate) and p99 without the first second
+# (connection set-up, TLS, the first JWT).
+#
 # Knobs: W7_COUNTS ("20000 100000"), W7_DEVICES (1), W7_DURABILITY
 # ("full relaxed"), W7_ROUNDS (3), W7_PORT (18270; the mock on +1),
-# W7_TIMEOUT (s per run, 300).  Raw numbers: bench/results/w7-push/.
+# W7_TIMEOUT (s per run, 300), W7_RATE (unset: burst), W7_SECONDS (10).
+# Raw numbers: bench/results/w7-push/.
 set -euo pipefail
 . "$(dirname "$0")/ucwa-lib.sh"
 
@@ -47,6 +59,8 @@ w7_rounds=${W7_ROUNDS:-3}
 port=${W7_PORT:-18270}
 mport=$((port + 1))
 timeout=${W7_TIMEOUT:-300}
+rates=${W7_RATE:-}
+seconds=${W7_SECONDS:-10}
 
 command -v h2load >/dev/null \
     || apt-get install -y -qq nghttp2-client >/dev/null
@@ -232,9 +246,39 @@ run_sut() {
     cp "$mock/logs/push.log" "$out/runs/$tag.log"
 }
 
+# steady arrival: RATE pushes/s for $seconds s while the sender runs
+run_steady() {
+    local rate=$1 dur=$2 tag=$3 sent total wpid mpid i
+    conf "$(durability_opts "$dur")"
+    mock_start
+    nginx_start "$out"
+    wait_workers "$out" 1
+    wpid=$(workers "$out")
+    mpid=$(workers "$mock")
+    proc_snapshot "$wpid" > "$out/runs/$tag.proc0.json"
+    proc_snapshot "$mpid" > "$out/runs/$tag.mockproc0.json"
+    python3 "$top/bench/w7-arrive.py" "$ctl" "$out/devices.txt" "$rate" \
+        "$seconds" > "$out/runs/$tag.arrival.json"
+    total=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["queued"])' \
+            "$out/runs/$tag.arrival.json")
+    for i in $(seq 1 $((timeout * 10))); do
+        sent=$(curl -s "http://127.0.0.1:$port/push-status" \
+               | python3 -c 'import json,sys; print(json.load(sys.stdin)["providers"]["apns"]["sent"])')
+        [ "$sent" -ge "$total" ] && break
+        sleep 0.1
+    done
+    proc_snapshot "$wpid" > "$out/runs/$tag.proc1.json"
+    proc_snapshot "$mpid" > "$out/runs/$tag.mockproc1.json"
+    curl -s "http://127.0.0.1:$port/push-status" > "$out/runs/$tag.status.json"
+    nginx_stop "$out"
+    nginx_stop "$mock"
+    cp "$mock/logs/push.log" "$out/runs/$tag.log"
+}
+
 {
     echo "w7: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)," \
-         "devices $devices, counts $counts, durability $durabilities," \
+         "devices $devices, counts $counts, rates ${rates:-none}" \
+         "(${seconds} s), durability $durabilities," \
          "rounds $w7_rounds"
     uname -r; "$nginx" -v 2>&1; h2load --version | head -1
     md5sum "$module" "$ctl"
@@ -242,6 +286,13 @@ run_sut() {
 cat "$out/machine.txt"
 
 for r in $(seq 1 "$w7_rounds"); do
+    for rate in $rates; do
+        for d in $durabilities; do
+            run_steady "$rate" "$d" "r$r-s$rate-$d"
+        done
+        echo "round $r rate=$rate done (load $(cut -d' ' -f1 /proc/loadavg))"
+    done
+    [ -n "$rates" ] && continue
     for k in $counts; do
         run_baseline "$k" "r$r-k$k-baseline"
         for d in $durabilities; do
@@ -272,8 +323,10 @@ def pct(v, p):
 rows = collections.defaultdict(list)
 for log in sorted(glob.glob(f"{out}/runs/*.log")):
     tag = os.path.basename(log)[:-4]
-    m = re.match(r"r(\d+)-k(\d+)-(\w+)$", tag)
-    rnd, k, mode = int(m[1]), int(m[2]), m[3]
+    m = re.match(r"r(\d+)-(k|s)(\d+)-(\w+)$", tag)
+    rnd, steady, k, mode = int(m[1]), m[2] == "s", int(m[3]), m[4]
+    if steady:
+        mode = "steady-" + mode
     reqs = []
     for line in open(log):
         f = re.match(r'(\S+) (\S+) (\d+) (\d+) (\d+) (\S+) "([^"]*)" "([^"]*)"',
@@ -306,6 +359,10 @@ for log in sorted(glob.glob(f"{out}/runs/*.log")):
         lat = sorted((r[0] - created(r[5])) * 1000 for r in ok)
         d["p50"], d["p99"], d["max"] = pct(lat, .5), pct(lat, .99), lat[-1]
         d["first"] = lat[0]
+        t0 = min(created(r[5]) for r in ok)
+        late = sorted((r[0] - created(r[5])) * 1000 for r in ok
+                      if created(r[5]) >= t0 + 1)
+        d["p99_after1s"] = pct(late, .99) if late else float("nan")
         d["sut_cpu_us"] = cpu(f"{out}/runs/{tag}.proc0.json",
                               f"{out}/runs/{tag}.proc1.json") / n * 1e6
         d["mock_cpu_us"] = cpu(f"{out}/runs/{tag}.mockproc0.json",
@@ -314,7 +371,20 @@ for log in sorted(glob.glob(f"{out}/runs/*.log")):
     line = (f"r{rnd} K={k} {mode:8s} n={n} non200={d['non200']} "
             f"rate={d['rate']:.0f}/s auth={d['auth']} conns={d['conns']} "
             f"early={d['early']}")
-    if mode == "baseline":
+    if steady:
+        a = json.load(open(f"{out}/runs/{tag}.arrival.json"))
+        d["arrival"] = a
+        line = (f"r{rnd} rate={k}/s {mode[7:]:8s} n={n} "
+                f"non200={d['non200']} auth={d['auth']} conns={d['conns']} "
+                f"arrival: {a['queued']} in {a['span']:.2f} s = "
+                f"{a['rate']:.0f}/s, {a['calls']} calls, "
+                f"{a['per_call_mean']:.1f} per call (max {a['per_call_max']}),"
+                f" call p50={a['call_ms_p50']:.1f} p99={a['call_ms_p99']:.1f}"
+                f" ms, gap max={a['gap_ms_max']:.1f} ms;"
+                f" lat p50={d['p50']:.1f} p99={d['p99']:.1f} "
+                f"max={d['max']:.1f} ms (p99 after 1 s "
+                f"{d['p99_after1s']:.1f}) sut_cpu={d['sut_cpu_us']:.1f} us/push")
+    elif mode == "baseline":
         line += f" h2load={d['h2load_rps']}"
     else:
         line += (f" lat p50={d['p50']:.0f} p99={d['p99']:.0f} "
@@ -324,14 +394,31 @@ for log in sorted(glob.glob(f"{out}/runs/*.log")):
 
 med = statistics.median
 print()
-for k in sorted({k for k, _ in rows}):
+for k in sorted({k for k, m in rows if m.startswith("steady-")}):
+    for mode in sorted({m for kk, m in rows if kk == k
+                        and m.startswith("steady-")}):
+        s = rows[(k, mode)]
+        print(f"rate={k}/s durability={mode[7:]}: "
+              f"p50 {med([x['p50'] for x in s]):.1f} ms, "
+              f"p99 {med([x['p99'] for x in s]):.1f} ms "
+              f"({min(x['p99'] for x in s):.1f}-"
+              f"{max(x['p99'] for x in s):.1f}), "
+              f"max {max(x['max'] for x in s):.1f} ms, p99 after 1 s "
+              f"{med([x['p99_after1s'] for x in s]):.1f} ms, "
+              f"p99 <= 50 ms in {sum(x['p99'] <= 50 for x in s)}/{len(s)} "
+              f"runs; arrival "
+              f"{med([x['arrival']['rate'] for x in s]):.0f}/s, "
+              f"{med([x['arrival']['per_call_mean'] for x in s]):.1f} "
+              f"per call")
+for k in sorted({k for k, m in rows if not m.startswith("steady-")}):
     base = rows.get((k, "baseline"), [])
     b = med([x["rate"] for x in base]) if base else None
     if b:
         print(f"K={k} baseline h2load -c1 -m1000: {b:.0f}/s "
               f"(min {min(x['rate'] for x in base):.0f}, "
               f"max {max(x['rate'] for x in base):.0f})")
-    for mode in sorted({m for kk, m in rows if kk == k and m != "baseline"}):
+    for mode in sorted({m for kk, m in rows if kk == k and m != "baseline"
+                        and not m.startswith("steady-")}):
         s = rows[(k, mode)]
         rate = med([x["rate"] for x in s])
         print(f"K={k} SUT durability={mode}: {rate:.0f}/s "

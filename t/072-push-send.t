@@ -284,7 +284,30 @@ device rate limit
 
 
 
-=== TEST 13: a provider that never answers does not stall the others: the attempt times out and is retried
+=== TEST 13: one attempt in flight at a time (mobility_push_concurrency 1): every push of a queue is sent, each once
+--- http_config eval
+MobilityPush::push_http_config(providers => 'apns') . "mobility_push_concurrency 1;\n"
+--- init
+Mobility::ctl('push-queue', 'purge');    # what the earlier blocks left
+my $token = ('a8' x 31) . '0008';
+my $D = MobilityUcwa::session('dave', endpoint => 'dave-tablet');
+my ($st) = MobilityUcwa::ucwa($D, PUT => '/pushRegistration',
+    body => JSON::PP::encode_json({ provider => 'apns', deviceToken => $token,
+        apnsTopic => 'com.contoso.mobility' }));
+Test::More::is($st, 201, 'registered');
+Mobility::ctl('push-target', 'test', 'dave@contoso.com', 'dave-tablet', '--count', '8');
+my @r = MobilityPush::requests(qr{^/3/device/$token$}, 8, 10);
+Test::More::is(scalar @r, 8, 'eight pushes sent');
+Time::HiRes::sleep(1);
+@r = MobilityPush::requests(qr{^/3/device/$token$}, 9, 0);
+my %ids = map { (MobilityPush::hdr($_, 'apns-id') => 1) } @r;
+Test::More::is(scalar @r, 8, 'none sent twice');
+Test::More::is(scalar keys %ids, 8, 'eight distinct apns-ids');
+--- response_body_like: "apns":\{"sent":\d+
+
+
+
+=== TEST 14: a provider that never answers does not stall the others: the attempt times out and is retried
 --- http_config eval
 MobilityPush::push_http_config(providers => 'apns') . "mobility_push_timeout 1s;\n"
 --- init
