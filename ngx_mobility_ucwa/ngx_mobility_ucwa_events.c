@@ -60,7 +60,7 @@ typedef struct {
     ngx_queue_t                    queue;       /* the hash of held ones */
     ngx_queue_t                    batch;       /* the batch to come */
     ngx_event_handler_pt           conn_read;   /* saved c->read->handler */
-    ngx_mobility_ucwa_resp_t       rs;          /* the answer */
+    ngx_mobility_ucwa_resp_t      *rs;          /* the answer, if any */
     json_t                        *obj;         /* its package */
     ngx_str_t                      instance;    /* arriving: instanceId */
     uint64_t                       timeout;     /* arriving: s, 0: sticky */
@@ -83,6 +83,7 @@ typedef struct {
     unsigned                       has_ack:1;
     unsigned                       decided:1;   /* rs or obj or token set */
     unsigned                       written:1;   /* in the batch's commit */
+    unsigned                       dirty:1;     /* its step began writing */
 } ngx_mobility_ucwa_parked_t;
 
 
@@ -501,13 +502,13 @@ ngx_mobility_ucwa_pget(ngx_http_request_t *r, ngx_mobility_ucwa_req_t *rq)
 
 
 /*
- * An arriving P-GET, in its own nested transaction of the batch: NGX_OK,
+ * An arriving P-GET, in the batch's write transaction: NGX_OK,
  * it wrote and pk->token (park) or pk->obj (answer) is set; NGX_DECLINED,
- * it wrote nothing and answers pk->rs; NGX_ERROR, the store failed.
+ * it wrote nothing and answers *rs; NGX_ERROR, the store failed.
  */
 static ngx_int_t
 ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
-    ngx_mobility_ucwa_parked_t *pk)
+    ngx_mobility_ucwa_parked_t *pk, ngx_mobility_ucwa_resp_t *rs)
 {
     u_char                        key[NGX_MOBILITY_EV_KEY_MAX];
     u_char                        msg[16];
@@ -517,14 +518,12 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
     ngx_int_t                     rc;
     ngx_str_t                     prefix;
     ngx_uint_t                    parked;
-    ngx_mobility_evchan_t         ec;
+    ngx_mobility_evchan_t         ec, next;
     ngx_mobility_ucwa_app_t       app;
     ngx_mobility_ucwa_req_t      *rq;
-    ngx_mobility_ucwa_resp_t     *rs;
     ngx_mobility_ucwa_channel_t  *ch;
 
     rq = pk->rq;
-    rs = &pk->rs;
     ack = pk->ack;
     due = 0;
 
@@ -595,20 +594,41 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
 
     } else if (pk->has_ack && ack == ec.pkg_no + 1) {
 
-        if (ngx_mobility_evchan_ack(tx->st, tx->txn, key, klen, &ec)
-            != NGX_MOBILITY_OK
-            || ngx_mobility_evchan_due(tx->st, tx->txn, key, klen, &ec,
-                                       medium * 1000, low * 1000, &due)
-               != NGX_MOBILITY_OK)
+        /*
+         * the acknowledged package goes; what can fail without the store
+         * failing (rendering) is done before anything is written
+         */
+
+        if (ngx_mobility_evchan_due(tx->st, tx->txn, key, klen, &ec,
+                                    medium * 1000, low * 1000, &due)
+            != NGX_MOBILITY_OK)
         {
             return NGX_ERROR;
         }
 
         if (due <= tx->now || ngx_exiting) {
-            ngx_mobility_evchan_package(&ec, ack);
+            next = ec;
+            ngx_mobility_evchan_package(&next, ack);
 
-            obj = ngx_mobility_ucwa_package(tx, &prefix, ch, key, klen, &ec,
-                                            ack);
+            obj = ngx_mobility_ucwa_package(tx, &prefix, ch, key, klen,
+                                            &next, ack);
+            if (obj == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        pk->dirty = 1;
+
+        if (ngx_mobility_evchan_ack(tx->st, tx->txn, key, klen, &ec)
+            != NGX_MOBILITY_OK)
+        {
+            json_decref(obj);
+            return NGX_ERROR;
+        }
+
+        if (obj) {
+            /* the same channel state the package was rendered from */
+            ngx_mobility_evchan_package(&ec, ack);
 
         } else {
             do {
@@ -639,6 +659,8 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
         ec.last_release = tx->now;
     }
 
+    pk->dirty = 1;
+
     if (ngx_mobility_evchan_put(tx->st, tx->txn, key, klen, &ec)
         != NGX_MOBILITY_OK)
     {
@@ -655,6 +677,52 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
     ngx_memcpy(pk->app, app.id.data, app.id.len);
 
     return NGX_OK;
+}
+
+
+/*
+ * The answer of a P-GET is kept in its request's pool only when it
+ * answers: a held P-GET carries no response object.
+ */
+static void
+ngx_mobility_ucwa_pget_keep(ngx_mobility_ucwa_parked_t *p,
+    ngx_mobility_ucwa_resp_t *rs)
+{
+    if (p->rs == NULL) {
+        p->rs = ngx_palloc(p->request->pool,
+                           sizeof(ngx_mobility_ucwa_resp_t));
+        if (p->rs == NULL) {
+            /* the request answers 500 without a body */
+            return;
+        }
+    }
+
+    *p->rs = *rs;
+}
+
+
+/* the package becomes the answer */
+static void
+ngx_mobility_ucwa_pget_resource(ngx_mobility_ucwa_parked_t *p)
+{
+    if (p->obj == NULL) {
+        return;
+    }
+
+    if (p->rs == NULL) {
+        json_decref(p->obj);
+
+    } else if (ngx_mobility_ucwa_resource(p->rq, p->rs, NGX_HTTP_OK, p->obj)
+               != NGX_OK)
+    {
+        ngx_memzero(p->rs, sizeof(ngx_mobility_ucwa_resp_t));
+        (void) ngx_mobility_ucwa_store_error(p->rq, p->rs, NULL);
+
+    } else {
+        p->rs->events = 1;
+    }
+
+    p->obj = NULL;
 }
 
 
@@ -698,24 +766,13 @@ ngx_mobility_ucwa_pget_settle(ngx_mobility_ucwa_parked_t *pk)
 
     if (!pk->written || pk->token == 0) {
 
-        if (pk->obj) {
-            if (ngx_mobility_ucwa_resource(rq, &pk->rs, NGX_HTTP_OK, pk->obj)
-                != NGX_OK)
-            {
-                ngx_memzero(&pk->rs, sizeof(ngx_mobility_ucwa_resp_t));
-                (void) ngx_mobility_ucwa_store_error(rq, &pk->rs, NULL);
-
-            } else {
-                pk->rs.events = 1;
-            }
-
-            pk->obj = NULL;
-        }
+        ngx_mobility_ucwa_pget_resource(pk);
 
         pk->done = 1;
 
-        ngx_http_finalize_request(r,
-                              ngx_mobility_ucwa_pget_answer(r, rq, &pk->rs));
+        ngx_http_finalize_request(r, pk->rs
+                              ? ngx_mobility_ucwa_pget_answer(r, rq, pk->rs)
+                              : NGX_HTTP_INTERNAL_SERVER_ERROR);
         ngx_http_run_posted_requests(c);
         return;
     }
@@ -1076,13 +1133,13 @@ ngx_mobility_ucwa_pget_release(ngx_mobility_ucwa_parked_t *p, ngx_uint_t how)
 
 
 /*
- * A due P-GET, in its own nested transaction of the batch: NGX_OK, its
+ * A due P-GET, in the batch's write transaction: NGX_OK, its
  * package is in pk->obj and the channel was written; NGX_DECLINED, it
- * wrote nothing and answers pk->rs; NGX_ERROR, the store failed.
+ * wrote nothing and answers *rs; NGX_ERROR, the store failed.
  */
 static ngx_int_t
 ngx_mobility_ucwa_pget_package(ngx_mobility_ucwa_tx_t *tx,
-    ngx_mobility_ucwa_parked_t *p)
+    ngx_mobility_ucwa_parked_t *p, ngx_mobility_ucwa_resp_t *rs)
 {
     u_char                        key[NGX_MOBILITY_EV_KEY_MAX];
     size_t                        klen;
@@ -1093,11 +1150,9 @@ ngx_mobility_ucwa_pget_package(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_evchan_t         ec;
     ngx_mobility_ucwa_req_t      *rq;
     ngx_mobility_ucwa_app_t       app;
-    ngx_mobility_ucwa_resp_t     *rs;
     ngx_mobility_ucwa_channel_t  *ch;
 
     rq = p->rq;
-    rs = &p->rs;
 
     id.data = p->app;
     id.len = p->app_len;
@@ -1153,9 +1208,17 @@ ngx_mobility_ucwa_pget_package(ngx_mobility_ucwa_tx_t *tx,
     if (ngx_mobility_ucwa_prefix(rq->pool, &app, &prefix) != NGX_OK
         || (obj = ngx_mobility_ucwa_package(tx, &prefix, ch, key, klen, &ec,
                                             p->ack))
-           == NULL
-        || ngx_mobility_evchan_put(tx->st, tx->txn, key, klen, &ec)
-           != NGX_MOBILITY_OK)
+           == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the one write, after everything that can fail otherwise */
+
+    p->dirty = 1;
+
+    if (ngx_mobility_evchan_put(tx->st, tx->txn, key, klen, &ec)
+        != NGX_MOBILITY_OK)
     {
         json_decref(obj);
         return NGX_ERROR;
@@ -1179,28 +1242,17 @@ ngx_mobility_ucwa_pget_answer_held(ngx_mobility_ucwa_parked_t *p)
     rq = p->rq;
     c = r->connection;
 
-    if (p->obj) {
-        if (ngx_mobility_ucwa_resource(rq, &p->rs, NGX_HTTP_OK, p->obj)
-            != NGX_OK)
-        {
-            ngx_memzero(&p->rs, sizeof(ngx_mobility_ucwa_resp_t));
-            (void) ngx_mobility_ucwa_store_error(rq, &p->rs, NULL);
-
-        } else {
-            p->rs.events = 1;
-        }
-
-        p->obj = NULL;
-    }
+    ngx_mobility_ucwa_pget_resource(p);
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, c->log, 0,
                    "mobility ucwa: P-GET of %*s released: %ui",
-                   p->app_len, p->app, p->rs.status);
+                   p->app_len, p->app, p->rs ? p->rs->status : 500);
 
     ngx_mobility_ucwa_unpark(p);
 
-    ngx_http_finalize_request(r, ngx_http_mobility_ucwa_respond(r, rq,
-                                                                &p->rs));
+    ngx_http_finalize_request(r, p->rs
+                                 ? ngx_http_mobility_ucwa_respond(r, rq, p->rs)
+                                 : NGX_HTTP_INTERNAL_SERVER_ERROR);
     ngx_http_run_posted_requests(c);
 }
 
@@ -1213,10 +1265,12 @@ ngx_mobility_ucwa_pget_answer_held(ngx_mobility_ucwa_parked_t *p)
  * Everything that needs the store's write lock for P-GETs is done once
  * per event-loop iteration, in one write transaction (one fsync with
  * durability=full): the P-GETs that arrived, the held ones that a
- * wake-up, a timer or a replacement found due.  Each P-GET works in a
- * nested transaction of its own, so a failure leaves nothing of it
- * behind and does not affect the others; nothing answers before the
- * commit.  During a graceful shutdown the batch runs from a timer that
+ * wake-up, a timer or a replacement found due.  A P-GET's step does
+ * everything that can fail without the store failing (reading, rendering
+ * the package) before its first write, so a step that fails cleanly has
+ * written nothing and answers alone; a store failure after a write
+ * aborts the whole batch (every P-GET of it answers 500, nothing is
+ * stored).  Nothing answers before the commit.  During a graceful shutdown the batch runs from a timer that
  * is not cancelable, so the worker does not exit before it.
  */
 static void
@@ -1258,6 +1312,7 @@ ngx_mobility_ucwa_batch_evaluate(ngx_queue_t *work, ngx_pool_t *pool,
     ngx_uint_t                   status, reading;
     ngx_queue_t                 *q, *next;
     ngx_mobility_ucwa_tx_t       tx;
+    ngx_mobility_ucwa_resp_t     rs;
     ngx_mobility_ucwa_parked_t  *p;
 
     if (ngx_exiting) {
@@ -1291,8 +1346,9 @@ ngx_mobility_ucwa_batch_evaluate(ngx_queue_t *work, ngx_pool_t *pool,
         rc = ngx_mobility_ucwa_pget_check(&tx, p, &due, &status);
 
         if (rc == NGX_DECLINED) {
-            ngx_memzero(&p->rs, sizeof(ngx_mobility_ucwa_resp_t));
-            ngx_mobility_ucwa_pget_verdict(p->rq, &p->rs, status);
+            ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+            ngx_mobility_ucwa_pget_verdict(p->rq, &rs, status);
+            ngx_mobility_ucwa_pget_keep(p, &rs);
             p->decided = 1;
             continue;
         }
@@ -1328,12 +1384,11 @@ static void
 ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
     ngx_log_t *log)
 {
-    int                          err;
-    MDB_txn                     *parent;
     ngx_int_t                    rc, res;
-    ngx_uint_t                   nwritten;
+    ngx_uint_t                   nwritten, poisoned;
     ngx_queue_t                 *q;
     ngx_mobility_ucwa_tx_t       tx, item;
+    ngx_mobility_ucwa_resp_t     rs;
     ngx_mobility_ucwa_parked_t  *p;
 
     ngx_memzero(&tx, sizeof(ngx_mobility_ucwa_tx_t));
@@ -1343,6 +1398,7 @@ ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
 
     rc = NGX_DECLINED;
     nwritten = 0;
+    poisoned = 0;
 
     for (q = ngx_queue_head(work);
          q != ngx_queue_sentinel(work);
@@ -1355,75 +1411,71 @@ ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
         }
 
         p->decided = 1;
+        p->dirty = 0;
         p->obj = NULL;
         p->token = p->arriving ? 0 : p->token;
-        ngx_memzero(&p->rs, sizeof(ngx_mobility_ucwa_resp_t));
+        ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
 
         if (rc == NGX_DECLINED) {
             rc = ngx_mobility_ucwa_tx_begin(&tx, NULL, 1);
         }
 
-        if (rc != NGX_OK) {
-            (void) ngx_mobility_ucwa_store_error(p->rq, &p->rs, NULL);
+        if (rc != NGX_OK || poisoned) {
+            (void) ngx_mobility_ucwa_store_error(p->rq, &rs, NULL);
+            ngx_mobility_ucwa_pget_keep(p, &rs);
             continue;
         }
-
-        parent = tx.txn;
 
         item = tx;
         item.pool = p->rq->pool;
         item.log = p->rq->log;
         item.wake = p->rq->wake;
 
-        err = mdb_txn_begin(tx.st->env, parent, 0, &item.txn);
+        res = p->arriving ? ngx_mobility_ucwa_pget_arrive(&item, p, &rs)
+                          : ngx_mobility_ucwa_pget_package(&item, p, &rs);
 
-        if (err != 0) {
-            ngx_mobility_store_fail(tx.st, "mdb_txn_begin(nested)", err);
-            (void) ngx_mobility_ucwa_store_error(p->rq, &p->rs, tx.st);
+        if (res == NGX_OK) {
+            p->written = 1;
+            nwritten++;
+
+            /* a park needs no answer (yet) */
+            if (!(p->arriving && p->token)) {
+                ngx_mobility_ucwa_pget_keep(p, &rs);
+            }
+
             continue;
         }
 
-        res = p->arriving ? ngx_mobility_ucwa_pget_arrive(&item, p)
-                          : ngx_mobility_ucwa_pget_package(&item, p);
-
-        if (res == NGX_OK) {
-            err = mdb_txn_commit(item.txn);
-
-            if (err == 0) {
-                p->written = 1;
-                nwritten++;
-                continue;
+        if (res == NGX_ERROR) {
+            /*
+             * a step fails after its first write only when the store
+             * fails: the transaction is not to be committed
+             */
+            if (p->dirty) {
+                poisoned = 1;
             }
 
-            ngx_mobility_store_fail(tx.st, "mdb_txn_commit(nested)", err);
-            res = NGX_ERROR;
-
-        } else {
-            mdb_txn_abort(item.txn);
-        }
-
-        if (p->obj) {
-            json_decref(p->obj);
-            p->obj = NULL;
-        }
-
-        if (res == NGX_ERROR) {
             p->token = p->arriving ? 0 : p->token;
-            ngx_memzero(&p->rs, sizeof(ngx_mobility_ucwa_resp_t));
-            (void) ngx_mobility_ucwa_store_error(p->rq, &p->rs, tx.st);
+            ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+            (void) ngx_mobility_ucwa_store_error(p->rq, &rs, tx.st);
         }
+
+        ngx_mobility_ucwa_pget_keep(p, &rs);
     }
 
     if (rc != NGX_OK) {
         return;
     }
 
-    if (nwritten == 0) {
+    if (nwritten == 0 && !poisoned) {
         ngx_mobility_ucwa_tx_abort(&tx);
         return;
     }
 
-    if (ngx_mobility_ucwa_tx_commit(&tx) == NGX_OK) {
+    if (poisoned) {
+        ngx_mobility_ucwa_tx_abort(&tx);
+
+    } else if (ngx_mobility_ucwa_tx_commit(&tx) == NGX_OK) {
         return;
     }
 
@@ -1450,8 +1502,9 @@ ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
             p->token = 0;
         }
 
-        ngx_memzero(&p->rs, sizeof(ngx_mobility_ucwa_resp_t));
-        (void) ngx_mobility_ucwa_store_error(p->rq, &p->rs, NULL);
+        ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+        (void) ngx_mobility_ucwa_store_error(p->rq, &rs, NULL);
+        ngx_mobility_ucwa_pget_keep(p, &rs);
     }
 }
 
@@ -1461,6 +1514,7 @@ ngx_mobility_ucwa_batch_handler(ngx_event_t *ev)
 {
     ngx_pool_t                  *pool;
     ngx_queue_t                  work, *q;
+    ngx_mobility_ucwa_resp_t     rs;
     ngx_mobility_ucwa_parked_t  *p;
 
     if (ev->timer_set) {
@@ -1494,8 +1548,9 @@ ngx_mobility_ucwa_batch_handler(ngx_event_t *ev)
              q = ngx_queue_next(q))
         {
             p = ngx_queue_data(q, ngx_mobility_ucwa_parked_t, batch);
-            ngx_memzero(&p->rs, sizeof(ngx_mobility_ucwa_resp_t));
-            (void) ngx_mobility_ucwa_store_error(p->rq, &p->rs, NULL);
+            ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+            (void) ngx_mobility_ucwa_store_error(p->rq, &rs, NULL);
+            ngx_mobility_ucwa_pget_keep(p, &rs);
             p->token = p->arriving ? 0 : p->token;
             p->decided = 1;
             p->written = 0;
