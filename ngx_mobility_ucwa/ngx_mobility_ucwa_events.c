@@ -19,6 +19,11 @@
  * PGetReplaced (NGX_MOBILITY_IPC_APP_PARKED, and the token check in the
  * release transaction if that message is lost).
  *
+ * What needs the write lock is batched: the P-GETs that arrive in an
+ * event-loop iteration and the held ones found due in it are handled by
+ * one posted event in one write transaction (one fsync), and answered
+ * or parked after its commit (ngx_mobility_ucwa_batch_handler()).
+ *
  * Graceful shutdown: a parked connection is marked idle, so nginx's
  * ngx_close_idle_connections() calls its read handler with c->close
  * set; our handler then answers with whatever is pending instead of
@@ -1270,8 +1275,9 @@ ngx_mobility_ucwa_pget_answer_held(ngx_mobility_ucwa_parked_t *p)
  * the package) before its first write, so a step that fails cleanly has
  * written nothing and answers alone; a store failure after a write
  * aborts the whole batch (every P-GET of it answers 500, nothing is
- * stored).  Nothing answers before the commit.  During a graceful shutdown the batch runs from a timer that
- * is not cancelable, so the worker does not exit before it.
+ * stored).  Nothing answers before the commit.  During a graceful
+ * shutdown the batch runs from a timer that is not cancelable, so the
+ * worker does not exit before it.
  */
 static void
 ngx_mobility_ucwa_batch_add(ngx_mobility_ucwa_parked_t *p, ngx_uint_t how)
