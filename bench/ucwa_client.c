@@ -751,7 +751,11 @@ writing(conn_t *s)
  * (the count grows once its header is parsed, and the handler runs to the
  * park without yielding: a status request served by the same worker
  * after that means the P-GET is held), with want = base the previous one
- * is finished.
+ * is finished.  P-GETs are parked by a batch at the end of the worker's
+ * event-loop iteration (one write transaction for all of them): a status
+ * request answered in the same iteration may see the count before the
+ * batch has committed, so one more status request, served in a later
+ * iteration, confirms it.
  */
 static void
 wait_writing(conn_t *s, int want)
@@ -760,6 +764,7 @@ wait_writing(conn_t *s, int want)
 
     for (i = 0; i < 20000; i++) {
         if (writing(s) == want) {
+            (void) writing(s);
             return;
         }
         usleep(100);

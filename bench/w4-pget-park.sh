@@ -13,7 +13,8 @@
 # to park N, kernel slab per connection (system-wide, both socket ends).
 # Targets: <= 1.0x nchan's bytes per subscriber and <= 16 KB each.
 #
-# Knobs: W4_N (10000), W4_ROUNDS (2), W4_IDLE (10 s), W4_SRC (4),
+# Knobs: W4_N (10000), W4_ROUNDS (2), W4_IDLE (10 s), W4_SRC (4), W4_PORT
+# (18211; nchan uses W4_PORT + 1),
 # W4_SETTLE (2 s).  Raw numbers: bench/results/w4/.
 set -euo pipefail
 . "$(dirname "$0")/ucwa-lib.sh"
@@ -25,8 +26,8 @@ nsrc=${W4_SRC:-4}
 settle=${W4_SETTLE:-2}
 per_user=10
 users=$(( (n + per_user - 1) / per_user ))
-sut_port=18211
-nchan_port=18212
+sut_port=${W4_PORT:-18211}
+nchan_port=$((sut_port + 1))
 nchan_so=/usr/lib/nginx/modules/ngx_nchan_module.so
 
 if [ ! -f "$nchan_so" ]; then

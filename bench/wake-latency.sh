@@ -25,7 +25,8 @@
 # replace also take as many same-worker ones), WAKE_LANES (100 parallel
 # applications in note mode), WAKE_MODES ("delete replace note"),
 # WAKE_AFFINITY (worker_cpu_affinity, default "auto": one worker per
-# CPU; "off" for none).  Raw numbers: bench/results/wake/.
+# CPU; "off" for none), WAKE_PORT (18221).  Raw numbers:
+# bench/results/wake/.
 set -euo pipefail
 . "$(dirname "$0")/ucwa-lib.sh"
 
@@ -33,7 +34,7 @@ samples=${WAKE_SAMPLES:-1000}
 lanes=${WAKE_LANES:-100}
 modes=${WAKE_MODES:-delete replace note}
 affinity=${WAKE_AFFINITY:-auto}
-port=18221
+port=${WAKE_PORT:-18221}
 
 out=$(bench_dir wake)
 build_client

@@ -18,6 +18,10 @@
 #include "ngx_http_mobility_admin.h"
 
 
+/* wake-up ids checked for duplicates as they are added */
+#define NGX_MOBILITY_UCWA_WAKE_SCAN  64
+
+
 typedef struct {
     ngx_str_t                      path;        /* lower case, after the id */
     ngx_uint_t                     methods;
@@ -457,7 +461,15 @@ ngx_mobility_ucwa_wake_add(ngx_array_t *wake, ngx_pool_t *pool,
 
     ids = wake->elts;
 
-    for (i = 0; i < wake->nelts; i++) {
+    /*
+     * a fan-out adds thousands: past a few, duplicates are dropped when
+     * the ids are sent (a scan per id made a fan-out O(M^2))
+     */
+
+    for (i = (wake->nelts > NGX_MOBILITY_UCWA_WAKE_SCAN) ? wake->nelts : 0;
+         i < wake->nelts;
+         i++)
+    {
         if (ids[i].len == id->len
             && ngx_memcmp(ids[i].data, id->data, id->len) == 0)
         {
@@ -499,6 +511,20 @@ ngx_mobility_ucwa_wake_send(u_char *buf, size_t len, ngx_log_t *log)
 }
 
 
+static int ngx_libc_cdecl
+ngx_mobility_ucwa_wake_cmp(const void *one, const void *two)
+{
+    const ngx_str_t  *a = one;
+    const ngx_str_t  *b = two;
+
+    if (a->len != b->len) {
+        return (a->len < b->len) ? -1 : 1;
+    }
+
+    return ngx_memcmp(a->data, b->data, a->len);
+}
+
+
 void
 ngx_mobility_ucwa_wake_flush(ngx_array_t *wake, uint64_t due, ngx_log_t *log)
 {
@@ -518,7 +544,18 @@ ngx_mobility_ucwa_wake_flush(ngx_array_t *wake, uint64_t due, ngx_log_t *log)
     p = buf;
     last = buf + sizeof(buf);
 
+    if (wake->nelts > NGX_MOBILITY_UCWA_WAKE_SCAN) {
+        ngx_qsort(ids, wake->nelts, sizeof(ngx_str_t),
+                  ngx_mobility_ucwa_wake_cmp);
+    }
+
     for (i = 0; i < wake->nelts; i++) {
+
+        if (i && ids[i].len == ids[i - 1].len
+            && ngx_memcmp(ids[i].data, ids[i - 1].data, ids[i].len) == 0)
+        {
+            continue;
+        }
 
         if ((size_t) (last - p) < ids[i].len + 1) {
             ngx_mobility_ucwa_wake_send(buf, p - buf, log);

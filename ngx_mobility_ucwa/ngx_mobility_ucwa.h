@@ -246,6 +246,18 @@ typedef struct {
 } ngx_mobility_ucwa_event_t;
 
 
+/* an event rendered once, the application prefix spliced in per publish */
+typedef struct {
+    ngx_str_t                        part[4];        /* around the prefix */
+    ngx_uint_t                       nparts;
+    u_char                          *buf;            /* one payload */
+    size_t                           size;
+    unsigned                         urgency;
+    const char                      *type;
+    const char                      *path;           /* NULL: no merge */
+} ngx_mobility_ucwa_tmpl_t;
+
+
 extern ngx_module_t  ngx_http_mobility_ucwa_module;
 
 
@@ -342,6 +354,10 @@ ngx_int_t ngx_mobility_ucwa_events_href(ngx_pool_t *pool, ngx_str_t *prefix,
     ngx_mobility_ucwa_channel_t *ch, uint64_t ack, ngx_str_t *href);
 ngx_int_t ngx_mobility_ucwa_publish(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, ngx_mobility_ucwa_event_t *ev);
+ngx_int_t ngx_mobility_ucwa_template(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_event_t *ev, ngx_mobility_ucwa_tmpl_t *t);
+ngx_int_t ngx_mobility_ucwa_publish_template(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *id, ngx_mobility_ucwa_tmpl_t *t);
 ngx_int_t ngx_mobility_ucwa_publish_user(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *sip, ngx_uint_t available_only, ngx_str_t *exclude,
     ngx_mobility_ucwa_event_t *ev);

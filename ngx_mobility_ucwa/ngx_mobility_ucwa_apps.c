@@ -797,33 +797,16 @@ ngx_mobility_ucwa_app_load(ngx_mobility_ucwa_req_t *rq,
 /* events                                                             */
 
 
-ngx_int_t
-ngx_mobility_ucwa_publish(ngx_mobility_ucwa_tx_t *tx,
-    ngx_mobility_ucwa_app_t *app, ngx_mobility_ucwa_event_t *ev)
+/*
+ * The payload of an event: {"s":{sender},"e":{link,in,_embedded,type,
+ * status,reason}}; app is NULL for a template (no embedded resource).
+ */
+static json_t *
+ngx_mobility_ucwa_event_payload(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_ucwa_event_t *ev,
+    ngx_str_t *prefix)
 {
-    int                    rc;
-    u_char                 key[NGX_MOBILITY_EV_KEY_MAX];
-    size_t                 klen;
-    json_t                *payload, *s, *e, *link, *emb, *embedded;
-    ngx_str_t              prefix, text, href;
-    ngx_int_t              res;
-    ngx_uint_t             i;
-    ngx_mobility_event_t   event;
-
-    /* a pushable event for an application that is not listening */
-    if (ev->push.kind
-        && ngx_mobility_ucwa_push_app(tx, app, &ev->push) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (app->nchannels == 0) {
-        return NGX_OK;
-    }
-
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NGX_ERROR;
-    }
+    json_t  *payload, *s, *e, *link, *emb, *embedded;
 
     payload = json_object();
     s = json_object();
@@ -835,7 +818,7 @@ ngx_mobility_ucwa_publish(ngx_mobility_ucwa_tx_t *tx,
         json_decref(s);
         json_decref(e);
         json_decref(link);
-        return NGX_ERROR;
+        return NULL;
     }
 
     json_object_set_new(payload, "s", s);
@@ -843,10 +826,10 @@ ngx_mobility_ucwa_publish(ngx_mobility_ucwa_tx_t *tx,
 
     json_object_set_new(s, "rel", json_string(ev->sender_rel));
     json_object_set_new(s, "href",
-                        ngx_mobility_ucwa_href(&prefix, ev->sender_path));
+                        ngx_mobility_ucwa_href(prefix, ev->sender_path));
 
     json_object_set_new(link, "rel", json_string(ev->rel));
-    json_object_set_new(link, "href", ngx_mobility_ucwa_href(&prefix,
+    json_object_set_new(link, "href", ngx_mobility_ucwa_href(prefix,
                                                              ev->path));
     json_object_set_new(e, "link", link);
 
@@ -857,12 +840,12 @@ ngx_mobility_ucwa_publish(ngx_mobility_ucwa_tx_t *tx,
         if (in) {
             json_object_set_new(in, "rel", json_string(ev->in_rel));
             json_object_set_new(in, "href",
-                                ngx_mobility_ucwa_href(&prefix, ev->in_path));
+                                ngx_mobility_ucwa_href(prefix, ev->in_path));
             json_object_set_new(e, "in", in);
         }
     }
 
-    if (ev->embed) {
+    if (ev->embed && app) {
         embedded = ev->embed(tx, app, ev->data);
 
         if (embedded) {
@@ -893,6 +876,73 @@ ngx_mobility_ucwa_publish(ngx_mobility_ucwa_tx_t *tx,
             json_object_set_new(reason, "subcode", json_string(ev->reason));
             json_object_set_new(e, "reason", reason);
         }
+    }
+
+    return payload;
+}
+
+
+/* appends one event to every channel of the application id */
+static ngx_int_t
+ngx_mobility_ucwa_append(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
+    ngx_uint_t *nos, ngx_uint_t nchannels, ngx_mobility_event_t *event)
+{
+    int         rc;
+    u_char      key[NGX_MOBILITY_EV_KEY_MAX];
+    size_t      klen;
+    ngx_uint_t  i;
+
+    for (i = 0; i < nchannels; i++) {
+        klen = ngx_sprintf(key, "%V/%ui", id, nos[i]) - key;
+
+        rc = ngx_mobility_event_append(tx->st, tx->txn, key, klen, event,
+                                       tx->now, tx->umcf->max_events);
+
+        if (rc == NGX_MOBILITY_ERROR) {
+            ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                          tx->st->err);
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_MOBILITY_EXISTS) {
+            ngx_log_error(NGX_LOG_INFO, tx->log, 0,
+                          "mobility ucwa: events of application %V "
+                          "overflowed, the channel resumes", id);
+        }
+    }
+
+    return ngx_mobility_ucwa_wake_add(tx->wake, tx->pool, id);
+}
+
+
+ngx_int_t
+ngx_mobility_ucwa_publish(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_ucwa_event_t *ev)
+{
+    json_t                *payload;
+    ngx_str_t              prefix, text, href;
+    ngx_int_t              res;
+    ngx_uint_t             i, nos[NGX_MOBILITY_UCWA_CHANNELS];
+    ngx_mobility_event_t   event;
+
+    /* a pushable event for an application that is not listening */
+    if (ev->push.kind
+        && ngx_mobility_ucwa_push_app(tx, app, &ev->push) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (app->nchannels == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    payload = ngx_mobility_ucwa_event_payload(tx, app, ev, &prefix);
+    if (payload == NULL) {
+        return NGX_ERROR;
     }
 
     res = ngx_mobility_ucwa_dump(tx->pool, payload, &text);
@@ -927,25 +977,247 @@ ngx_mobility_ucwa_publish(ngx_mobility_ucwa_tx_t *tx,
     }
 
     for (i = 0; i < app->nchannels; i++) {
-        klen = ngx_mobility_ucwa_channel_key(app, &app->channels[i], key);
+        nos[i] = app->channels[i].no;
+    }
 
-        rc = ngx_mobility_event_append(tx->st, tx->txn, key, klen, &event,
-                                       tx->now, tx->umcf->max_events);
+    return ngx_mobility_ucwa_append(tx, &app->id, nos, app->nchannels,
+                                    &event);
+}
 
-        if (rc == NGX_MOBILITY_ERROR) {
-            ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                          tx->st->err);
-            return NGX_ERROR;
+
+/*
+ * An event published to many applications (the presence fan-out) is
+ * rendered once: its payload differs between applications only in the
+ * application prefix, so the template keeps the text between the
+ * prefixes (rendered with a one-character stand-in that jansson writes
+ * as "\u0001") and ngx_mobility_ucwa_publish_template() splices each
+ * application's prefix in.  The bytes are those ngx_mobility_ucwa_publish()
+ * would store: the prefix ("/ucwa/.../applications/<node>-<hex>") holds
+ * nothing jansson escapes, which is checked per application.  Events
+ * with an embedded resource or a push are not templates (NGX_DECLINED).
+ */
+ngx_int_t
+ngx_mobility_ucwa_template(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_event_t *ev, ngx_mobility_ucwa_tmpl_t *t)
+{
+    u_char     *p, *last, *m;
+    json_t     *payload;
+    ngx_str_t   prefix, text;
+    ngx_int_t   rc;
+    ngx_uint_t  expect;
+
+    static u_char  mark[] = "\\u0001";
+
+    ngx_memzero(t, sizeof(ngx_mobility_ucwa_tmpl_t));
+
+    if (ev->embed || ev->push.kind || ev->path == NULL
+        || ev->sender_path == NULL
+        || (ev->in_rel && ev->in_path == NULL))
+    {
+        return NGX_DECLINED;
+    }
+
+    /* ngx_mobility_ucwa_href() renders long hrefs as "" */
+
+    if (ngx_strlen(ev->path) > 900 || ngx_strlen(ev->sender_path) > 900
+        || (ev->in_rel && ngx_strlen(ev->in_path) > 900))
+    {
+        return NGX_DECLINED;
+    }
+
+    prefix.data = (u_char *) "\x01";
+    prefix.len = 1;
+
+    payload = ngx_mobility_ucwa_event_payload(tx, NULL, ev, &prefix);
+    if (payload == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_mobility_ucwa_dump(tx->pool, payload, &text);
+
+    json_decref(payload);
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    expect = ev->in_rel ? 3 : 2;
+
+    p = text.data;
+    last = text.data + text.len;
+
+    while (t->nparts < expect) {
+        m = ngx_strlcasestrn(p, last, mark, sizeof(mark) - 2);
+
+        if (m == NULL) {
+            return NGX_DECLINED;
         }
 
-        if (rc == NGX_MOBILITY_EXISTS) {
-            ngx_log_error(NGX_LOG_INFO, tx->log, 0,
-                          "mobility ucwa: events of application %V "
-                          "overflowed, the channel resumes", &app->id);
+        t->part[t->nparts].data = p;
+        t->part[t->nparts].len = m - p;
+        t->nparts++;
+
+        p = m + sizeof(mark) - 1;
+    }
+
+    if (ngx_strlcasestrn(p, last, mark, sizeof(mark) - 2) != NULL) {
+        return NGX_DECLINED;
+    }
+
+    t->part[t->nparts].data = p;
+    t->part[t->nparts].len = last - p;
+    t->nparts++;
+
+    t->size = text.len - expect * (sizeof(mark) - 1)
+              + expect * (sizeof("/ucwa/oauth/v1/applications/") - 1
+                          + NGX_MOBILITY_UCWA_ID_MAX);
+
+    t->buf = ngx_pnalloc(tx->pool, t->size);
+    if (t->buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    t->urgency = ev->urgency;
+    t->type = ev->type;
+    t->path = ev->merge ? ev->path : NULL;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Publishes a template to the application id, reading no more of its
+ * record than flags, base and channels: NGX_OK (published, or nothing
+ * to publish to), NGX_DECLINED (use ngx_mobility_ucwa_publish()), or
+ * NGX_ERROR.
+ */
+ngx_int_t
+ngx_mobility_ucwa_publish_template(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *id, ngx_mobility_ucwa_tmpl_t *t)
+{
+    int                    rc;
+    u_char                *p, *last, *w;
+    u_char                 merge[NGX_MOBILITY_EV_KEY_MAX + 1024];
+    size_t                 tlen, plen;
+    MDB_val                k, v;
+    uint64_t               flags;
+    ngx_str_t             *base;
+    ngx_uint_t             i, n, nos[NGX_MOBILITY_UCWA_CHANNELS];
+    ngx_mobility_bytes_t   f[NGX_MOBILITY_UCWA_APP_TAGS], b;
+    ngx_mobility_event_t   event;
+    u_char                 prefix[64 + NGX_MOBILITY_UCWA_ID_MAX];
+
+    if (id->len == 0 || id->len > NGX_MOBILITY_UCWA_ID_MAX) {
+        return NGX_DECLINED;
+    }
+
+    k.mv_data = id->data;
+    k.mv_size = id->len;
+
+    rc = mdb_get(tx->txn, tx->st->dbi[NGX_MOBILITY_DB_UCWA_APPS], &k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        return NGX_OK;
+    }
+
+    if (rc != 0) {
+        ngx_mobility_store_fail(tx->st, "reading an application", rc);
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_rec_fields(v.mv_data, v.mv_size,
+                                NGX_MOBILITY_REC_UCWA_APP, f,
+                                NGX_MOBILITY_UCWA_APP_TAGS)
+        != 0)
+    {
+        /* the general path logs it */
+        return NGX_DECLINED;
+    }
+
+    flags = ngx_mobility_bytes_u64(&f[NGX_MOBILITY_UA_FLAGS], 0);
+
+    if (flags & NGX_MOBILITY_UCWA_APP_EXPIRED) {
+        return NGX_OK;
+    }
+
+    /* the channel numbers: { no(u16 LE) len(u8) instance } ... */
+
+    b = f[NGX_MOBILITY_UA_CHANNELS];
+    p = (u_char *) b.data;
+    last = p + b.len;
+    n = 0;
+
+    while (last - p >= 3 && n < NGX_MOBILITY_UCWA_CHANNELS) {
+        if ((size_t) (last - p - 3) < p[2]) {
+            break;
+        }
+
+        nos[n++] = ngx_mobility_le16(p);
+        p += 3 + p[2];
+    }
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    base = &ngx_mobility_ucwa_base_paths[
+               ngx_mobility_bytes_u64(&f[NGX_MOBILITY_UA_BASE], 0)
+               ? NGX_MOBILITY_UCWA_BASE_V1 : NGX_MOBILITY_UCWA_BASE_OAUTH];
+
+    plen = ngx_cpymem(ngx_cpymem(prefix, base->data, base->len), id->data,
+                      id->len)
+           - prefix;
+
+    for (i = 0; i < plen; i++) {
+        if (prefix[i] < 0x20 || prefix[i] > 0x7e || prefix[i] == '"'
+            || prefix[i] == '\\')
+        {
+            return NGX_DECLINED;
         }
     }
 
-    return ngx_mobility_ucwa_wake_add(tx->wake, tx->pool, &app->id);
+    tlen = 0;
+
+    for (i = 0; i < t->nparts; i++) {
+        tlen += t->part[i].len;
+    }
+
+    if (tlen + (t->nparts - 1) * plen > t->size) {
+        return NGX_DECLINED;
+    }
+
+    w = t->buf;
+
+    for (i = 0; i < t->nparts; i++) {
+        if (i) {
+            w = ngx_cpymem(w, prefix, plen);
+        }
+
+        w = ngx_cpymem(w, t->part[i].data, t->part[i].len);
+    }
+
+    ngx_memzero(&event, sizeof(ngx_mobility_event_t));
+
+    event.urgency = t->urgency;
+    event.payload.data = t->buf;
+    event.payload.len = w - t->buf;
+
+    if (t->path) {
+        if (ngx_strlen(t->type) + 1 + plen + ngx_strlen(t->path)
+            > sizeof(merge))
+        {
+            return NGX_DECLINED;
+        }
+
+        event.merge.data = merge;
+        event.merge.len = ngx_sprintf(merge, "%s %*s%s", t->type, plen,
+                                      prefix, t->path)
+                          - merge;
+    }
+
+    return ngx_mobility_ucwa_append(tx, id, nos, n, &event);
 }
 
 

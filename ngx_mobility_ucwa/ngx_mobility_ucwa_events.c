@@ -19,6 +19,11 @@
  * PGetReplaced (NGX_MOBILITY_IPC_APP_PARKED, and the token check in the
  * release transaction if that message is lost).
  *
+ * What needs the write lock is batched: the P-GETs that arrive in an
+ * event-loop iteration and the held ones found due in it are handled by
+ * one posted event in one write transaction (one fsync), and answered
+ * or parked after its commit (ngx_mobility_ucwa_batch_handler()).
+ *
  * Graceful shutdown: a parked connection is marked idle, so nginx's
  * ngx_close_idle_connections() calls its read handler with c->close
  * set; our handler then answers with whatever is pending instead of
@@ -48,20 +53,42 @@
 #define NGX_MOBILITY_UCWA_FORCE         1
 
 
+/*
+ * A P-GET of this worker: arriving (waiting for the batch that takes the
+ * channel), held (in the hash, with its timer), or due (waiting for the
+ * batch that packages it).
+ */
 typedef struct {
     ngx_http_request_t            *request;
     ngx_mobility_ucwa_req_t       *rq;
     ngx_event_t                    timer;
-    ngx_queue_t                    queue;
+    ngx_queue_t                    queue;       /* the hash of held ones */
+    ngx_queue_t                    batch;       /* the batch to come */
     ngx_event_handler_pt           conn_read;   /* saved c->read->handler */
+    ngx_mobility_ucwa_resp_t      *rs;          /* the answer, if any */
+    json_t                        *obj;         /* its package */
+    ngx_str_t                      instance;    /* arriving: instanceId */
+    uint64_t                       timeout;     /* arriving: s, 0: sticky */
+    uint64_t                       low;
+    uint64_t                       medium;
+    uint64_t                       prio;
+    uint64_t                       replaced;    /* the token it replaced */
+    uint64_t                       due;         /* ms */
     uint64_t                       token;
     uint64_t                       ack;
     uint64_t                       until;       /* ms */
     ngx_uint_t                     channel;
+    ngx_uint_t                     how;
     size_t                         app_len;
     u_char                         app[NGX_MOBILITY_UCWA_ID_MAX];
     unsigned                       linked:1;
     unsigned                       done:1;
+    unsigned                       arriving:1;
+    unsigned                       batched:1;
+    unsigned                       has_ack:1;
+    unsigned                       decided:1;   /* rs or obj or token set */
+    unsigned                       written:1;   /* in the batch's commit */
+    unsigned                       dirty:1;     /* its step began writing */
 } ngx_mobility_ucwa_parked_t;
 
 
@@ -85,6 +112,9 @@ static void ngx_mobility_ucwa_replace(u_char *app, size_t len,
     ngx_uint_t channel, uint64_t token);
 static void ngx_mobility_ucwa_sweep_handler(ngx_event_t *ev);
 static void ngx_mobility_ucwa_due_handler(ngx_event_t *ev);
+static void ngx_mobility_ucwa_batch_add(ngx_mobility_ucwa_parked_t *p,
+    ngx_uint_t how);
+static void ngx_mobility_ucwa_batch_handler(ngx_event_t *ev);
 
 
 static ngx_queue_t                         *ngx_mobility_ucwa_buckets;
@@ -94,6 +124,8 @@ static ngx_connection_t                     ngx_mobility_ucwa_dummy;
 static ngx_event_t                          ngx_mobility_ucwa_sweep_ev;
 static ngx_event_t                          ngx_mobility_ucwa_due_ev;
 static uint64_t                             ngx_mobility_ucwa_due_at;
+static ngx_queue_t                          ngx_mobility_ucwa_batch_queue;
+static ngx_event_t                          ngx_mobility_ucwa_batch_ev;
 
 
 /* ------------------------------------------------------------------ */
@@ -136,6 +168,11 @@ ngx_mobility_ucwa_events_init_process(ngx_cycle_t *cycle)
     ngx_mobility_ucwa_due_ev.log = cycle->log;
     ngx_mobility_ucwa_due_ev.cancelable = 1;
     ngx_mobility_ucwa_due_at = 0;
+
+    ngx_queue_init(&ngx_mobility_ucwa_batch_queue);
+    ngx_mobility_ucwa_batch_ev.data = &ngx_mobility_ucwa_dummy;
+    ngx_mobility_ucwa_batch_ev.handler = ngx_mobility_ucwa_batch_handler;
+    ngx_mobility_ucwa_batch_ev.log = cycle->log;
 
     if (ngx_process != NGX_PROCESS_WORKER || ngx_worker == 0) {
         ngx_mobility_ucwa_sweep_ev.data = &ngx_mobility_ucwa_dummy;
@@ -389,164 +426,214 @@ ngx_mobility_ucwa_pget_answer(ngx_http_request_t *r,
 }
 
 
+/*
+ * A P-GET arrives: its arguments are read here, the store is consulted
+ * and written by the batch of this event-loop iteration (one write
+ * transaction for every P-GET that arrived meanwhile and every held one
+ * that is due), which then answers or parks it.
+ */
 ngx_int_t
 ngx_mobility_ucwa_pget(ngx_http_request_t *r, ngx_mobility_ucwa_req_t *rq)
 {
-    u_char                              *p;
-    u_char                               key[NGX_MOBILITY_EV_KEY_MAX];
-    u_char                               msg[NGX_MOBILITY_UCWA_ID_MAX + 64];
-    size_t                               klen;
-    json_t                              *obj;
-    uint64_t                             ack, timeout, low, medium, prio;
-    uint64_t                             tmin, due, replaced, token, delay;
-    ngx_int_t                            rc;
-    ngx_str_t                            instance, prefix;
-    ngx_uint_t                           has_ack, has, parked;
-    ngx_connection_t                    *c;
+    uint64_t                             tmin;
+    ngx_uint_t                           has;
     ngx_http_cleanup_t                  *cln;
-    ngx_mobility_ucwa_tx_t               tx;
-    ngx_mobility_evchan_t                ec;
-    ngx_mobility_ucwa_app_t              app;
-    ngx_mobility_ucwa_resp_t             rs;
     ngx_mobility_ucwa_parked_t          *pk;
-    ngx_mobility_ucwa_channel_t         *ch;
     ngx_http_mobility_ucwa_main_conf_t  *umcf;
 
     umcf = rq->umcf;
-    due = 0;
 
-    ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+    pk = ngx_pcalloc(r->pool, sizeof(ngx_mobility_ucwa_parked_t));
+    cln = ngx_http_cleanup_add(r, 0);
 
-    if (ngx_mobility_ucwa_arg(rq->pool, &rq->args, "instanceId", &instance)
-        != NGX_OK)
-    {
-        ngx_str_null(&instance);
+    if (pk == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ack = ngx_mobility_ucwa_num_arg(rq, "ack", &has_ack);
+    if (ngx_mobility_ucwa_arg(rq->pool, &rq->args, "instanceId",
+                              &pk->instance)
+        != NGX_OK)
+    {
+        ngx_str_null(&pk->instance);
+    }
+
+    pk->ack = ngx_mobility_ucwa_num_arg(rq, "ack", &has);
+    pk->has_ack = has;
 
     /* clamp, never reject; the lower bound follows a shorter default */
 
     tmin = ngx_min((uint64_t) umcf->pget_timeout,
                    NGX_MOBILITY_UCWA_TIMEOUT_MIN);
 
-    timeout = ngx_mobility_ucwa_num_arg(rq, "timeout", &has);
-    timeout = has ? ngx_mobility_ucwa_clamp(timeout, tmin,
+    pk->timeout = ngx_mobility_ucwa_num_arg(rq, "timeout", &has);
+    pk->timeout = has ? ngx_mobility_ucwa_clamp(pk->timeout, tmin,
+                                                NGX_MOBILITY_UCWA_TIMEOUT_MAX)
+                      : 0;
+
+    pk->low = ngx_mobility_ucwa_num_arg(rq, "low", &has);
+    pk->low = has ? ngx_mobility_ucwa_clamp(pk->low,
+                                            NGX_MOBILITY_UCWA_HOLD_MIN,
                                             NGX_MOBILITY_UCWA_TIMEOUT_MAX)
                   : 0;
 
-    low = ngx_mobility_ucwa_num_arg(rq, "low", &has);
-    low = has ? ngx_mobility_ucwa_clamp(low, NGX_MOBILITY_UCWA_HOLD_MIN,
-                                        NGX_MOBILITY_UCWA_TIMEOUT_MAX)
-              : 0;
+    pk->medium = ngx_mobility_ucwa_num_arg(rq, "medium", &has);
+    pk->medium = has ? ngx_mobility_ucwa_clamp(pk->medium,
+                                               NGX_MOBILITY_UCWA_HOLD_MIN,
+                                               NGX_MOBILITY_UCWA_TIMEOUT_MAX)
+                     : 0;
 
-    medium = ngx_mobility_ucwa_num_arg(rq, "medium", &has);
-    medium = has ? ngx_mobility_ucwa_clamp(medium, NGX_MOBILITY_UCWA_HOLD_MIN,
-                                           NGX_MOBILITY_UCWA_TIMEOUT_MAX)
-                 : 0;
+    pk->prio = ngx_mobility_ucwa_num_arg(rq, "priority", &has);
+    pk->prio = ngx_min(pk->prio, 1000000);
 
-    prio = ngx_mobility_ucwa_num_arg(rq, "priority", &has);
-    prio = ngx_min(prio, 1000000);
+    pk->request = r;
+    pk->rq = rq;
+    pk->arriving = 1;
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, 1) != NGX_OK) {
-        (void) ngx_mobility_ucwa_store_error(rq, &rs, NULL);
-        return ngx_mobility_ucwa_pget_answer(r, rq, &rs);
-    }
+    rq->parked = pk;
 
-    rc = ngx_mobility_ucwa_app_load(rq, &rs, &tx, &app);
+    cln->handler = ngx_mobility_ucwa_pget_cleanup;
+    cln->data = pk;
+
+    /* a client that goes away meanwhile is noticed once parked */
+    r->read_event_handler = ngx_http_block_reading;
+    r->write_event_handler = ngx_http_request_empty_handler;
+
+    ngx_mobility_ucwa_batch_add(pk, NGX_MOBILITY_UCWA_EVALUATE);
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+/*
+ * An arriving P-GET, in the batch's write transaction: NGX_OK,
+ * it wrote and pk->token (park) or pk->obj (answer) is set; NGX_DECLINED,
+ * it wrote nothing and answers *rs; NGX_ERROR, the store failed.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_parked_t *pk, ngx_mobility_ucwa_resp_t *rs)
+{
+    u_char                        key[NGX_MOBILITY_EV_KEY_MAX];
+    u_char                        msg[16];
+    size_t                        klen;
+    json_t                       *obj;
+    uint64_t                      ack, timeout, low, medium, due, token;
+    ngx_int_t                     rc;
+    ngx_str_t                     prefix;
+    ngx_uint_t                    parked;
+    ngx_mobility_evchan_t         ec, next;
+    ngx_mobility_ucwa_app_t       app;
+    ngx_mobility_ucwa_req_t      *rq;
+    ngx_mobility_ucwa_channel_t  *ch;
+
+    rq = pk->rq;
+    ack = pk->ack;
+    due = 0;
+
+    rc = ngx_mobility_ucwa_app_load(rq, rs, tx, &app);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-
-        if (rc == NGX_ERROR) {
-            ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
-            (void) ngx_mobility_ucwa_store_error(rq, &rs, tx.st);
-        }
-
-        return ngx_mobility_ucwa_pget_answer(r, rq, &rs);
+        return rc;
     }
 
-    ch = ngx_mobility_ucwa_app_channel(&app, &instance);
+    ch = ngx_mobility_ucwa_app_channel(&app, &pk->instance);
     klen = ch ? ngx_mobility_ucwa_channel_key(&app, ch, key) : 0;
 
     if (ch == NULL
-        || ngx_mobility_evchan_get(tx.st, tx.txn, key, klen, &ec)
+        || ngx_mobility_evchan_get(tx->st, tx->txn, key, klen, &ec)
            != NGX_MOBILITY_OK)
     {
-        ngx_mobility_ucwa_tx_abort(&tx);
-
-        (void) ngx_mobility_ucwa_error(rq, &rs, NGX_HTTP_NOT_FOUND,
+        (void) ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_FOUND,
                                        "NotFound", "ApplicationNotFound",
                                        "The event channel does not exist.");
-        return ngx_mobility_ucwa_pget_answer(r, rq, &rs);
+        return NGX_DECLINED;
     }
 
     if (ngx_mobility_ucwa_prefix(rq->pool, &app, &prefix) != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     /* parameters stick until the channel goes */
 
-    if (timeout) {
-        ec.timeout = timeout;
+    if (pk->timeout) {
+        ec.timeout = pk->timeout;
     }
 
-    if (low) {
-        ec.hold_low = low;
+    if (pk->low) {
+        ec.hold_low = pk->low;
     }
 
-    if (medium) {
-        ec.hold_medium = medium;
+    if (pk->medium) {
+        ec.hold_medium = pk->medium;
     }
 
-    timeout = ec.timeout ? ec.timeout : (uint64_t) umcf->pget_timeout;
+    timeout = ec.timeout ? ec.timeout : (uint64_t) tx->umcf->pget_timeout;
     low = ec.hold_low ? ec.hold_low : NGX_MOBILITY_UCWA_HOLD_LOW;
     medium = ec.hold_medium ? ec.hold_medium : NGX_MOBILITY_UCWA_HOLD_MEDIUM;
 
-    parked = (ec.park_token && ec.park_until > tx.now);
+    parked = (ec.park_token && ec.park_until > tx->now);
 
-    if (parked && prio < ec.park_priority) {
+    if (parked && pk->prio < ec.park_priority) {
 
         /* a P-GET of higher priority holds the channel */
 
-        ngx_mobility_ucwa_tx_abort(&tx);
-
-        (void) ngx_mobility_ucwa_error(rq, &rs, NGX_HTTP_CONFLICT,
+        (void) ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_CONFLICT,
                                        "Conflict", "PGetReplaced",
                                        "A pending GET of higher priority "
                                        "holds the event channel.");
-        return ngx_mobility_ucwa_pget_answer(r, rq, &rs);
+        return NGX_DECLINED;
     }
 
-    replaced = parked ? ec.park_token : 0;
     token = 0;
     obj = NULL;
 
-    if (has_ack && ack && ack == ec.pkg_no
+    if (pk->has_ack && ack && ack == ec.pkg_no
         && !(ec.flags & NGX_MOBILITY_EVCHAN_ACKED))
     {
         /* the same ack again: the same package again */
 
-        obj = ngx_mobility_ucwa_package(&tx, &prefix, ch, key, klen, &ec,
+        obj = ngx_mobility_ucwa_package(tx, &prefix, ch, key, klen, &ec,
                                         ack);
 
-    } else if (has_ack && ack == ec.pkg_no + 1) {
+    } else if (pk->has_ack && ack == ec.pkg_no + 1) {
 
-        if (ngx_mobility_evchan_ack(tx.st, tx.txn, key, klen, &ec)
-            != NGX_MOBILITY_OK
-            || ngx_mobility_evchan_due(tx.st, tx.txn, key, klen, &ec,
-                                       medium * 1000, low * 1000, &due)
-               != NGX_MOBILITY_OK)
+        /*
+         * the acknowledged package goes; what can fail without the store
+         * failing (rendering) is done before anything is written
+         */
+
+        if (ngx_mobility_evchan_due(tx->st, tx->txn, key, klen, &ec,
+                                    medium * 1000, low * 1000, &due)
+            != NGX_MOBILITY_OK)
         {
-            goto failed;
+            return NGX_ERROR;
         }
 
-        if (due <= tx.now || ngx_exiting) {
-            ngx_mobility_evchan_package(&ec, ack);
+        if (due <= tx->now || ngx_exiting) {
+            next = ec;
+            ngx_mobility_evchan_package(&next, ack);
 
-            obj = ngx_mobility_ucwa_package(&tx, &prefix, ch, key, klen, &ec,
-                                            ack);
+            obj = ngx_mobility_ucwa_package(tx, &prefix, ch, key, klen,
+                                            &next, ack);
+            if (obj == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        pk->dirty = 1;
+
+        if (ngx_mobility_evchan_ack(tx->st, tx->txn, key, klen, &ec)
+            != NGX_MOBILITY_OK)
+        {
+            json_decref(obj);
+            return NGX_ERROR;
+        }
+
+        if (obj) {
+            /* the same channel state the package was rendered from */
+            ngx_mobility_evchan_package(&ec, ack);
 
         } else {
             do {
@@ -557,96 +644,156 @@ ngx_mobility_ucwa_pget(ngx_http_request_t *r, ngx_mobility_ucwa_req_t *rq)
         }
 
     } else {
-        obj = ngx_mobility_ucwa_resync(&tx, &prefix, ch,
+        obj = ngx_mobility_ucwa_resync(tx, &prefix, ch,
                                        ngx_mobility_ucwa_expected_ack(&ec));
     }
 
     if (token == 0 && obj == NULL) {
-        goto failed;
+        return NGX_ERROR;
     }
+
+    pk->replaced = parked ? ec.park_token : 0;
 
     if (token) {
         ec.park_token = token;
-        ec.park_until = tx.now + timeout * 1000;
-        ec.park_priority = prio;
+        ec.park_until = tx->now + timeout * 1000;
+        ec.park_priority = pk->prio;
 
     } else {
         ec.park_token = 0;
-        ec.last_release = tx.now;
+        ec.last_release = tx->now;
     }
 
-    if (ngx_mobility_evchan_put(tx.st, tx.txn, key, klen, &ec)
+    pk->dirty = 1;
+
+    if (ngx_mobility_evchan_put(tx->st, tx->txn, key, klen, &ec)
         != NGX_MOBILITY_OK)
     {
         json_decref(obj);
-        goto failed;
+        return NGX_ERROR;
     }
 
-    if (ngx_mobility_ucwa_tx_commit(&tx) != NGX_OK) {
-        json_decref(obj);
-        (void) ngx_mobility_ucwa_store_error(rq, &rs, NULL);
-        return ngx_mobility_ucwa_pget_answer(r, rq, &rs);
+    pk->obj = obj;
+    pk->token = token;
+    pk->until = ec.park_until;
+    pk->due = due;
+    pk->channel = ch->no;
+    pk->app_len = app.id.len;
+    ngx_memcpy(pk->app, app.id.data, app.id.len);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The answer of a P-GET is kept in its request's pool only when it
+ * answers: a held P-GET carries no response object.
+ */
+static void
+ngx_mobility_ucwa_pget_keep(ngx_mobility_ucwa_parked_t *p,
+    ngx_mobility_ucwa_resp_t *rs)
+{
+    if (p->rs == NULL) {
+        p->rs = ngx_palloc(p->request->pool,
+                           sizeof(ngx_mobility_ucwa_resp_t));
+        if (p->rs == NULL) {
+            /* the request answers 500 without a body */
+            return;
+        }
     }
 
-    if (replaced) {
+    *p->rs = *rs;
+}
+
+
+/* the package becomes the answer */
+static void
+ngx_mobility_ucwa_pget_resource(ngx_mobility_ucwa_parked_t *p)
+{
+    if (p->obj == NULL) {
+        return;
+    }
+
+    if (p->rs == NULL) {
+        json_decref(p->obj);
+
+    } else if (ngx_mobility_ucwa_resource(p->rq, p->rs, NGX_HTTP_OK, p->obj)
+               != NGX_OK)
+    {
+        ngx_memzero(p->rs, sizeof(ngx_mobility_ucwa_resp_t));
+        (void) ngx_mobility_ucwa_store_error(p->rq, p->rs, NULL);
+
+    } else {
+        p->rs->events = 1;
+    }
+
+    p->obj = NULL;
+}
+
+
+/* after the batch's commit: the arriving P-GET answers or is held */
+static void
+ngx_mobility_ucwa_pget_settle(ngx_mobility_ucwa_parked_t *pk)
+{
+    u_char                   *p;
+    u_char                    msg[NGX_MOBILITY_UCWA_ID_MAX + 64];
+    uint64_t                  now, t;
+    ngx_msec_t                delay;
+    ngx_connection_t         *c;
+    ngx_http_request_t       *r;
+    ngx_mobility_ucwa_req_t  *rq;
+
+    r = pk->request;
+    rq = pk->rq;
+    c = r->connection;
+
+    pk->arriving = 0;
+
+    if (pk->written && pk->replaced) {
+
         /* the previous holder answers 409, here or in another worker */
 
-        ngx_mobility_ucwa_replace(app.id.data, app.id.len, ch->no, token);
+        ngx_mobility_ucwa_replace(pk->app, pk->app_len, pk->channel,
+                                  pk->token);
 
-        p = ngx_sprintf(msg, "%V/%ui %016xL\n", &app.id, ch->no, token);
+        p = ngx_sprintf(msg, "%*s/%ui %016xL\n", pk->app_len, pk->app,
+                        pk->channel, pk->token);
 
         if (ngx_mobility_ipc_broadcast(NGX_MOBILITY_IPC_APP_PARKED, msg,
                                        p - msg)
             != NGX_OK)
         {
             ngx_log_error(NGX_LOG_INFO, rq->log, 0,
-                          "mobility ucwa: replacing a P-GET of %V: "
-                          "broadcast failed", &app.id);
+                          "mobility ucwa: replacing a P-GET of %*s: "
+                          "broadcast failed", pk->app_len, pk->app);
         }
     }
 
-    if (obj) {
-        if (ngx_mobility_ucwa_resource(rq, &rs, NGX_HTTP_OK, obj)
-            != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+    if (!pk->written || pk->token == 0) {
 
-        rs.events = 1;
+        ngx_mobility_ucwa_pget_resource(pk);
 
-        return ngx_mobility_ucwa_pget_answer(r, rq, &rs);
+        pk->done = 1;
+
+        ngx_http_finalize_request(r, pk->rs
+                              ? ngx_mobility_ucwa_pget_answer(r, rq, pk->rs)
+                              : NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_run_posted_requests(c);
+        return;
     }
 
     /* park */
 
-    pk = ngx_pcalloc(r->pool, sizeof(ngx_mobility_ucwa_parked_t));
-    cln = ngx_http_cleanup_add(r, 0);
-
-    if (pk == NULL || cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    pk->request = r;
-    pk->rq = rq;
-    pk->token = token;
-    pk->ack = ack;
-    pk->until = ec.park_until;
-    pk->channel = ch->no;
-    pk->app_len = app.id.len;
-    ngx_memcpy(pk->app, app.id.data, app.id.len);
-
-    rq->parked = pk;
-
-    cln->handler = ngx_mobility_ucwa_pget_cleanup;
-    cln->data = pk;
-
     pk->timer.handler = ngx_mobility_ucwa_pget_timer;
-    pk->timer.data = r->connection;
-    pk->timer.log = r->connection->log;
+    pk->timer.data = c;
+    pk->timer.log = c->log;
     pk->timer.cancelable = 1;
 
-    delay = ((due < pk->until) ? due : pk->until) - tx.now;
-    ngx_add_timer(&pk->timer, (ngx_msec_t) delay);
+    now = ngx_mobility_ucwa_now();
+    t = (pk->due < pk->until) ? pk->due : pk->until;
+    delay = (ngx_msec_t) ((t > now) ? t - now : 0);
+
+    ngx_add_timer(&pk->timer, delay);
 
     ngx_queue_insert_tail(ngx_mobility_ucwa_bucket(pk->app, pk->app_len),
                           &pk->queue);
@@ -656,8 +803,6 @@ ngx_mobility_ucwa_pget(ngx_http_request_t *r, ngx_mobility_ucwa_req_t *rq)
     /* notice a client that goes away */
     r->read_event_handler = ngx_http_test_reading;
     r->write_event_handler = ngx_http_request_empty_handler;
-
-    c = r->connection;
 
 #if (NGX_HTTP_V2)
     if (r->stream == NULL)
@@ -669,22 +814,9 @@ ngx_mobility_ucwa_pget(ngx_http_request_t *r, ngx_mobility_ucwa_req_t *rq)
         c->idle = 1;
     }
 
-    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, c->log, 0,
-                   "mobility ucwa: P-GET parked on %V/%ui ack %uL for %uLms",
-                   &app.id, ch->no, ack, delay);
-
-    r->main->count++;
-
-    return NGX_DONE;
-
-failed:
-
-    ngx_mobility_ucwa_tx_abort(&tx);
-
-    ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
-    (void) ngx_mobility_ucwa_store_error(rq, &rs, tx.st);
-
-    return ngx_mobility_ucwa_pget_answer(r, rq, &rs);
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "mobility ucwa: P-GET parked on %*s/%ui ack %uL for %Mms",
+                   pk->app_len, pk->app, pk->channel, pk->ack, delay);
 }
 
 
@@ -807,6 +939,22 @@ ngx_mobility_ucwa_pget_cleanup(void *data)
         return;
     }
 
+    if (p->batched) {
+        ngx_queue_remove(&p->batch);
+        p->batched = 0;
+    }
+
+    if (p->obj) {
+        json_decref(p->obj);
+        p->obj = NULL;
+    }
+
+    if (p->arriving) {
+        /* it went away before the batch took the channel for it */
+        p->done = 1;
+        return;
+    }
+
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, p->request->connection->log, 0,
                    "mobility ucwa: parked P-GET of %*s went away",
                    p->app_len, p->app);
@@ -878,16 +1026,16 @@ ngx_mobility_ucwa_pget_conn_read(ngx_event_t *ev)
 
 
 /*
- * Where a held P-GET stands, in a read transaction: NGX_OK, it still
- * holds its channel and *due tells when the pending events are due;
- * NGX_DECLINED, it must answer *status (404 gone, 410 expired, 409
+ * Where a held P-GET stands, in the batch's read transaction: NGX_OK, it
+ * still holds its channel and *due tells when the pending events are
+ * due; NGX_DECLINED, it must answer *status (404 gone, 410 expired, 409
  * replaced); NGX_ERROR, the store could not tell.  A request may be
- * evaluated many times while it is held: what this needs comes from a
- * short-lived pool, not from the request's.
+ * evaluated many times while it is held: what this needs comes from the
+ * batch's pool, not from the request's.
  */
 static ngx_int_t
-ngx_mobility_ucwa_pget_check(ngx_mobility_ucwa_parked_t *p, uint64_t *due,
-    ngx_uint_t *status)
+ngx_mobility_ucwa_pget_check(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_parked_t *p, uint64_t *due, ngx_uint_t *status)
 {
     u_char                       key[NGX_MOBILITY_EV_KEY_MAX];
     size_t                       klen;
@@ -895,38 +1043,22 @@ ngx_mobility_ucwa_pget_check(ngx_mobility_ucwa_parked_t *p, uint64_t *due,
     ngx_int_t                    rc;
     ngx_str_t                    id;
     ngx_uint_t                   i;
-    ngx_pool_t                  *pool;
-    ngx_mobility_ucwa_tx_t       tx;
     ngx_mobility_evchan_t        ec;
     ngx_mobility_ucwa_app_t      app;
-
-    pool = ngx_create_pool(2048, p->request->connection->log);
-    if (pool == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_mobility_ucwa_tx_begin(&tx, p->rq, 0) != NGX_OK) {
-        ngx_destroy_pool(pool);
-        return NGX_ERROR;
-    }
-
-    tx.pool = pool;
 
     id.data = p->app;
     id.len = p->app_len;
 
-    rc = ngx_mobility_ucwa_app_get(&tx, &id, &app);
+    rc = ngx_mobility_ucwa_app_get(tx, &id, &app);
 
     if (rc != NGX_OK) {
         *status = NGX_HTTP_NOT_FOUND;
-        rc = (rc == NGX_DECLINED) ? NGX_DECLINED : NGX_ERROR;
-        goto done;
+        return (rc == NGX_DECLINED) ? NGX_DECLINED : NGX_ERROR;
     }
 
     if (app.flags & NGX_MOBILITY_UCWA_APP_EXPIRED) {
         *status = NGX_MOBILITY_UCWA_GONE;
-        rc = NGX_DECLINED;
-        goto done;
+        return NGX_DECLINED;
     }
 
     for (i = 0; i < app.nchannels; i++) {
@@ -939,33 +1071,24 @@ ngx_mobility_ucwa_pget_check(ngx_mobility_ucwa_parked_t *p, uint64_t *due,
            ? ngx_mobility_ucwa_channel_key(&app, &app.channels[i], key) : 0;
 
     if (i == app.nchannels
-        || ngx_mobility_evchan_get(tx.st, tx.txn, key, klen, &ec)
+        || ngx_mobility_evchan_get(tx->st, tx->txn, key, klen, &ec)
            != NGX_MOBILITY_OK)
     {
         *status = NGX_HTTP_NOT_FOUND;
-        rc = NGX_DECLINED;
-        goto done;
+        return NGX_DECLINED;
     }
 
     if (ec.park_token != p->token) {
         *status = NGX_HTTP_CONFLICT;
-        rc = NGX_DECLINED;
-        goto done;
+        return NGX_DECLINED;
     }
 
     medium = ec.hold_medium ? ec.hold_medium : NGX_MOBILITY_UCWA_HOLD_MEDIUM;
     low = ec.hold_low ? ec.hold_low : NGX_MOBILITY_UCWA_HOLD_LOW;
 
-    rc = (ngx_mobility_evchan_due(tx.st, tx.txn, key, klen, &ec,
-                                  medium * 1000, low * 1000, due)
-          == NGX_MOBILITY_OK) ? NGX_OK : NGX_ERROR;
-
-done:
-
-    ngx_mobility_ucwa_tx_abort(&tx);
-    ngx_destroy_pool(pool);
-
-    return rc;
+    return (ngx_mobility_evchan_due(tx->st, tx->txn, key, klen, &ec,
+                                    medium * 1000, low * 1000, due)
+            == NGX_MOBILITY_OK) ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -998,93 +1121,61 @@ ngx_mobility_ucwa_pget_verdict(ngx_mobility_ucwa_req_t *rq,
 }
 
 
+/*
+ * A held P-GET is to be evaluated (a wake-up, its timer, a replacement)
+ * or answered now (NGX_MOBILITY_UCWA_FORCE: its deadline, a shutdown):
+ * it joins the batch of this event-loop iteration.
+ */
 static void
 ngx_mobility_ucwa_pget_release(ngx_mobility_ucwa_parked_t *p, ngx_uint_t how)
 {
-    u_char                        key[NGX_MOBILITY_EV_KEY_MAX];
-    size_t                        klen;
-    json_t                       *obj;
-    uint64_t                      due, now;
-    ngx_int_t                     rc;
-    ngx_str_t                     id, prefix;
-    ngx_uint_t                    i, status;
-    ngx_connection_t             *c;
-    ngx_http_request_t           *r;
-    ngx_mobility_ucwa_tx_t        tx;
-    ngx_mobility_evchan_t         ec;
-    ngx_mobility_ucwa_req_t      *rq;
-    ngx_mobility_ucwa_app_t       app;
-    ngx_mobility_ucwa_resp_t      rs;
-    ngx_mobility_ucwa_channel_t  *ch;
-
     if (p->done) {
         return;
     }
 
-    r = p->request;
+    ngx_mobility_ucwa_batch_add(p, how);
+}
+
+
+/*
+ * A due P-GET, in the batch's write transaction: NGX_OK, its
+ * package is in pk->obj and the channel was written; NGX_DECLINED, it
+ * wrote nothing and answers *rs; NGX_ERROR, the store failed.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_pget_package(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_parked_t *p, ngx_mobility_ucwa_resp_t *rs)
+{
+    u_char                        key[NGX_MOBILITY_EV_KEY_MAX];
+    size_t                        klen;
+    json_t                       *obj;
+    ngx_int_t                     rc;
+    ngx_str_t                     id, prefix;
+    ngx_uint_t                    i;
+    ngx_mobility_evchan_t         ec;
+    ngx_mobility_ucwa_req_t      *rq;
+    ngx_mobility_ucwa_app_t       app;
+    ngx_mobility_ucwa_channel_t  *ch;
+
     rq = p->rq;
-    c = r->connection;
-
-    ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
-
-    /* first without the write lock: most verdicts need no package */
-
-    rc = ngx_mobility_ucwa_pget_check(p, &due, &status);
-
-    if (rc == NGX_DECLINED) {
-        ngx_mobility_ucwa_pget_verdict(rq, &rs, status);
-        goto answer;
-    }
-
-    if (rc == NGX_OK && how == NGX_MOBILITY_UCWA_EVALUATE && !ngx_exiting) {
-        now = ngx_mobility_ucwa_now();
-
-        if (due > now) {
-
-            /* nothing to release yet: wait for the hold time or timeout */
-
-            if (due > p->until) {
-                due = p->until;
-            }
-
-            ngx_add_timer(&p->timer, (ngx_msec_t) (due - now));
-            return;
-        }
-    }
-
-    /* release: build the package in a write transaction */
-
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, 1) != NGX_OK) {
-        (void) ngx_mobility_ucwa_store_error(rq, &rs, NULL);
-        goto answer;
-    }
 
     id.data = p->app;
     id.len = p->app_len;
 
-    rc = ngx_mobility_ucwa_app_get(&tx, &id, &app);
+    rc = ngx_mobility_ucwa_app_get(tx, &id, &app);
 
     if (rc == NGX_ERROR) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        (void) ngx_mobility_ucwa_store_error(rq, &rs, tx.st);
-        goto answer;
+        return NGX_ERROR;
     }
 
     if (rc == NGX_DECLINED) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        (void) ngx_mobility_ucwa_error(rq, &rs, NGX_HTTP_NOT_FOUND,
-                                       "NotFound", "ApplicationNotFound",
-                                       "The application does not exist.");
-        goto answer;
+        ngx_mobility_ucwa_pget_verdict(rq, rs, NGX_HTTP_NOT_FOUND);
+        return NGX_DECLINED;
     }
 
     if (app.flags & NGX_MOBILITY_UCWA_APP_EXPIRED) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        (void) ngx_mobility_ucwa_error(rq, &rs, NGX_MOBILITY_UCWA_GONE, "Gone",
-                                       "InactiveApplicationExpired",
-                                       "The application expired because it "
-                                       "was inactive.");
-        goto answer;
+        ngx_mobility_ucwa_pget_verdict(rq, rs, NGX_MOBILITY_UCWA_GONE);
+        return NGX_DECLINED;
     }
 
     ch = NULL;
@@ -1099,62 +1190,395 @@ ngx_mobility_ucwa_pget_release(ngx_mobility_ucwa_parked_t *p, ngx_uint_t how)
     klen = ch ? ngx_mobility_ucwa_channel_key(&app, ch, key) : 0;
 
     if (ch == NULL
-        || ngx_mobility_evchan_get(tx.st, tx.txn, key, klen, &ec)
+        || ngx_mobility_evchan_get(tx->st, tx->txn, key, klen, &ec)
            != NGX_MOBILITY_OK)
     {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        (void) ngx_mobility_ucwa_error(rq, &rs, NGX_HTTP_NOT_FOUND,
+        (void) ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_FOUND,
                                        "NotFound", "ApplicationNotFound",
                                        "The event channel does not exist.");
-        goto answer;
+        return NGX_DECLINED;
     }
 
     if (ec.park_token != p->token || ec.pkg_no + 1 != p->ack) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        (void) ngx_mobility_ucwa_error(rq, &rs, NGX_HTTP_CONFLICT, "Conflict",
-                                       "PGetReplaced",
-                                       "A newer pending GET replaced this "
-                                       "one.");
-        goto answer;
+        ngx_mobility_ucwa_pget_verdict(rq, rs, NGX_HTTP_CONFLICT);
+        return NGX_DECLINED;
     }
 
     ngx_mobility_evchan_package(&ec, p->ack);
     ec.park_token = 0;
-    ec.last_release = tx.now;
+    ec.last_release = tx->now;
 
     obj = NULL;
 
     if (ngx_mobility_ucwa_prefix(rq->pool, &app, &prefix) != NGX_OK
-        || (obj = ngx_mobility_ucwa_package(&tx, &prefix, ch, key, klen, &ec,
+        || (obj = ngx_mobility_ucwa_package(tx, &prefix, ch, key, klen, &ec,
                                             p->ack))
-           == NULL
-        || ngx_mobility_evchan_put(tx.st, tx.txn, key, klen, &ec)
-           != NGX_MOBILITY_OK
-        || ngx_mobility_ucwa_tx_commit(&tx) != NGX_OK)
+           == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the one write, after everything that can fail otherwise */
+
+    p->dirty = 1;
+
+    if (ngx_mobility_evchan_put(tx->st, tx->txn, key, klen, &ec)
+        != NGX_MOBILITY_OK)
     {
         json_decref(obj);
-        ngx_mobility_ucwa_tx_abort(&tx);
-        (void) ngx_mobility_ucwa_store_error(rq, &rs, tx.st);
-        goto answer;
+        return NGX_ERROR;
     }
 
-    if (ngx_mobility_ucwa_resource(rq, &rs, NGX_HTTP_OK, obj) != NGX_OK) {
-        ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
-        (void) ngx_mobility_ucwa_store_error(rq, &rs, NULL);
-    }
+    p->obj = obj;
 
-    rs.events = 1;
+    return NGX_OK;
+}
 
-answer:
+
+/* after the batch's commit: a held P-GET answers */
+static void
+ngx_mobility_ucwa_pget_answer_held(ngx_mobility_ucwa_parked_t *p)
+{
+    ngx_connection_t         *c;
+    ngx_http_request_t       *r;
+    ngx_mobility_ucwa_req_t  *rq;
+
+    r = p->request;
+    rq = p->rq;
+    c = r->connection;
+
+    ngx_mobility_ucwa_pget_resource(p);
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, c->log, 0,
                    "mobility ucwa: P-GET of %*s released: %ui",
-                   p->app_len, p->app, rs.status);
+                   p->app_len, p->app, p->rs ? p->rs->status : 500);
 
     ngx_mobility_ucwa_unpark(p);
 
-    ngx_http_finalize_request(r, ngx_http_mobility_ucwa_respond(r, rq, &rs));
+    ngx_http_finalize_request(r, p->rs
+                                 ? ngx_http_mobility_ucwa_respond(r, rq, p->rs)
+                                 : NGX_HTTP_INTERNAL_SERVER_ERROR);
     ngx_http_run_posted_requests(c);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* the batch                                                          */
+
+
+/*
+ * Everything that needs the store's write lock for P-GETs is done once
+ * per event-loop iteration, in one write transaction (one fsync with
+ * durability=full): the P-GETs that arrived, the held ones that a
+ * wake-up, a timer or a replacement found due.  A P-GET's step does
+ * everything that can fail without the store failing (reading, rendering
+ * the package) before its first write, so a step that fails cleanly has
+ * written nothing and answers alone; a store failure after a write
+ * aborts the whole batch (every P-GET of it answers 500, nothing is
+ * stored).  Nothing answers before the commit.  During a graceful
+ * shutdown the batch runs from a timer that is not cancelable, so the
+ * worker does not exit before it.
+ */
+static void
+ngx_mobility_ucwa_batch_add(ngx_mobility_ucwa_parked_t *p, ngx_uint_t how)
+{
+    if (p->batched) {
+        if (how > p->how) {
+            p->how = how;
+        }
+
+        return;
+    }
+
+    p->how = how;
+    p->batched = 1;
+    p->decided = 0;
+    p->written = 0;
+
+    ngx_queue_insert_tail(&ngx_mobility_ucwa_batch_queue, &p->batch);
+
+    if (ngx_exiting) {
+        if (!ngx_mobility_ucwa_batch_ev.timer_set) {
+            ngx_add_timer(&ngx_mobility_ucwa_batch_ev, 1);
+        }
+
+    } else if (!ngx_mobility_ucwa_batch_ev.posted) {
+        ngx_post_event(&ngx_mobility_ucwa_batch_ev, &ngx_posted_events);
+    }
+}
+
+
+/* the held P-GETs that are not due yet wait again, read-only */
+static void
+ngx_mobility_ucwa_batch_evaluate(ngx_queue_t *work, ngx_pool_t *pool,
+    ngx_log_t *log)
+{
+    uint64_t                     due, now;
+    ngx_int_t                    rc;
+    ngx_uint_t                   status, reading;
+    ngx_queue_t                 *q, *next;
+    ngx_mobility_ucwa_tx_t       tx;
+    ngx_mobility_ucwa_resp_t     rs;
+    ngx_mobility_ucwa_parked_t  *p;
+
+    if (ngx_exiting) {
+        return;
+    }
+
+    ngx_memzero(&tx, sizeof(ngx_mobility_ucwa_tx_t));
+    tx.pool = pool;
+    tx.log = log;
+    tx.umcf = ngx_mobility_ucwa_umcf;
+
+    reading = 0;
+
+    for (q = ngx_queue_head(work); q != ngx_queue_sentinel(work); q = next) {
+        next = ngx_queue_next(q);
+        p = ngx_queue_data(q, ngx_mobility_ucwa_parked_t, batch);
+
+        if (p->arriving || p->how != NGX_MOBILITY_UCWA_EVALUATE) {
+            continue;
+        }
+
+        if (!reading) {
+            if (ngx_mobility_ucwa_tx_begin(&tx, NULL, 0) != NGX_OK) {
+                /* the write transaction will tell */
+                return;
+            }
+
+            reading = 1;
+        }
+
+        rc = ngx_mobility_ucwa_pget_check(&tx, p, &due, &status);
+
+        if (rc == NGX_DECLINED) {
+            ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+            ngx_mobility_ucwa_pget_verdict(p->rq, &rs, status);
+            ngx_mobility_ucwa_pget_keep(p, &rs);
+            p->decided = 1;
+            continue;
+        }
+
+        if (rc != NGX_OK) {
+            continue;
+        }
+
+        now = ngx_mobility_ucwa_now();
+
+        if (due > now) {
+
+            /* nothing to release yet: wait for the hold time or timeout */
+
+            if (due > p->until) {
+                due = p->until;
+            }
+
+            ngx_queue_remove(q);
+            p->batched = 0;
+
+            ngx_add_timer(&p->timer, (ngx_msec_t) (due - now));
+        }
+    }
+
+    if (reading) {
+        ngx_mobility_ucwa_tx_abort(&tx);
+    }
+}
+
+
+static void
+ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
+    ngx_log_t *log)
+{
+    ngx_int_t                    rc, res;
+    ngx_uint_t                   nwritten, poisoned;
+    ngx_queue_t                 *q;
+    ngx_mobility_ucwa_tx_t       tx, item;
+    ngx_mobility_ucwa_resp_t     rs;
+    ngx_mobility_ucwa_parked_t  *p;
+
+    ngx_memzero(&tx, sizeof(ngx_mobility_ucwa_tx_t));
+    tx.pool = pool;
+    tx.log = log;
+    tx.umcf = ngx_mobility_ucwa_umcf;
+
+    rc = NGX_DECLINED;
+    nwritten = 0;
+    poisoned = 0;
+
+    for (q = ngx_queue_head(work);
+         q != ngx_queue_sentinel(work);
+         q = ngx_queue_next(q))
+    {
+        p = ngx_queue_data(q, ngx_mobility_ucwa_parked_t, batch);
+
+        if (p->decided) {
+            continue;
+        }
+
+        p->decided = 1;
+        p->dirty = 0;
+        p->obj = NULL;
+        p->token = p->arriving ? 0 : p->token;
+        ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+
+        if (rc == NGX_DECLINED) {
+            rc = ngx_mobility_ucwa_tx_begin(&tx, NULL, 1);
+        }
+
+        if (rc != NGX_OK || poisoned) {
+            (void) ngx_mobility_ucwa_store_error(p->rq, &rs, NULL);
+            ngx_mobility_ucwa_pget_keep(p, &rs);
+            continue;
+        }
+
+        item = tx;
+        item.pool = p->rq->pool;
+        item.log = p->rq->log;
+        item.wake = p->rq->wake;
+
+        res = p->arriving ? ngx_mobility_ucwa_pget_arrive(&item, p, &rs)
+                          : ngx_mobility_ucwa_pget_package(&item, p, &rs);
+
+        if (res == NGX_OK) {
+            p->written = 1;
+            nwritten++;
+
+            /* a park needs no answer (yet) */
+            if (!(p->arriving && p->token)) {
+                ngx_mobility_ucwa_pget_keep(p, &rs);
+            }
+
+            continue;
+        }
+
+        if (res == NGX_ERROR) {
+            /*
+             * a step fails after its first write only when the store
+             * fails: the transaction is not to be committed
+             */
+            if (p->dirty) {
+                poisoned = 1;
+            }
+
+            p->token = p->arriving ? 0 : p->token;
+            ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+            (void) ngx_mobility_ucwa_store_error(p->rq, &rs, tx.st);
+        }
+
+        ngx_mobility_ucwa_pget_keep(p, &rs);
+    }
+
+    if (rc != NGX_OK) {
+        return;
+    }
+
+    if (nwritten == 0 && !poisoned) {
+        ngx_mobility_ucwa_tx_abort(&tx);
+        return;
+    }
+
+    if (poisoned) {
+        ngx_mobility_ucwa_tx_abort(&tx);
+
+    } else if (ngx_mobility_ucwa_tx_commit(&tx) == NGX_OK) {
+        return;
+    }
+
+    /* nothing of the batch is in the store: nobody gets a package */
+
+    for (q = ngx_queue_head(work);
+         q != ngx_queue_sentinel(work);
+         q = ngx_queue_next(q))
+    {
+        p = ngx_queue_data(q, ngx_mobility_ucwa_parked_t, batch);
+
+        if (!p->written) {
+            continue;
+        }
+
+        p->written = 0;
+
+        if (p->obj) {
+            json_decref(p->obj);
+            p->obj = NULL;
+        }
+
+        if (p->arriving) {
+            p->token = 0;
+        }
+
+        ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+        (void) ngx_mobility_ucwa_store_error(p->rq, &rs, NULL);
+        ngx_mobility_ucwa_pget_keep(p, &rs);
+    }
+}
+
+
+static void
+ngx_mobility_ucwa_batch_handler(ngx_event_t *ev)
+{
+    ngx_pool_t                  *pool;
+    ngx_queue_t                  work, *q;
+    ngx_mobility_ucwa_resp_t     rs;
+    ngx_mobility_ucwa_parked_t  *p;
+
+    if (ev->timer_set) {
+        ngx_del_timer(ev);
+    }
+
+    if (ev->posted) {
+        ngx_delete_posted_event(ev);
+    }
+
+    if (ngx_queue_empty(&ngx_mobility_ucwa_batch_queue)) {
+        return;
+    }
+
+    /* what arrives while this batch is handled makes the next one */
+
+    ngx_queue_init(&work);
+    ngx_queue_add(&work, &ngx_mobility_ucwa_batch_queue);
+    ngx_queue_init(&ngx_mobility_ucwa_batch_queue);
+
+    pool = ngx_create_pool(16384, ev->log);
+
+    if (pool) {
+        ngx_mobility_ucwa_batch_evaluate(&work, pool, ev->log);
+        ngx_mobility_ucwa_batch_write(&work, pool, ev->log);
+        ngx_destroy_pool(pool);
+
+    } else {
+        for (q = ngx_queue_head(&work);
+             q != ngx_queue_sentinel(&work);
+             q = ngx_queue_next(q))
+        {
+            p = ngx_queue_data(q, ngx_mobility_ucwa_parked_t, batch);
+            ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
+            (void) ngx_mobility_ucwa_store_error(p->rq, &rs, NULL);
+            ngx_mobility_ucwa_pget_keep(p, &rs);
+            p->token = p->arriving ? 0 : p->token;
+            p->decided = 1;
+            p->written = 0;
+        }
+    }
+
+    /* answers (and parks) only after the commit */
+
+    while (!ngx_queue_empty(&work)) {
+        q = ngx_queue_head(&work);
+        ngx_queue_remove(q);
+
+        p = ngx_queue_data(q, ngx_mobility_ucwa_parked_t, batch);
+        p->batched = 0;
+
+        if (p->arriving) {
+            ngx_mobility_ucwa_pget_settle(p);
+
+        } else {
+            ngx_mobility_ucwa_pget_answer_held(p);
+        }
+    }
 }
 
 

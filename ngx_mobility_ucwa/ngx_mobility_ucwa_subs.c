@@ -929,6 +929,8 @@ typedef struct {
     const char               *rel;
     const char               *suffix;
     ngx_uint_t                failed;
+    ngx_uint_t                tmpl;       /* t is usable */
+    ngx_mobility_ucwa_tmpl_t  t;
 } ngx_mobility_ucwa_fanout_t;
 
 
@@ -953,6 +955,24 @@ ngx_mobility_ucwa_fanout_one(void *ctx, const u_char *ep, size_t eplen,
 
     ngx_memcpy(f->last, ep, eplen);
     f->last_len = eplen;
+
+    if (f->tmpl) {
+        /* the event rendered once, the application's prefix spliced in */
+
+        aid.data = f->last;
+        aid.len = eplen;
+
+        rc = ngx_mobility_ucwa_publish_template(f->tx, &aid, &f->t);
+
+        if (rc == NGX_ERROR) {
+            f->failed = 1;
+            return 1;
+        }
+
+        if (rc == NGX_OK) {
+            return 0;
+        }
+    }
 
     aid.data = ngx_pnalloc(f->tx->pool, eplen);
     if (aid.data == NULL) {
@@ -1003,6 +1023,8 @@ ngx_int_t
 ngx_mobility_ucwa_fanout(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *sip,
     const char *rel, const char *suffix)
 {
+    ngx_int_t                   rc;
+    ngx_mobility_ucwa_event_t   ev;
     ngx_mobility_ucwa_fanout_t  f;
 
     ngx_memzero(&f, sizeof(ngx_mobility_ucwa_fanout_t));
@@ -1010,6 +1032,35 @@ ngx_mobility_ucwa_fanout(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *sip,
     f.sip = sip;
     f.rel = rel;
     f.suffix = suffix;
+
+    /* the same event as ngx_mobility_ucwa_psub_event() publishes */
+
+    ngx_memzero(&ev, sizeof(ngx_mobility_ucwa_event_t));
+
+    ev.sender_rel = "people";
+    ev.sender_path = "/people";
+    ev.rel = rel;
+    ev.path = ngx_mobility_ucwa_psub_path(tx->pool, "/people/", sip->data,
+                                          sip->len, "", NULL, 0, suffix);
+    ev.in_rel = "contact";
+    ev.in_path = ngx_mobility_ucwa_psub_path(tx->pool, "/people/",
+                                             sip->data, sip->len, "", NULL,
+                                             0, "");
+    ev.type = "updated";
+    ev.urgency = NGX_MOBILITY_EV_MEDIUM;
+    ev.merge = 1;
+
+    if (ev.path == NULL || ev.in_path == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_mobility_ucwa_template(tx, &ev, &f.t);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    f.tmpl = (rc == NGX_OK);
 
     if (ngx_mobility_psub_watchers(tx->st, tx->txn, sip->data, sip->len,
                                    ngx_mobility_ucwa_fanout_one, &f)
