@@ -196,6 +196,7 @@ ngx_mobility_push_run(ngx_event_t *ev)
     now = ngx_mobility_push_now();
     n = 0;
     expired = 0;
+    next = NGX_MOBILITY_PUSH_SLEEP;
     jobs = NULL;
     last = &jobs;
 
@@ -242,6 +243,18 @@ ngx_mobility_push_run(ngx_event_t *ev)
         }
 
         ngx_mobility_push_entry_free(&out[i]);
+    }
+
+    /* the earliest entry left, claims included: when to look again */
+    if (mdb_cursor_open(txn, st->dbi[NGX_MOBILITY_DB_PUSH_QUEUE], &cur) == 0)
+    {
+        if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 && k.mv_size >= 8) {
+            next = ngx_mobility_be64(k.mv_data);
+            next = (next > now) ? next - now : 1;
+            next = ngx_min(next, NGX_MOBILITY_PUSH_SLEEP);
+        }
+
+        mdb_cursor_close(cur);
     }
 
     if (mdb_txn_commit(txn) != 0) {
@@ -316,26 +329,6 @@ sleep:
     }
 
     /* sleep until the earliest entry is due */
-    next = NGX_MOBILITY_PUSH_SLEEP;
-
-    if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) == 0) {
-        if (mdb_cursor_open(txn, st->dbi[NGX_MOBILITY_DB_PUSH_QUEUE], &cur)
-            == 0)
-        {
-            if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0
-                && k.mv_size >= 8)
-            {
-                next = ngx_mobility_be64(k.mv_data);
-                next = (next > now) ? next - now : 1;
-                next = ngx_min(next, NGX_MOBILITY_PUSH_SLEEP);
-            }
-
-            mdb_cursor_close(cur);
-        }
-
-        mdb_txn_abort(txn);
-    }
-
     if (!ngx_mobility_push_run_ev.posted) {
         ngx_add_timer(&ngx_mobility_push_run_ev, (ngx_msec_t) next);
     }

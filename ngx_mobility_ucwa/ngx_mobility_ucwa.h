@@ -297,6 +297,10 @@ json_t *ngx_mobility_ucwa_str(ngx_str_t *s);
 json_t *ngx_mobility_ucwa_href(ngx_str_t *prefix, const char *path);
 ngx_int_t ngx_mobility_ucwa_link(json_t *links, const char *rel,
     ngx_str_t *prefix, const char *path);
+ngx_int_t ngx_mobility_ucwa_member_path(ngx_pool_t *pool, ngx_str_t *sub,
+    ngx_str_t *id, u_char *sip);
+json_t *ngx_mobility_ucwa_collection(ngx_str_t *prefix, const char *path,
+    const char *item, const char *rel, json_t **list);
 ngx_int_t ngx_mobility_ucwa_render(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_str_t *body, ngx_str_t *type);
 ngx_int_t ngx_mobility_ucwa_dump(ngx_pool_t *pool, json_t *json,

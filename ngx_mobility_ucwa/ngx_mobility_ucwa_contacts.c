@@ -440,12 +440,11 @@ ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
 {
     int                         rc;
     u_char                      sip[NGX_MOBILITY_SIP_MAX + 1];
-    u_char                     *comma, *src, *dst;
     size_t                      len;
     json_t                     *obj, *links, *emb;
     uint32_t                    gid;
     ngx_int_t                   known;
-    ngx_str_t                   uri, gs, who;
+    ngx_str_t                   uri, gs;
     ngx_mobility_group_t        g;
     ngx_mobility_ucwa_cwalk_t   w;
 
@@ -656,31 +655,12 @@ ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
 
     /* .../groupMemberships/<gid>,<sip>: GET, DELETE */
 
-    comma = ngx_strlchr(sub->data + 1, sub->data + sub->len, ',');
-
-    if (comma == NULL) {
-        return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_NOT_FOUND,
-                                        "NotFound", NULL, NULL,
-                                        "The resource does not exist.");
-    }
-
-    gs.data = sub->data + 1;
-    gs.len = comma - gs.data;
-
-    who.len = sub->data + sub->len - comma - 1;
-    who.data = ngx_pnalloc(rq->pool, who.len + 1);
-    if (who.data == NULL) {
+    rc = ngx_mobility_ucwa_member_path(rq->pool, sub, &gs, sip);
+    if (rc == NGX_ERROR) {
         return NGX_ERROR;
     }
 
-    src = comma + 1;
-    dst = who.data;
-    ngx_unescape_uri(&dst, &src, who.len, 0);
-    who.len = dst - who.data;
-
-    rc = ngx_mobility_sip_canon(who.data, who.len, sip, NULL);
-
-    if (ngx_mobility_ucwa_parse_gid(&gs, &gid) != NGX_OK || rc <= 0
+    if (rc == 0 || ngx_mobility_ucwa_parse_gid(&gs, &gid) != NGX_OK
         || ngx_mobility_group_get(tx->st, tx->txn, app->owner.data,
                                   app->owner.len, gid, &g)
            != NGX_MOBILITY_OK)

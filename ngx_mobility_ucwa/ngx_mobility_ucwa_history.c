@@ -696,7 +696,7 @@ ngx_mobility_ucwa_logs_list(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app)
 {
-    json_t                        *obj, *links;
+    json_t                        *obj;
     ngx_int_t                      limit;
     ngx_str_t                      prefix, lim;
     ngx_mobility_ucwa_logs_ctx_t   ctx;
@@ -717,27 +717,17 @@ ngx_mobility_ucwa_logs_list(ngx_mobility_ucwa_req_t *rq,
         return NGX_ERROR;
     }
 
-    obj = json_object();
-    links = json_object();
-
     ngx_memzero(&ctx, sizeof(ngx_mobility_ucwa_logs_ctx_t));
     ctx.tx = tx;
     ctx.app = app;
     ctx.prefix = &prefix;
-    ctx.list = json_array();
 
-    if (obj == NULL || links == NULL || ctx.list == NULL) {
-        json_decref(obj);
-        json_decref(links);
-        json_decref(ctx.list);
+    obj = ngx_mobility_ucwa_collection(&prefix, NGX_MOBILITY_UCWA_LOGS,
+                                       "conversationLog", "conversationLogs",
+                                       &ctx.list);
+    if (obj == NULL) {
         return NGX_ERROR;
     }
-
-    json_object_set_new(obj, "_links", links);
-    (void) ngx_mobility_ucwa_link(links, "self", &prefix,
-                                  NGX_MOBILITY_UCWA_LOGS);
-    json_object_set_new(links, "conversationLog", ctx.list);
-    json_object_set_new(obj, "rel", json_string("conversationLogs"));
 
     if (ngx_mobility_convlog_each(tx->st, tx->txn, app->owner.data,
                                   app->owner.len, (size_t) limit,

@@ -2057,7 +2057,7 @@ ngx_mobility_ucwa_im_list(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app)
 {
-    json_t                       *obj, *links;
+    json_t                       *obj;
     ngx_str_t                     prefix, filter;
     ngx_mobility_ucwa_im_list_t   ctx;
 
@@ -2074,27 +2074,17 @@ ngx_mobility_ucwa_im_list(ngx_mobility_ucwa_req_t *rq,
         return NGX_ERROR;
     }
 
-    obj = json_object();
-    links = json_object();
-
     ngx_memzero(&ctx, sizeof(ngx_mobility_ucwa_im_list_t));
     ctx.tx = tx;
     ctx.app = app;
     ctx.prefix = &prefix;
-    ctx.list = json_array();
 
-    if (obj == NULL || links == NULL || ctx.list == NULL) {
-        json_decref(obj);
-        json_decref(links);
-        json_decref(ctx.list);
+    obj = ngx_mobility_ucwa_collection(&prefix, "/communication/conversations",
+                                       "conversation", "conversations",
+                                       &ctx.list);
+    if (obj == NULL) {
         return NGX_ERROR;
     }
-
-    json_object_set_new(obj, "_links", links);
-    (void) ngx_mobility_ucwa_link(links, "self", &prefix,
-                                  "/communication/conversations");
-    json_object_set_new(links, "conversation", ctx.list);
-    json_object_set_new(obj, "rel", json_string("conversations"));
 
     if (ngx_mobility_conv_active_each(tx->st, tx->txn, app->owner.data,
                                       app->owner.len,

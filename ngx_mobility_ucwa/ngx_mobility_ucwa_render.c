@@ -141,6 +141,77 @@ ngx_mobility_ucwa_link(json_t *links, const char *rel, ngx_str_t *prefix,
 }
 
 
+/*
+ * A membership's path segment "/<id>,<escaped SIP address>" (contact
+ * group and presence subscription memberships): *id points into sub, sip
+ * (NGX_MOBILITY_SIP_MAX + 1 bytes) receives the canonical address.
+ * Returns its length, 0 when the segment is malformed, or NGX_ERROR
+ * without memory.
+ */
+ngx_int_t
+ngx_mobility_ucwa_member_path(ngx_pool_t *pool, ngx_str_t *sub,
+    ngx_str_t *id, u_char *sip)
+{
+    int         len;
+    u_char     *comma, *src, *dst;
+    ngx_str_t   who;
+
+    comma = ngx_strlchr(sub->data + 1, sub->data + sub->len, ',');
+
+    if (comma == NULL) {
+        return 0;
+    }
+
+    id->data = sub->data + 1;
+    id->len = comma - id->data;
+
+    who.len = sub->data + sub->len - comma - 1;
+    who.data = ngx_pnalloc(pool, who.len + 1);
+    if (who.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    src = comma + 1;
+    dst = who.data;
+    ngx_unescape_uri(&dst, &src, who.len, 0);
+    who.len = dst - who.data;
+
+    len = ngx_mobility_sip_canon(who.data, who.len, sip, NULL);
+
+    return (len > 0) ? len : 0;
+}
+
+
+/*
+ * A collection resource: {"_links":{"self":…,"<item>":[…]},"rel":"<rel>"};
+ * the caller fills *list.  NULL when out of memory.
+ */
+json_t *
+ngx_mobility_ucwa_collection(ngx_str_t *prefix, const char *path,
+    const char *item, const char *rel, json_t **list)
+{
+    json_t  *obj, *links;
+
+    obj = json_object();
+    links = json_object();
+    *list = json_array();
+
+    if (obj == NULL || links == NULL || *list == NULL) {
+        json_decref(obj);
+        json_decref(links);
+        json_decref(*list);
+        return NULL;
+    }
+
+    json_object_set_new(obj, "_links", links);
+    (void) ngx_mobility_ucwa_link(links, "self", prefix, path);
+    json_object_set_new(links, item, *list);
+    json_object_set_new(obj, "rel", json_string(rel));
+
+    return obj;
+}
+
+
 ngx_int_t
 ngx_mobility_ucwa_dump(ngx_pool_t *pool, json_t *json, ngx_str_t *out)
 {

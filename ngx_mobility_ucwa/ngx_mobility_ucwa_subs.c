@@ -520,13 +520,13 @@ ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
     ngx_str_t *sub)
 {
     int        rc;
-    u_char     id[NGX_MOBILITY_UCWA_PSUB_IDLEN], *comma, *src, *dst;
+    u_char     id[NGX_MOBILITY_UCWA_PSUB_IDLEN];
     u_char     sip[NGX_MOBILITY_SIP_MAX + 1];
     json_t    *obj, *uris;
     uint32_t   gid;
     uint64_t   expires, left;
     ngx_int_t  minutes;
-    ngx_str_t  sid, who, gs;
+    ngx_str_t  sid, gs;
 
     if (what->len == 18) {
         /* subscribedContacts */
@@ -801,31 +801,12 @@ ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
 
     /* .../presenceSubscriptionMemberships/<id>,<sip>: GET, DELETE */
 
-    comma = ngx_strlchr(sub->data + 1, sub->data + sub->len, ',');
-
-    if (comma == NULL) {
-        return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_FOUND,
-                                            "NotFound", NULL, NULL,
-                                            "The resource does not exist.");
-    }
-
-    sid.data = sub->data + 1;
-    sid.len = comma - sid.data;
-
-    who.len = sub->data + sub->len - comma - 1;
-    who.data = ngx_pnalloc(rq->pool, who.len + 1);
-    if (who.data == NULL) {
+    rc = ngx_mobility_ucwa_member_path(rq->pool, sub, &sid, sip);
+    if (rc == NGX_ERROR) {
         return NGX_ERROR;
     }
 
-    src = comma + 1;
-    dst = who.data;
-    ngx_unescape_uri(&dst, &src, who.len, 0);
-    who.len = dst - who.data;
-
-    rc = ngx_mobility_sip_canon(who.data, who.len, sip, NULL);
-
-    if (rc <= 0) {
+    if (rc == 0) {
         return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_FOUND,
                                             "NotFound", NULL, NULL,
                                             "The resource does not exist.");
