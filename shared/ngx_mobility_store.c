@@ -42,6 +42,7 @@ const char *ngx_mobility_db_names[NGX_MOBILITY_DB_COUNT] = {
     "push_queue",
     "missed_items",
     "conversation_logs",
+    "meetings",
 };
 
 

@@ -65,6 +65,7 @@ typedef enum {
     NGX_MOBILITY_DB_PUSH_QUEUE,   /* pushes waiting to be sent           */
     NGX_MOBILITY_DB_MISSED_ITEMS, /* missed conversations of users       */
     NGX_MOBILITY_DB_CONVERSATION_LOGS, /* conversation history of users  */
+    NGX_MOBILITY_DB_MEETINGS,     /* scheduled online meetings (meetings.h) */
     /* append new sub-databases here (and to ngx_mobility_db_names) */
     NGX_MOBILITY_DB_COUNT
 } ngx_mobility_db_e;
