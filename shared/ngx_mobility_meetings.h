@@ -12,9 +12,15 @@
  *
  *     sip:<organizer>;gruu;opaque=app:conf:focus:id:<id>
  *
+ * An anonymous guest (grant type urn:microsoft.rtc:anonmeeting with the
+ * meeting's key) gets a token for an identity of its own,
+ * "anon-<16 hex>@anonymous.invalid" with NGX_MOBILITY_TOKEN_ANONYMOUS,
+ * and a grant record names the one meeting that identity may join.
+ *
  * Keys in NGX_MOBILITY_DB_MEETINGS:
  *
  *     "o" organizer NUL id      -> meeting record
+ *     "a" anonymous identity    -> grant record (organizer, id, expiry)
  *
  * Every field read by ngx_mobility_meeting_get() points into the store
  * and is valid until the transaction ends.
@@ -29,6 +35,7 @@
 
 
 #define NGX_MOBILITY_REC_MEETING        0x0460
+#define NGX_MOBILITY_REC_MEETING_GRANT  0x0461
 
 #define NGX_MOBILITY_MEETING_ID_LEN     8
 
@@ -92,6 +99,14 @@ int ngx_mobility_meeting_get(ngx_mobility_store_t *st, MDB_txn *txn,
  */
 ngx_uint_t ngx_mobility_meeting_admission(ngx_mobility_meeting_t *m,
     const u_char *user, size_t len);
+
+/*
+ * The meeting an anonymous identity was granted: *organizer and *id point
+ * into the store.  OK, NOTFOUND (no grant, or expired) or ERROR.
+ */
+int ngx_mobility_meeting_anon_get(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *anon, size_t len, uint64_t now, ngx_str_t *organizer,
+    ngx_str_t *id);
 
 /* whether user is the organizer or one of the leaders of m */
 ngx_uint_t ngx_mobility_meeting_is_leader(ngx_mobility_meeting_t *m,
