@@ -21,6 +21,8 @@
  *
  *     "o" organizer NUL id      -> meeting record
  *     "a" anonymous identity    -> grant record (organizer, id, expiry)
+ *     "n" conferenceId (u64 BE) -> organizer NUL id: keeps the numeric
+ *                                  dial-in ids unique
  *
  * Every field read by ngx_mobility_meeting_get() points into the store
  * and is valid until the transaction ends.
@@ -74,6 +76,20 @@ typedef struct {
                                                        company is leader */
 #define NGX_MOBILITY_MEETING_F_LOBBY_BYPASS_PHONE 0x04
 #define NGX_MOBILITY_MEETING_F_ENTRY_EXIT    0x08
+#define NGX_MOBILITY_MEETING_F_PHONE_ADMISSION 0x10 /* phoneUserAdmission
+                                                       Enabled           */
+#define NGX_MOBILITY_MEETING_F_AUTO_LEADERS_ALL 0x20 /* automaticLeader-
+                                                       Assignment:
+                                                       Everyone          */
+
+#define NGX_MOBILITY_MEETING_KEY_LEN    16       /* [0-9A-Z]            */
+#define NGX_MOBILITY_MEETING_ANON_MAX   64       /* an anonymous identity */
+#define NGX_MOBILITY_MEETING_SUBJECT_MAX 256     /* bytes               */
+#define NGX_MOBILITY_MEETING_DESCRIPTION_MAX 4096
+#define NGX_MOBILITY_MEETING_PEOPLE_MAX 256      /* attendees, leaders  */
+
+/* ngx_mobility_meeting_create(): the organizer has max meetings already */
+#define NGX_MOBILITY_MEETING_FULL       10
 
 
 /*
@@ -111,6 +127,77 @@ int ngx_mobility_meeting_anon_get(ngx_mobility_store_t *st, MDB_txn *txn,
 /* whether user is the organizer or one of the leaders of m */
 ngx_uint_t ngx_mobility_meeting_is_leader(ngx_mobility_meeting_t *m,
     const u_char *user, size_t len);
+
+
+/*
+ * Creates a meeting of m->organizer from the fields of m (subject,
+ * description, attendees, leaders, access level, expiration, flags):
+ * draws the id (unique for the organizer), the key and the conference id
+ * (unique in the store), sets created = now and version = 1.  On success
+ * m->id and m->key point into the store (valid until the transaction
+ * ends).  max counts the organizer's meetings (the assigned one
+ * included); 0: no limit.  OK, NGX_MOBILITY_MEETING_FULL or ERROR.
+ */
+int ngx_mobility_meeting_create(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_meeting_t *m, uint64_t now, ngx_uint_t max);
+
+/*
+ * Rewrites the meeting named by m->organizer and m->id with the fields
+ * of m; id, key, conference id, created and the ASSIGNED flag are kept
+ * from the store, the version is bumped (m->version gets the new one).
+ * OK, NOTFOUND or ERROR.
+ */
+int ngx_mobility_meeting_update(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_meeting_t *m);
+
+/* removes a meeting and its conference id; OK, NOTFOUND or ERROR */
+int ngx_mobility_meeting_delete(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *organizer, size_t olen, const u_char *id, size_t idlen);
+
+/*
+ * Calls each() for every meeting of the organizer in id order until it
+ * returns non-zero; OK or ERROR.  *n (if not NULL) gets the number seen.
+ */
+int ngx_mobility_meeting_list(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *organizer, size_t olen,
+    int (*each)(ngx_mobility_meeting_t *m, void *data), void *data,
+    ngx_uint_t *n);
+
+/*
+ * The organizer's assigned (static) meeting; with create set, makes it
+ * when there is none (access level SameEnterprise, no expiration; m's
+ * other fields are the defaults given by the caller).  OK, NOTFOUND
+ * (none and create unset) or ERROR.
+ */
+int ngx_mobility_meeting_assigned(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *organizer, size_t olen, ngx_uint_t create, uint64_t now,
+    ngx_mobility_meeting_t *m);
+
+/* removes every meeting of the organizer (user removal); OK or ERROR */
+int ngx_mobility_meeting_delete_all(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *organizer, size_t olen);
+
+/* whether key equals m's key (constant time in the key's length) */
+ngx_uint_t ngx_mobility_meeting_key_match(ngx_mobility_meeting_t *m,
+    const u_char *key, size_t len);
+
+/*
+ * A new anonymous identity "anon-<16 hex>@anonymous.invalid" into out
+ * (NGX_MOBILITY_MEETING_ANON_MAX bytes); its length or 0 (no random).
+ */
+size_t ngx_mobility_meeting_anon_identity(u_char *out);
+
+/* whether user is an identity made by ngx_mobility_meeting_anon_identity */
+ngx_uint_t ngx_mobility_meeting_is_anon(const u_char *user, size_t len);
+
+/*
+ * Writes the grant of anon to the meeting (organizer, id) until expires
+ * (ms), replacing an earlier one of the same identity, and removes up to
+ * 32 grants of other identities that expired before now.  OK or ERROR.
+ */
+int ngx_mobility_meeting_anon_grant(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *anon, size_t len, const u_char *organizer, size_t olen,
+    const u_char *id, size_t idlen, uint64_t expires, uint64_t now);
 
 
 #endif /* _NGX_MOBILITY_MEETINGS_H_INCLUDED_ */
