@@ -270,6 +270,12 @@ ngx_mobility_ucwa_mt_json(ngx_mobility_ucwa_req_t *rq, ngx_str_t *prefix,
     ngx_sprintf(buf, "%uL%Z", m->conference_id);
     json_object_set_new(obj, "conferenceId", json_string((char *) buf));
 
+    /*
+     * not in the reference: the password of the anonymous meeting grant,
+     * for the organizer to hand to guests (only the organizer sees it)
+     */
+    json_object_set_new(obj, "conferenceKey",
+                        json_stringn((const char *) m->key.data, m->key.len));
     json_object_set_new(obj, "description",
                         json_stringn((const char *) m->description.data,
                                      m->description.len));

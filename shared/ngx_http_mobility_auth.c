@@ -403,7 +403,7 @@ ngx_http_mobility_form_key(u_char *p, u_char *last)
     static const char  *keys[] = {
         "grant_type=", "username=", "password=", "charset=", "client_id=",
         "scope=", "resource=", "ms_rtc_conferenceuri=", "ms_rtc_renew=",
-        NULL
+        "msrtc_conferenceuri=", NULL
     };
 
     size_t        len;
@@ -523,12 +523,18 @@ ngx_http_mobility_parse_grant(ngx_http_request_t *r, ngx_str_t *body,
                 return NGX_ERROR;
             }
 
-        } else if (name.len == sizeof("ms_rtc_conferenceuri") - 1
-                   && ngx_strncasecmp(name.data,
-                                      (u_char *) "ms_rtc_conferenceuri",
-                                      name.len)
-                      == 0)
+        } else if ((name.len == sizeof("ms_rtc_conferenceuri") - 1
+                    && ngx_strncasecmp(name.data,
+                                       (u_char *) "ms_rtc_conferenceuri",
+                                       name.len)
+                       == 0)
+                   || (name.len == sizeof("msrtc_conferenceuri") - 1
+                       && ngx_strncasecmp(name.data,
+                                          (u_char *) "msrtc_conferenceuri",
+                                          name.len)
+                          == 0))
         {
+            /* Microsoft's own C# sample spells it "msrtc_conferenceuri" */
             if (ngx_http_mobility_form_value(r, &raw, &g->conference_uri, 0)
                 != NGX_OK)
             {
