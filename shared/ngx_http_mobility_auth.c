@@ -1073,6 +1073,7 @@ ngx_http_mobility_anon_grant(ngx_http_request_t *r,
     u_char                          canon[NGX_MOBILITY_SIP_MAX + 1];
     u_char                          anon[NGX_MOBILITY_MEETING_ANON_MAX];
     u_char                          dummy[NGX_MOBILITY_MEETING_KEY_LEN];
+    u_char                          keybuf[NGX_MOBILITY_MEETING_KEY_LEN + 16];
     size_t                          olen, alen;
     time_t                          now;
     MDB_txn                        *txn;
@@ -1083,6 +1084,7 @@ ngx_http_mobility_anon_grant(ngx_http_request_t *r,
     const u_char                   *domain;
     ngx_mobility_token_t            t, old;
     ngx_mobility_store_t           *st;
+    ngx_mobility_user_t             u;
     ngx_mobility_meeting_t          m, fake;
     ngx_http_mobility_ctx_t        *ctx;
     ngx_http_mobility_signin_t     *si;
@@ -1094,16 +1096,24 @@ ngx_http_mobility_anon_grant(ngx_http_request_t *r,
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_mobility_module);
     st = ngx_mobility_store_current();
 
-    key = g->password;
-
-    if (key.len == 0 || g->conference_uri.len == 0
+    if (g->password.len == 0 || g->conference_uri.len == 0
         || g->conference_uri.len > 2 * NGX_MOBILITY_SIP_MAX
-        || key.len > NGX_MOBILITY_PW_MAX_LEN)
+        || g->password.len > NGX_MOBILITY_MEETING_KEY_LEN + 16)
     {
+        OPENSSL_cleanse(g->password.data, g->password.len);
+        OPENSSL_cleanse(g->password_raw.data, g->password_raw.len);
         ngx_http_finalize_request(r,
             ngx_http_mobility_token_error(r, "invalid_request", NULL));
         return;
     }
+
+    /* the key lives on the stack from here on, never in the pool */
+
+    key.data = keybuf;
+    key.len = g->password.len;
+    ngx_memcpy(keybuf, g->password.data, key.len);
+    OPENSSL_cleanse(g->password.data, g->password.len);
+    OPENSSL_cleanse(g->password_raw.data, g->password_raw.len);
 
     ctx = ngx_http_mobility_get_ctx(r);
     si = ngx_pcalloc(r->pool, sizeof(ngx_http_mobility_signin_t));
@@ -1241,6 +1251,18 @@ ngx_http_mobility_anon_grant(ngx_http_request_t *r,
 
     if (reason == NULL && !match) {
         reason = "a wrong conference key";
+    }
+
+    if (reason == NULL) {
+        /* a removed or disabled organizer's meetings admit nobody */
+        rc = ngx_mobility_user_get(st, txn, canon, olen, &u);
+        if (rc == NGX_MOBILITY_ERROR) {
+            goto failed;
+        }
+
+        if (rc != NGX_MOBILITY_OK || !u.enabled) {
+            reason = "the organizer is not an enabled user";
+        }
     }
 
     if (reason == NULL && m.expiration && m.expiration <= now_ms) {

@@ -201,9 +201,15 @@ ngx_mobility_meeting_parse_uri(const u_char *uri, size_t len,
         return NGX_OK;
     }
 
-    /* [sip:]user@domain[;gruu];opaque=app:conf:focus:id:<id> */
+    /* [conf:][sip:]user@domain[;gruu];opaque=app:conf:focus:id:<id> */
 
-    if (len > 4 && ngx_strncasecmp((u_char *) p, (u_char *) "sip:", 4) == 0)
+    if (len > 5 && ngx_strncasecmp((u_char *) p, (u_char *) "conf:", 5) == 0)
+    {
+        p += 5;
+    }
+
+    if (end - p > 4
+        && ngx_strncasecmp((u_char *) p, (u_char *) "sip:", 4) == 0)
     {
         p += 4;
     }

@@ -94,7 +94,7 @@ typedef struct {
 
 /*
  * Splits an onlineMeetingUri ("sip:" optional and case-insensitive, the
- * ";gruu" part optional) or a joinUrl ("https://host/<user>/<id>", the
+ * ";gruu" part optional, the "conf:" of legacyOnlineMeetingUri allowed) or a joinUrl ("https://host/<user>/<id>", the
  * user part of the organizer's SIP address) into organizer and id.
  * For a joinUrl the organizer's domain is not in the URL: *organizer is
  * then the user part only and *joinurl is set; the caller resolves it.

@@ -219,7 +219,33 @@ locked out after repeated failures
 
 
 
-=== TEST 4: the challenge lists the anonymous meeting grant
+=== TEST 4: the legacy URI form works; a disabled or removed organizer's meetings admit no guest
+--- init
+my $A = MobilityUcwa::session('dave');
+my $m = main::meeting($A, '{"subject":"Dave","accessLevel":"Everyone"}');
+my ($st) = main::grant(main::anon_form($m->{legacyOnlineMeetingUri}, $m->{conferenceKey}));
+Test::More::is($st, 200, 'legacyOnlineMeetingUri (conf:sip:...)');
+my $E = MobilityUcwa::session('erin');
+my $me = main::meeting($E, '{"subject":"Erin","accessLevel":"Everyone"}');
+Mobility::ctl('user', 'disable', 'dave@contoso.com');
+Mobility::ctl('user', 'remove', 'erin@contoso.com');
+my $b;
+($st, undef, $b) = main::grant(main::anon_form($m->{onlineMeetingUri}, $m->{conferenceKey}));
+Test::More::is("$st $b", '400 {"error":"invalid_grant"}', 'a disabled organizer: invalid_grant');
+($st, undef, $b) = main::grant(main::anon_form($me->{onlineMeetingUri}, $me->{conferenceKey}));
+Test::More::is("$st $b", '400 {"error":"invalid_grant"}', 'a removed organizer: invalid_grant');
+MobilityUcwa::request($block, POST => '/WebTicket/oauthtoken',
+    body => main::anon_form($m->{onlineMeetingUri}, $m->{conferenceKey}),
+    headers => ['Content-Type: application/x-www-form-urlencoded']);
+--- error_code: 400
+--- error_log
+the organizer is not an enabled user
+--- no_error_log
+[alert]
+
+
+
+=== TEST 5: the challenge lists the anonymous meeting grant
 --- request
 GET /ucwa/oauth/v1/applications
 --- error_code: 401
