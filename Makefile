@@ -23,7 +23,7 @@ SHARED_H    := $(wildcard shared/*.h)
 MODULE_C    := $(wildcard ngx_mobility_*/*.c) $(SHARED_C)
 MODULE_H    := $(wildcard ngx_mobility_*/*.h) $(SHARED_H)
 
-# the CLI links the plain-C part of shared/ (no nginx types in it)
+# the CLI links the plain-C part of shared/ (no nginx runtime in it)
 CLI_SHARED  := shared/ngx_mobility_record.c shared/ngx_mobility_store.c \
                shared/ngx_mobility_sip.c shared/ngx_mobility_codec.c \
                shared/ngx_mobility_password.c shared/ngx_mobility_directory.c \
@@ -32,11 +32,14 @@ CLI_SHARED  := shared/ngx_mobility_record.c shared/ngx_mobility_store.c \
                shared/ngx_mobility_policy.c shared/ngx_mobility_audit.c \
                shared/ngx_mobility_notify.c \
                shared/ngx_mobility_jose.c shared/ngx_mobility_webpush.c \
-               shared/ngx_mobility_push.c
+               shared/ngx_mobility_push.c \
+               shared/ngx_mobility_meetings.c
 CLI_C       := $(wildcard tools/*.c) $(CLI_SHARED)
+# NGX_MOBILITY_PLAIN_C: files with nginx types but no nginx runtime
+# (meetings) take them from shared/ngx_mobility_plain.h
 CLI_CFLAGS  := -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror \
                -Wformat -Werror=format-security -D_FORTIFY_SOURCE=2 \
-               -fstack-protector-strong -Ishared
+               -fstack-protector-strong -Ishared -DNGX_MOBILITY_PLAIN_C
 CLI_LIBS    := -llmdb -ljansson -lcrypto
 
 PROVE_ENV    = TEST_NGINX_BINARY=$(NGINX_BIN) \

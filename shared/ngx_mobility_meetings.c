@@ -2,8 +2,9 @@
  * Copyright (C) The nginx mobility authors
  */
 
-#include <ngx_config.h>
-#include <ngx_core.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "ngx_mobility_plain.h"
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include "ngx_mobility_meetings.h"

@@ -26,12 +26,16 @@
  *
  * Every field read by ngx_mobility_meeting_get() points into the store
  * and is valid until the transaction ends.
+ *
+ * The code uses nginx types but no nginx runtime: the admin CLI builds it
+ * with -DNGX_MOBILITY_PLAIN_C (ngx_mobility_plain.h).
  */
 
 #ifndef _NGX_MOBILITY_MEETINGS_H_INCLUDED_
 #define _NGX_MOBILITY_MEETINGS_H_INCLUDED_
 
 
+#include "ngx_mobility_plain.h"
 #include "ngx_mobility_record.h"
 #include "ngx_mobility_store.h"
 

@@ -316,3 +316,38 @@ MobilityUcwa::request($block, GET => "$B->{app}/onlineMeetings/myOnlineMeetings/
 --- no_error_log
 [error]
 [alert]
+
+
+
+=== TEST 6: mobilityctl meeting list and remove; user remove takes the meetings along
+--- init
+my $A = MobilityUcwa::session('frank');
+my ($st, $h, $j) = main::create($A, '{"subject":"CLI one","accessLevel":"Locked"}');
+my $id = $j->{onlineMeetingId};
+($st, $h, my $b) = MobilityUcwa::ucwa($A, GET => '/onlineMeetings/myAssignedOnlineMeeting');
+my $assigned = main::j($b)->{onlineMeetingId};
+my $ctl = Mobility::mobilityctl();
+my $dir = Mobility::store_dir();
+my $out = qx{$ctl --store $dir --json meeting list frank\@contoso.com};
+Test::More::is($?, 0, 'meeting list: exit 0');
+my $l = MobilityUcwa::decode($out) // [];
+my %by = map { $_->{onlineMeetingId} => $_ } @$l;
+Test::More::ok($by{$id} && $by{$assigned}, 'both meetings listed');
+Test::More::is("$by{$id}{accessLevel} $by{$id}{subject}", 'Locked CLI one', 'access level and subject');
+Test::More::ok($by{$assigned}{assigned}, 'the assigned one is marked');
+Test::More::unlike($out, qr/$j->{conferenceKey}/, 'the key is not shown');
+$out = qx{$ctl --store $dir meeting list frank\@contoso.com};
+Test::More::like($out, qr/^$id  Locked\s+$j->{conferenceId}\s+-\s+CLI one$/m, 'the text form');
+$out = qx{$ctl --store $dir meeting remove frank\@contoso.com $id};
+Test::More::is($?, 0, 'meeting remove: exit 0');
+($st) = MobilityUcwa::ucwa($A, GET => "/onlineMeetings/myOnlineMeetings/$id");
+Test::More::is($st, 404, 'gone for UCWA');
+qx{$ctl --store $dir meeting remove frank\@contoso.com $id 2>/dev/null};
+Test::More::is($? >> 8, 1, 'removing it again: exit 1');
+qx{$ctl --store $dir meeting list 2>/dev/null};
+Test::More::is($? >> 8, 2, 'no user: usage error');
+Mobility::ctl('user', 'remove', 'frank@contoso.com');
+$out = qx{$ctl --store $dir --json meeting list frank\@contoso.com};
+Test::More::is($out =~ s/\s+//gr, '[]', 'user remove took the meetings along');
+MobilityUcwa::request($block, GET => '/ucwa/oauth/v1/applications');
+--- error_code: 401

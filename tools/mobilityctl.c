@@ -49,6 +49,8 @@ static const mobilityctl_command_t  mobilityctl_commands[] = {
     { "user", "passwd", mobilityctl_user_passwd },
     { "user", "photo", mobilityctl_user_photo },
     { "user", "import", mobilityctl_user_import },
+    { "meeting", "list", mobilityctl_meeting_list },
+    { "meeting", "remove", mobilityctl_meeting_remove },
 
     /* the cmdlets of Lync / Skype for Business, any case */
     { "New-CsMobilityPolicy", NULL, mobilityctl_policy_new },
@@ -131,13 +133,15 @@ static const char  mobilityctl_usage_text[] =
 "               [--admin | --no-admin] [--password-stdin]\n"
 "  user enable SIP\n"
 "  user disable SIP                    also revokes issued tokens\n"
-"  user remove SIP\n"
+"  user remove SIP                     also removes the user's meetings\n"
 "  user show SIP\n"
 "  user list [--domain DOMAIN] [--site SITE]\n"
 "  user passwd SIP [--password-stdin]  also revokes issued tokens\n"
 "  user photo SIP FILE|- | user photo SIP --remove\n"
 "                                      the user's picture (JPEG, PNG, GIF)\n"
 "  user import FILE.csv [--update] [--password-column]\n"
+"  meeting list SIP                    the user's scheduled online meetings\n"
+"  meeting remove SIP ID\n"
 "\n"
 "Mobility policies and settings (cmdlet names and parameters as in Lync /\n"
 "Skype for Business, any case; -Name value or -Name:value; Booleans True,\n"

@@ -205,4 +205,9 @@ int mobilityctl_push_queue_list(mobilityctl_t *ctx, mobilityctl_args_t *a);
 int mobilityctl_push_queue_purge(mobilityctl_t *ctx, mobilityctl_args_t *a);
 
 
+/* mobilityctl_meeting.c */
+int mobilityctl_meeting_list(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_meeting_remove(mobilityctl_t *ctx, mobilityctl_args_t *a);
+
+
 #endif /* _MOBILITYCTL_H_INCLUDED_ */

@@ -12,6 +12,7 @@
 #include "mobilityctl.h"
 #include "ngx_mobility_audit.h"
 #include "ngx_mobility_contacts.h"
+#include "ngx_mobility_meetings.h"
 
 
 #define MOBILITYCTL_U_DISABLED   1
@@ -913,6 +914,14 @@ mobilityctl_user_remove(mobilityctl_t *ctx, mobilityctl_args_t *a)
     memberships = ngx_mobility_contacts_forget(&ctx->store, txn, e.sip,
                                                e.sip_len);
     if (memberships < 0) {
+        mdb_txn_abort(txn);
+        return mobilityctl_store_error(ctx);
+    }
+
+    /* and the user's scheduled meetings go */
+    if (ngx_mobility_meeting_delete_all(&ctx->store, txn, e.sip, e.sip_len)
+        != NGX_MOBILITY_OK)
+    {
         mdb_txn_abort(txn);
         return mobilityctl_store_error(ctx);
     }
