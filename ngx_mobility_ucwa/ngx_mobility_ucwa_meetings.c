@@ -296,7 +296,7 @@ ngx_mobility_ucwa_mt_json(ngx_mobility_ucwa_req_t *rq, ngx_str_t *prefix,
                         json_stringn((const char *) uri.data, uri.len));
     json_object_set_new(obj, "lobbyBypassForPhoneUsers",
                         json_string(ngx_mobility_ucwa_mt_flag(m->flags,
-                                    NGX_MOBILITY_MEETING_F_LOBBY_BYPASS_PHONE)));
+                                   NGX_MOBILITY_MEETING_F_LOBBY_BYPASS_PHONE)));
     json_object_set_new(obj, "onlineMeetingId",
                         json_stringn((const char *) m->id.data, m->id.len));
     json_object_set_new(obj, "onlineMeetingRel",
@@ -475,7 +475,8 @@ ngx_mobility_ucwa_mt_people_in(ngx_mobility_ucwa_req_t *rq,
         v = one;
     }
 
-    if (!json_is_array(v) || json_array_size(v) > NGX_MOBILITY_MEETING_PEOPLE_MAX)
+    if (!json_is_array(v)
+        || json_array_size(v) > NGX_MOBILITY_MEETING_PEOPLE_MAX)
     {
         goto bad;
     }
@@ -703,6 +704,12 @@ ngx_mobility_ucwa_mt_expiration_in(ngx_mobility_ucwa_req_t *rq,
                     ms = 0;
                 }
             }
+
+        } else if (s.len && s.len <= 15
+                   && strspn((char *) s.data, "0123456789") == s.len)
+        {
+            /* ms as a string, as a form or XML sends a number */
+            ms = (uint64_t) ngx_atoof(s.data, s.len);
 
         } else {
             ms = ngx_mobility_ucwa_mt_iso8601(s.data, s.len);

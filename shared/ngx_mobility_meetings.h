@@ -98,8 +98,9 @@ typedef struct {
 
 /*
  * Splits an onlineMeetingUri ("sip:" optional and case-insensitive, the
- * ";gruu" part optional, the "conf:" of legacyOnlineMeetingUri allowed) or a joinUrl ("https://host/<user>/<id>", the
- * user part of the organizer's SIP address) into organizer and id.
+ * ";gruu" part optional, the "conf:" of legacyOnlineMeetingUri allowed)
+ * or a joinUrl ("https://host/<user>/<id>", the user part of the
+ * organizer's SIP address) into organizer and id.
  * For a joinUrl the organizer's domain is not in the URL: *organizer is
  * then the user part only and *joinurl is set; the caller resolves it.
  * OK or DECLINED (not a meeting URI).
