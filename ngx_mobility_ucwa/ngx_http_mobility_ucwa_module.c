@@ -144,6 +144,13 @@ static ngx_command_t  ngx_http_mobility_ucwa_commands[] = {
       offsetof(ngx_http_mobility_ucwa_main_conf_t, history_retention),
       NULL },
 
+    { ngx_string("mobility_ucwa_html_messaging"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_ucwa_main_conf_t, html_messaging),
+      NULL },
+
     { ngx_string("mobility_ucwa_conversation_keep"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -1472,6 +1479,7 @@ ngx_http_mobility_ucwa_create_main_conf(ngx_conf_t *cf)
     umcf->push_grace = NGX_CONF_UNSET_MSEC;
     umcf->push_ttl = NGX_CONF_UNSET;
     umcf->push_previews = NGX_CONF_UNSET;
+    umcf->html_messaging = NGX_CONF_UNSET;
 
     return umcf;
 }
@@ -1517,6 +1525,7 @@ ngx_http_mobility_ucwa_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(umcf->push_grace, 30000);
     ngx_conf_init_value(umcf->push_ttl, 60 * 60);
     ngx_conf_init_value(umcf->push_previews, 0);
+    ngx_conf_init_value(umcf->html_messaging, 1);
 
     if (umcf->push_ttl < 1 || umcf->push_ttl > 28 * 24 * 60 * 60) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -92,6 +92,7 @@ typedef struct {
     ngx_msec_t                      push_grace;       /* mobility_push_grace */
     time_t                          push_ttl;         /* mobility_push_ttl */
     ngx_flag_t                      push_previews;
+    ngx_flag_t                      html_messaging;   /* policy htmlMessaging */
     ngx_uint_t                      enabled;          /* a location uses it */
 } ngx_http_mobility_ucwa_main_conf_t;
 
@@ -436,6 +437,8 @@ ngx_int_t ngx_mobility_ucwa_fanout(ngx_mobility_ucwa_tx_t *tx,
 ngx_int_t ngx_mobility_ucwa_contacts_and_groups(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_str_t *sub);
 ngx_int_t ngx_mobility_ucwa_group_member_added(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *owner, uint32_t gid, const u_char *sip, size_t len);
+ngx_int_t ngx_mobility_ucwa_group_member_removed(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *owner, uint32_t gid, const u_char *sip, size_t len);
 void ngx_mobility_ucwa_subs_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit);
 

@@ -28,7 +28,8 @@ enum {
     NGX_MOBILITY_CLOG_M_SEQ = 1,
     NGX_MOBILITY_CLOG_M_TIME,
     NGX_MOBILITY_CLOG_M_FROM,
-    NGX_MOBILITY_CLOG_M_TEXT
+    NGX_MOBILITY_CLOG_M_TEXT,
+    NGX_MOBILITY_CLOG_M_FORMAT
 };
 
 
@@ -316,6 +317,10 @@ ngx_mobility_convlog_msg_add(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CLOG_M_FROM, &m->from);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CLOG_M_TEXT, &m->text);
 
+    if (m->format != NGX_MOBILITY_CONV_MSG_PLAIN) {
+        ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CLOG_M_FORMAT, m->format);
+    }
+
     if (w.overflow) {
         free(buf);
         snprintf(st->err, sizeof(st->err), "a transcript record overflow");
@@ -495,7 +500,7 @@ ngx_mobility_convlog_each(ngx_mobility_store_t *st, MDB_txn *txn,
 int
 ngx_mobility_convlog_msg_each(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *user, size_t ulen, const u_char *id, size_t len,
-    ngx_mobility_convlog_msg_pt each, void *ctx)
+    uint64_t from, ngx_mobility_convlog_msg_pt each, void *ctx)
 {
     int                       rc;
     size_t                    n;
@@ -513,13 +518,14 @@ ngx_mobility_convlog_msg_each(ngx_mobility_store_t *st, MDB_txn *txn,
     memcpy(key + n, id, len);
     key[n + len] = '\0';
     n += len + 1;
+    ngx_mobility_put_be64(key + n, from);
 
     rc = mdb_cursor_open(txn, clog_dbi(st), &cur);
     if (rc != 0) {
         return ngx_mobility_store_fail(st, "opening a cursor", rc);
     }
 
-    k.mv_size = n;
+    k.mv_size = n + 8;
     k.mv_data = key;
 
     for (op = MDB_SET_RANGE; /* void */ ; op = MDB_NEXT) {
@@ -549,6 +555,9 @@ ngx_mobility_convlog_msg_each(ngx_mobility_store_t *st, MDB_txn *txn,
                                     NGX_MOBILITY_CLOG_M_FROM, &m.from);
         (void) ngx_mobility_rec_get(v.mv_data, v.mv_size,
                                     NGX_MOBILITY_CLOG_M_TEXT, &m.text);
+        m.format = ngx_mobility_rec_get_u64(v.mv_data, v.mv_size,
+                                            NGX_MOBILITY_CLOG_M_FORMAT,
+                                            NGX_MOBILITY_CONV_MSG_PLAIN);
 
         if (each(ctx, &m) != 0) {
             rc = 0;

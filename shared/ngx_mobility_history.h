@@ -78,10 +78,13 @@ int ngx_mobility_convlog_each(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *user, size_t ulen, size_t limit,
     ngx_mobility_convlog_each_pt each, void *ctx);
 
-/* the transcript of one log, oldest first; OK or ERROR */
+/*
+ * The transcript of one log, oldest first, from the message numbered
+ * "from" on (0: from the start); OK or ERROR
+ */
 int ngx_mobility_convlog_msg_each(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *user, size_t ulen, const u_char *id, size_t len,
-    ngx_mobility_convlog_msg_pt each, void *ctx);
+    uint64_t from, ngx_mobility_convlog_msg_pt each, void *ctx);
 
 /* removes a log with its transcript; OK, NOTFOUND or ERROR */
 int ngx_mobility_convlog_remove(ngx_mobility_store_t *st, MDB_txn *txn,
