@@ -384,6 +384,7 @@ ngx_mobility_ucwa_tx_begin(ngx_mobility_ucwa_tx_t *tx,
     tx->due = 0;
     tx->pushed = NULL;
     tx->push = 0;
+    tx->logged = NULL;
     tx->now = ngx_mobility_ucwa_now();
     tx->txn = NULL;
 
@@ -409,6 +410,13 @@ ngx_int_t
 ngx_mobility_ucwa_tx_commit(ngx_mobility_ucwa_tx_t *tx)
 {
     MDB_txn  *txn;
+
+    /* missedItems updated for the users whose log count changed, last */
+    if (tx->logged && ngx_mobility_ucwa_history_flush(tx) != NGX_OK) {
+        ngx_mobility_ucwa_tx_abort(tx);
+        tx->push = 0;
+        return NGX_ERROR;
+    }
 
     txn = tx->txn;
     tx->txn = NULL;

@@ -146,6 +146,8 @@ typedef struct {
     uint64_t                             due;        /* presence, ms */
     ngx_array_t                         *pushed;     /* dedupe, ngx_str_t */
     ngx_uint_t                           push;       /* pushes queued */
+    ngx_array_t                         *logged;     /* users, ngx_str_t:
+                                                        log count changed */
 } ngx_mobility_ucwa_tx_t;
 
 
@@ -450,6 +452,9 @@ void ngx_mobility_ucwa_im_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit);
 /* ngx_mobility_ucwa_history.c */
 ngx_int_t ngx_mobility_ucwa_missed_items(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_history_logged(ngx_mobility_ucwa_tx_t *tx,
+    const u_char *user, size_t len);
+ngx_int_t ngx_mobility_ucwa_history_flush(ngx_mobility_ucwa_tx_t *tx);
 ngx_int_t ngx_mobility_ucwa_missed_changed(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *sip);
 ngx_int_t ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,

@@ -56,7 +56,7 @@ ngx_mobility_ucwa_missed_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, void *data)
 {
     json_t     *obj, *links;
-    uint64_t    missed, unread;
+    uint64_t    missed, unread, logs;
     ngx_str_t   prefix;
 
     if (ngx_mobility_missed_count(tx->st, tx->txn, app->owner.data,
@@ -81,8 +81,17 @@ ngx_mobility_ucwa_missed_json(ngx_mobility_ucwa_tx_t *tx,
         return NULL;
     }
 
+    if (ngx_mobility_convlog_count(tx->st, tx->txn, app->owner.data,
+                                   app->owner.len, &logs)
+        != NGX_MOBILITY_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NULL;
+    }
+
     json_object_set_new(obj, "conversationLogsCount",
-                        json_integer((json_int_t) missed));
+                        json_integer((json_int_t) logs));
     json_object_set_new(obj, "conversationLogsNotifications",
                         json_integer((json_int_t) unread));
     json_object_set_new(obj, "missedConversationsCount",
@@ -120,6 +129,74 @@ ngx_mobility_ucwa_missed_changed(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *sip)
     ev.embed = ngx_mobility_ucwa_missed_json;
 
     return ngx_mobility_ucwa_publish_user(tx, sip, 0, NULL, &ev);
+}
+
+
+/*
+ * The user's conversation log count changed (conversationLogsCount): one
+ * "missedItems updated" goes to the user's applications when the
+ * transaction commits, after the events of the change itself (a
+ * conversation's end keeps its documented order).
+ */
+ngx_int_t
+ngx_mobility_ucwa_history_logged(ngx_mobility_ucwa_tx_t *tx,
+    const u_char *user, size_t len)
+{
+    ngx_str_t   *u;
+    ngx_uint_t   i;
+
+    if (tx->logged == NULL) {
+        tx->logged = ngx_array_create(tx->pool, 2, sizeof(ngx_str_t));
+        if (tx->logged == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    u = tx->logged->elts;
+
+    for (i = 0; i < tx->logged->nelts; i++) {
+        if (u[i].len == len && ngx_memcmp(u[i].data, user, len) == 0) {
+            return NGX_OK;
+        }
+    }
+
+    u = ngx_array_push(tx->logged);
+    if (u == NULL) {
+        return NGX_ERROR;
+    }
+
+    u->data = ngx_pnalloc(tx->pool, len);
+    if (u->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(u->data, user, len);
+    u->len = len;
+
+    return NGX_OK;
+}
+
+
+/* called by ngx_mobility_ucwa_tx_commit() before it commits */
+ngx_int_t
+ngx_mobility_ucwa_history_flush(ngx_mobility_ucwa_tx_t *tx)
+{
+    ngx_str_t    *u;
+    ngx_uint_t    i;
+    ngx_array_t  *logged;
+
+    logged = tx->logged;
+    tx->logged = NULL;
+
+    u = logged->elts;
+
+    for (i = 0; i < logged->nelts; i++) {
+        if (ngx_mobility_ucwa_missed_changed(tx, &u[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -322,6 +399,12 @@ ngx_mobility_ucwa_history_log(ngx_mobility_ucwa_tx_t *tx,
             != NGX_MOBILITY_OK)
         {
             goto failed;
+        }
+
+        if (ngx_mobility_ucwa_history_logged(tx, user->data, user->len)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
         }
 
         m = msgs->elts;
@@ -884,11 +967,19 @@ ngx_mobility_ucwa_logs_delete(ngx_mobility_ucwa_req_t *rq,
 {
     int  rc;
 
-    if (ngx_mobility_convlog_remove(tx->st, tx->txn, app->owner.data,
-                                    app->owner.len, id->data, id->len)
-        == NGX_MOBILITY_ERROR)
-    {
+    rc = ngx_mobility_convlog_remove(tx->st, tx->txn, app->owner.data,
+                                     app->owner.len, id->data, id->len);
+
+    if (rc == NGX_MOBILITY_ERROR) {
         goto failed;
+    }
+
+    if (rc == NGX_MOBILITY_OK
+        && ngx_mobility_ucwa_history_logged(tx, app->owner.data,
+                                            app->owner.len)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     rc = ngx_mobility_missed_remove(tx->st, tx->txn, app->owner.data,
@@ -1220,6 +1311,14 @@ ngx_mobility_ucwa_history_prune(ngx_mobility_ucwa_tx_t *tx,
             rc = ngx_mobility_convlog_remove(tx->st, tx->txn,
                                              it[i].user.data, it[i].user.len,
                                              it[i].id.data, it[i].id.len);
+
+            if (rc == NGX_MOBILITY_OK
+                && ngx_mobility_ucwa_history_logged(tx, it[i].user.data,
+                                                    it[i].user.len)
+                   != NGX_OK)
+            {
+                return;
+            }
         }
 
         if (rc == NGX_MOBILITY_ERROR) {
