@@ -685,7 +685,14 @@ ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
         if (rq->method == NGX_HTTP_DELETE) {
             if (ngx_mobility_psub_del(tx->st, tx->txn, app->id.data,
                                       app->id.len, sid.data, sid.len)
-                != NGX_MOBILITY_OK)
+                != NGX_MOBILITY_OK
+                || ngx_mobility_psub_group_unbind_ep(tx->st, tx->txn,
+                                                     app->owner.data,
+                                                     app->owner.len,
+                                                     app->id.data,
+                                                     app->id.len, sid.data,
+                                                     sid.len)
+                   != NGX_MOBILITY_OK)
             {
                 return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
             }
@@ -1131,6 +1138,20 @@ ngx_mobility_ucwa_sdue_one(ngx_mobility_ucwa_tx_t *tx,
         if (d->id.len) {
             rc = ngx_mobility_psub_del(tx->st, tx->txn, d->ep.data,
                                        d->ep.len, d->id.data, d->id.len);
+
+            /* a group binding of it goes too (its owner's) */
+            if (rc != NGX_MOBILITY_ERROR
+                && ngx_mobility_ucwa_app_get(tx, &d->ep, &app) == NGX_OK
+                && ngx_mobility_psub_group_unbind_ep(tx->st, tx->txn,
+                                                     app.owner.data,
+                                                     app.owner.len,
+                                                     d->ep.data, d->ep.len,
+                                                     d->id.data, d->id.len)
+                   != NGX_MOBILITY_OK)
+            {
+                rc = NGX_MOBILITY_ERROR;
+            }
+
         } else {
             rc = ngx_mobility_cgsub_del(tx->st, tx->txn, d->ep.data,
                                         d->ep.len);

@@ -235,3 +235,39 @@ MobilityUcwa::request($block, GET => "$A->{app}/people/subscribedContacts", toke
 --- no_error_log
 [alert]
 [error]
+
+
+
+=== TEST 5: group bindings go with their subscription: DELETE of the subscription, of the application
+--- init
+my $A = MobilityUcwa::session('carol');
+my $A2 = MobilityUcwa::session('carol');
+my ($st, $h, $b) = MobilityUcwa::ucwa($A, POST => '/people/groups', body => '{"displayName":"Bound"}');
+Test::More::is($st, 201, 'group');
+my ($gid) = $b =~ /"id":"(\d+)"/;
+($st) = MobilityUcwa::ucwa($A, POST => "/people/groupMemberships?contactUri=sip:bob%40contoso.com&groupId=$gid");
+Test::More::is($st, 201, 'bob in the group');
+my ($ida) = $A->{app} =~ m{/([^/]+)$};
+my ($ida2) = $A2->{app} =~ m{/([^/]+)$};
+($st) = MobilityUcwa::ucwa($A, POST => "/people/presenceSubscriptions?groupId=$gid&duration=30");
+Test::More::is($st, 201, 'the first application follows the group');
+($st, $h, $b) = MobilityUcwa::ucwa($A2, POST => "/people/presenceSubscriptions?groupId=$gid&duration=30");
+Test::More::is($st, 201, 'the second one too');
+my ($sid2) = $b =~ /"id":"([0-9a-f]+)"/;
+my $dump = `mdb_dump -p -s presence_subscriptions $main::Store`;
+Test::More::like($dump, qr/\\00gcarol\@contoso.com\\00.*\Q$ida\E\\00/, 'a binding of the first');
+Test::More::like($dump, qr/\\00gcarol\@contoso.com\\00.*\Q$ida2\E\\00\Q$sid2\E/, 'a binding of the second');
+($st) = MobilityUcwa::ucwa($A2, DELETE => "/people/presenceSubscriptions/$sid2");
+Test::More::is($st, 204, 'the second deletes its subscription');
+$dump = `mdb_dump -p -s presence_subscriptions $main::Store`;
+Test::More::unlike($dump, qr/\Q$ida2\E/, 'nothing of the second is left');
+Test::More::like($dump, qr/\\00gcarol\@contoso.com\\00.*\Q$ida\E\\00/, 'the binding of the first stays');
+($st) = MobilityUcwa::ucwa($A, DELETE => '');
+Test::More::is($st, 204, 'the first application is deleted');
+$dump = `mdb_dump -p -s presence_subscriptions $main::Store`;
+Test::More::unlike($dump, qr/\Q$ida\E/, 'its binding went with it');
+MobilityUcwa::request($block, GET => "$A2->{app}/people/groups/$gid", token => $A2->{token});
+--- error_code: 200
+--- no_error_log
+[alert]
+[error]
