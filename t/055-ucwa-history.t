@@ -396,6 +396,19 @@ for (1 .. 80) {
     select(undef, undef, undef, 0.25);
 }
 Test::More::ok($logs_gone, 'the log is pruned after the retention');
+# the sweep lowered bob's conversationLogsCount and told his application
+my ($bst, undef, $bb) = MobilityUcwa::ucwa($B, GET => '/communication/missedItems');
+my $count = (MobilityUcwa::decode($bb) // {})->{conversationLogsCount};
+my ($bl) = (main::logs($B, '?limit=1000'))[1];
+Test::More::is($count, scalar(@$bl), 'bob: the count follows the pruning');
+my $last;
+for (1 .. 4) {
+    my (undef, $pj) = main::next_package($B, 3);
+    last unless $pj && $pj->{sender};
+    my $mi = main::embedded($pj, 'missedItems');
+    $last = $mi if $mi;
+}
+Test::More::is($last && $last->{conversationLogsCount}, $count, 'the last missedItems updated carries the pruned count');
 MobilityUcwa::request($block, GET => "$A->{app}/communication/conversationLogs/$id", token => $A->{token});
 --- error_code: 404
 --- no_error_log
