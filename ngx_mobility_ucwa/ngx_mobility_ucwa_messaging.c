@@ -402,11 +402,13 @@ static json_t *
 ngx_mobility_ucwa_im_html_uri(ngx_pool_t *pool, ngx_mobility_bytes_t *text)
 {
     u_char         *buf;
+    size_t          len;
     ngx_str_t       src, dst;
     static char     prefix[] = "data:text/html;base64,";
 
-    buf = ngx_pnalloc(pool, sizeof(prefix) + ngx_base64_encoded_length(
-                                                                text->len));
+    len = sizeof(prefix) + ngx_base64_encoded_length(text->len);
+
+    buf = ngx_pnalloc(pool, len);
     if (buf == NULL) {
         return NULL;
     }

@@ -1203,12 +1203,12 @@ ngx_mobility_psub_group_unbind_ep(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *owner, size_t olen, const u_char *ep, size_t eplen,
     const u_char *id, size_t idlen)
 {
-    int          rc;
-    u_char       key[NGX_MOBILITY_SIP_MAX + 3];
-    size_t       plen, rest;
-    const u_char *p;
-    MDB_val      k, v;
-    MDB_cursor  *cur;
+    int            rc;
+    u_char         key[NGX_MOBILITY_SIP_MAX + 3];
+    size_t         plen, rest;
+    MDB_val        k, v;
+    MDB_cursor    *cur;
+    const u_char  *p;
 
     if (olen == 0 || olen > NGX_MOBILITY_SIP_MAX || memchr(owner, '\0', olen)
         || eplen == 0)
