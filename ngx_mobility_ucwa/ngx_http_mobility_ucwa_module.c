@@ -150,6 +150,13 @@ static ngx_command_t  ngx_http_mobility_ucwa_commands[] = {
       offsetof(ngx_http_mobility_ucwa_main_conf_t, history_retention),
       NULL },
 
+    { ngx_string("mobility_ucwa_html_messaging"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_ucwa_main_conf_t, html_messaging),
+      NULL },
+
     { ngx_string("mobility_ucwa_conversation_keep"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -418,6 +425,7 @@ ngx_mobility_ucwa_tx_begin(ngx_mobility_ucwa_tx_t *tx,
     tx->due = 0;
     tx->pushed = NULL;
     tx->push = 0;
+    tx->logged = NULL;
     tx->now = ngx_mobility_ucwa_now();
     tx->txn = NULL;
 
@@ -443,6 +451,13 @@ ngx_int_t
 ngx_mobility_ucwa_tx_commit(ngx_mobility_ucwa_tx_t *tx)
 {
     MDB_txn  *txn;
+
+    /* missedItems updated for the users whose log count changed, last */
+    if (tx->logged && ngx_mobility_ucwa_history_flush(tx) != NGX_OK) {
+        ngx_mobility_ucwa_tx_abort(tx);
+        tx->push = 0;
+        return NGX_ERROR;
+    }
 
     txn = tx->txn;
     tx->txn = NULL;
@@ -1541,6 +1556,7 @@ ngx_http_mobility_ucwa_create_main_conf(ngx_conf_t *cf)
     umcf->push_ttl = NGX_CONF_UNSET;
     umcf->push_previews = NGX_CONF_UNSET;
     umcf->max_meetings = NGX_CONF_UNSET_UINT;
+    umcf->html_messaging = NGX_CONF_UNSET;
 
     return umcf;
 }
@@ -1587,6 +1603,7 @@ ngx_http_mobility_ucwa_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(umcf->push_ttl, 60 * 60);
     ngx_conf_init_value(umcf->push_previews, 0);
     ngx_conf_init_uint_value(umcf->max_meetings, 100);
+    ngx_conf_init_value(umcf->html_messaging, 1);
 
     if (umcf->push_ttl < 1 || umcf->push_ttl > 28 * 24 * 60 * 60) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -93,6 +93,7 @@ typedef struct {
     time_t                          push_ttl;         /* mobility_push_ttl */
     ngx_flag_t                      push_previews;
     ngx_uint_t                      max_meetings;     /* per organizer */
+    ngx_flag_t                      html_messaging;   /* policy htmlMessaging */
     ngx_uint_t                      enabled;          /* a location uses it */
 } ngx_http_mobility_ucwa_main_conf_t;
 
@@ -147,6 +148,8 @@ typedef struct {
     uint64_t                             due;        /* presence, ms */
     ngx_array_t                         *pushed;     /* dedupe, ngx_str_t */
     ngx_uint_t                           push;       /* pushes queued */
+    ngx_array_t                         *logged;     /* users, ngx_str_t:
+                                                        log count changed */
 } ngx_mobility_ucwa_tx_t;
 
 
@@ -439,6 +442,8 @@ ngx_int_t ngx_mobility_ucwa_contacts_and_groups(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_str_t *sub);
 ngx_int_t ngx_mobility_ucwa_group_member_added(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *owner, uint32_t gid, const u_char *sip, size_t len);
+ngx_int_t ngx_mobility_ucwa_group_member_removed(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *owner, uint32_t gid, const u_char *sip, size_t len);
 void ngx_mobility_ucwa_subs_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit);
 
 /* ngx_mobility_ucwa_messaging.c */
@@ -449,6 +454,9 @@ void ngx_mobility_ucwa_im_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit);
 /* ngx_mobility_ucwa_history.c */
 ngx_int_t ngx_mobility_ucwa_missed_items(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_history_logged(ngx_mobility_ucwa_tx_t *tx,
+    const u_char *user, size_t len);
+ngx_int_t ngx_mobility_ucwa_history_flush(ngx_mobility_ucwa_tx_t *tx);
 ngx_int_t ngx_mobility_ucwa_missed_changed(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *sip);
 ngx_int_t ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,

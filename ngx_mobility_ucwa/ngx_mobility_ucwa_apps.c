@@ -608,10 +608,15 @@ ngx_mobility_ucwa_app_terminate(ngx_mobility_ucwa_tx_t *tx,
         }
     }
 
-    /* its presence subscriptions and their watcher entries */
+    /* its presence subscriptions, their watcher entries, group bindings */
     if (ngx_mobility_psub_del(tx->st, tx->txn, app->id.data, app->id.len,
                               NULL, 0)
-        != NGX_MOBILITY_OK)
+        != NGX_MOBILITY_OK
+        || ngx_mobility_psub_group_unbind_ep(tx->st, tx->txn,
+                                             app->owner.data, app->owner.len,
+                                             app->id.data, app->id.len,
+                                             NULL, 0)
+           != NGX_MOBILITY_OK)
     {
         ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
                       tx->st->err);

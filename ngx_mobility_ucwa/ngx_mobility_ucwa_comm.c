@@ -162,6 +162,14 @@ ngx_mobility_ucwa_policies(ngx_mobility_ucwa_req_t *rq,
             }
         }
 
+        if (ngx_strcmp(ngx_mobility_ucwa_policy_defaults[i].name,
+                       "htmlMessaging")
+            == 0)
+        {
+            /* the client policy's switch: mobility_ucwa_html_messaging */
+            value = rq->umcf->html_messaging ? "Enabled" : "Disabled";
+        }
+
         json_object_set_new(obj, ngx_mobility_ucwa_policy_defaults[i].name,
                             value ? json_string(value) : json_array());
     }

@@ -433,6 +433,73 @@ ngx_mobility_ucwa_membership_added(ngx_mobility_ucwa_tx_t *tx,
 }
 
 
+/* the groups that hold sip, or the members of one group (gid) */
+typedef struct {
+    ngx_mobility_ucwa_tx_t   *tx;
+    ngx_str_t                *owner;
+    const u_char             *sip;
+    size_t                    len;
+    ngx_array_t              *found;     /* uint32_t gids, or ngx_str_t */
+    ngx_uint_t                failed;
+} ngx_mobility_ucwa_gfind_t;
+
+
+static int
+ngx_mobility_ucwa_gfind_group(void *data, ngx_mobility_group_t *g)
+{
+    int                         rc;
+    uint32_t                   *gid;
+    ngx_mobility_ucwa_gfind_t  *f = data;
+
+    rc = ngx_mobility_member_exists(f->tx->st, f->tx->txn, f->owner->data,
+                                    f->owner->len, g->id, f->sip, f->len);
+
+    if (rc == NGX_MOBILITY_ERROR) {
+        f->failed = 1;
+        return 1;
+    }
+
+    if (rc == NGX_MOBILITY_OK) {
+        gid = ngx_array_push(f->found);
+        if (gid == NULL) {
+            f->failed = 1;
+            return 1;
+        }
+
+        *gid = g->id;
+    }
+
+    return 0;
+}
+
+
+static int
+ngx_mobility_ucwa_gfind_member(void *data, uint32_t gid, const u_char *sip,
+    size_t len)
+{
+    ngx_str_t                  *m;
+    ngx_mobility_ucwa_gfind_t  *f = data;
+
+    m = ngx_array_push(f->found);
+    if (m == NULL) {
+        f->failed = 1;
+        return 1;
+    }
+
+    /* the store's memory is not valid past the next write */
+    m->data = ngx_pnalloc(f->tx->pool, len);
+    if (m->data == NULL) {
+        f->failed = 1;
+        return 1;
+    }
+
+    ngx_memcpy(m->data, sip, len);
+    m->len = len;
+
+    return 0;
+}
+
+
 static ngx_int_t
 ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
@@ -445,8 +512,11 @@ ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
     uint32_t                    gid;
     ngx_int_t                   known;
     ngx_str_t                   uri, gs;
+    uint32_t                   *gids;
+    ngx_uint_t                  i;
     ngx_mobility_group_t        g;
     ngx_mobility_ucwa_cwalk_t   w;
+    ngx_mobility_ucwa_gfind_t   f;
 
     static ngx_str_t  remove_all = ngx_string("/removeContactFromAllGroups");
 
@@ -565,10 +635,42 @@ ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
 
         len = rc;
 
+        /* the groups it leaves: their presence subscriptions follow */
+        ngx_memzero(&f, sizeof(ngx_mobility_ucwa_gfind_t));
+        f.tx = tx;
+        f.owner = &app->owner;
+        f.sip = sip;
+        f.len = len;
+        f.found = ngx_array_create(rq->pool, 4, sizeof(uint32_t));
+
+        if (f.found == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_mobility_groups_walk(tx->st, tx->txn, app->owner.data,
+                                     app->owner.len,
+                                     ngx_mobility_ucwa_gfind_group, &f)
+            != NGX_MOBILITY_OK
+            || f.failed)
+        {
+            return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+        }
+
         rc = ngx_mobility_member_del_all(tx->st, tx->txn, app->owner.data,
                                          app->owner.len, sip, len);
         if (rc < 0) {
             return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+        }
+
+        gids = f.found->elts;
+
+        for (i = 0; i < f.found->nelts; i++) {
+            if (ngx_mobility_ucwa_group_member_removed(tx, &app->owner,
+                                                       gids[i], sip, len)
+                != NGX_OK)
+            {
+                return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+            }
         }
 
         if (rc > 0
@@ -686,6 +788,13 @@ ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
                                             "The resource does not exist.");
         }
 
+        if (ngx_mobility_ucwa_group_member_removed(tx, &app->owner, gid, sip,
+                                                   len)
+            != NGX_OK)
+        {
+            return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+        }
+
         known = ngx_mobility_contact_known(tx->st, tx->txn, app->owner.data,
                                            app->owner.len, sip, len);
         if (known < 0
@@ -746,9 +855,11 @@ ngx_mobility_ucwa_groups(ngx_mobility_ucwa_req_t *rq,
     u_char                     *slash;
     json_t                     *obj, *links;
     uint32_t                    gid;
-    ngx_str_t                   name, gs, rest;
+    ngx_str_t                   name, gs, rest, *members;
+    ngx_uint_t                  i;
     ngx_mobility_group_t        g;
     ngx_mobility_ucwa_cwalk_t   w;
+    ngx_mobility_ucwa_gfind_t   f;
 
     if (sub->len == 0) {
 
@@ -912,6 +1023,25 @@ ngx_mobility_ucwa_groups(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (rq->method == NGX_HTTP_DELETE) {
+        /* its members leave the presence subscriptions that follow it */
+        ngx_memzero(&f, sizeof(ngx_mobility_ucwa_gfind_t));
+        f.tx = tx;
+        f.owner = &app->owner;
+        f.found = ngx_array_create(rq->pool, 8, sizeof(ngx_str_t));
+
+        if (f.found == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_mobility_members_walk(tx->st, tx->txn, app->owner.data,
+                                      app->owner.len, gid,
+                                      ngx_mobility_ucwa_gfind_member, &f)
+            != NGX_MOBILITY_OK
+            || f.failed)
+        {
+            return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+        }
+
         rc = ngx_mobility_group_del(tx->st, tx->txn, app->owner.data,
                                     app->owner.len, gid);
 
@@ -920,6 +1050,18 @@ ngx_mobility_ucwa_groups(ngx_mobility_ucwa_req_t *rq,
                                             "Forbidden", NULL, NULL,
                                             "A system group cannot be "
                                             "deleted.");
+        }
+
+        members = f.found->elts;
+
+        for (i = 0; rc == NGX_MOBILITY_OK && i < f.found->nelts; i++) {
+            if (ngx_mobility_ucwa_group_member_removed(tx, &app->owner, gid,
+                                                       members[i].data,
+                                                       members[i].len)
+                != NGX_OK)
+            {
+                return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+            }
         }
 
         if (rc != NGX_MOBILITY_OK

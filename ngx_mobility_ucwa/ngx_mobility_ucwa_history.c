@@ -25,6 +25,9 @@
 #define NGX_MOBILITY_UCWA_LOGS        "/communication/conversationLogs"
 #define NGX_MOBILITY_UCWA_LOGS_LIMIT  1000
 
+/* transcript entries per page when the request gives no limit */
+#define NGX_MOBILITY_UCWA_TRANSCRIPTS_PAGE  100
+
 /* a bounded sweep: keys looked at, and entries removed, per tick */
 #define NGX_MOBILITY_UCWA_PRUNE_SCAN  256
 #define NGX_MOBILITY_UCWA_PRUNE_MAX   64
@@ -53,7 +56,7 @@ ngx_mobility_ucwa_missed_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, void *data)
 {
     json_t     *obj, *links;
-    uint64_t    missed, unread;
+    uint64_t    missed, unread, logs;
     ngx_str_t   prefix;
 
     if (ngx_mobility_missed_count(tx->st, tx->txn, app->owner.data,
@@ -78,8 +81,17 @@ ngx_mobility_ucwa_missed_json(ngx_mobility_ucwa_tx_t *tx,
         return NULL;
     }
 
+    if (ngx_mobility_convlog_count(tx->st, tx->txn, app->owner.data,
+                                   app->owner.len, &logs)
+        != NGX_MOBILITY_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NULL;
+    }
+
     json_object_set_new(obj, "conversationLogsCount",
-                        json_integer((json_int_t) missed));
+                        json_integer((json_int_t) logs));
     json_object_set_new(obj, "conversationLogsNotifications",
                         json_integer((json_int_t) unread));
     json_object_set_new(obj, "missedConversationsCount",
@@ -117,6 +129,74 @@ ngx_mobility_ucwa_missed_changed(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *sip)
     ev.embed = ngx_mobility_ucwa_missed_json;
 
     return ngx_mobility_ucwa_publish_user(tx, sip, 0, NULL, &ev);
+}
+
+
+/*
+ * The user's conversation log count changed (conversationLogsCount): one
+ * "missedItems updated" goes to the user's applications when the
+ * transaction commits, after the events of the change itself (a
+ * conversation's end keeps its documented order).
+ */
+ngx_int_t
+ngx_mobility_ucwa_history_logged(ngx_mobility_ucwa_tx_t *tx,
+    const u_char *user, size_t len)
+{
+    ngx_str_t   *u;
+    ngx_uint_t   i;
+
+    if (tx->logged == NULL) {
+        tx->logged = ngx_array_create(tx->pool, 2, sizeof(ngx_str_t));
+        if (tx->logged == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    u = tx->logged->elts;
+
+    for (i = 0; i < tx->logged->nelts; i++) {
+        if (u[i].len == len && ngx_memcmp(u[i].data, user, len) == 0) {
+            return NGX_OK;
+        }
+    }
+
+    u = ngx_array_push(tx->logged);
+    if (u == NULL) {
+        return NGX_ERROR;
+    }
+
+    u->data = ngx_pnalloc(tx->pool, len);
+    if (u->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(u->data, user, len);
+    u->len = len;
+
+    return NGX_OK;
+}
+
+
+/* called by ngx_mobility_ucwa_tx_commit() before it commits */
+ngx_int_t
+ngx_mobility_ucwa_history_flush(ngx_mobility_ucwa_tx_t *tx)
+{
+    ngx_str_t    *u;
+    ngx_uint_t    i;
+    ngx_array_t  *logged;
+
+    logged = tx->logged;
+    tx->logged = NULL;
+
+    u = logged->elts;
+
+    for (i = 0; i < logged->nelts; i++) {
+        if (ngx_mobility_ucwa_missed_changed(tx, &u[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -321,6 +401,12 @@ ngx_mobility_ucwa_history_log(ngx_mobility_ucwa_tx_t *tx,
             goto failed;
         }
 
+        if (ngx_mobility_ucwa_history_logged(tx, user->data, user->len)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
         m = msgs->elts;
 
         for (n = 0; n < msgs->nelts; n++) {
@@ -356,6 +442,10 @@ typedef struct {
     json_t                   *list;
     const char               *base;      /* the log's path */
     ngx_uint_t                failed;
+    ngx_uint_t                limit;     /* transcripts: a page */
+    ngx_uint_t                count;
+    uint64_t                  next;      /* the first not shown */
+    ngx_uint_t                more;
 } ngx_mobility_ucwa_logs_ctx_t;
 
 
@@ -573,8 +663,17 @@ ngx_mobility_ucwa_transcript_each(void *data, ngx_mobility_conv_msg_t *m)
     ngx_pool_t                    *pool;
     static u_char                  hex[] = "0123456789abcdef";
     static char                    plain[] = "data:text/plain;charset=utf-8,";
+    static char                    html[] = "data:text/html;base64,";
 
     pool = ctx->tx->pool;
+
+    if (ctx->limit && ctx->count == ctx->limit) {
+        ctx->more = 1;
+        ctx->next = m->seq;
+        return 1;
+    }
+
+    ctx->count++;
 
     t = json_object();
     links = json_object();
@@ -622,10 +721,23 @@ ngx_mobility_ucwa_transcript_each(void *data, ngx_mobility_conv_msg_t *m)
                                       (const char *) p);
     }
 
-    /* the message as a data URI, URL-encoded with "+" for space */
-    p = ngx_pnalloc(pool, sizeof(plain) + 3 * m->text.len);
+    /* HTML as a base64 data URI (spec §7.4), plain text URL-encoded */
+    p = ngx_pnalloc(pool, sizeof(plain) + 3 * m->text.len
+                          + ngx_base64_encoded_length(m->text.len));
 
-    if (p) {
+    if (p && m->format == NGX_MOBILITY_CONV_MSG_HTML) {
+        ngx_str_t  src, dst;
+
+        src.data = (u_char *) m->text.data;
+        src.len = m->text.len;
+        dst.data = ngx_cpymem(p, html, sizeof(html) - 1);
+        ngx_encode_base64(&dst, &src);
+
+        json_object_set_new(pl, "href",
+                            json_stringn((const char *) p,
+                                         sizeof(html) - 1 + dst.len));
+
+    } else if (p) {
         u_char  *q = ngx_cpymem(p, plain, sizeof(plain) - 1);
 
         for (i = 0; i < m->text.len; i++) {
@@ -662,7 +774,8 @@ ngx_mobility_ucwa_transcript_each(void *data, ngx_mobility_conv_msg_t *m)
     }
 
     (void) ngx_mobility_ucwa_link(ml, "self", ctx->prefix, (const char *) p);
-    json_object_set_new(ml, "plainMessage", pl);
+    json_object_set_new(ml, m->format == NGX_MOBILITY_CONV_MSG_HTML
+                            ? "htmlMessage" : "plainMessage", pl);
     json_object_set_new(mt, "rel", json_string("messageTranscript"));
 
     json_object_set_new(emb, "messageTranscript", mt);
@@ -750,9 +863,34 @@ ngx_mobility_ucwa_logs_transcripts(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, ngx_mobility_convlog_t *log)
 {
+    u_char                        *p;
     json_t                        *obj, *links, *emb;
-    ngx_str_t                      prefix;
+    ngx_int_t                      limit, start;
+    ngx_str_t                      prefix, arg;
     ngx_mobility_ucwa_logs_ctx_t   ctx;
+
+    limit = NGX_MOBILITY_UCWA_TRANSCRIPTS_PAGE;
+    start = 0;
+
+    if (ngx_mobility_ucwa_arg(rq->pool, &rq->args, "limit", &arg) == NGX_OK) {
+        limit = ngx_atoi(arg.data, arg.len);
+
+        if (limit < 1 || limit > NGX_MOBILITY_UCWA_LOGS_LIMIT) {
+            return ngx_mobility_ucwa_bad_param(rq, rs, "limit",
+                                               "The limit must be between 1 "
+                                               "and 1000.");
+        }
+    }
+
+    if (ngx_mobility_ucwa_arg(rq->pool, &rq->args, "start", &arg) == NGX_OK) {
+        start = ngx_atoi(arg.data, arg.len);
+
+        if (start < 0) {
+            return ngx_mobility_ucwa_bad_param(rq, rs, "start",
+                                               "The start must be a message "
+                                               "number.");
+        }
+    }
 
     if (ngx_mobility_ucwa_prefix(rq->pool, app, &prefix) != NGX_OK) {
         return NGX_ERROR;
@@ -762,6 +900,7 @@ ngx_mobility_ucwa_logs_transcripts(ngx_mobility_ucwa_req_t *rq,
     ctx.tx = tx;
     ctx.app = app;
     ctx.prefix = &prefix;
+    ctx.limit = (ngx_uint_t) limit;
     ctx.base = ngx_mobility_ucwa_log_path(rq->pool, &log->id,
                                           "/conversationLogTranscripts");
     ctx.list = json_array();
@@ -788,7 +927,7 @@ ngx_mobility_ucwa_logs_transcripts(ngx_mobility_ucwa_req_t *rq,
 
     if (ngx_mobility_convlog_msg_each(tx->st, tx->txn, app->owner.data,
                                       app->owner.len, log->id.data,
-                                      log->id.len,
+                                      log->id.len, (uint64_t) start,
                                       ngx_mobility_ucwa_transcript_each, &ctx)
         != NGX_MOBILITY_OK
         || ctx.failed)
@@ -797,6 +936,23 @@ ngx_mobility_ucwa_logs_transcripts(ngx_mobility_ucwa_req_t *rq,
         ngx_log_error(NGX_LOG_ALERT, rq->log, 0, "mobility ucwa: %s",
                       tx->st->err);
         return NGX_ERROR;
+    }
+
+    if (ctx.more) {
+        /* the next page starts at the first message not shown */
+        p = ngx_pnalloc(rq->pool, ngx_strlen(ctx.base)
+                                  + sizeof("?start=&limit=")
+                                  + 2 * NGX_INT64_LEN);
+        if (p == NULL) {
+            json_decref(obj);
+            return NGX_ERROR;
+        }
+
+        (void) ngx_sprintf(p, "%s?start=%uL&limit=%i%Z", ctx.base,
+                           ctx.next, limit);
+
+        (void) ngx_mobility_ucwa_link(links, "nextConversationLogTranscripts",
+                                      &prefix, (const char *) p);
     }
 
     return ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj);
@@ -811,11 +967,19 @@ ngx_mobility_ucwa_logs_delete(ngx_mobility_ucwa_req_t *rq,
 {
     int  rc;
 
-    if (ngx_mobility_convlog_remove(tx->st, tx->txn, app->owner.data,
-                                    app->owner.len, id->data, id->len)
-        == NGX_MOBILITY_ERROR)
-    {
+    rc = ngx_mobility_convlog_remove(tx->st, tx->txn, app->owner.data,
+                                     app->owner.len, id->data, id->len);
+
+    if (rc == NGX_MOBILITY_ERROR) {
         goto failed;
+    }
+
+    if (rc == NGX_MOBILITY_OK
+        && ngx_mobility_ucwa_history_logged(tx, app->owner.data,
+                                            app->owner.len)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     rc = ngx_mobility_missed_remove(tx->st, tx->txn, app->owner.data,
@@ -1147,6 +1311,14 @@ ngx_mobility_ucwa_history_prune(ngx_mobility_ucwa_tx_t *tx,
             rc = ngx_mobility_convlog_remove(tx->st, tx->txn,
                                              it[i].user.data, it[i].user.len,
                                              it[i].id.data, it[i].id.len);
+
+            if (rc == NGX_MOBILITY_OK
+                && ngx_mobility_ucwa_history_logged(tx, it[i].user.data,
+                                                    it[i].user.len)
+                   != NGX_OK)
+            {
+                return;
+            }
         }
 
         if (rc == NGX_MOBILITY_ERROR) {

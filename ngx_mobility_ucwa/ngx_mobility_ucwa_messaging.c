@@ -350,6 +350,81 @@ ngx_mobility_ucwa_im_date(uint64_t ms)
 }
 
 
+/*
+ * The message formats negotiated in a connected conversation: Plain, and
+ * Html when the policy allows HTML (mobility_ucwa_html_messaging, the
+ * client policy's htmlMessaging) and both participants' applications (the
+ * inviting and the accepting one) declared Html in supportedMessageFormats.
+ */
+static ngx_uint_t
+ngx_mobility_ucwa_im_formats(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c)
+{
+    ngx_int_t                 rc;
+    ngx_str_t                 s;
+    ngx_uint_t                i, formats;
+    ngx_mobility_bytes_t     *id;
+    ngx_mobility_ucwa_app_t   app;
+
+    formats = NGX_MOBILITY_UCWA_FMT_PLAIN;
+
+    if (!tx->umcf->html_messaging
+        || c->state != NGX_MOBILITY_CONV_CONNECTED)
+    {
+        return formats;
+    }
+
+    for (i = 0; i < 2; i++) {
+        id = (i == 0) ? &c->from_app : &c->to_app;
+
+        if (id->len == 0) {
+            return formats;
+        }
+
+        s.data = (u_char *) id->data;
+        s.len = id->len;
+
+        rc = ngx_mobility_ucwa_app_get(tx, &s, &app);
+
+        if (rc != NGX_OK || (app.flags & NGX_MOBILITY_UCWA_APP_EXPIRED)
+            || !(app.formats & NGX_MOBILITY_UCWA_FMT_HTML))
+        {
+            return formats;
+        }
+    }
+
+    return formats | NGX_MOBILITY_UCWA_FMT_HTML;
+}
+
+
+/* "data:text/html;base64," + the HTML in base64 */
+static json_t *
+ngx_mobility_ucwa_im_html_uri(ngx_pool_t *pool, ngx_mobility_bytes_t *text)
+{
+    u_char         *buf;
+    size_t          len;
+    ngx_str_t       src, dst;
+    static char     prefix[] = "data:text/html;base64,";
+
+    len = sizeof(prefix) + ngx_base64_encoded_length(text->len);
+
+    buf = ngx_pnalloc(pool, len);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(buf, prefix, sizeof(prefix) - 1);
+
+    src.data = (u_char *) text->data;
+    src.len = text->len;
+    dst.data = buf + sizeof(prefix) - 1;
+
+    ngx_encode_base64(&dst, &src);
+
+    return json_stringn((const char *) buf, sizeof(prefix) - 1 + dst.len);
+}
+
+
 /* ------------------------------------------------------------------ */
 /* representations                                                    */
 
@@ -665,6 +740,13 @@ ngx_mobility_ucwa_im_messaging_json(ngx_mobility_ucwa_tx_t *tx,
 
         if (f) {
             json_array_append_new(f, json_string("Plain"));
+
+            if (ngx_mobility_ucwa_im_formats(tx, c)
+                & NGX_MOBILITY_UCWA_FMT_HTML)
+            {
+                json_array_append_new(f, json_string("Html"));
+            }
+
             json_object_set_new(obj, "negotiatedMessageFormats", f);
         }
     }
@@ -781,7 +863,13 @@ ngx_mobility_ucwa_im_message_json(ngx_mobility_ucwa_tx_t *tx,
     if (!out) {
         l = json_object();
 
-        if (l) {
+        if (l && im->msg->format == NGX_MOBILITY_CONV_MSG_HTML) {
+            json_object_set_new(l, "href",
+                                ngx_mobility_ucwa_im_html_uri(tx->pool,
+                                                        &im->msg->text));
+            json_object_set_new(links, "htmlMessage", l);
+
+        } else if (l) {
             json_object_set_new(l, "href",
                                 ngx_mobility_ucwa_im_data_uri(tx->pool,
                                                         &im->msg->text));
@@ -1385,6 +1473,71 @@ ngx_mobility_ucwa_im_input(ngx_mobility_ucwa_req_t *rq, const char *name,
 }
 
 
+typedef struct {
+    ngx_mobility_ucwa_tx_t   *tx;
+    ngx_mobility_bytes_t     *thread;
+    ngx_int_t                 found;     /* 1, or NGX_ERROR */
+} ngx_mobility_ucwa_th_t;
+
+
+/* a conversation in progress: has it the thread? */
+static int
+ngx_mobility_ucwa_im_thread_each(void *data, const u_char *id, size_t len)
+{
+    int                      rc;
+    ngx_mobility_conv_t      c;
+    ngx_mobility_ucwa_th_t  *th = data;
+
+    rc = ngx_mobility_conv_get(th->tx->st, th->tx->txn, id, len, &c);
+
+    if (rc == NGX_MOBILITY_NOTFOUND) {
+        return 0;
+    }
+
+    if (rc != NGX_MOBILITY_OK) {
+        th->found = NGX_ERROR;
+        return 1;
+    }
+
+    if (c.state <= NGX_MOBILITY_CONV_CONNECTED
+        && c.thread_id.len == th->thread->len
+        && ngx_memcmp(c.thread_id.data, th->thread->data, c.thread_id.len)
+           == 0)
+    {
+        th->found = 1;
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/* a data URI of text/plain (or of no type, RFC 2397's default) */
+static ngx_uint_t
+ngx_mobility_ucwa_im_data_plain(ngx_str_t *uri)
+{
+    u_char  *p, *end;
+
+    if (uri->len < 5 || ngx_strncasecmp(uri->data, (u_char *) "data:", 5)) {
+        return 1;    /* not a data URI: the decoder rejects it */
+    }
+
+    p = uri->data + 5;
+    end = uri->data + uri->len;
+
+    if (p == end || *p == ',' || *p == ';') {
+        return 1;
+    }
+
+    return (size_t) (end - p) >= sizeof("text/plain") - 1
+           && ngx_strncasecmp(p, (u_char *) "text/plain",
+                              sizeof("text/plain") - 1) == 0
+           && (p + sizeof("text/plain") - 1 == end
+               || p[sizeof("text/plain") - 1] == ';'
+               || p[sizeof("text/plain") - 1] == ',');
+}
+
+
 static ngx_int_t
 ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
@@ -1402,6 +1555,7 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_conv_t       c;
     ngx_mobility_user_t       u;
     ngx_mobility_ucwa_im_t    im, local;
+    ngx_mobility_ucwa_th_t    th;
 
     if (ngx_mobility_ucwa_input_str(rq, "to", &to) != NGX_OK || to.len == 0) {
         return ngx_mobility_ucwa_im_bad(rq, rs, "Missing 'to'.");
@@ -1457,6 +1611,13 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
         uri.data = (u_char *) json_string_value(href);
         uri.len = json_string_length(href);
 
+        if (!ngx_mobility_ucwa_im_data_plain(&uri)) {
+            /* nothing is negotiated before the invitation is accepted */
+            return ngx_mobility_ucwa_bad_param(rq, rs, "message",
+                                               "The first message must be "
+                                               "text/plain.");
+        }
+
         if (ngx_mobility_ucwa_im_data_decode(rq->pool, &uri, &text) != NGX_OK
             || text.len > NGX_MOBILITY_CONV_TEXT_MAX)
         {
@@ -1465,6 +1626,33 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
 
         c.message.data = text.data;
         c.message.len = text.len;
+    }
+
+    /* a conversation of the user in progress has this thread already */
+    if (c.thread_id.len) {
+        th.thread = &c.thread_id;
+        th.tx = tx;
+        th.found = 0;
+
+        if (ngx_mobility_conv_active_each(tx->st, tx->txn, app->owner.data,
+                                          app->owner.len,
+                                          ngx_mobility_ucwa_im_thread_each,
+                                          &th)
+            != NGX_MOBILITY_OK
+            || th.found == NGX_ERROR)
+        {
+            ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                          tx->st->err);
+            return NGX_ERROR;
+        }
+
+        if (th.found) {
+            return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_CONFLICT,
+                                           "Conflict",
+                                           "ThreadIdAlreadyExists",
+                                           "A conversation with this "
+                                           "threadId is in progress.");
+        }
     }
 
     ngx_mobility_ucwa_random_hex(id, sizeof(id));
@@ -1736,13 +1924,49 @@ ngx_mobility_ucwa_im_answer(ngx_mobility_ucwa_req_t *rq,
 }
 
 
+/*
+ * The format of a message body by its Content-Type: text/plain (or none)
+ * is plain, text/html is HTML (parameters such as charset are allowed);
+ * NGX_ERROR for any other type.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_im_content_type(ngx_str_t *ct)
+{
+    size_t  n;
+
+    for (n = 0; n < ct->len && ct->data[n] != ';' && ct->data[n] != ' '
+                && ct->data[n] != '\t'; n++)
+    {
+        /* void */
+    }
+
+    if (n == 0) {
+        return NGX_MOBILITY_CONV_MSG_PLAIN;
+    }
+
+    if (n == sizeof("text/plain") - 1
+        && ngx_strncasecmp(ct->data, (u_char *) "text/plain", n) == 0)
+    {
+        return NGX_MOBILITY_CONV_MSG_PLAIN;
+    }
+
+    if (n == sizeof("text/html") - 1
+        && ngx_strncasecmp(ct->data, (u_char *) "text/html", n) == 0)
+    {
+        return NGX_MOBILITY_CONV_MSG_HTML;
+    }
+
+    return NGX_ERROR;
+}
+
+
 static ngx_int_t
 ngx_mobility_ucwa_im_send(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c)
 {
     u_char                    tail[64];
-    ngx_int_t                 rc;
+    ngx_int_t                 rc, format;
     ngx_str_t                 prefix;
     const char               *path;
     ngx_mobility_ucwa_app_t   other;
@@ -1753,6 +1977,41 @@ ngx_mobility_ucwa_im_send(ngx_mobility_ucwa_req_t *rq,
         return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_CONFLICT, "Conflict",
                                        "InvalidState",
                                        "The conversation is not connected.");
+    }
+
+    format = ngx_mobility_ucwa_im_content_type(&rq->content_type);
+
+    if (format == NGX_ERROR) {
+        return ngx_mobility_ucwa_error(rq, rs,
+                                       NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                       "UnsupportedMediaType",
+                                       "UnsupportedMediaType",
+                                       "A message is text/plain, or "
+                                       "text/html where HTML was "
+                                       "negotiated.");
+    }
+
+    if (format == NGX_MOBILITY_CONV_MSG_HTML) {
+        if (!rq->umcf->html_messaging) {
+            return ngx_mobility_ucwa_error(rq, rs,
+                                           NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                           "UnsupportedMediaType",
+                                           "UnsupportedMediaType",
+                                           "HTML messages are disabled by "
+                                           "policy (htmlMessaging).");
+        }
+
+        if (!(ngx_mobility_ucwa_im_formats(tx, c)
+              & NGX_MOBILITY_UCWA_FMT_HTML))
+        {
+            return ngx_mobility_ucwa_error(rq, rs,
+                                           NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                           "UnsupportedMediaType",
+                                           "UnsupportedMediaType",
+                                           "HTML was not negotiated in this "
+                                           "conversation "
+                                           "(negotiatedMessageFormats).");
+        }
     }
 
     if (rq->body.len == 0) {
@@ -1772,6 +2031,7 @@ ngx_mobility_ucwa_im_send(ngx_mobility_ucwa_req_t *rq,
     m.from.len = app->owner.len;
     m.text.data = rq->body.data;
     m.text.len = rq->body.len;
+    m.format = (uint64_t) format;
 
     if (ngx_mobility_conv_msg_add(tx->st, tx->txn, c, &m) != NGX_MOBILITY_OK
         || ngx_mobility_ucwa_im_put(tx, c) != NGX_OK)
@@ -1828,6 +2088,56 @@ ngx_mobility_ucwa_im_send(ngx_mobility_ucwa_req_t *rq,
 
     rs->status = NGX_HTTP_CREATED;
     return NGX_OK;
+}
+
+
+/* GET of a message of the conversation (message_ref): a numbered one */
+static ngx_int_t
+ngx_mobility_ucwa_im_message_get(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c, ngx_str_t *seg)
+{
+    int                       rc;
+    json_t                   *obj;
+    ngx_int_t                 seq;
+    ngx_mobility_conv_msg_t   m;
+    ngx_mobility_ucwa_im_t    im;
+
+    seq = ngx_atoi(seg->data, seg->len);
+
+    if (seq < 1) {
+        return ngx_mobility_ucwa_im_not_found(rq, rs);
+    }
+
+    rc = ngx_mobility_conv_msg_get(tx->st, tx->txn, c->id.data, c->id.len,
+                                   (uint64_t) seq, &m);
+
+    if (rc == NGX_MOBILITY_NOTFOUND) {
+        return ngx_mobility_ucwa_im_not_found(rq, rs);
+    }
+
+    if (rc != NGX_MOBILITY_OK
+        || ngx_mobility_ucwa_im_dup(rq->pool, &m.from) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&im, sizeof(ngx_mobility_ucwa_im_t));
+    im.conv = c;
+    im.msg = &m;
+    im.sip = (const char *) m.from.data;
+
+    obj = ngx_mobility_ucwa_im_message_json(tx, app, &im);
+    if (obj == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* it was delivered: the recipient's application had it at once */
+    json_object_set_new(obj, "status", json_string("Success"));
+
+    return ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj);
 }
 
 
@@ -2285,6 +2595,15 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
 
             if (rest.len == 0) {
                 rc = ngx_mobility_ucwa_im_send(rq, rs, &tx, &app, &c);
+                goto done;
+            }
+
+        } else if (!write && ngx_mobility_ucwa_im_eat(&rest, "/messages")) {
+            ngx_mobility_ucwa_im_segment(&rest, &seg);
+
+            if (rest.len == 0 && seg.len) {
+                rc = ngx_mobility_ucwa_im_message_get(rq, rs, &tx, &app, &c,
+                                                      &seg);
                 goto done;
             }
         }

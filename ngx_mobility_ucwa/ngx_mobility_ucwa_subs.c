@@ -685,7 +685,14 @@ ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
         if (rq->method == NGX_HTTP_DELETE) {
             if (ngx_mobility_psub_del(tx->st, tx->txn, app->id.data,
                                       app->id.len, sid.data, sid.len)
-                != NGX_MOBILITY_OK)
+                != NGX_MOBILITY_OK
+                || ngx_mobility_psub_group_unbind_ep(tx->st, tx->txn,
+                                                     app->owner.data,
+                                                     app->owner.len,
+                                                     app->id.data,
+                                                     app->id.len, sid.data,
+                                                     sid.len)
+                   != NGX_MOBILITY_OK)
             {
                 return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
             }
@@ -1131,6 +1138,20 @@ ngx_mobility_ucwa_sdue_one(ngx_mobility_ucwa_tx_t *tx,
         if (d->id.len) {
             rc = ngx_mobility_psub_del(tx->st, tx->txn, d->ep.data,
                                        d->ep.len, d->id.data, d->id.len);
+
+            /* a group binding of it goes too (its owner's) */
+            if (rc != NGX_MOBILITY_ERROR
+                && ngx_mobility_ucwa_app_get(tx, &d->ep, &app) == NGX_OK
+                && ngx_mobility_psub_group_unbind_ep(tx->st, tx->txn,
+                                                     app.owner.data,
+                                                     app.owner.len,
+                                                     d->ep.data, d->ep.len,
+                                                     d->id.data, d->id.len)
+                   != NGX_MOBILITY_OK)
+            {
+                rc = NGX_MOBILITY_ERROR;
+            }
+
         } else {
             rc = ngx_mobility_cgsub_del(tx->st, tx->txn, d->ep.data,
                                         d->ep.len);
@@ -1233,6 +1254,11 @@ typedef struct {
 } ngx_mobility_ucwa_gsub_t;
 
 
+static ngx_int_t ngx_mobility_ucwa_group_member(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *owner, uint32_t gid, const u_char *sip, size_t len,
+    ngx_uint_t add);
+
+
 /*
  * sip joined owner's group gid: it joins every live subscription that
  * follows the group (contact added in subscribedContacts to its
@@ -1241,6 +1267,29 @@ typedef struct {
 ngx_int_t
 ngx_mobility_ucwa_group_member_added(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *owner, uint32_t gid, const u_char *sip, size_t len)
+{
+    return ngx_mobility_ucwa_group_member(tx, owner, gid, sip, len, 1);
+}
+
+
+/*
+ * sip left owner's group gid (a membership deleted, removeContactFromAll
+ * Groups, the group deleted): it leaves every live subscription that
+ * follows the group, so its presence events stop there (contact deleted
+ * in subscribedContacts to the subscribing application).
+ */
+ngx_int_t
+ngx_mobility_ucwa_group_member_removed(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *owner, uint32_t gid, const u_char *sip, size_t len)
+{
+    return ngx_mobility_ucwa_group_member(tx, owner, gid, sip, len, 0);
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_group_member(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *owner, uint32_t gid, const u_char *sip, size_t len,
+    ngx_uint_t add)
 {
     int                        rc;
     uint64_t                   expires;
@@ -1285,9 +1334,16 @@ ngx_mobility_ucwa_group_member_added(ngx_mobility_ucwa_tx_t *tx,
             continue;
         }
 
-        rc = ngx_mobility_psub_add(tx->st, tx->txn, s[i].ep.data,
-                                   s[i].ep.len, s[i].id.data, s[i].id.len,
-                                   sip, len);
+        if (add) {
+            rc = ngx_mobility_psub_add(tx->st, tx->txn, s[i].ep.data,
+                                       s[i].ep.len, s[i].id.data,
+                                       s[i].id.len, sip, len);
+
+        } else {
+            rc = ngx_mobility_psub_remove(tx->st, tx->txn, s[i].ep.data,
+                                          s[i].ep.len, s[i].id.data,
+                                          s[i].id.len, sip, len);
+        }
 
         if (rc == NGX_MOBILITY_EXISTS || rc == NGX_MOBILITY_NOTFOUND) {
             continue;
@@ -1316,7 +1372,7 @@ ngx_mobility_ucwa_group_member_added(ngx_mobility_ucwa_tx_t *tx,
                  ngx_mobility_ucwa_psub_path(tx->pool, "/people/", sip, len,
                                              "", NULL, 0, ""),
                  "subscribedContacts", "/people/subscribedContacts",
-                 "added", NGX_MOBILITY_EV_MEDIUM)
+                 add ? "added" : "deleted", NGX_MOBILITY_EV_MEDIUM)
             != NGX_OK)
         {
             return NGX_ERROR;

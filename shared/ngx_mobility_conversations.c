@@ -39,7 +39,8 @@ enum {
     NGX_MOBILITY_MSG_T_SEQ = 1,
     NGX_MOBILITY_MSG_T_TIME,
     NGX_MOBILITY_MSG_T_FROM,
-    NGX_MOBILITY_MSG_T_TEXT
+    NGX_MOBILITY_MSG_T_TEXT,
+    NGX_MOBILITY_MSG_T_FORMAT
 };
 
 
@@ -379,6 +380,10 @@ ngx_mobility_conv_msg_add(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_MSG_T_FROM, &m->from);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_MSG_T_TEXT, &m->text);
 
+    if (m->format != NGX_MOBILITY_CONV_MSG_PLAIN) {
+        ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_MSG_T_FORMAT, m->format);
+    }
+
     if (w.overflow) {
         free(buf);
         snprintf(st->err, sizeof(st->err), "a message record overflow");
@@ -443,6 +448,9 @@ ngx_mobility_conv_msg_get(ngx_mobility_store_t *st, MDB_txn *txn,
                                 &m->from);
     (void) ngx_mobility_rec_get(v.mv_data, v.mv_size, NGX_MOBILITY_MSG_T_TEXT,
                                 &m->text);
+    m->format = ngx_mobility_rec_get_u64(v.mv_data, v.mv_size,
+                                         NGX_MOBILITY_MSG_T_FORMAT,
+                                         NGX_MOBILITY_CONV_MSG_PLAIN);
 
     return NGX_MOBILITY_OK;
 }

@@ -63,11 +63,17 @@ typedef struct {
 } ngx_mobility_conv_t;
 
 
+/* message formats (the "format" field; absent in older records: plain) */
+#define NGX_MOBILITY_CONV_MSG_PLAIN     0
+#define NGX_MOBILITY_CONV_MSG_HTML      1
+
+
 typedef struct {
     uint64_t              seq;
     uint64_t              time;          /* ms */
     ngx_mobility_bytes_t  from;
     ngx_mobility_bytes_t  text;
+    uint64_t              format;        /* NGX_MOBILITY_CONV_MSG_*    */
 } ngx_mobility_conv_msg_t;
 
 

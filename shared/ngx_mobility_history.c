@@ -28,7 +28,8 @@ enum {
     NGX_MOBILITY_CLOG_M_SEQ = 1,
     NGX_MOBILITY_CLOG_M_TIME,
     NGX_MOBILITY_CLOG_M_FROM,
-    NGX_MOBILITY_CLOG_M_TEXT
+    NGX_MOBILITY_CLOG_M_TEXT,
+    NGX_MOBILITY_CLOG_M_FORMAT
 };
 
 
@@ -149,6 +150,108 @@ ngx_mobility_clog_del(ngx_mobility_store_t *st, MDB_txn *txn, u_char *key,
 }
 
 
+/*
+ * The user's log count (user NUL "n" -> u64 LE).  A store written before
+ * the count existed has no such key: the "l" keys are counted then.
+ */
+static int
+ngx_mobility_clog_count_get(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *user, size_t ulen, uint64_t *count)
+{
+    int            rc;
+    size_t         n;
+    u_char         key[NGX_MOBILITY_CLOG_KEY_MAX];
+    MDB_val        k, v;
+    MDB_cursor    *cur;
+    MDB_cursor_op  op;
+
+    *count = 0;
+
+    n = ngx_mobility_clog_prefix(key, user, ulen, 'n');
+    if (n == 0) {
+        return NGX_MOBILITY_OK;
+    }
+
+    k.mv_size = n;
+    k.mv_data = key;
+
+    rc = mdb_get(txn, clog_dbi(st), &k, &v);
+
+    if (rc == 0 && v.mv_size == 8) {
+        *count = ngx_mobility_le64(v.mv_data);
+        return NGX_MOBILITY_OK;
+    }
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "reading a log count", rc);
+    }
+
+    /* no count yet: the logs themselves */
+    key[n - 1] = 'l';
+
+    rc = mdb_cursor_open(txn, clog_dbi(st), &cur);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "opening a cursor", rc);
+    }
+
+    k.mv_size = n;
+    k.mv_data = key;
+
+    for (op = MDB_SET_RANGE; /* void */ ; op = MDB_NEXT) {
+        rc = mdb_cursor_get(cur, &k, &v, op);
+
+        if (rc != 0 || k.mv_size < n || memcmp(k.mv_data, key, n) != 0) {
+            break;
+        }
+
+        (*count)++;
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "counting logs", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+static int
+ngx_mobility_clog_count_put(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *user, size_t ulen, uint64_t count)
+{
+    int      rc;
+    size_t   n;
+    u_char   key[NGX_MOBILITY_CLOG_KEY_MAX];
+    u_char   val[8];
+    MDB_val  k, v;
+
+    n = ngx_mobility_clog_prefix(key, user, ulen, 'n');
+
+    k.mv_size = n;
+    k.mv_data = key;
+    ngx_mobility_put_le64(val, count);
+    v.mv_size = 8;
+    v.mv_data = val;
+
+    rc = mdb_put(txn, clog_dbi(st), &k, &v, 0);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "writing a log count", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_convlog_count(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *user, size_t ulen, uint64_t *count)
+{
+    return ngx_mobility_clog_count_get(st, txn, user, ulen, count);
+}
+
+
 int
 ngx_mobility_convlog_add(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *user, size_t ulen, ngx_mobility_convlog_t *log)
@@ -158,7 +261,7 @@ ngx_mobility_convlog_add(ngx_mobility_store_t *st, MDB_txn *txn,
     u_char                      tb[8];
     u_char                     *buf;
     size_t                      n, cap;
-    uint64_t                    old;
+    uint64_t                    old, count;
     MDB_val                     k, v;
     ngx_mobility_rec_writer_t   w;
 
@@ -173,6 +276,17 @@ ngx_mobility_convlog_add(ngx_mobility_store_t *st, MDB_txn *txn,
 
     if (rc == NGX_MOBILITY_ERROR) {
         return rc;
+    }
+
+    if (rc == NGX_MOBILITY_NOTFOUND) {
+        /* a new log: counted before its key exists */
+        if (ngx_mobility_clog_count_get(st, txn, user, ulen, &count)
+            != NGX_MOBILITY_OK
+            || ngx_mobility_clog_count_put(st, txn, user, ulen, count + 1)
+               != NGX_MOBILITY_OK)
+        {
+            return NGX_MOBILITY_ERROR;
+        }
     }
 
     if (rc == NGX_MOBILITY_OK) {
@@ -315,6 +429,10 @@ ngx_mobility_convlog_msg_add(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CLOG_M_TIME, m->time);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CLOG_M_FROM, &m->from);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CLOG_M_TEXT, &m->text);
+
+    if (m->format != NGX_MOBILITY_CONV_MSG_PLAIN) {
+        ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CLOG_M_FORMAT, m->format);
+    }
 
     if (w.overflow) {
         free(buf);
@@ -495,7 +613,7 @@ ngx_mobility_convlog_each(ngx_mobility_store_t *st, MDB_txn *txn,
 int
 ngx_mobility_convlog_msg_each(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *user, size_t ulen, const u_char *id, size_t len,
-    ngx_mobility_convlog_msg_pt each, void *ctx)
+    uint64_t from, ngx_mobility_convlog_msg_pt each, void *ctx)
 {
     int                       rc;
     size_t                    n;
@@ -513,13 +631,14 @@ ngx_mobility_convlog_msg_each(ngx_mobility_store_t *st, MDB_txn *txn,
     memcpy(key + n, id, len);
     key[n + len] = '\0';
     n += len + 1;
+    ngx_mobility_put_be64(key + n, from);
 
     rc = mdb_cursor_open(txn, clog_dbi(st), &cur);
     if (rc != 0) {
         return ngx_mobility_store_fail(st, "opening a cursor", rc);
     }
 
-    k.mv_size = n;
+    k.mv_size = n + 8;
     k.mv_data = key;
 
     for (op = MDB_SET_RANGE; /* void */ ; op = MDB_NEXT) {
@@ -549,6 +668,9 @@ ngx_mobility_convlog_msg_each(ngx_mobility_store_t *st, MDB_txn *txn,
                                     NGX_MOBILITY_CLOG_M_FROM, &m.from);
         (void) ngx_mobility_rec_get(v.mv_data, v.mv_size,
                                     NGX_MOBILITY_CLOG_M_TEXT, &m.text);
+        m.format = ngx_mobility_rec_get_u64(v.mv_data, v.mv_size,
+                                            NGX_MOBILITY_CLOG_M_FORMAT,
+                                            NGX_MOBILITY_CONV_MSG_PLAIN);
 
         if (each(ctx, &m) != 0) {
             rc = 0;
@@ -573,7 +695,7 @@ ngx_mobility_convlog_remove(ngx_mobility_store_t *st, MDB_txn *txn,
     int           rc;
     size_t        n;
     u_char        key[NGX_MOBILITY_CLOG_KEY_MAX];
-    uint64_t      time;
+    uint64_t      time, count;
     MDB_val       k, v;
     MDB_cursor   *cur;
 
@@ -584,6 +706,16 @@ ngx_mobility_convlog_remove(ngx_mobility_store_t *st, MDB_txn *txn,
     rc = ngx_mobility_clog_time(st, txn, user, ulen, id, len, &time);
     if (rc != NGX_MOBILITY_OK) {
         return rc;
+    }
+
+    /* counted while its key still exists */
+    if (ngx_mobility_clog_count_get(st, txn, user, ulen, &count)
+        != NGX_MOBILITY_OK
+        || ngx_mobility_clog_count_put(st, txn, user, ulen,
+                                       count ? count - 1 : 0)
+           != NGX_MOBILITY_OK)
+    {
+        return NGX_MOBILITY_ERROR;
     }
 
     n = ngx_mobility_clog_log_key(key, user, ulen, time, id, len);

@@ -10,6 +10,9 @@
  *     user NUL "l" time(u64 BE) id       -> conversation log (0x0450)
  *     user NUL "x" id                    -> time (u64 BE): find by id
  *     user NUL "t" id NUL seq(u64 BE)    -> transcript message (0x0451)
+ *     user NUL "n"                       -> u64 LE: the number of logs
+ *                                           (absent in older stores:
+ *                                           the "l" keys are counted)
  *     NUL time(u64 BE) user NUL id       -> "": the retention index
  *
  * time is when the conversation ended (ms).  A user name never starts with
@@ -59,6 +62,10 @@ typedef int (*ngx_mobility_convlog_msg_pt)(void *ctx,
     ngx_mobility_conv_msg_t *m);
 
 
+/* the number of the user's logs (missedItems conversationLogsCount) */
+int ngx_mobility_convlog_count(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *user, size_t ulen, uint64_t *count);
+
 /* writes a log (replacing one of the same id); OK or ERROR */
 int ngx_mobility_convlog_add(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *user, size_t ulen, ngx_mobility_convlog_t *log);
@@ -78,10 +85,13 @@ int ngx_mobility_convlog_each(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *user, size_t ulen, size_t limit,
     ngx_mobility_convlog_each_pt each, void *ctx);
 
-/* the transcript of one log, oldest first; OK or ERROR */
+/*
+ * The transcript of one log, oldest first, from the message numbered
+ * "from" on (0: from the start); OK or ERROR
+ */
 int ngx_mobility_convlog_msg_each(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *user, size_t ulen, const u_char *id, size_t len,
-    ngx_mobility_convlog_msg_pt each, void *ctx);
+    uint64_t from, ngx_mobility_convlog_msg_pt each, void *ctx);
 
 /* removes a log with its transcript; OK, NOTFOUND or ERROR */
 int ngx_mobility_convlog_remove(ngx_mobility_store_t *st, MDB_txn *txn,

@@ -1191,3 +1191,78 @@ ngx_mobility_psub_group_forget(ngx_mobility_store_t *st, MDB_txn *txn,
 
     return NGX_MOBILITY_OK;
 }
+
+
+/*
+ * The bindings of one subscription (idlen > 0) or of every subscription of
+ * an endpoint (idlen 0) among owner's groups: a walk of owner's bindings
+ * (NUL 'g' owner NUL ...), bounded by owner's groups and subscriptions.
+ */
+int
+ngx_mobility_psub_group_unbind_ep(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *owner, size_t olen, const u_char *ep, size_t eplen,
+    const u_char *id, size_t idlen)
+{
+    int            rc;
+    u_char         key[NGX_MOBILITY_SIP_MAX + 3];
+    size_t         plen, rest;
+    MDB_val        k, v;
+    MDB_cursor    *cur;
+    const u_char  *p;
+
+    if (olen == 0 || olen > NGX_MOBILITY_SIP_MAX || memchr(owner, '\0', olen)
+        || eplen == 0)
+    {
+        return NGX_MOBILITY_OK;
+    }
+
+    key[0] = '\0';
+    key[1] = 'g';
+    memcpy(key + 2, owner, olen);
+    key[2 + olen] = '\0';
+    plen = olen + 3;
+
+    rc = mdb_cursor_open(txn, st->dbi[NGX_MOBILITY_DB_PRESENCE_SUBS], &cur);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "removing group bindings", rc);
+    }
+
+    k = ngx_mobility_psub_val(key, plen);
+
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+         rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (k.mv_size < plen + 4 || memcmp(k.mv_data, key, plen) != 0) {
+            break;
+        }
+
+        /* gid (4), then endpoint NUL sub */
+        p = (const u_char *) k.mv_data + plen + 4;
+        rest = k.mv_size - plen - 4;
+
+        if (rest <= eplen || memcmp(p, ep, eplen) != 0 || p[eplen] != '\0') {
+            continue;
+        }
+
+        if (idlen
+            && (rest - eplen - 1 != idlen
+                || memcmp(p + eplen + 1, id, idlen) != 0))
+        {
+            continue;
+        }
+
+        rc = mdb_cursor_del(cur, 0);
+        if (rc != 0) {
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "removing group bindings", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}

@@ -115,5 +115,10 @@ int ngx_mobility_psub_group_subs(ngx_mobility_store_t *st, MDB_txn *txn,
 int ngx_mobility_psub_group_forget(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *owner, size_t olen, uint32_t gid);
 
+/* the bindings of one subscription (id) or of all (idlen 0) of ep */
+int ngx_mobility_psub_group_unbind_ep(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *owner, size_t olen, const u_char *ep, size_t eplen,
+    const u_char *id, size_t idlen);
+
 
 #endif /* _NGX_MOBILITY_SUBSCRIPTIONS_H_INCLUDED_ */

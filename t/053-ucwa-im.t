@@ -151,9 +151,10 @@ Test::More::like($b, qr{"state":"Connected"}, 'bob GETs the conversation');
 ($st) = MobilityUcwa::ucwa($A, POST => "/communication/conversations/$id/messaging/terminate");
 Test::More::is($st, 204, 'stopMessaging: 204');
 ($ev) = main::next_package($A);
-Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted", 'sender: ended');
+# the log each got changes conversationLogsCount: missedItems updated, last
+Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted\ncommunication: missedItems updated", 'sender: ended');
 ($ev) = main::next_package($B);
-Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted", 'recipient: ended');
+Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted\ncommunication: missedItems updated", 'recipient: ended');
 MobilityUcwa::request($block, GET => "$C->{app}/communication/conversations/$id", token => $C->{token});
 --- error_code: 404
 --- no_error_log
@@ -175,7 +176,8 @@ my $decline = main::embedded($j, 'messagingInvitation')->{_links}{decline}{href}
 Test::More::is($st, 204, 'decline: 204');
 ($ev) = main::next_package($A);
 Test::More::is($ev, join("\n", 'communication: messagingInvitation completed Failure Declined',
-    'conversation: messaging updated', 'communication: conversation deleted'), 'sender: declined');
+    'conversation: messaging updated', 'communication: conversation deleted',
+    'communication: missedItems updated'), 'sender: declined');
 MobilityUcwa::request($block, POST => "$B->{app}/communication/messagingInvitations?to=sip:bob\@contoso.com", token => $B->{token});
 --- error_code: 400
 --- no_error_log
@@ -193,7 +195,8 @@ Test::More::is($ev, join("\n", 'communication: messagingInvitation started',
     'communication: conversation added', 'conversation: localParticipant added',
     'conversation: messaging updated',
     'communication: messagingInvitation completed Failure DestinationNotFound',
-    'conversation: messaging updated', 'communication: conversation deleted'), 'unknown: failure');
+    'conversation: messaging updated', 'communication: conversation deleted',
+    'communication: missedItems updated'), 'unknown: failure');
 ($st) = MobilityUcwa::ucwa($A, POST => '/communication/messagingInvitations', body => '{"to":"sip:dave@contoso.com"}');
 Test::More::is($st, 201, 'unavailable: 201');
 ($ev) = main::next_package($A);

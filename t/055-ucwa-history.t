@@ -146,9 +146,9 @@ main::next_package($B);
 ($st) = MobilityUcwa::ucwa($A, DELETE => $conv);
 Test::More::is($st, 204, 'alice leaves: 204');
 my ($ev) = main::next_package($A);
-Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted", 'alice: messaging, then the conversation gone');
+Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted\ncommunication: missedItems updated", 'alice: messaging, then the conversation gone, then the log count');
 ($ev) = main::next_package($B);
-Test::More::is($ev, "conversation: participant deleted\nconversation: messaging updated\ncommunication: conversation deleted", 'bob: alice leaves, then messaging, then the conversation gone');
+Test::More::is($ev, "conversation: participant deleted\nconversation: messaging updated\ncommunication: conversation deleted\ncommunication: missedItems updated", 'bob: alice leaves, then messaging, then the conversation gone, then the log count');
 ($st, $a) = main::active($A);
 Test::More::is("$st " . scalar(@$a), '200 0', 'alice: nothing active');
 ($st, $a) = main::active($B);
@@ -396,7 +396,74 @@ for (1 .. 80) {
     select(undef, undef, undef, 0.25);
 }
 Test::More::ok($logs_gone, 'the log is pruned after the retention');
+# the sweep lowered bob's conversationLogsCount and told his application
+my ($bst, undef, $bb) = MobilityUcwa::ucwa($B, GET => '/communication/missedItems');
+my $count = (MobilityUcwa::decode($bb) // {})->{conversationLogsCount};
+my ($bl) = (main::logs($B, '?limit=1000'))[1];
+Test::More::is($count, scalar(@$bl), 'bob: the count follows the pruning');
+my $last;
+for (1 .. 4) {
+    my (undef, $pj) = main::next_package($B, 3);
+    last unless $pj && $pj->{sender};
+    my $mi = main::embedded($pj, 'missedItems');
+    $last = $mi if $mi;
+}
+Test::More::is($last && $last->{conversationLogsCount}, $count, 'the last missedItems updated carries the pruned count');
 MobilityUcwa::request($block, GET => "$A->{app}/communication/conversationLogs/$id", token => $A->{token});
 --- error_code: 404
+--- no_error_log
+[alert]
+
+
+
+=== TEST 7: conversationLogsCount counts the user's logs: up when a conversation ends (missedItems updated after its events), down on DELETE; no log, no change
+--- init
+sub logs_count {
+    my $s = shift;
+    my ($st, undef, $b) = MobilityUcwa::ucwa($s, GET => '/communication/missedItems');
+    return (MobilityUcwa::decode($b) // {})->{conversationLogsCount};
+}
+my $A = MobilityUcwa::session('alice');
+my $A2 = MobilityUcwa::session('alice');
+my $B = MobilityUcwa::session('bob');
+my $E = MobilityUcwa::session('erin');
+main::available($B);
+main::available($E);
+my ($st, $l) = main::logs($A, '?limit=1000');
+my $n = logs_count($A);
+Test::More::is($n, scalar(@$l), 'alice: the count is the number of her logs');
+my $nb = logs_count($B);
+my $conv = main::connect_im($A, $B, '{"to":"sip:bob@contoso.com"}');
+($st) = MobilityUcwa::ucwa($A, POST => "$conv/messaging/terminate");
+Test::More::is($st, 204, 'stop');
+my ($ev, $j) = main::next_package($A);
+Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted\ncommunication: missedItems updated", 'alice: the end, then missedItems updated');
+Test::More::is(main::embedded($j, 'missedItems')->{conversationLogsCount}, $n + 1, 'the event carries the new count');
+Test::More::is(logs_count($A), $n + 1, 'alice: one more log');
+Test::More::is(logs_count($B), $nb + 1, 'bob: one more log');
+($st, $l) = main::logs($A, '?limit=1000');
+Test::More::is(scalar(@$l), $n + 1, 'the count and the list agree');
+my ($id) = $conv =~ m{/conversations/([0-9a-f]+)$};
+($ev, $j) = main::next_package($A2);
+Test::More::is($ev, 'communication: missedItems updated', "alice's other application: the count went up");
+my $p = MobilityUcwa::pget_start($A2, $A2->{events});
+($st) = MobilityUcwa::ucwa($A, DELETE => "/communication/conversationLogs/$id");
+Test::More::is($st, 204, 'alice deletes the log');
+my (undef, undef, $pb) = MobilityUcwa::pget_finish($p, 10);
+my $mi = main::embedded(MobilityUcwa::decode($pb // '') // {}, 'missedItems');
+Test::More::is($mi && $mi->{conversationLogsCount}, $n, "alice's other application: missedItems updated with the count");
+Test::More::is(logs_count($B), $nb + 1, "bob's copy stays");
+# erin keeps no history (AllowSaveIMHistory False): her count stays 0 and she gets no update
+my ($h);
+($st, $h) = MobilityUcwa::ucwa($A, POST => '/communication/messagingInvitations', body => '{"to":"sip:erin@contoso.com"}');
+my ($iid) = ($h->{location}[0] // '') =~ m{/messagingInvitations/([0-9a-f]+)$};
+main::next_package($E);
+($st) = MobilityUcwa::ucwa($E, POST => "/communication/messagingInvitations/$iid/decline");
+Test::More::is($st, 204, 'erin declines');
+($ev) = main::next_package($E);
+Test::More::unlike($ev, qr/missedItems/, 'erin: no missedItems updated');
+Test::More::is(logs_count($E), 0, 'erin: no logs');
+MobilityUcwa::request($block, GET => "$B->{app}/communication/missedItems", token => $B->{token});
+--- response_body_like: "conversationLogsCount":\d+
 --- no_error_log
 [alert]

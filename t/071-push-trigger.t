@@ -68,10 +68,15 @@ sub bob {
     return $B;
 }
 
+# a thread of its own per invitation: a threadId still in progress is
+# refused (409 ThreadIdAlreadyExists)
+our $Thread = 0;
+
 sub invite {
     my ($A, $text) = @_;
+    my $thread = 'thread-' . ++$main::Thread;
     my ($st, $h) = MobilityUcwa::ucwa($A, POST => '/communication/messagingInvitations',
-        body => '{"to":"sip:bob@contoso.com","operationId":"op","threadId":"thread-1","_links":{"message":{"href":"data:text/plain;base64,' . $text . '"}}}');
+        body => '{"to":"sip:bob@contoso.com","operationId":"op","threadId":"' . $thread . '","_links":{"message":{"href":"data:text/plain;base64,' . $text . '"}}}');
     Test::More::is($st, 201, 'invitation 201');
     my ($id) = ($h->{location}[0] // '') =~ m{/messagingInvitations/([0-9a-f]+)$};
     return $id;

@@ -70,7 +70,7 @@ MobilityUcwa::request($block, GET => "$main::A->{app}/communication/missedItems"
 === TEST 2: after the reload (or restart) the invitation times out and bob has missed it
 --- init
 Test::More::like(main::events($main::A, 15),
-                 qr/^messagingInvitation completed Timeout\nmessaging updated\nconversation deleted$/,
+                 qr/^messagingInvitation completed Timeout\nmessaging updated\nconversation deleted\nmissedItems updated$/,
                  'the deadline fired in the new generation');
 MobilityUcwa::request($block, GET => "$main::B->{app}/communication/missedItems",
                       token => $main::B->{token});
