@@ -1,7 +1,7 @@
 /*
  * Copyright (C) The nginx mobility authors
  *
- * The test driver of t/059-meetings-store.t: the meetings store of
+ * The test driver of t/064-meetings-store.t: the meetings store of
  * shared/ngx_mobility_meetings.c, built plain (-DNGX_MOBILITY_PLAIN_C)
  * as the CLI builds it.  Commands print what the functions answer; the
  * Perl side compares.

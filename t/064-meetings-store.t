@@ -8,7 +8,7 @@
 # the plain build of the shared files (-DNGX_MOBILITY_PLAIN_C), as the
 # CLI builds them.  The live side of meetings relies on these answers.
 #
-#   prove -v t/059-meetings-store.t
+#   prove -v t/064-meetings-store.t
 
 use strict;
 use warnings;
