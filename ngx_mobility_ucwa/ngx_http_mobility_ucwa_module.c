@@ -61,6 +61,8 @@ static char *ngx_http_mobility_ucwa(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_mobility_ucwa_node(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_mobility_ucwa_meeting_url(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 
 
 static ngx_conf_num_bounds_t  ngx_http_mobility_ucwa_max_apps_bounds = {
@@ -69,6 +71,10 @@ static ngx_conf_num_bounds_t  ngx_http_mobility_ucwa_max_apps_bounds = {
 
 static ngx_conf_num_bounds_t  ngx_http_mobility_ucwa_max_events_bounds = {
     ngx_conf_check_num_bounds, 1, 100000
+};
+
+static ngx_conf_num_bounds_t  ngx_http_mobility_ucwa_max_meetings_bounds = {
+    ngx_conf_check_num_bounds, 1, 10000
 };
 
 
@@ -177,6 +183,20 @@ static ngx_command_t  ngx_http_mobility_ucwa_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_mobility_ucwa_main_conf_t, push_previews),
+      NULL },
+
+    { ngx_string("mobility_ucwa_max_meetings"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_ucwa_main_conf_t, max_meetings),
+      &ngx_http_mobility_ucwa_max_meetings_bounds },
+
+    { ngx_string("mobility_ucwa_meeting_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mobility_ucwa_meeting_url,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
       ngx_null_command
@@ -292,6 +312,12 @@ static ngx_mobility_ucwa_route_t  ngx_mobility_ucwa_routes[] = {
                             ngx_mobility_ucwa_missed_items, 0, 0),
     ngx_mobility_ucwa_route("/policies", NGX_MOBILITY_UCWA_GET,
                             ngx_mobility_ucwa_policies, 0, 0),
+    ngx_mobility_ucwa_route("/onlineMeetings", NGX_MOBILITY_UCWA_GET,
+                            ngx_mobility_ucwa_meetings, 0, 0),
+    ngx_mobility_ucwa_route("/onlineMeetings/",
+                            NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_POST
+                            |NGX_MOBILITY_UCWA_PUT|NGX_MOBILITY_UCWA_DELETE,
+                            ngx_mobility_ucwa_meetings, 1, 0),
     ngx_mobility_ucwa_route("/pushregistration",
                             NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_PUT
                             |NGX_MOBILITY_UCWA_DELETE,
@@ -306,6 +332,21 @@ static ngx_mobility_ucwa_route_t  ngx_mobility_ucwa_routes[] = {
                             ngx_mobility_ucwa_people, 1, 0),
 
     { ngx_null_string, 0, NULL, 0, 0 }
+};
+
+
+/*
+ * What an anonymous meeting guest has no business with: 403 Forbidden,
+ * AnonymousNotAllowed (the path and everything under it).
+ */
+static ngx_str_t  ngx_mobility_ucwa_anon_refused[] = {
+    ngx_string("/people"),
+    ngx_string("/onlineMeetings"),
+    ngx_string("/pushRegistration"),
+    ngx_string("/communication/conversationLogs"),
+    ngx_string("/communication/missedItems"),
+    ngx_string("/me/callForwardingSettings"),
+    ngx_null_string
 };
 
 
@@ -683,6 +724,25 @@ ngx_mobility_ucwa_allow(ngx_mobility_ucwa_req_t *rq,
 }
 
 
+static ngx_uint_t
+ngx_mobility_ucwa_is_anon_refused(ngx_str_t *rest)
+{
+    ngx_str_t  *p;
+
+    for (p = ngx_mobility_ucwa_anon_refused; p->len; p++) {
+        if (rest->len >= p->len
+            && ngx_strncasecmp(rest->data, p->data, p->len) == 0
+            && (rest->len == p->len || rest->data[p->len] == '/'
+                || rest->data[p->len] == '?'))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 ngx_int_t
 ngx_mobility_ucwa_dispatch(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs)
@@ -724,6 +784,14 @@ ngx_mobility_ucwa_dispatch(ngx_mobility_ucwa_req_t *rq,
 
     if (!(route->methods & bit)) {
         return ngx_mobility_ucwa_allow(rq, rs, route->methods);
+    }
+
+    if (rq->identity && rq->identity->anonymous
+        && ngx_mobility_ucwa_is_anon_refused(&rq->rest))
+    {
+        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_FORBIDDEN,
+                                       "Forbidden", "AnonymousNotAllowed",
+                                       "Anonymous users cannot do this.");
     }
 
     if (route->handler == NULL) {
@@ -1484,6 +1552,7 @@ ngx_http_mobility_ucwa_create_main_conf(ngx_conf_t *cf)
     umcf->push_grace = NGX_CONF_UNSET_MSEC;
     umcf->push_ttl = NGX_CONF_UNSET;
     umcf->push_previews = NGX_CONF_UNSET;
+    umcf->max_meetings = NGX_CONF_UNSET_UINT;
 
     return umcf;
 }
@@ -1529,6 +1598,7 @@ ngx_http_mobility_ucwa_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(umcf->push_grace, 30000);
     ngx_conf_init_value(umcf->push_ttl, 60 * 60);
     ngx_conf_init_value(umcf->push_previews, 0);
+    ngx_conf_init_uint_value(umcf->max_meetings, 100);
 
     if (umcf->push_ttl < 1 || umcf->push_ttl > 28 * 24 * 60 * 60) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -1614,6 +1684,7 @@ ngx_http_mobility_ucwa_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_mobility_ucwa_loc_conf_t  *conf = child;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_str_value(conf->meeting_url, prev->meeting_url, "");
 
     return NGX_CONF_OK;
 }
@@ -1641,6 +1712,56 @@ ngx_http_mobility_ucwa(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     umcf->enabled = 1;
 
     ngx_mobility_require_store(cf, "mobility_ucwa");
+
+    return NGX_CONF_OK;
+}
+
+
+/* mobility_ucwa_meeting_url https://meet.contoso.com; */
+static char *
+ngx_http_mobility_ucwa_meeting_url(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_mobility_ucwa_loc_conf_t  *ulcf = conf;
+
+    size_t      n;
+    ngx_str_t  *value, url;
+
+    if (ulcf->meeting_url.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    url = value[1];
+
+    while (url.len && url.data[url.len - 1] == '/') {
+        url.len--;
+    }
+
+    n = 0;
+
+    if (url.len > 8
+        && ngx_strncasecmp(url.data, (u_char *) "https://", 8) == 0)
+    {
+        n = 8;
+
+    } else if (url.len > 7
+               && ngx_strncasecmp(url.data, (u_char *) "http://", 7) == 0)
+    {
+        n = 7;
+    }
+
+    if (n == 0 || ngx_strlchr(url.data + n, url.data + url.len, '?')
+        || ngx_strlchr(url.data + n, url.data + url.len, '#')
+        || ngx_strlchr(url.data + n, url.data + url.len, ' '))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid meeting URL \"%V\": an http(s):// URL "
+                           "without query is expected", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    ulcf->meeting_url = url;
 
     return NGX_CONF_OK;
 }

@@ -92,12 +92,14 @@ typedef struct {
     ngx_msec_t                      push_grace;       /* mobility_push_grace */
     time_t                          push_ttl;         /* mobility_push_ttl */
     ngx_flag_t                      push_previews;
+    ngx_uint_t                      max_meetings;     /* per organizer */
     ngx_uint_t                      enabled;          /* a location uses it */
 } ngx_http_mobility_ucwa_main_conf_t;
 
 
 typedef struct {
     ngx_flag_t                      enable;
+    ngx_str_t                       meeting_url;      /* "": meet.<domain> */
 } ngx_http_mobility_ucwa_loc_conf_t;
 
 
@@ -479,6 +481,10 @@ ngx_int_t ngx_mobility_ucwa_push_app(ngx_mobility_ucwa_tx_t *tx,
 ngx_int_t ngx_mobility_ucwa_push_user(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *sip, ngx_mobility_ucwa_push_t *push);
 void ngx_mobility_ucwa_push_wake(ngx_mobility_ucwa_tx_t *tx);
+
+/* ngx_mobility_ucwa_meetings.c */
+ngx_int_t ngx_mobility_ucwa_meetings(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
 
 /* ngx_mobility_ucwa_batch.c */
 ngx_int_t ngx_mobility_ucwa_batch(ngx_mobility_ucwa_req_t *rq,

@@ -2,7 +2,8 @@
  * Copyright (C) The nginx mobility authors
  *
  * Sign-in: the MsRtcOAuth challenge, the /WebTicket/oauthtoken token
- * service (password grant) and the validation of "cwt" Bearer tokens.
+ * service (password grant, anonymous meeting grant) and the validation of
+ * "cwt" Bearer tokens.
  *
  * Password hashes are slow on purpose, so the derivation runs in nginx's
  * thread pool ("default" unless a thread_pool of that name is declared)
@@ -23,10 +24,13 @@
 #include "ngx_http_mobility_auth.h"
 #include "ngx_mobility_password.h"
 #include "ngx_mobility_token.h"
+#include "ngx_mobility_directory.h"
+#include "ngx_mobility_meetings.h"
 
 
 #define NGX_HTTP_MOBILITY_THROTTLE_SIZE  (1024 * 1024)
 #define NGX_HTTP_MOBILITY_PW_CANDIDATES  2
+#define NGX_HTTP_MOBILITY_ANON_LIFETIME  3600     /* s, anonymous tokens */
 
 
 typedef struct {
@@ -77,6 +81,8 @@ typedef struct {
     ngx_str_t                       username;
     ngx_str_t                       password;
     ngx_str_t                       password_raw;
+    ngx_str_t                       conference_uri;
+    ngx_str_t                       renew;
 } ngx_http_mobility_grant_t;
 
 
@@ -98,6 +104,8 @@ static void ngx_http_mobility_signin_done(ngx_http_request_t *r,
     ngx_http_mobility_signin_t *si);
 static ngx_int_t ngx_http_mobility_token_error(ngx_http_request_t *r,
     const char *error, const char *diagnostics);
+static void ngx_http_mobility_anon_grant(ngx_http_request_t *r,
+    ngx_http_mobility_grant_t *g);
 
 
 static ngx_uint_t
@@ -514,6 +522,29 @@ ngx_http_mobility_parse_grant(ngx_http_request_t *r, ngx_str_t *body,
             {
                 return NGX_ERROR;
             }
+
+        } else if (name.len == sizeof("ms_rtc_conferenceuri") - 1
+                   && ngx_strncasecmp(name.data,
+                                      (u_char *) "ms_rtc_conferenceuri",
+                                      name.len)
+                      == 0)
+        {
+            if (ngx_http_mobility_form_value(r, &raw, &g->conference_uri, 0)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else if (name.len == sizeof("ms_rtc_renew") - 1
+                   && ngx_strncasecmp(name.data, (u_char *) "ms_rtc_renew",
+                                      name.len)
+                      == 0)
+        {
+            if (ngx_http_mobility_form_value(r, &raw, &g->renew, 0)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
         }
     }
 
@@ -557,6 +588,13 @@ ngx_http_mobility_token_body(ngx_http_request_t *r, ngx_str_t *body)
     if (g.grant_type.len == 0) {
         ngx_http_finalize_request(r,
             ngx_http_mobility_token_error(r, "invalid_request", NULL));
+        return;
+    }
+
+    if (ngx_http_mobility_str_eq(&g.grant_type,
+                                 "urn:microsoft.rtc:anonmeeting"))
+    {
+        ngx_http_mobility_anon_grant(r, &g);
         return;
     }
 
@@ -966,6 +1004,389 @@ ngx_http_mobility_token_error(ngx_http_request_t *r, const char *error,
 
 
 /* ------------------------------------------------------------------ */
+/* the anonymous meeting grant                                        */
+
+
+/*
+ * The organizer of a joinUrl ("https://meet.<domain>/<user>/<id>"): the
+ * user part and the domain of the host after "meet.", or any host when
+ * only one domain would fit; OK or DECLINED.
+ */
+static ngx_int_t
+ngx_http_mobility_anon_join_url(ngx_str_t *uri, ngx_str_t *user,
+    u_char *out, size_t *len)
+{
+    u_char  *p, *host, *end;
+    size_t   n;
+
+    p = uri->data;
+    end = uri->data + uri->len;
+
+    n = (uri->len > 8 && ngx_strncasecmp(p, (u_char *) "https://", 8) == 0)
+        ? 8 : 7;
+    host = p + n;
+
+    for (p = host; p < end && *p != '/' && *p != ':'; p++) {
+        /* void */
+    }
+
+    if (p - host <= 5 || ngx_strncasecmp(host, (u_char *) "meet.", 5) != 0) {
+        return NGX_DECLINED;
+    }
+
+    host += 5;
+
+    if (user->len + 1 + (p - host) > NGX_MOBILITY_SIP_MAX) {
+        return NGX_DECLINED;
+    }
+
+    out = ngx_cpymem(out, user->data, user->len);
+    *out++ = '@';
+    ngx_memcpy(out, host, p - host);
+
+    *len = user->len + 1 + (p - host);
+
+    return NGX_OK;
+}
+
+
+/*
+ * grant_type=urn:microsoft.rtc:anonmeeting&password=<conference key>
+ * &ms_rtc_conferenceuri=<meeting URI>[&ms_rtc_renew=<old token>]: a token
+ * of one hour for an anonymous identity that may join that one meeting.
+ * An unknown meeting, a wrong key, an expired meeting or one whose access
+ * level keeps anonymous users out all get the same 400 invalid_grant.
+ */
+static void
+ngx_http_mobility_anon_grant(ngx_http_request_t *r,
+    ngx_http_mobility_grant_t *g)
+{
+    int                             n, rc;
+    u_char                          buf[NGX_MOBILITY_TOKEN_MAX + 160], *p;
+    u_char                          org[NGX_MOBILITY_SIP_MAX + 1];
+    u_char                          canon[NGX_MOBILITY_SIP_MAX + 1];
+    u_char                          anon[NGX_MOBILITY_MEETING_ANON_MAX];
+    u_char                          dummy[NGX_MOBILITY_MEETING_KEY_LEN];
+    size_t                          olen, alen;
+    time_t                          now;
+    MDB_txn                        *txn;
+    uint64_t                        now_ms;
+    ngx_str_t                       organizer, id, key;
+    ngx_uint_t                      joinurl, match;
+    const char                     *reason;
+    const u_char                   *domain;
+    ngx_mobility_token_t            t, old;
+    ngx_mobility_store_t           *st;
+    ngx_mobility_meeting_t          m, fake;
+    ngx_http_mobility_ctx_t        *ctx;
+    ngx_http_mobility_signin_t     *si;
+    ngx_http_mobility_main_conf_t  *mmcf;
+
+    static ngx_str_t  no_store = ngx_string("no-store");
+    static ngx_str_t  no_cache = ngx_string("no-cache");
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_mobility_module);
+    st = ngx_mobility_store_current();
+
+    key = g->password;
+
+    if (key.len == 0 || g->conference_uri.len == 0
+        || g->conference_uri.len > 2 * NGX_MOBILITY_SIP_MAX
+        || key.len > NGX_MOBILITY_PW_MAX_LEN)
+    {
+        ngx_http_finalize_request(r,
+            ngx_http_mobility_token_error(r, "invalid_request", NULL));
+        return;
+    }
+
+    ctx = ngx_http_mobility_get_ctx(r);
+    si = ngx_pcalloc(r->pool, sizeof(ngx_http_mobility_signin_t));
+
+    if (ctx == NULL || si == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* throttling: per meeting URI as typed (lower case), per address */
+
+    si->user_key.len = sizeof("m:") - 1 + g->conference_uri.len;
+    si->user_key.data = ngx_pnalloc(r->pool, si->user_key.len);
+    si->addr_key.len = sizeof("a:") - 1 + r->connection->addr_text.len;
+    si->addr_key.data = ngx_pnalloc(r->pool, si->addr_key.len);
+
+    if (si->user_key.data == NULL || si->addr_key.data == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    p = ngx_cpymem(si->user_key.data, "m:", 2);
+    ngx_strlow(p, g->conference_uri.data, g->conference_uri.len);
+
+    if (si->user_key.len > 255) {
+        /* the throttle keys are at most 255 bytes */
+        si->user_key.len = 255;
+    }
+
+    p = ngx_cpymem(si->addr_key.data, "a:", 2);
+    ngx_memcpy(p, r->connection->addr_text.data,
+               r->connection->addr_text.len);
+
+    if (ngx_http_mobility_throttle_locked(r, &si->user_key,
+                                          mmcf->lockout_failures)
+        || ngx_http_mobility_throttle_locked(r, &si->addr_key,
+                                             mmcf->lockout_address_failures))
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "mobility sign-in: anonymous meeting grant refused "
+                      "for \"%V\" from %V: locked out after repeated "
+                      "failures", &g->conference_uri,
+                      &r->connection->addr_text);
+
+        ngx_http_finalize_request(r,
+            ngx_http_mobility_token_error(r, "invalid_grant",
+                                          "28020;reason=\"Too many failed "
+                                          "sign-in attempts; try again "
+                                          "later.\""));
+        return;
+    }
+
+    now = ngx_time();
+    now_ms = (uint64_t) now * 1000;
+    reason = NULL;
+    olen = 0;
+    alen = 0;
+    id.len = 0;
+    id.data = NULL;
+
+    /* the meeting's organizer and id */
+
+    if (ngx_mobility_meeting_parse_uri(g->conference_uri.data,
+                                       g->conference_uri.len, &organizer,
+                                       &id, &joinurl)
+        != NGX_OK)
+    {
+        reason = "not a meeting URI";
+
+    } else if (joinurl) {
+        if (ngx_http_mobility_anon_join_url(&g->conference_uri, &organizer,
+                                            org, &olen)
+            != NGX_OK)
+        {
+            reason = "a join URL of an unknown host";
+        }
+
+    } else if (organizer.len <= NGX_MOBILITY_SIP_MAX) {
+        ngx_memcpy(org, organizer.data, organizer.len);
+        olen = organizer.len;
+
+    } else {
+        reason = "not a meeting URI";
+    }
+
+    if (reason == NULL) {
+        n = ngx_mobility_sip_canon(org, olen, canon, &domain);
+
+        if (n < 0) {
+            reason = "not a meeting URI";
+
+        } else {
+            olen = n;
+        }
+    }
+
+    if (ngx_mobility_store_begin(st, &txn, 1) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "mobility sign-in: %s", st->err);
+        ngx_http_finalize_request(r,
+            ngx_http_mobility_token_error(r, "server_error", NULL));
+        return;
+    }
+
+    ngx_memzero(&m, sizeof(ngx_mobility_meeting_t));
+
+    rc = NGX_MOBILITY_NOTFOUND;
+
+    if (reason == NULL) {
+        rc = ngx_mobility_meeting_get(st, txn, canon, olen, id.data, id.len,
+                                      &m);
+        if (rc == NGX_MOBILITY_ERROR) {
+            goto failed;
+        }
+    }
+
+    /* the key is compared in constant time, a real key or not */
+
+    if (rc != NGX_MOBILITY_OK) {
+        ngx_memzero(&fake, sizeof(ngx_mobility_meeting_t));
+        ngx_memset(dummy, '0', sizeof(dummy));
+        fake.key.data = dummy;
+        fake.key.len = sizeof(dummy);
+        (void) ngx_mobility_meeting_key_match(&fake, key.data, key.len);
+
+        if (reason == NULL) {
+            reason = "no such meeting";
+        }
+
+        match = 0;
+
+    } else {
+        match = ngx_mobility_meeting_key_match(&m, key.data, key.len);
+    }
+
+    if (reason == NULL && !match) {
+        reason = "a wrong conference key";
+    }
+
+    if (reason == NULL && m.expiration && m.expiration <= now_ms) {
+        reason = "the meeting expired";
+    }
+
+    if (reason == NULL
+        && ngx_mobility_meeting_admission(&m, NULL, 0)
+           == NGX_MOBILITY_MEETING_DENY)
+    {
+        reason = "the access level of the meeting excludes anonymous users";
+    }
+
+    /* renewal keeps the identity of a live anonymous token */
+
+    if (reason == NULL && g->renew.len) {
+        rc = ngx_mobility_token_verify(st, txn, g->renew.data, g->renew.len,
+                                       now, &old);
+        if (rc == NGX_MOBILITY_ERROR) {
+            goto failed;
+        }
+
+        if (rc != NGX_MOBILITY_OK
+            || !(old.flags & NGX_MOBILITY_TOKEN_ANONYMOUS)
+            || !ngx_mobility_meeting_is_anon(old.sip, old.sip_len))
+        {
+            reason = "the token to renew is not a valid anonymous token";
+
+        } else {
+            ngx_memcpy(anon, old.sip, old.sip_len);
+            alen = old.sip_len;
+        }
+    }
+
+    if (reason == NULL && alen == 0) {
+        alen = ngx_mobility_meeting_anon_identity(anon);
+
+        if (alen == 0) {
+            ngx_snprintf((u_char *) st->err, sizeof(st->err),
+                         "RAND_bytes() failed%Z");
+            goto failed;
+        }
+    }
+
+    if (reason) {
+        mdb_txn_abort(txn);
+
+        ngx_http_mobility_throttle_update(r, &si->user_key, 1);
+        ngx_http_mobility_throttle_update(r, &si->addr_key, 1);
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mobility sign-in: anonymous meeting grant refused "
+                      "for \"%V\" from %V: %s", &g->conference_uri,
+                      &r->connection->addr_text, reason);
+
+        ngx_http_finalize_request(r,
+            ngx_http_mobility_token_error(r, "invalid_grant",
+                                          "28020;reason=\"No valid security "
+                                          "token.\""));
+        return;
+    }
+
+    /* the grant is on disk before the answer */
+
+    if (ngx_mobility_meeting_anon_grant(st, txn, anon, alen, m.organizer.data,
+                                        m.organizer.len, m.id.data, m.id.len,
+                                        now_ms
+                                        + NGX_HTTP_MOBILITY_ANON_LIFETIME
+                                          * 1000,
+                                        now_ms)
+        != NGX_MOBILITY_OK)
+    {
+        goto failed;
+    }
+
+    if (ngx_mobility_store_commit(st, txn) != 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "mobility sign-in: %s", st->err);
+        ngx_http_finalize_request(r,
+            ngx_http_mobility_token_error(r, "server_error", NULL));
+        return;
+    }
+
+    ngx_http_mobility_throttle_update(r, &si->user_key, 0);
+
+    ngx_memcpy(t.sip, anon, alen);
+    t.sip[alen] = '\0';
+    t.sip_len = alen;
+    t.issued = now;
+    t.expires = now + NGX_HTTP_MOBILITY_ANON_LIFETIME;
+    t.auth_gen = 0;
+    t.flags = NGX_MOBILITY_TOKEN_ANONYMOUS;
+
+    p = ngx_cpymem(buf, "{\"access_token\":\"", sizeof("{\"access_token\":\"")
+                                                 - 1);
+
+    n = ngx_mobility_token_mint(st, &t, now, NGX_HTTP_MOBILITY_KEY_ROTATE,
+                                ngx_max(mmcf->token_lifetime,
+                                        NGX_HTTP_MOBILITY_KEY_ROTATE),
+                                p);
+    if (n < 0) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "mobility sign-in: %s", st->err);
+        ngx_http_finalize_request(r,
+            ngx_http_mobility_token_error(r, "server_error", NULL));
+        return;
+    }
+
+    p = ngx_sprintf(p + n, "\",\"expires_in\":%d,"
+                    "\"ms_rtc_identityscope\":\"anonymous\","
+                    "\"token_type\":\"Bearer\"}",
+                    NGX_HTTP_MOBILITY_ANON_LIFETIME);
+
+    ngx_memcpy(ctx->identity.sip, anon, alen);
+    ctx->identity.sip[alen] = '\0';
+    ctx->identity.sip_len = alen;
+    ctx->identity.issued = t.issued;
+    ctx->identity.expires = t.expires;
+    ctx->identity.anonymous = 1;
+    ctx->authenticated = 1;
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mobility sign-in: anonymous meeting grant%s for \"%*s\" "
+                  "to meeting %V of \"%V\" from %V",
+                  g->renew.len ? " renewed" : "", alen, anon, &id,
+                  &organizer, &r->connection->addr_text);
+
+    if (ngx_http_mobility_add_header(r, "Cache-Control", &no_store)
+        != NGX_OK
+        || ngx_http_mobility_add_header(r, "Pragma", &no_cache) != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_finalize_request(r,
+        ngx_http_mobility_send(r, NGX_HTTP_OK, "application/json", buf,
+                               p - buf));
+    return;
+
+failed:
+
+    mdb_txn_abort(txn);
+
+    ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                  "mobility sign-in: %s", st->err);
+    ngx_http_finalize_request(r,
+        ngx_http_mobility_token_error(r, "server_error", NULL));
+}
+
+
+/* ------------------------------------------------------------------ */
 /* token validation and the challenge                                 */
 
 
@@ -1161,7 +1582,8 @@ ngx_http_mobility_send_challenge(ngx_http_request_t *r)
     }
 
     auth.len = sizeof("MsRtcOAuth href=\"/WebTicket/oauthtoken\","
-                      "grant_type=\"password\"") - 1 + base.len;
+                      "grant_type=\"urn:microsoft.rtc:anonmeeting,"
+                      "password\"") - 1 + base.len;
     ticket.len = sizeof("/WebTicket/WebTicketService.svc") - 1 + base.len;
 
     auth.data = ngx_pnalloc(r->pool, auth.len + ticket.len);
@@ -1170,7 +1592,8 @@ ngx_http_mobility_send_challenge(ngx_http_request_t *r)
     }
 
     p = ngx_sprintf(auth.data, "MsRtcOAuth href=\"%V/WebTicket/oauthtoken\","
-                    "grant_type=\"password\"", &base);
+                    "grant_type=\"urn:microsoft.rtc:anonmeeting,password\"",
+                    &base);
     auth.len = p - auth.data;
 
     ticket.data = p;

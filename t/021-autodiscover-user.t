@@ -53,7 +53,7 @@ __DATA__
 --- request
 GET /Autodiscover/AutodiscoverService.svc/root/oauth/user?originalDomain=contoso.com
 --- response_headers
-WWW-Authenticate: MsRtcOAuth href="https://lyncweb.contoso.com/WebTicket/oauthtoken",grant_type="password"
+WWW-Authenticate: MsRtcOAuth href="https://lyncweb.contoso.com/WebTicket/oauthtoken",grant_type="urn:microsoft.rtc:anonmeeting,password"
 X-MS-WebTicketURL: https://lyncweb.contoso.com/WebTicket/WebTicketService.svc
 --- error_code: 401
 
@@ -65,7 +65,7 @@ GET /autodiscover/autodiscoverservice.svc/root/user
 --- more_headers
 Accept: application/vnd.microsoft.rtc.autodiscover+xml;v=1
 --- response_headers
-WWW-Authenticate: MsRtcOAuth href="https://lyncweb.contoso.com/WebTicket/oauthtoken",grant_type="password"
+WWW-Authenticate: MsRtcOAuth href="https://lyncweb.contoso.com/WebTicket/oauthtoken",grant_type="urn:microsoft.rtc:anonmeeting,password"
 X-MS-WebTicketURL: https://lyncweb.contoso.com/WebTicket/WebTicketService.svc
 --- error_code: 401
 
@@ -156,7 +156,7 @@ MobilityAD::with_token($block, 'alice@contoso.com', 'webticket');
 --- request
 GET /autodiscover/autodiscoverservice.svc/root/oauth/user
 --- response_headers
-WWW-Authenticate: MsRtcOAuth href="https://lyncweb.contoso.com/WebTicket/oauthtoken",grant_type="password"
+WWW-Authenticate: MsRtcOAuth href="https://lyncweb.contoso.com/WebTicket/oauthtoken",grant_type="urn:microsoft.rtc:anonmeeting,password"
 --- error_code: 401
 
 

@@ -671,7 +671,7 @@ __DATA__
 GET /admin/mobility-policies
 --- error_code: 401
 --- response_headers_like
-WWW-Authenticate: ^MsRtcOAuth href="https://[^"]+/WebTicket/oauthtoken",grant_type="password"$
+WWW-Authenticate: ^MsRtcOAuth href="https://[^"]+/WebTicket/oauthtoken",grant_type="urn:microsoft.rtc:anonmeeting,password"$
 X-MS-WebTicketURL: ^https://[^/]+/WebTicket/WebTicketService\.svc$
 --- no_error_log
 [alert]
