@@ -350,3 +350,75 @@ MobilityUcwa::request($block, POST => "$A->{app}/communication/onlineMeetingInvi
 --- error_code: 400
 --- no_error_log
 [alert]
+
+
+
+=== TEST 4: joinOnlineMeeting of a scheduled meeting: an attendee starts its conversation, the organizer joins by joinUrl, an uninvited user is refused
+--- init
+my $A = MobilityUcwa::session('alice');
+my $B = MobilityUcwa::session('bob');
+my $C = MobilityUcwa::session('carol');
+my ($st, $h, $b) = MobilityUcwa::ucwa($A, POST => '/onlineMeetings/myOnlineMeetings',
+    body => '{"subject":"Review","accessLevel":"Invited","attendees":["sip:bob@contoso.com"]}');
+Test::More::is($st, 201, 'a scheduled meeting');
+my $mt = MobilityUcwa::decode($b);
+my $uri = $mt->{onlineMeetingUri};
+# bob, an attendee, joins first: the meeting's conversation starts
+($st, $h, $b) = MobilityUcwa::ucwa($B, POST => '/communication/onlineMeetingInvitations',
+    body => qq({"onlineMeetingUri":"$uri","operationId":"op-j1"}));
+Test::More::is($st, 201, 'joinOnlineMeeting: 201');
+my ($id) = ($h->{location}[0] // '') =~ m{/onlineMeetingInvitations/([0-9a-f]+)-\d+$};
+Test::More::ok($id, 'Location');
+my $omi = MobilityUcwa::decode($b);
+Test::More::is("$omi->{direction} $omi->{state} $omi->{operationId} $omi->{onlineMeetingUri}", "Outgoing Connected op-j1 $uri", 'joined');
+my ($ev, $j) = main::next_package($B);
+Test::More::is($ev, join("\n",
+    'communication: onlineMeetingInvitation started',
+    'communication: conversation added',
+    'conversation: localParticipant added',
+    'communication: conversation updated',
+    'conversation: participantMessaging added in participant',
+    'conversation: messaging updated',
+    'communication: onlineMeetingInvitation completed Success'), 'attendee events');
+Test::More::is(main::embedded($j, 'conversation', 'updated')->{subject}, 'Review', 'the meeting subject');
+Test::More::is(main::embedded($j, 'localParticipant')->{role}, 'Attendee', 'an attendee');
+# carol is not invited: the lobby is not kept, she is refused
+($st, $h, $b) = MobilityUcwa::ucwa($C, POST => "/communication/onlineMeetingInvitations?onlineMeetingUri=$uri");
+Test::More::is($st, 201, 'uninvited join: 201');
+Test::More::is(MobilityUcwa::decode($b)->{state}, 'Failed', 'refused');
+($ev) = main::next_package($C);
+Test::More::is($ev, "communication: onlineMeetingInvitation started\ncommunication: onlineMeetingInvitation completed Failure Rejected", 'uninvited: Rejected');
+($st) = MobilityUcwa::ucwa($C, GET => "/communication/conversations/$id");
+Test::More::is($st, 404, 'carol is not in the meeting');
+# the organizer joins by joinUrl: the same conversation
+($st, $h) = MobilityUcwa::ucwa($A, POST => '/communication/onlineMeetingInvitations',
+    body => qq({"onlineMeetingUri":"$mt->{joinUrl}"}));
+Test::More::is($st, 201, 'join by joinUrl: 201');
+Test::More::like($h->{location}[0] // '', qr{/onlineMeetingInvitations/$id-\d+$}, 'the live conversation of the meeting');
+($ev, $j) = main::next_package($A);
+Test::More::is($ev, join("\n",
+    'communication: onlineMeetingInvitation started',
+    'communication: conversation added',
+    'conversation: localParticipant added',
+    'communication: conversation updated',
+    'conversation: participant added',
+    'conversation: participantMessaging added in participant',
+    'conversation: participantMessaging added in participant',
+    'conversation: messaging updated',
+    'communication: onlineMeetingInvitation completed Success'), 'organizer events');
+Test::More::is(main::embedded($j, 'localParticipant')->{role}, 'Leader', 'the organizer leads');
+($ev) = main::next_package($B);
+Test::More::is($ev, "conversation: participant added\nconversation: participantMessaging added in participant", 'bob sees alice join');
+($st) = MobilityUcwa::ucwa($A, POST => '/communication/onlineMeetingInvitations', body => qq({"onlineMeetingUri":"$uri"}));
+Test::More::is($st, 409, 'joining twice: 409');
+($st) = MobilityUcwa::ucwa($A, POST => "/communication/conversations/$id/messaging/messages", type => 'text/plain', body => 'Welcome');
+Test::More::is($st, 201, 'the organizer sends');
+main::next_package($A);
+($ev, $j) = main::next_package($B);
+Test::More::is(main::embedded($j, 'message')->{_links}{plainMessage}{href}, 'data:text/plain;charset=utf-8,Welcome', 'bob receives it');
+MobilityUcwa::request($block, GET => "$B->{app}/communication/conversations/$id/attendees", token => $B->{token});
+--- error_code: 200
+--- response_body_like: participants/bob@contoso\.com
+--- no_error_log
+[alert]
+[error]
