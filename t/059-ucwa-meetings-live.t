@@ -84,6 +84,37 @@ sub accepted_events {
         'communication: onlineMeetingInvitation completed Success');
 }
 
+# the conference key of a meeting, read from the store (mdb_dump): what an
+# invitation mail would carry to a guest
+sub meeting_key {
+    my ($organizer, $id) = @_;
+    my $dir = $main::Store;
+    my @lines = `mdb_dump -s meetings '$dir' 2>/dev/null`;
+    shift @lines while @lines && $lines[0] !~ /^HEADER=END/;
+    shift @lines;
+    while (@lines >= 2) {
+        my ($k, $v) = map { my $x = $_; $x =~ s/^\s+|\s+$//g; pack('H*', $x) } splice(@lines, 0, 2);
+        next unless $k eq "o$organizer\0$id";
+        my $pos = 4;
+        while ($pos + 6 <= length $v) {
+            my ($tag, $len) = unpack('vV', substr($v, $pos, 6));
+            return substr($v, $pos + 6, $len) if $tag == 7;
+            $pos += 6 + $len;
+        }
+    }
+    return undef;
+}
+
+# an anonymous meeting token (urn:microsoft.rtc:anonmeeting)
+sub anon_token {
+    my ($uri, $key) = @_;
+    my ($st, undef, $b) = Mobility::http('POST', '/WebTicket/oauthtoken',
+        body => "grant_type=urn:microsoft.rtc:anonmeeting&password=$key&ms_rtc_conferenceuri=$uri",
+        headers => ['Content-Type: application/x-www-form-urlencoded']);
+    Test::More::is($st, 200, 'anonymous meeting token');
+    return Mobility::json_body($b)->{access_token};
+}
+
 run_tests();
 
 __DATA__
@@ -419,6 +450,54 @@ Test::More::is(main::embedded($j, 'message')->{_links}{plainMessage}{href}, 'dat
 MobilityUcwa::request($block, GET => "$B->{app}/communication/conversations/$id/attendees", token => $B->{token});
 --- error_code: 200
 --- response_body_like: participants/bob@contoso\.com
+--- no_error_log
+[alert]
+[error]
+
+
+
+=== TEST 5: an anonymous guest joins the meeting its grant names, with its display name; nothing else
+--- init
+my $A = MobilityUcwa::session('alice');
+main::available($A);
+my ($st, $h, $b) = MobilityUcwa::ucwa($A, POST => '/onlineMeetings/myOnlineMeetings',
+    body => '{"subject":"Open house","accessLevel":"Everyone"}');
+Test::More::is($st, 201, 'a meeting open to everyone');
+my $mt = MobilityUcwa::decode($b);
+($st, undef, $b) = MobilityUcwa::ucwa($A, POST => '/onlineMeetings/myOnlineMeetings', body => '{"subject":"Other","accessLevel":"Everyone"}');
+my $other = MobilityUcwa::decode($b);
+($st, $h) = MobilityUcwa::ucwa($A, POST => '/communication/onlineMeetingInvitations', body => qq({"onlineMeetingUri":"$mt->{onlineMeetingUri}"}));
+Test::More::is($st, 201, 'the organizer is in');
+my ($id) = ($h->{location}[0] // '') =~ m{/onlineMeetingInvitations/([0-9a-f]+)-\d+$};
+main::next_package($A);
+my $key = main::meeting_key('alice@contoso.com', $mt->{onlineMeetingId});
+Test::More::like($key // '', qr/^[0-9A-Z]{16}$/, 'the conference key');
+my $G = MobilityUcwa::session('guest', token => main::anon_token($mt->{onlineMeetingUri}, $key));
+($st) = MobilityUcwa::ucwa($G, POST => '/communication/onlineMeetingInvitations', body => qq({"onlineMeetingUri":"$mt->{onlineMeetingUri}"}));
+Test::More::is($st, 400, 'a guest must give anonymousDisplayName');
+($st) = MobilityUcwa::ucwa($G, POST => '/communication/onlineMeetingInvitations', body => qq({"onlineMeetingUri":"$other->{onlineMeetingUri}","anonymousDisplayName":"Visitor"}));
+Test::More::is($st, 403, 'another meeting than the granted one: 403');
+($st) = MobilityUcwa::ucwa($G, POST => '/communication/onlineMeetingInvitations?onlineMeetingUri=adhoc');
+Test::More::is($st, 403, 'a guest cannot start a meeting');
+($st, $h, $b) = MobilityUcwa::ucwa($G, POST => '/communication/onlineMeetingInvitations', body => qq({"onlineMeetingUri":"$mt->{onlineMeetingUri}","anonymousDisplayName":"Visitor"}));
+Test::More::is($st, 201, 'the guest joins');
+Test::More::is(MobilityUcwa::decode($b)->{anonymousDisplayName}, 'Visitor', 'anonymousDisplayName');
+my ($ev, $j) = main::next_package($G);
+Test::More::like($ev, qr/onlineMeetingInvitation completed Success$/, 'guest joined');
+my $lp = main::embedded($j, 'localParticipant');
+Test::More::is(($lp->{anonymous} ? 'anonymous' : 'named') . " $lp->{name}", 'anonymous Visitor', 'the guest participant');
+($ev, $j) = main::next_package($A);
+Test::More::is($ev, "conversation: participant added\nconversation: participantMessaging added in participant", 'alice sees the guest');
+Test::More::is(main::embedded($j, 'participant')->{name}, 'Visitor', 'by its display name');
+($st) = MobilityUcwa::ucwa($G, POST => "/communication/conversations/$id/messaging/messages", type => 'text/plain', body => 'Hi from a guest');
+Test::More::is($st, 201, 'the guest sends');
+($ev, $j) = main::next_package($A);
+Test::More::is(main::embedded($j, 'message')->{_links}{plainMessage}{href}, 'data:text/plain;charset=utf-8,Hi+from+a+guest', 'alice receives it');
+($st) = MobilityUcwa::ucwa($G, POST => "/communication/participantInvitations?conversation=$id", body => '{"to":"sip:bob@contoso.com"}');
+Test::More::is($st, 403, 'a guest cannot add participants');
+MobilityUcwa::request($block, GET => "$A->{app}/communication/conversations/$id/attendees", token => $A->{token});
+--- error_code: 200
+--- response_body_like: participants/anon-[0-9a-f]{16}@anonymous\.invalid
 --- no_error_log
 [alert]
 [error]
