@@ -86,6 +86,7 @@ typedef struct {
     time_t                          inactive_timeout;
     time_t                          away_timeout;
     time_t                          invitation_timeout;
+    time_t                          lobby_timeout;    /* a wait unadmitted */
     time_t                          history_retention; /* 0: keep none */
     time_t                          conversation_keep; /* after the end */
     time_t                          subscription_warning; /* before expiry */

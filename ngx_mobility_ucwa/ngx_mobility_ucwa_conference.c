@@ -53,7 +53,8 @@ typedef enum {
     CF_PARTICIPANT_MESSAGING,
     CF_MESSAGING,
     CF_MESSAGE,
-    CF_TYPING
+    CF_TYPING,
+    CF_LOBBY
 } ngx_mobility_ucwa_cf_what_e;
 
 
@@ -442,10 +443,11 @@ ngx_mobility_ucwa_cf_participant_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c,
     ngx_mobility_conv_part_t *p)
 {
-    json_t               *obj, *links;
-    ngx_str_t             prefix;
-    ngx_uint_t            local, anon;
-    ngx_mobility_user_t   u;
+    json_t                    *obj, *links;
+    ngx_str_t                  prefix;
+    ngx_uint_t                 local, anon;
+    ngx_mobility_user_t        u;
+    ngx_mobility_conv_part_t   me;
 
     if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
         return NULL;
@@ -509,6 +511,22 @@ ngx_mobility_ucwa_cf_participant_json(ngx_mobility_ucwa_tx_t *tx,
         (void) ngx_mobility_ucwa_link(links, "contactPresence", &prefix,
                                       ngx_mobility_ucwa_cf_people(tx->pool,
                                           &p->user, "/presence"));
+    }
+
+    if (p->state == NGX_MOBILITY_PART_LOBBY && !local
+        && ngx_mobility_conv_part_get(tx->st, tx->txn, c->id.data, c->id.len,
+                                      app->owner.data, app->owner.len, &me)
+           == NGX_MOBILITY_OK
+        && me.state == NGX_MOBILITY_PART_JOINED
+        && me.role == NGX_MOBILITY_PART_LEADER)
+    {
+        /* what a leader may do about it */
+        (void) ngx_mobility_ucwa_link(links, "admit", &prefix,
+                                      ngx_mobility_ucwa_cf_part_path(
+                                          tx->pool, c, p, "/admit"));
+        (void) ngx_mobility_ucwa_link(links, "reject", &prefix,
+                                      ngx_mobility_ucwa_cf_part_path(
+                                          tx->pool, c, p, "/reject"));
     }
 
     if (p->state == NGX_MOBILITY_PART_JOINED
@@ -1129,6 +1147,18 @@ ngx_mobility_ucwa_cf_event(ngx_mobility_ucwa_tx_t *tx,
         ev.embed = ngx_mobility_ucwa_cf_messaging_json;
         break;
 
+    case CF_LOBBY:
+        ev.sender_rel = "conversation";
+        ev.sender_path = ngx_mobility_ucwa_cf_conv_path(pool, c, "");
+        ev.rel = "participant";
+        ev.path = ngx_mobility_ucwa_cf_part_path(pool, c, cf->part, "");
+        ev.in_rel = "lobby";
+        ev.in_path = ngx_mobility_ucwa_cf_conv_path(pool, c, "/lobby");
+        if (ngx_strcmp(type, "deleted") != 0) {
+            ev.embed = ngx_mobility_ucwa_cf_participant_embed;
+        }
+        break;
+
     case CF_TYPING:
         ev.sender_rel = "conversation";
         ev.sender_path = ngx_mobility_ucwa_cf_conv_path(pool, c, "");
@@ -1247,6 +1277,44 @@ ngx_mobility_ucwa_cf_members(ngx_mobility_ucwa_tx_t *tx,
 }
 
 
+/* one lobby event about cf->part to the joined leaders */
+static ngx_int_t
+ngx_mobility_ucwa_cf_leaders(ngx_mobility_ucwa_tx_t *tx,
+    ngx_array_t *roster, ngx_mobility_ucwa_cf_t *cf, const char *type)
+{
+    ngx_int_t                  rc;
+    ngx_uint_t                 i;
+    ngx_mobility_conv_part_t  *p;
+    ngx_mobility_ucwa_app_t    app;
+
+    p = roster->elts;
+
+    for (i = 0; i < roster->nelts; i++) {
+        if (p[i].state != NGX_MOBILITY_PART_JOINED
+            || p[i].role != NGX_MOBILITY_PART_LEADER)
+        {
+            continue;
+        }
+
+        rc = ngx_mobility_ucwa_cf_app(tx, &p[i].app, &app);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK
+            && ngx_mobility_ucwa_cf_event(tx, &app, NULL, NULL, cf, CF_LOBBY,
+                                          type, NULL, NULL)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 /*
  * The events of an application whose user just joined (an accepted
  * invitation, an admitted join), after its invitation's own "updated":
@@ -1292,6 +1360,23 @@ ngx_mobility_ucwa_cf_joined(ngx_mobility_ucwa_tx_t *tx,
             || ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &other,
                                           CF_PARTICIPANT_MESSAGING, "added",
                                           NULL, NULL) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    /* a leader sees who waits in the lobby */
+    for (i = 0; me->role == NGX_MOBILITY_PART_LEADER && i < roster->nelts;
+         i++)
+    {
+        if (p[i].state != NGX_MOBILITY_PART_LOBBY) {
+            continue;
+        }
+
+        other.part = &p[i];
+
+        if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &other, CF_LOBBY,
+                                       "added", NULL, NULL) != NGX_OK)
         {
             return NGX_ERROR;
         }
@@ -1401,6 +1486,31 @@ ngx_mobility_ucwa_cf_inv_failed(ngx_mobility_ucwa_tx_t *tx,
     user.len = p->user.len;
     cf.cstate = "Disconnected";
 
+    if (p->flags & NGX_MOBILITY_PART_SELF_JOIN) {
+        /* a join waiting in the lobby: its own application */
+        rc = ngx_mobility_ucwa_cf_app(tx, &p->app, &inviter);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_OK;
+        }
+
+        if (ngx_mobility_ucwa_cf_event(tx, &inviter, NULL, NULL, &cf, CF_OMI,
+                                       "completed", "Failure", reason)
+            != NGX_OK
+            || ngx_mobility_ucwa_cf_event(tx, &inviter, NULL, NULL, &cf,
+                                          CF_CONVERSATION, "deleted", NULL,
+                                          NULL) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
     if (ngx_mobility_ucwa_cf_event(tx, NULL, &user, NULL, &cf, CF_OMI,
                                    "completed", "Failure", reason) != NGX_OK
         || ngx_mobility_ucwa_cf_event(tx, NULL, &user, NULL, &cf,
@@ -1453,6 +1563,94 @@ ngx_mobility_ucwa_cf_end(ngx_mobility_ucwa_tx_t *tx, ngx_mobility_conv_t *c,
     c->ended = tx->now;
 
     return ngx_mobility_ucwa_cf_put(tx, c);
+}
+
+
+/*
+ * Roster entry p leaves the lobby unadmitted (rejected, its wait over,
+ * canceled): the leaders see it go from the lobby, its application sees
+ * its invitation fail and the conversation go.  A meeting left with
+ * nobody in it ends.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_cf_lobby_out(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p, const char *reason)
+{
+    ngx_array_t             *roster;
+    ngx_mobility_ucwa_cf_t   cf;
+
+    if (ngx_mobility_ucwa_cf_part_del(tx, c, p) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    roster = ngx_mobility_ucwa_cf_roster(tx, c);
+    if (roster == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&cf, sizeof(ngx_mobility_ucwa_cf_t));
+    cf.conv = c;
+    cf.part = p;
+
+    if (ngx_mobility_ucwa_cf_leaders(tx, roster, &cf, "deleted") != NGX_OK
+        || ngx_mobility_ucwa_cf_inv_failed(tx, c, p, reason) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_ucwa_cf_count(roster, NGX_MOBILITY_PART_JOINED) == 0) {
+        return ngx_mobility_ucwa_cf_end(tx, c, roster);
+    }
+
+    return NGX_OK;
+}
+
+
+/* a leader admits roster entry p from the lobby */
+static ngx_int_t
+ngx_mobility_ucwa_cf_admit(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p)
+{
+    ngx_int_t                 rc;
+    ngx_array_t              *roster;
+    ngx_mobility_ucwa_cf_t    cf;
+    ngx_mobility_ucwa_app_t   app;
+
+    p->state = NGX_MOBILITY_PART_JOINED;
+    p->joined = tx->now;
+    p->deadline = 0;
+
+    if (ngx_mobility_ucwa_cf_part_put(tx, c, p) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    roster = ngx_mobility_ucwa_cf_roster(tx, c);
+    if (roster == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&cf, sizeof(ngx_mobility_ucwa_cf_t));
+    cf.conv = c;
+    cf.part = p;
+
+    /* out of the lobby for the leaders, then in for everyone */
+    if (ngx_mobility_ucwa_cf_leaders(tx, roster, &cf, "deleted") != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_mobility_ucwa_cf_app(tx, &p->app, &app);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK
+        && ngx_mobility_ucwa_cf_joined(tx, &app, c, roster, p) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_mobility_ucwa_cf_announce(tx, c, roster, p);
 }
 
 
@@ -1556,6 +1754,19 @@ ngx_mobility_ucwa_conf_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
             if (rc == NGX_ERROR) {
                 break;
             }
+        }
+
+        if (rc == NGX_OK && p.state == NGX_MOBILITY_PART_LOBBY
+            && p.deadline == due)
+        {
+            /* nobody admitted it in time */
+            if (ngx_mobility_ucwa_cf_lobby_out(tx, &c, &p, "Timeout")
+                != NGX_OK)
+            {
+                break;
+            }
+
+            continue;
         }
 
         if (rc == NGX_DECLINED || p.state != NGX_MOBILITY_PART_INVITED
@@ -2871,6 +3082,64 @@ ngx_mobility_ucwa_cf_list(ngx_mobility_ucwa_req_t *rq,
 }
 
 
+/* POST …/participants/<sip>/admit|reject: a leader decides for the lobby */
+static ngx_int_t
+ngx_mobility_ucwa_cf_lobby_op(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *me, ngx_uint_t joined,
+    ngx_str_t *r)
+{
+    ngx_int_t                  rc;
+    ngx_str_t                  seg;
+    ngx_uint_t                 admit;
+    ngx_mobility_conv_part_t   p;
+
+    ngx_mobility_ucwa_cf_segment(r, &seg);
+
+    if (ngx_mobility_ucwa_cf_eat(r, "/admit") && r->len == 0) {
+        admit = 1;
+
+    } else if (ngx_mobility_ucwa_cf_eat(r, "/reject") && r->len == 0) {
+        admit = 0;
+
+    } else {
+        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+    }
+
+    rc = ngx_mobility_ucwa_cf_part_get(tx, c, seg.data, seg.len, &p);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED || p.state == NGX_MOBILITY_PART_INVITED) {
+        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+    }
+
+    if (!joined || me->role != NGX_MOBILITY_PART_LEADER) {
+        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_FORBIDDEN,
+                                       "Forbidden", NULL,
+                                       "Only a leader admits or rejects.");
+    }
+
+    if (p.state != NGX_MOBILITY_PART_LOBBY) {
+        return ngx_mobility_ucwa_cf_state_error(rq, rs,
+                                         "The participant is not in the "
+                                         "lobby.");
+    }
+
+    rc = admit ? ngx_mobility_ucwa_cf_admit(tx, c, &p)
+               : ngx_mobility_ucwa_cf_lobby_out(tx, c, &p, "Rejected");
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    rs->status = NGX_HTTP_NO_CONTENT;
+    return NGX_OK;
+}
+
+
 /*
  * Everything under …/conversations/<id> of a conference (rest is what
  * follows the id); called by ngx_mobility_ucwa_messaging() once the
@@ -2959,7 +3228,7 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
                 if (e[i].user.len == seg.len
                     && ngx_strncasecmp((u_char *) e[i].user.data, seg.data,
                                        seg.len) == 0
-                    && e[i].state == NGX_MOBILITY_PART_JOINED)
+                    && e[i].state != NGX_MOBILITY_PART_INVITED)
                 {
                     obj = ngx_mobility_ucwa_cf_participant_json(tx, app, c,
                                                                 &e[i]);
@@ -3007,6 +3276,10 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
         goto leave;
     }
 
+    if (ngx_mobility_ucwa_cf_eat(&r, "/participants")) {
+        return ngx_mobility_ucwa_cf_lobby_op(rq, rs, tx, c, &me, joined, &r);
+    }
+
     if (!ngx_mobility_ucwa_cf_eat(&r, "/messaging")) {
         return ngx_mobility_ucwa_cf_not_found(rq, rs);
     }
@@ -3049,6 +3322,17 @@ leave:
     if (me.state == NGX_MOBILITY_PART_INVITED) {
         /* an invitee that stops declines */
         return ngx_mobility_ucwa_cf_answer(rq, rs, tx, app, c, &me, 0);
+    }
+
+    if (me.state == NGX_MOBILITY_PART_LOBBY
+        && ngx_mobility_ucwa_cf_is(&me.app, &app->id))
+    {
+        /* a wait in the lobby canceled */
+        if (ngx_mobility_ucwa_cf_lobby_out(tx, c, &me, "Canceled")
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
     }
 
     if (joined && ngx_mobility_ucwa_cf_leave(tx, app, c, &me) != NGX_OK) {
@@ -3324,8 +3608,44 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
     cf.conv = &c;
     cf.part = &me;
 
-    if (admission != NGX_MOBILITY_MEETING_ADMIT) {
-        /* refused; the lobby is not kept, so it refuses too */
+    if (admission == NGX_MOBILITY_MEETING_LOBBY) {
+        /* waits for a leader, its invitation Connecting */
+        me.state = NGX_MOBILITY_PART_LOBBY;
+        me.joined = 0;
+        me.deadline = tx->now + (uint64_t) tx->umcf->lobby_timeout * 1000;
+
+        if (tx->due == 0 || me.deadline < tx->due) {
+            tx->due = me.deadline;
+        }
+
+        if (ngx_mobility_ucwa_cf_put(tx, &c) != NGX_OK
+            || ngx_mobility_ucwa_cf_part_put(tx, &c, &me) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (fresh
+            && ngx_mobility_conv_meeting_put(tx->st, tx->txn, &c)
+               != NGX_MOBILITY_OK)
+        {
+            ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                          tx->st->err);
+            return NGX_ERROR;
+        }
+
+        roster = ngx_mobility_ucwa_cf_roster(tx, &c);
+
+        if (roster == NULL
+            || ngx_mobility_ucwa_cf_join_events(tx, app, &c, roster, &me)
+               != NGX_OK
+            || ngx_mobility_ucwa_cf_leaders(tx, roster, &cf, "added")
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else if (admission != NGX_MOBILITY_MEETING_ADMIT) {
+        /* refused */
         cf.state = "Connecting";
         cf.cstate = "Connecting";
 
@@ -3387,7 +3707,7 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
         return NGX_ERROR;
     }
 
-    if (admission != NGX_MOBILITY_MEETING_ADMIT) {
+    if (admission == NGX_MOBILITY_MEETING_DENY) {
         cf.state = "Failed";
     }
 

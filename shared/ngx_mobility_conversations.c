@@ -1108,7 +1108,7 @@ ngx_mobility_conv_part_put(ngx_mobility_store_t *st, MDB_txn *txn,
 
     if (rc == NGX_MOBILITY_OK && old.deadline
         && (old.deadline != p->deadline
-            || p->state != NGX_MOBILITY_PART_INVITED)
+            || p->state == NGX_MOBILITY_PART_JOINED)
         && ngx_mobility_conv_part_due_del(st, txn, c->id.data, c->id.len,
                                           p->user.data, p->user.len,
                                           old.deadline)
@@ -1117,7 +1117,7 @@ ngx_mobility_conv_part_put(ngx_mobility_store_t *st, MDB_txn *txn,
         return NGX_MOBILITY_ERROR;
     }
 
-    if (p->state != NGX_MOBILITY_PART_INVITED) {
+    if (p->state == NGX_MOBILITY_PART_JOINED) {
         p->deadline = 0;
     }
 

@@ -22,7 +22,8 @@
  *                                  conference (user or anonymous identity)
  *     "q" due(u64 BE) id NUL user
  *                               -> "": the no-answer deadline of a roster
- *                                  entry still invited
+ *                                  entry still invited, or the end of its
+ *                                  wait in the lobby
  *     "k" organizer NUL meeting -> conversation id: the live conversation
  *                                  of an online meeting
  *
@@ -117,7 +118,8 @@ typedef struct {
     uint64_t              flags;
     uint64_t              joined;        /* ms, 0 until joined          */
     uint64_t              inv;           /* its invitation number       */
-    uint64_t              deadline;      /* ms, while invited; 0        */
+    uint64_t              deadline;      /* ms, while invited or in the
+                                            lobby; 0                    */
 } ngx_mobility_conv_part_t;
 
 
@@ -204,8 +206,8 @@ int ngx_mobility_conv_ended_scan(ngx_mobility_store_t *st, MDB_txn *txn,
  * The roster.  ngx_mobility_conv_part_get(): OK, NOTFOUND or ERROR; the
  * fields point into the store.  ngx_mobility_conv_part_put() keeps the
  * "u" index (while invited, in the lobby or joined) and the "q" deadline
- * (while invited with p->deadline set).  ngx_mobility_conv_part_del()
- * removes the entry with its keys.  ngx_mobility_conv_part_each() calls
+ * (while invited or in the lobby, with p->deadline set).
+ * ngx_mobility_conv_part_del() removes the entry with its keys.  ngx_mobility_conv_part_each() calls
  * each() for every entry in key order (each non-zero stops); it returns
  * the number of entries seen or -1.
  */

@@ -384,11 +384,16 @@ MobilityUcwa::request($block, POST => "$A->{app}/communication/onlineMeetingInvi
 
 
 
-=== TEST 4: joinOnlineMeeting of a scheduled meeting: an attendee starts its conversation, the organizer joins by joinUrl, an uninvited user is refused
+=== TEST 4: joinOnlineMeeting of a scheduled meeting: an attendee starts its conversation, uninvited users wait in the lobby, the organizer joins by joinUrl and admits or rejects them, a wait times out
+--- http_config eval
+MobilityUcwa::ucwa_http_config(mobility_ucwa_pget_timeout => '30s',
+                               mobility_ucwa_lobby_timeout => '3s')
 --- init
 my $A = MobilityUcwa::session('alice');
 my $B = MobilityUcwa::session('bob');
 my $C = MobilityUcwa::session('carol');
+my $D = MobilityUcwa::session('dave');
+my $E = MobilityUcwa::session('erin');
 my ($st, $h, $b) = MobilityUcwa::ucwa($A, POST => '/onlineMeetings/myOnlineMeetings',
     body => '{"subject":"Review","accessLevel":"Invited","attendees":["sip:bob@contoso.com"]}');
 Test::More::is($st, 201, 'a scheduled meeting');
@@ -413,15 +418,21 @@ Test::More::is($ev, join("\n",
     'communication: onlineMeetingInvitation completed Success'), 'attendee events');
 Test::More::is(main::embedded($j, 'conversation', 'updated')->{subject}, 'Review', 'the meeting subject');
 Test::More::is(main::embedded($j, 'localParticipant')->{role}, 'Attendee', 'an attendee');
-# carol is not invited: the lobby is not kept, she is refused
-($st, $h, $b) = MobilityUcwa::ucwa($C, POST => "/communication/onlineMeetingInvitations?onlineMeetingUri=$uri");
-Test::More::is($st, 201, 'uninvited join: 201');
-Test::More::is(MobilityUcwa::decode($b)->{state}, 'Failed', 'refused');
-($ev) = main::next_package($C);
-Test::More::is($ev, "communication: onlineMeetingInvitation started\ncommunication: onlineMeetingInvitation completed Failure Rejected", 'uninvited: Rejected');
-($st) = MobilityUcwa::ucwa($C, GET => "/communication/conversations/$id");
-Test::More::is($st, 404, 'carol is not in the meeting');
-# the organizer joins by joinUrl: the same conversation
+# carol, dave and erin are not invited: they wait in the lobby
+my %inv;
+for my $s ([$C, 'carol'], [$D, 'dave'], [$E, 'erin']) {
+    ($st, $h, $b) = MobilityUcwa::ucwa($s->[0], POST => "/communication/onlineMeetingInvitations?onlineMeetingUri=$uri");
+    Test::More::is($st, 201, "$s->[1]: join: 201");
+    Test::More::is(MobilityUcwa::decode($b)->{state}, 'Connecting', "$s->[1]: Connecting, in the lobby");
+    ($ev, $j) = main::next_package($s->[0]);
+    Test::More::is($ev, "communication: onlineMeetingInvitation started\ncommunication: conversation added\nconversation: localParticipant added", "$s->[1]: waiting");
+    Test::More::ok(main::embedded($j, 'localParticipant')->{inLobby}, "$s->[1]: inLobby");
+}
+($st) = MobilityUcwa::ucwa($C, POST => "/communication/conversations/$id/messaging/messages", type => 'text/plain', body => 'early');
+Test::More::is($st, 409, 'no messages from the lobby');
+($st) = MobilityUcwa::ucwa($B, POST => "/communication/conversations/$id/participants/carol\@contoso.com/admit");
+Test::More::is($st, 403, 'an attendee cannot admit');
+# the organizer joins by joinUrl: the same conversation, and sees the lobby
 ($st, $h) = MobilityUcwa::ucwa($A, POST => '/communication/onlineMeetingInvitations',
     body => qq({"onlineMeetingUri":"$mt->{joinUrl}"}));
 Test::More::is($st, 201, 'join by joinUrl: 201');
@@ -434,22 +445,61 @@ Test::More::is($ev, join("\n",
     'communication: conversation updated',
     'conversation: participant added',
     'conversation: participantMessaging added in participant',
+    'conversation: participant added in lobby',
+    'conversation: participant added in lobby',
+    'conversation: participant added in lobby',
     'conversation: participantMessaging added in participant',
     'conversation: messaging updated',
-    'communication: onlineMeetingInvitation completed Success'), 'organizer events');
+    'communication: onlineMeetingInvitation completed Success'), 'organizer events: the members, the lobby');
 Test::More::is(main::embedded($j, 'localParticipant')->{role}, 'Leader', 'the organizer leads');
+my $waiting = main::embedded($j, 'participant', 'added');
 ($ev) = main::next_package($B);
 Test::More::is($ev, "conversation: participant added\nconversation: participantMessaging added in participant", 'bob sees alice join');
+($st, undef, $b) = MobilityUcwa::ucwa($A, GET => "/communication/conversations/$id/lobby");
+Test::More::is(scalar(() = $b =~ /participants\//g), 3, 'the lobby: three');
+($st, undef, $b) = MobilityUcwa::ucwa($A, GET => "/communication/conversations/$id/participants/carol\@contoso.com");
+my $cp = MobilityUcwa::decode($b);
+Test::More::ok($cp->{inLobby} && $cp->{_links}{admit} && $cp->{_links}{reject}, 'a leader gets admit and reject');
+# alice admits carol
+($st) = MobilityUcwa::ucwa($A, POST => $cp->{_links}{admit}{href});
+Test::More::is($st, 204, 'admit: 204');
+($ev) = main::next_package($C);
+Test::More::is($ev, join("\n",
+    'communication: conversation updated',
+    ("conversation: participant added\nconversation: participantMessaging added in participant") x 2,
+    'conversation: participantMessaging added in participant',
+    'conversation: messaging updated',
+    'communication: onlineMeetingInvitation completed Success'), 'carol: admitted, joined');
+($ev) = main::next_package($A);
+Test::More::is($ev, "conversation: participant deleted in lobby\nconversation: participant added\nconversation: participantMessaging added in participant", 'alice: carol out of the lobby, in the meeting');
+($ev) = main::next_package($B);
+Test::More::is($ev, "conversation: participant added\nconversation: participantMessaging added in participant", 'bob: carol in');
+# alice rejects erin
+($st) = MobilityUcwa::ucwa($A, POST => "/communication/conversations/$id/participants/erin\@contoso.com/reject");
+Test::More::is($st, 204, 'reject: 204');
+($ev) = main::next_package($E);
+Test::More::is($ev, "communication: onlineMeetingInvitation completed Failure Rejected\ncommunication: conversation deleted", 'erin: Rejected');
+($ev) = main::next_package($A);
+Test::More::is($ev, 'conversation: participant deleted in lobby', 'alice: erin gone from the lobby');
+($st) = MobilityUcwa::ucwa($E, GET => "/communication/conversations/$id");
+Test::More::is($st, 404, 'erin is not in the meeting');
+# nobody admits dave in time
+($ev) = main::next_package($D, 8);
+Test::More::is($ev, "communication: onlineMeetingInvitation completed Failure Timeout\ncommunication: conversation deleted", 'dave: the wait timed out');
+($ev) = main::next_package($A, 8);
+Test::More::is($ev, 'conversation: participant deleted in lobby', 'alice: dave gone from the lobby');
 ($st) = MobilityUcwa::ucwa($A, POST => '/communication/onlineMeetingInvitations', body => qq({"onlineMeetingUri":"$uri"}));
 Test::More::is($st, 409, 'joining twice: 409');
 ($st) = MobilityUcwa::ucwa($A, POST => "/communication/conversations/$id/messaging/messages", type => 'text/plain', body => 'Welcome');
 Test::More::is($st, 201, 'the organizer sends');
 main::next_package($A);
-($ev, $j) = main::next_package($B);
-Test::More::is(main::embedded($j, 'message')->{_links}{plainMessage}{href}, 'data:text/plain;charset=utf-8,Welcome', 'bob receives it');
+for my $s ([$B, 'bob'], [$C, 'carol']) {
+    ($ev, $j) = main::next_package($s->[0]);
+    Test::More::is(main::embedded($j, 'message')->{_links}{plainMessage}{href}, 'data:text/plain;charset=utf-8,Welcome', "$s->[1] receives it");
+}
 MobilityUcwa::request($block, GET => "$B->{app}/communication/conversations/$id/attendees", token => $B->{token});
 --- error_code: 200
---- response_body_like: participants/bob@contoso\.com
+--- response_body_like: participants/bob@contoso\.com.*participants/carol@contoso\.com
 --- no_error_log
 [alert]
 [error]
