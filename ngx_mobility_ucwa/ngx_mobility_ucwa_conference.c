@@ -2142,13 +2142,14 @@ ngx_mobility_ucwa_cf_adhoc(ngx_mobility_ucwa_req_t *rq,
 }
 
 
+/* a roster lookup by user, operationId or invitation number */
 typedef struct {
-    ngx_mobility_bytes_t  *user;
-    ngx_mobility_bytes_t  *op;
-    uint64_t               inv;
-    ngx_mobility_conv_part_t  found;
-    ngx_uint_t             hit;
-    ngx_uint_t             count;
+    ngx_mobility_bytes_t      *user;
+    ngx_mobility_bytes_t      *op;
+    uint64_t                   inv;
+    ngx_mobility_conv_part_t   found;
+    ngx_uint_t                 hit;
+    ngx_uint_t                 count;     /* entries seen */
 } ngx_mobility_ucwa_cf_find_t;
 
 
@@ -3555,7 +3556,7 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
 
     } else {
         ngx_memzero(&find, sizeof(ngx_mobility_ucwa_cf_find_t));
-        find.user = (ngx_mobility_bytes_t *) &me.user;
+        find.user = &me.user;
         me.user.data = app->owner.data;
         me.user.len = app->owner.len;
 

@@ -207,9 +207,9 @@ int ngx_mobility_conv_ended_scan(ngx_mobility_store_t *st, MDB_txn *txn,
  * fields point into the store.  ngx_mobility_conv_part_put() keeps the
  * "u" index (while invited, in the lobby or joined) and the "q" deadline
  * (while invited or in the lobby, with p->deadline set).
- * ngx_mobility_conv_part_del() removes the entry with its keys.  ngx_mobility_conv_part_each() calls
- * each() for every entry in key order (each non-zero stops); it returns
- * the number of entries seen or -1.
+ * ngx_mobility_conv_part_del() removes the entry with its keys.
+ * ngx_mobility_conv_part_each() calls each() for every entry in key order
+ * (each non-zero stops); it returns the number of entries seen or -1.
  */
 int ngx_mobility_conv_part_get(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *id, size_t len, const u_char *user, size_t ulen,
