@@ -1562,7 +1562,16 @@ ngx_mobility_ucwa_cf_end(ngx_mobility_ucwa_tx_t *tx, ngx_mobility_conv_t *c,
     c->state = NGX_MOBILITY_CONV_TERMINATED;
     c->ended = tx->now;
 
-    return ngx_mobility_ucwa_cf_put(tx, c);
+    if (ngx_mobility_ucwa_cf_put(tx, c) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* an escalated two-party conversation: its two parties keep the log */
+    if (c->to.len) {
+        return ngx_mobility_ucwa_history_log(tx, c);
+    }
+
+    return NGX_OK;
 }
 
 

@@ -310,7 +310,19 @@ Test::More::is($ev, 'conversation: participant added in typingParticipants', 'bo
 Test::More::is($st, 404, 'dave cannot read the conference');
 ($st) = MobilityUcwa::ucwa($A, POST => "/communication/participantInvitations?conversation=$id", body => '{"to":"sip:bob@contoso.com"}');
 Test::More::is($st, 409, 'inviting a member: 409');
-MobilityUcwa::request($block, GET => "$D->{app}/communication/conversations/$id/participants", token => $D->{token});
+($st) = MobilityUcwa::ucwa($D, GET => "/communication/conversations/$id/participants");
+Test::More::is($st, 404, 'nor its roster');
+# everyone leaves: the two original parties keep the log, with every message
+for my $s ([$C, 'carol'], [$B, 'bob'], [$A, 'alice']) {
+    ($st) = MobilityUcwa::ucwa($s->[0], DELETE => "/communication/conversations/$id");
+    Test::More::is($st, 204, "$s->[1] leaves");
+}
+($st, undef, my $b) = MobilityUcwa::ucwa($A, GET => "/communication/conversationLogs/$id");
+Test::More::is($st, 200, 'alice has the log of the escalated conversation');
+Test::More::is(MobilityUcwa::decode($b)->{status}, 'Connected', 'connected');
+($st, undef, $b) = MobilityUcwa::ucwa($A, GET => "/communication/conversationLogs/$id/conversationLogTranscripts");
+Test::More::like($b, qr/two-party.*three-party/s, 'the transcript: both messages');
+MobilityUcwa::request($block, GET => "$A->{app}/communication/conversations/$id", token => $A->{token});
 --- error_code: 404
 --- no_error_log
 [alert]
