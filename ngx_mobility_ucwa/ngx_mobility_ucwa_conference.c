@@ -3167,6 +3167,7 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
     ngx_array_t               *roster;
     ngx_mobility_conv_part_t   me, *e;
     ngx_mobility_ucwa_cf_t     cf;
+    ngx_mobility_ucwa_app_t    other;
 
     r = *rest;
     write = (rq->method == NGX_HTTP_POST || rq->method == NGX_HTTP_DELETE);
@@ -3343,6 +3344,19 @@ leave:
         {
             return NGX_ERROR;
         }
+    }
+
+    if (!joined && me.state == NGX_MOBILITY_PART_JOINED
+        && c->state == NGX_MOBILITY_CONV_CONNECTED)
+    {
+        /* the application that joined is gone: another one may leave */
+        rc = ngx_mobility_ucwa_cf_app(tx, &me.app, &other);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        joined = (rc == NGX_DECLINED);
     }
 
     if (joined && ngx_mobility_ucwa_cf_leave(tx, app, c, &me) != NGX_OK) {

@@ -563,3 +563,37 @@ MobilityUcwa::request($block, GET => "$A->{app}/communication/conversations/$id/
 --- no_error_log
 [alert]
 [error]
+
+
+
+=== TEST 6: a member whose joined application is gone can leave from another one; only the joined application writes
+--- init
+my $A = MobilityUcwa::session('alice');
+my $B = MobilityUcwa::session('bob');
+main::available($B);
+my ($st, $h) = MobilityUcwa::ucwa($A, POST => '/communication/onlineMeetingInvitations?onlineMeetingUri=adhoc');
+Test::More::is($st, 201, 'ad-hoc meeting');
+my ($id) = ($h->{location}[0] // '') =~ m{/onlineMeetingInvitations/([0-9a-f]+)-\d+$};
+main::next_package($A);
+($st) = MobilityUcwa::ucwa($A, POST => "/communication/participantInvitations?conversation=$id", body => '{"to":"sip:bob@contoso.com"}');
+Test::More::is($st, 201, 'invite bob');
+main::next_package($A);
+my ($ev, $j) = main::next_package($B);
+($st) = MobilityUcwa::ucwa($B, POST => main::embedded($j, 'onlineMeetingInvitation')->{_links}{accept}{href});
+Test::More::is($st, 204, 'bob accepts');
+main::next_package($A);
+my $B2 = MobilityUcwa::session('bob');
+($st) = MobilityUcwa::ucwa($B2, GET => "/communication/conversations/$id");
+Test::More::is($st, 200, 'another application of a member reads');
+($st) = MobilityUcwa::ucwa($B2, POST => "/communication/conversations/$id/messaging/messages", type => 'text/plain', body => 'x');
+Test::More::is($st, 409, 'but does not write');
+($st) = MobilityUcwa::ucwa($B, DELETE => '');
+Test::More::is($st, 204, "bob's joined application ends");
+($st) = MobilityUcwa::ucwa($B2, DELETE => "/communication/conversations/$id");
+Test::More::is($st, 204, 'bob leaves from the other one');
+($ev) = main::next_package($A);
+Test::More::is($ev, 'conversation: participant deleted', 'alice sees bob go');
+MobilityUcwa::request($block, GET => "$B2->{app}/communication/conversations/$id", token => $B2->{token});
+--- error_code: 404
+--- no_error_log
+[alert]
