@@ -2227,10 +2227,12 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
         goto done;
     }
 
-    if (c.conference && !inv) {
-        /* a conference: ngx_mobility_ucwa_conference.c */
-        rc = ngx_mobility_ucwa_conf_conversation(rq, rs, &tx, &app, &c,
-                                                 &rest);
+    if (c.conference && (!inv || c.to.len == 0)) {
+        /* a conference: ngx_mobility_ucwa_conference.c; only one that was
+         * a two-party conversation has a messagingInvitation */
+        rc = inv ? ngx_mobility_ucwa_im_not_found(rq, rs)
+                 : ngx_mobility_ucwa_conf_conversation(rq, rs, &tx, &app, &c,
+                                                       &rest);
         goto done;
     }
 

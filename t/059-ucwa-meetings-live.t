@@ -152,6 +152,8 @@ Test::More::ok($conv->{_links}{onlineMeeting} && $conv->{_links}{leaders} && $co
 my $lp = main::embedded($j, 'localParticipant');
 Test::More::is("$lp->{role} " . ($lp->{organizer} ? 'organizer' : '-'), 'Leader organizer', 'organizer is leader');
 # the onlineMeeting resource
+($st) = MobilityUcwa::ucwa($A, GET => "/communication/messagingInvitations/$id");
+Test::More::is($st, 404, 'an ad-hoc meeting has no messagingInvitation');
 ($st, undef, $b) = MobilityUcwa::ucwa($A, GET => "/communication/conversations/$id/onlineMeeting");
 Test::More::is($st, 200, 'onlineMeeting: 200');
 my $om = MobilityUcwa::decode($b);
