@@ -460,6 +460,8 @@ ngx_uint_t ngx_mobility_ucwa_conf_member(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_conv_t *c, u_char *user, size_t len);
 void ngx_mobility_ucwa_conf_due(ngx_mobility_ucwa_tx_t *tx,
     ngx_uint_t limit);
+ngx_int_t ngx_mobility_ucwa_conf_app_gone(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app);
 
 /* ngx_mobility_ucwa_history.c */
 ngx_int_t ngx_mobility_ucwa_missed_items(ngx_mobility_ucwa_req_t *rq,

@@ -3739,3 +3739,114 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
                                       ngx_mobility_ucwa_cf_omi_json(tx, app,
                                                                     &cf));
 }
+
+
+typedef struct {
+    ngx_pool_t   *pool;
+    ngx_array_t  *ids;
+    ngx_uint_t    failed;
+} ngx_mobility_ucwa_cf_ids_t;
+
+
+static int
+ngx_mobility_ucwa_cf_ids_each(void *data, const u_char *id, size_t len)
+{
+    ngx_str_t                   *s;
+    ngx_mobility_ucwa_cf_ids_t  *ctx = data;
+
+    s = ngx_array_push(ctx->ids);
+    if (s == NULL) {
+        ctx->failed = 1;
+        return 1;
+    }
+
+    s->data = ngx_pnalloc(ctx->pool, len);
+    if (s->data == NULL) {
+        ctx->failed = 1;
+        return 1;
+    }
+
+    ngx_memcpy(s->data, id, len);
+    s->len = len;
+
+    return 0;
+}
+
+
+/*
+ * Application app ends (deleted, expired; called by
+ * ngx_mobility_ucwa_app_terminate() before its channels go): it leaves
+ * the conferences it joined and ends its waits in a lobby, so no member
+ * stays behind without an application.
+ */
+ngx_int_t
+ngx_mobility_ucwa_conf_app_gone(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app)
+{
+    ngx_int_t                    rc;
+    ngx_str_t                   *id;
+    ngx_uint_t                   i;
+    ngx_mobility_conv_t          c;
+    ngx_mobility_conv_part_t     me;
+    ngx_mobility_ucwa_cf_ids_t   ctx;
+
+    ctx.pool = tx->pool;
+    ctx.failed = 0;
+    ctx.ids = ngx_array_create(tx->pool, 4, sizeof(ngx_str_t));
+    if (ctx.ids == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_conv_active_each(tx->st, tx->txn, app->owner.data,
+                                      app->owner.len,
+                                      ngx_mobility_ucwa_cf_ids_each, &ctx)
+        != NGX_MOBILITY_OK
+        || ctx.failed)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    id = ctx.ids->elts;
+
+    for (i = 0; i < ctx.ids->nelts; i++) {
+        rc = ngx_mobility_ucwa_cf_get(tx, &id[i], &c);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc != NGX_OK || !c.conference
+            || c.state != NGX_MOBILITY_CONV_CONNECTED)
+        {
+            continue;
+        }
+
+        rc = ngx_mobility_ucwa_cf_part_get(tx, &c, app->owner.data,
+                                           app->owner.len, &me);
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc != NGX_OK || !ngx_mobility_ucwa_cf_is(&me.app, &app->id)) {
+            continue;
+        }
+
+        if (me.state == NGX_MOBILITY_PART_JOINED) {
+            rc = ngx_mobility_ucwa_cf_leave(tx, app, &c, &me);
+
+        } else if (me.state == NGX_MOBILITY_PART_LOBBY) {
+            rc = ngx_mobility_ucwa_cf_lobby_out(tx, &c, &me, "Canceled");
+
+        } else {
+            continue;
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
