@@ -1089,7 +1089,7 @@ ngx_mobility_ucwa_cf_event(ngx_mobility_ucwa_tx_t *tx,
 
         if (app == NULL && ngx_strcmp(type, "started") == 0) {
             /* pushable: an invitation to a meeting */
-            ev.push.kind = NGX_MOBILITY_PUSH_IM;
+            ev.push.kind = NGX_MOBILITY_PUSH_MEETING;
             ev.push.sender.data = (u_char *) cf->part->inviter.data;
             ev.push.sender.len = cf->part->inviter.len;
             ev.push.thread.data = (u_char *) c->id.data;
