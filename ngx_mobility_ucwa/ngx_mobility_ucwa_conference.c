@@ -33,6 +33,10 @@
 #define NGX_MOBILITY_UCWA_PI      "/communication/participantInvitations/"
 #define NGX_MOBILITY_UCWA_CCONV   "/communication/conversations/"
 
+/* a member shows as typing this long after its last setIsTyping (as the
+ * two-party NGX_MOBILITY_UCWA_TYPING_MS) */
+#define NGX_MOBILITY_UCWA_CF_TYPING_MS   10000
+
 
 typedef struct {
     ngx_mobility_conv_t       *conv;
@@ -1712,6 +1716,97 @@ ngx_mobility_ucwa_cf_leave(ngx_mobility_ucwa_tx_t *tx,
 }
 
 
+/* typing that was not renewed in time ends: the others are told */
+static void
+ngx_mobility_ucwa_cf_typing_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
+{
+    int                        n;
+    u_char                     id[NGX_MOBILITY_CONV_ID_MAX];
+    u_char                     user[NGX_MOBILITY_SIP_MAX + 1];
+    size_t                     ulen;
+    uint64_t                   due, next;
+    ngx_int_t                  rc;
+    ngx_str_t                  s;
+    ngx_uint_t                 i;
+    ngx_array_t               *roster;
+    ngx_mobility_conv_t        c;
+    ngx_mobility_ucwa_cf_t     cf;
+    ngx_mobility_conv_part_t   p;
+
+    next = 0;
+
+    for (i = 0; i < limit; i++) {
+        n = ngx_mobility_conv_next_part_typing(tx->st, tx->txn, tx->now, id,
+                                               user, &ulen, &due);
+        if (n <= 0) {
+            next = (n == 0) ? due : 0;
+            break;
+        }
+
+        s.data = ngx_pnalloc(tx->pool, n);
+        if (s.data == NULL) {
+            break;
+        }
+
+        ngx_memcpy(s.data, id, n);
+        s.len = n;
+
+        rc = ngx_mobility_ucwa_cf_get(tx, &s, &c);
+
+        if (rc == NGX_OK) {
+            rc = ngx_mobility_ucwa_cf_part_get(tx, &c, user, ulen, &p);
+        }
+
+        if (rc == NGX_ERROR) {
+            break;
+        }
+
+        if (rc == NGX_DECLINED || p.typing != due) {
+            /* a stale key */
+            if (ngx_mobility_conv_part_typing_del(tx->st, tx->txn, s.data,
+                                                  s.len, user, ulen, due)
+                != NGX_MOBILITY_OK)
+            {
+                break;
+            }
+
+            continue;
+        }
+
+        p.typing = 0;
+
+        if (ngx_mobility_ucwa_cf_part_put(tx, &c, &p) != NGX_OK) {
+            break;
+        }
+
+        roster = ngx_mobility_ucwa_cf_roster(tx, &c);
+        if (roster == NULL) {
+            break;
+        }
+
+        ngx_memzero(&cf, sizeof(ngx_mobility_ucwa_cf_t));
+        cf.conv = &c;
+        cf.part = &p;
+
+        if (c.state == NGX_MOBILITY_CONV_CONNECTED
+            && ngx_mobility_ucwa_cf_members(tx, roster, &p.user, &cf,
+                                            CF_TYPING, "deleted", NULL)
+               != NGX_OK)
+        {
+            break;
+        }
+    }
+
+    if (i == limit) {
+        next = tx->now;
+    }
+
+    if (next && (tx->due == 0 || next < tx->due)) {
+        tx->due = next;
+    }
+}
+
+
 /*
  * Invitations of added participants nobody answered before their
  * deadline ("q" keys; the timer of the worker that created them, and
@@ -1836,6 +1931,8 @@ ngx_mobility_ucwa_conf_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
     if (next && (tx->due == 0 || next < tx->due)) {
         tx->due = next;
     }
+
+    ngx_mobility_ucwa_cf_typing_due(tx, limit);
 }
 
 
@@ -2926,8 +3023,8 @@ ngx_mobility_ucwa_cf_send(ngx_mobility_ucwa_req_t *rq,
     cf.part = me;
 
     /* a typing sender stops typing with its message */
-    if (me->flags & NGX_MOBILITY_PART_TYPING) {
-        me->flags &= ~NGX_MOBILITY_PART_TYPING;
+    if (me->typing) {
+        me->typing = 0;
 
         if (ngx_mobility_ucwa_cf_part_put(tx, c, me) != NGX_OK
             || ngx_mobility_ucwa_cf_members(tx, roster, &me->user, &cf,
@@ -2979,18 +3076,32 @@ ngx_mobility_ucwa_cf_send(ngx_mobility_ucwa_req_t *rq,
 }
 
 
-/* setIsTyping: the others see the member typing until its next message */
+/*
+ * setIsTyping: the others see the member typing (once) until its next
+ * message or NGX_MOBILITY_UCWA_CF_TYPING_MS after its last setIsTyping
+ * (a "z" key, found by ngx_mobility_ucwa_conf_due()).
+ */
 static ngx_int_t
 ngx_mobility_ucwa_cf_typing(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *me)
 {
+    uint64_t                 was;
     ngx_array_t             *roster;
     ngx_mobility_ucwa_cf_t   cf;
 
-    if (!(me->flags & NGX_MOBILITY_PART_TYPING)) {
-        me->flags |= NGX_MOBILITY_PART_TYPING;
+    was = me->typing;
+    me->typing = tx->now + NGX_MOBILITY_UCWA_CF_TYPING_MS;
 
+    if (ngx_mobility_ucwa_cf_part_put(tx, c, me) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (tx->due == 0 || me->typing < tx->due) {
+        tx->due = me->typing;
+    }
+
+    if (was == 0 || was <= tx->now) {
         roster = ngx_mobility_ucwa_cf_roster(tx, c);
         if (roster == NULL) {
             return NGX_ERROR;
@@ -3000,10 +3111,9 @@ ngx_mobility_ucwa_cf_typing(ngx_mobility_ucwa_req_t *rq,
         cf.conv = c;
         cf.part = me;
 
-        if (ngx_mobility_ucwa_cf_part_put(tx, c, me) != NGX_OK
-            || ngx_mobility_ucwa_cf_members(tx, roster, &me->user, &cf,
-                                            CF_TYPING, "added", NULL)
-               != NGX_OK)
+        if (ngx_mobility_ucwa_cf_members(tx, roster, &me->user, &cf,
+                                         CF_TYPING, "added", NULL)
+            != NGX_OK)
         {
             return NGX_ERROR;
         }

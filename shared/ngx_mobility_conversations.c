@@ -51,7 +51,8 @@ enum {
     NGX_MOBILITY_PART_T_FLAGS,
     NGX_MOBILITY_PART_T_JOINED,
     NGX_MOBILITY_PART_T_INV,
-    NGX_MOBILITY_PART_T_DEADLINE
+    NGX_MOBILITY_PART_T_DEADLINE,
+    NGX_MOBILITY_PART_T_TYPING
 };
 
 enum {
@@ -922,12 +923,12 @@ ngx_mobility_conv_part_key(u_char *key, const u_char *id, size_t len,
 }
 
 
-/* "q" due id NUL user */
+/* "q" (or "z") due id NUL user */
 static size_t
-ngx_mobility_conv_part_due_key(u_char *key, const u_char *id, size_t len,
-    const u_char *user, size_t ulen, uint64_t due)
+ngx_mobility_conv_part_kind_key(u_char *key, u_char kind, const u_char *id,
+    size_t len, const u_char *user, size_t ulen, uint64_t due)
 {
-    key[0] = 'q';
+    key[0] = kind;
     ngx_mobility_put_be64(key + 1, due);
     memcpy(key + 9, id, len);
     key[len + 9] = '\0';
@@ -970,6 +971,8 @@ ngx_mobility_conv_part_decode(const u_char *rec, size_t len,
     p->inv = ngx_mobility_rec_get_u64(rec, len, NGX_MOBILITY_PART_T_INV, 0);
     p->deadline = ngx_mobility_rec_get_u64(rec, len,
                                            NGX_MOBILITY_PART_T_DEADLINE, 0);
+    p->typing = ngx_mobility_rec_get_u64(rec, len, NGX_MOBILITY_PART_T_TYPING,
+                                         0);
 
     return NGX_MOBILITY_OK;
 }
@@ -1051,10 +1054,35 @@ ngx_mobility_conv_part_index(ngx_mobility_store_t *st, MDB_txn *txn,
 }
 
 
+static int ngx_mobility_conv_part_key_del(ngx_mobility_store_t *st,
+    MDB_txn *txn, u_char kind, const u_char *id, size_t len,
+    const u_char *user, size_t ulen, uint64_t due);
+
+
 int
 ngx_mobility_conv_part_due_del(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *id, size_t len, const u_char *user, size_t ulen,
     uint64_t due)
+{
+    return ngx_mobility_conv_part_key_del(st, txn, 'q', id, len, user, ulen,
+                                          due);
+}
+
+
+int
+ngx_mobility_conv_part_typing_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len, const u_char *user, size_t ulen,
+    uint64_t due)
+{
+    return ngx_mobility_conv_part_key_del(st, txn, 'z', id, len, user, ulen,
+                                          due);
+}
+
+
+static int
+ngx_mobility_conv_part_key_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    u_char kind, const u_char *id, size_t len, const u_char *user,
+    size_t ulen, uint64_t due)
 {
     int      rc;
     u_char   key[NGX_MOBILITY_CONV_UKEY_MAX + 9];
@@ -1066,7 +1094,7 @@ ngx_mobility_conv_part_due_del(ngx_mobility_store_t *st, MDB_txn *txn,
         return NGX_MOBILITY_OK;
     }
 
-    k.mv_size = ngx_mobility_conv_part_due_key(key, id, len, user, ulen,
+    k.mv_size = ngx_mobility_conv_part_kind_key(key, kind, id, len, user, ulen,
                                                due);
     k.mv_data = key;
 
@@ -1084,7 +1112,7 @@ int
 ngx_mobility_conv_part_put(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p)
 {
-    int                         rc;
+    int                         rc, found;
     u_char                     *buf;
     u_char                      key[NGX_MOBILITY_CONV_UKEY_MAX + 9];
     size_t                      cap;
@@ -1106,7 +1134,9 @@ ngx_mobility_conv_part_put(ngx_mobility_store_t *st, MDB_txn *txn,
         return rc;
     }
 
-    if (rc == NGX_MOBILITY_OK && old.deadline
+    found = (rc == NGX_MOBILITY_OK);
+
+    if (found && old.deadline
         && (old.deadline != p->deadline
             || p->state == NGX_MOBILITY_PART_JOINED)
         && ngx_mobility_conv_part_due_del(st, txn, c->id.data, c->id.len,
@@ -1122,9 +1152,9 @@ ngx_mobility_conv_part_put(ngx_mobility_store_t *st, MDB_txn *txn,
     }
 
     if (p->deadline) {
-        k.mv_size = ngx_mobility_conv_part_due_key(key, c->id.data, c->id.len,
-                                                   p->user.data, p->user.len,
-                                                   p->deadline);
+        k.mv_size = ngx_mobility_conv_part_kind_key(key, 'q', c->id.data,
+                                                    c->id.len, p->user.data,
+                                                    p->user.len, p->deadline);
         k.mv_data = key;
         v.mv_size = 0;
         v.mv_data = key;
@@ -1132,6 +1162,30 @@ ngx_mobility_conv_part_put(ngx_mobility_store_t *st, MDB_txn *txn,
         rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
         if (rc != 0) {
             return ngx_mobility_store_fail(st, "writing a deadline", rc);
+        }
+    }
+
+    /* the end of typing */
+    if (found && old.typing && old.typing != p->typing
+        && ngx_mobility_conv_part_typing_del(st, txn, c->id.data, c->id.len,
+                                             p->user.data, p->user.len,
+                                             old.typing)
+           != NGX_MOBILITY_OK)
+    {
+        return NGX_MOBILITY_ERROR;
+    }
+
+    if (p->typing) {
+        k.mv_size = ngx_mobility_conv_part_kind_key(key, 'z', c->id.data,
+                                                    c->id.len, p->user.data,
+                                                    p->user.len, p->typing);
+        k.mv_data = key;
+        v.mv_size = 0;
+        v.mv_data = key;
+
+        rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
+        if (rc != 0) {
+            return ngx_mobility_store_fail(st, "writing a typing end", rc);
         }
     }
 
@@ -1168,6 +1222,10 @@ ngx_mobility_conv_part_put(ngx_mobility_store_t *st, MDB_txn *txn,
     if (p->deadline) {
         ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_PART_T_DEADLINE,
                                  p->deadline);
+    }
+
+    if (p->typing) {
+        ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_PART_T_TYPING, p->typing);
     }
 
     if (w.overflow) {
@@ -1213,6 +1271,11 @@ ngx_mobility_conv_part_del(ngx_mobility_store_t *st, MDB_txn *txn,
          && ngx_mobility_conv_part_due_del(st, txn, c->id.data, c->id.len,
                                            user, ulen, old.deadline)
             != NGX_MOBILITY_OK)
+        || (old.typing
+            && ngx_mobility_conv_part_typing_del(st, txn, c->id.data,
+                                                 c->id.len, user, ulen,
+                                                 old.typing)
+               != NGX_MOBILITY_OK)
         || ngx_mobility_conv_part_index(st, txn, c, user, ulen, 0)
            != NGX_MOBILITY_OK)
     {
@@ -1340,9 +1403,33 @@ ngx_mobility_conv_roster_clear(ngx_mobility_store_t *st, MDB_txn *txn,
 }
 
 
+static int ngx_mobility_conv_next_part(ngx_mobility_store_t *st,
+    MDB_txn *txn, u_char kind, uint64_t now, u_char *id, u_char *user,
+    size_t *ulen, uint64_t *due);
+
+
 int
 ngx_mobility_conv_next_part_due(ngx_mobility_store_t *st, MDB_txn *txn,
     uint64_t now, u_char *id, u_char *user, size_t *ulen, uint64_t *due)
+{
+    return ngx_mobility_conv_next_part(st, txn, 'q', now, id, user, ulen,
+                                       due);
+}
+
+
+int
+ngx_mobility_conv_next_part_typing(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t now, u_char *id, u_char *user, size_t *ulen, uint64_t *due)
+{
+    return ngx_mobility_conv_next_part(st, txn, 'z', now, id, user, ulen,
+                                       due);
+}
+
+
+static int
+ngx_mobility_conv_next_part(ngx_mobility_store_t *st, MDB_txn *txn,
+    u_char kind, uint64_t now, u_char *id, u_char *user, size_t *ulen,
+    uint64_t *due)
 {
     int          rc;
     u_char       start[1], *nul, *kd;
@@ -1358,7 +1445,7 @@ ngx_mobility_conv_next_part_due(ngx_mobility_store_t *st, MDB_txn *txn,
         return -1;
     }
 
-    start[0] = 'q';
+    start[0] = kind;
     k.mv_size = 1;
     k.mv_data = start;
 
@@ -1377,7 +1464,7 @@ ngx_mobility_conv_next_part_due(ngx_mobility_store_t *st, MDB_txn *txn,
 
     kd = k.mv_data;
 
-    if (k.mv_size < 12 || kd[0] != 'q') {
+    if (k.mv_size < 12 || kd[0] != kind) {
         return 0;
     }
 

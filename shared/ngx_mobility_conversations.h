@@ -24,6 +24,8 @@
  *                               -> "": the no-answer deadline of a roster
  *                                  entry still invited, or the end of its
  *                                  wait in the lobby
+ *     "z" due(u64 BE) id NUL user
+ *                               -> "": the end of a member's typing
  *     "k" organizer NUL meeting -> conversation id: the live conversation
  *                                  of an online meeting
  *
@@ -66,7 +68,6 @@
 #define NGX_MOBILITY_PART_MESSAGING     0x02     /* messaging joined    */
 #define NGX_MOBILITY_PART_SELF_JOIN     0x04     /* joinOnlineMeeting,
                                                     not addParticipant */
-#define NGX_MOBILITY_PART_TYPING        0x08     /* until its next message */
 
 #define NGX_MOBILITY_CONV_ID_MAX        32
 #define NGX_MOBILITY_CONV_TEXT_MAX      8192     /* a message, bytes */
@@ -120,6 +121,7 @@ typedef struct {
     uint64_t              inv;           /* its invitation number       */
     uint64_t              deadline;      /* ms, while invited or in the
                                             lobby; 0                    */
+    uint64_t              typing;        /* ms: types until; 0          */
 } ngx_mobility_conv_part_t;
 
 
@@ -205,8 +207,9 @@ int ngx_mobility_conv_ended_scan(ngx_mobility_store_t *st, MDB_txn *txn,
 /*
  * The roster.  ngx_mobility_conv_part_get(): OK, NOTFOUND or ERROR; the
  * fields point into the store.  ngx_mobility_conv_part_put() keeps the
- * "u" index (while invited, in the lobby or joined) and the "q" deadline
- * (while invited or in the lobby, with p->deadline set).
+ * "u" index (while invited, in the lobby or joined), the "q" deadline
+ * (while invited or in the lobby, with p->deadline set) and the "z" end
+ * of typing (p->typing).
  * ngx_mobility_conv_part_del() removes the entry with its keys.
  * ngx_mobility_conv_part_each() calls each() for every entry in key order
  * (each non-zero stops); it returns the number of entries seen or -1.
@@ -231,6 +234,14 @@ int ngx_mobility_conv_part_each(ngx_mobility_store_t *st, MDB_txn *txn,
 int ngx_mobility_conv_next_part_due(ngx_mobility_store_t *st, MDB_txn *txn,
     uint64_t now, u_char *id, u_char *user, size_t *ulen, uint64_t *due);
 int ngx_mobility_conv_part_due_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len, const u_char *user, size_t ulen,
+    uint64_t due);
+
+/* the same for the ends of typing ("z" keys, kept with p->typing) */
+int ngx_mobility_conv_next_part_typing(ngx_mobility_store_t *st,
+    MDB_txn *txn, uint64_t now, u_char *id, u_char *user, size_t *ulen,
+    uint64_t *due);
+int ngx_mobility_conv_part_typing_del(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *id, size_t len, const u_char *user, size_t ulen,
     uint64_t due);
 

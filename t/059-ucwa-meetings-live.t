@@ -300,13 +300,30 @@ for my $s ([$A, 'alice'], [$C, 'carol']) {
     my $m = main::embedded($j, 'message');
     Test::More::is("$m->{direction} $m->{_links}{plainMessage}{href}", 'Incoming data:text/plain;charset=utf-8,three-party', "$s->[1]: incoming");
 }
-# typing shows to the others until the next message
+# typing shows to the others for 10 s after the last setIsTyping ...
 ($st) = MobilityUcwa::ucwa($C, POST => "/communication/conversations/$id/messaging/typing");
 Test::More::is($st, 204, 'setIsTyping: 204');
+($st) = MobilityUcwa::ucwa($C, POST => "/communication/conversations/$id/messaging/typing");
+Test::More::is($st, 204, 'setIsTyping again: 204, nothing new');
 ($ev) = main::next_package($A);
 Test::More::is($ev, 'conversation: participant added in typingParticipants', 'alice sees carol typing');
 ($ev) = main::next_package($B);
 Test::More::is($ev, 'conversation: participant added in typingParticipants', 'bob sees carol typing');
+($ev) = main::next_package($A, 15);
+Test::More::is($ev, 'conversation: participant deleted in typingParticipants', 'alice: carol stopped typing');
+($ev) = main::next_package($B, 15);
+Test::More::is($ev, 'conversation: participant deleted in typingParticipants', 'bob: carol stopped typing');
+# ... or until the typer's next message
+($st) = MobilityUcwa::ucwa($C, POST => "/communication/conversations/$id/messaging/typing");
+($ev) = main::next_package($A);
+Test::More::is($ev, 'conversation: participant added in typingParticipants', 'carol types again');
+main::next_package($B);
+($st) = MobilityUcwa::ucwa($C, POST => "/communication/conversations/$id/messaging/messages", type => 'text/plain', body => 'done typing');
+Test::More::is($st, 201, 'carol sends');
+($ev) = main::next_package($A);
+Test::More::is($ev, "conversation: participant deleted in typingParticipants\nconversation: message completed Success", 'alice: typing ends with the message');
+main::next_package($B);
+main::next_package($C);
 # dave still cannot read it; adding bob again conflicts
 ($st) = MobilityUcwa::ucwa($D, GET => "/communication/conversations/$id");
 Test::More::is($st, 404, 'dave cannot read the conference');
