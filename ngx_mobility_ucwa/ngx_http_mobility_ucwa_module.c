@@ -143,6 +143,13 @@ static ngx_command_t  ngx_http_mobility_ucwa_commands[] = {
       offsetof(ngx_http_mobility_ucwa_main_conf_t, invitation_timeout),
       NULL },
 
+    { ngx_string("mobility_ucwa_lobby_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobility_ucwa_main_conf_t, lobby_timeout),
+      NULL },
+
     { ngx_string("mobility_ucwa_history_retention"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -295,6 +302,18 @@ static ngx_mobility_ucwa_route_t  ngx_mobility_ucwa_routes[] = {
                             NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_POST
                             |NGX_MOBILITY_UCWA_DELETE,
                             ngx_mobility_ucwa_messaging, 1, 0),
+    ngx_mobility_ucwa_route("/communication/onlineMeetingInvitations",
+                            NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_POST,
+                            ngx_mobility_ucwa_conference, 0, 0),
+    ngx_mobility_ucwa_route("/communication/onlineMeetingInvitations/",
+                            NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_POST,
+                            ngx_mobility_ucwa_conference, 1, 0),
+    ngx_mobility_ucwa_route("/communication/participantInvitations",
+                            NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_POST,
+                            ngx_mobility_ucwa_conference, 0, 0),
+    ngx_mobility_ucwa_route("/communication/participantInvitations/",
+                            NGX_MOBILITY_UCWA_GET,
+                            ngx_mobility_ucwa_conference, 1, 0),
     ngx_mobility_ucwa_route("/communication/conversationLogs",
                             NGX_MOBILITY_UCWA_GET,
                             ngx_mobility_ucwa_conversation_logs, 0, 0),
@@ -1549,6 +1568,7 @@ ngx_http_mobility_ucwa_create_main_conf(ngx_conf_t *cf)
     umcf->inactive_timeout = NGX_CONF_UNSET;
     umcf->away_timeout = NGX_CONF_UNSET;
     umcf->invitation_timeout = NGX_CONF_UNSET;
+    umcf->lobby_timeout = NGX_CONF_UNSET;
     umcf->history_retention = NGX_CONF_UNSET;
     umcf->conversation_keep = NGX_CONF_UNSET;
     umcf->subscription_warning = NGX_CONF_UNSET;
@@ -1578,6 +1598,7 @@ ngx_http_mobility_ucwa_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(umcf->inactive_timeout, 5 * 60);
     ngx_conf_init_value(umcf->away_timeout, 5 * 60);
     ngx_conf_init_value(umcf->invitation_timeout, 30);
+    ngx_conf_init_value(umcf->lobby_timeout, 900);
     ngx_conf_init_value(umcf->history_retention, 30 * 24 * 60 * 60);
     ngx_conf_init_value(umcf->conversation_keep, 5 * 60);
 
@@ -1620,7 +1641,8 @@ ngx_http_mobility_ucwa_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     if (umcf->idle_timeout < 1 || umcf->inactive_timeout < 1
-        || umcf->away_timeout < 1 || umcf->invitation_timeout < 1)
+        || umcf->away_timeout < 1 || umcf->invitation_timeout < 1
+        || umcf->lobby_timeout < 1)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "the mobility_ucwa timeouts must be positive");

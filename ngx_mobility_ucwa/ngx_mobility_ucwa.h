@@ -86,6 +86,7 @@ typedef struct {
     time_t                          inactive_timeout;
     time_t                          away_timeout;
     time_t                          invitation_timeout;
+    time_t                          lobby_timeout;    /* a wait unadmitted */
     time_t                          history_retention; /* 0: keep none */
     time_t                          conversation_keep; /* after the end */
     time_t                          subscription_warning; /* before expiry */
@@ -450,6 +451,22 @@ void ngx_mobility_ucwa_subs_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit);
 ngx_int_t ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
 void ngx_mobility_ucwa_im_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit);
+json_t *ngx_mobility_ucwa_im_message_render(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c,
+    ngx_mobility_conv_msg_t *m, const char *from);
+
+/* ngx_mobility_ucwa_conference.c */
+ngx_int_t ngx_mobility_ucwa_conference(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c, ngx_str_t *rest);
+ngx_uint_t ngx_mobility_ucwa_conf_member(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, u_char *user, size_t len);
+void ngx_mobility_ucwa_conf_due(ngx_mobility_ucwa_tx_t *tx,
+    ngx_uint_t limit);
+ngx_int_t ngx_mobility_ucwa_conf_app_gone(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app);
 
 /* ngx_mobility_ucwa_history.c */
 ngx_int_t ngx_mobility_ucwa_missed_items(ngx_mobility_ucwa_req_t *rq,

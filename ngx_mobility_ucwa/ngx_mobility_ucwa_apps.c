@@ -598,6 +598,11 @@ ngx_mobility_ucwa_app_terminate(ngx_mobility_ucwa_tx_t *tx,
                   "mobility ucwa: application %V of \"%V\" %s", &app->id,
                   &app->owner, tombstone ? "expired" : "deleted");
 
+    /* it leaves its conferences while its channels still exist */
+    if (ngx_mobility_ucwa_conf_app_gone(tx, app) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     for (i = 0; i < app->nchannels; i++) {
         klen = ngx_mobility_ucwa_channel_key(app, &app->channels[i], key);
 

@@ -1784,6 +1784,7 @@ ngx_mobility_ucwa_maintain(ngx_uint_t sweep, ngx_log_t *log)
 
     ngx_mobility_ucwa_presence_due(&tx, 128);
     ngx_mobility_ucwa_im_due(&tx, 64);
+    ngx_mobility_ucwa_conf_due(&tx, 64);
 
     if (sweep) {
         ngx_mobility_ucwa_subs_due(&tx, 64);

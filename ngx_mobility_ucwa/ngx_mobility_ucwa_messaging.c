@@ -2338,8 +2338,8 @@ ngx_mobility_ucwa_im_list_each(void *data, const u_char *id, size_t len)
 
     if (ngx_mobility_ucwa_im_get(ctx->tx, &s, &c) != NGX_OK
         || c.state > NGX_MOBILITY_CONV_CONNECTED
-        || !ngx_mobility_conv_member(&c, ctx->app->owner.data,
-                                     ctx->app->owner.len))
+        || !ngx_mobility_ucwa_conf_member(ctx->tx, &c, ctx->app->owner.data,
+                                          ctx->app->owner.len))
     {
         return 0;
     }
@@ -2530,9 +2530,19 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (rc == NGX_DECLINED
-        || !ngx_mobility_conv_member(&c, app.owner.data, app.owner.len))
+        || !ngx_mobility_ucwa_conf_member(&tx, &c, app.owner.data,
+                                          app.owner.len))
     {
         rc = ngx_mobility_ucwa_im_not_found(rq, rs);
+        goto done;
+    }
+
+    if (c.conference && (!inv || c.to.len == 0)) {
+        /* a conference: ngx_mobility_ucwa_conference.c; only one that was
+         * a two-party conversation has a messagingInvitation */
+        rc = inv ? ngx_mobility_ucwa_im_not_found(rq, rs)
+                 : ngx_mobility_ucwa_conf_conversation(rq, rs, &tx, &app, &c,
+                                                       &rest);
         goto done;
     }
 
@@ -2671,4 +2681,21 @@ done:
     }
 
     return NGX_OK;
+}
+
+
+/* a message as app sees it, for the conferences */
+json_t *
+ngx_mobility_ucwa_im_message_render(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c,
+    ngx_mobility_conv_msg_t *m, const char *from)
+{
+    ngx_mobility_ucwa_im_t  im;
+
+    ngx_memzero(&im, sizeof(ngx_mobility_ucwa_im_t));
+    im.conv = c;
+    im.msg = m;
+    im.sip = from;
+
+    return ngx_mobility_ucwa_im_message_json(tx, app, &im);
 }

@@ -32,7 +32,27 @@ enum {
     NGX_MOBILITY_CONV_T_DEADLINE,
     NGX_MOBILITY_CONV_T_ENDED,
     NGX_MOBILITY_CONV_T_TYPING_FROM,
-    NGX_MOBILITY_CONV_T_TYPING_TO
+    NGX_MOBILITY_CONV_T_TYPING_TO,
+    NGX_MOBILITY_CONV_T_CONFERENCE,
+    NGX_MOBILITY_CONV_T_ORGANIZER,
+    NGX_MOBILITY_CONV_T_MEETING,
+    NGX_MOBILITY_CONV_T_NEXT_INV
+};
+
+enum {
+    NGX_MOBILITY_PART_T_USER = 1,
+    NGX_MOBILITY_PART_T_APP,
+    NGX_MOBILITY_PART_T_NAME,
+    NGX_MOBILITY_PART_T_INVITER,
+    NGX_MOBILITY_PART_T_INVITER_APP,
+    NGX_MOBILITY_PART_T_OPERATION,
+    NGX_MOBILITY_PART_T_STATE,
+    NGX_MOBILITY_PART_T_ROLE,
+    NGX_MOBILITY_PART_T_FLAGS,
+    NGX_MOBILITY_PART_T_JOINED,
+    NGX_MOBILITY_PART_T_INV,
+    NGX_MOBILITY_PART_T_DEADLINE,
+    NGX_MOBILITY_PART_T_TYPING
 };
 
 enum {
@@ -112,6 +132,11 @@ ngx_mobility_conv_index(ngx_mobility_store_t *st, MDB_txn *txn,
     u_char                 key[NGX_MOBILITY_CONV_UKEY_MAX];
     MDB_val                k, v;
     ngx_mobility_bytes_t  *u;
+
+    if (c->conference) {
+        /* the roster keeps the index of a conference */
+        return NGX_MOBILITY_OK;
+    }
 
     for (i = 0; i < 2; i++) {
         u = (i == 0) ? &c->from : &c->to;
@@ -197,8 +222,16 @@ ngx_mobility_conv_get(ngx_mobility_store_t *st, MDB_txn *txn,
     conv_field(NGX_MOBILITY_CONV_T_OPERATION, operation_id);
     conv_field(NGX_MOBILITY_CONV_T_MESSAGE, message);
     conv_field(NGX_MOBILITY_CONV_T_REASON, reason);
+    conv_field(NGX_MOBILITY_CONV_T_ORGANIZER, organizer);
+    conv_field(NGX_MOBILITY_CONV_T_MEETING, meeting);
 
 #undef conv_field
+
+    c->conference = ngx_mobility_rec_get_u64(rec, v.mv_size,
+                                             NGX_MOBILITY_CONV_T_CONFERENCE,
+                                             0);
+    c->next_inv = ngx_mobility_rec_get_u64(rec, v.mv_size,
+                                           NGX_MOBILITY_CONV_T_NEXT_INV, 1);
 
     c->state = ngx_mobility_rec_get_u64(rec, v.mv_size,
                                         NGX_MOBILITY_CONV_T_STATE, 0);
@@ -265,7 +298,7 @@ ngx_mobility_conv_put(ngx_mobility_store_t *st, MDB_txn *txn,
     cap = 1024 + c->id.len + c->from.len + c->to.len + c->from_app.len
           + c->to_app.len + c->subject.len + c->importance.len
           + c->thread_id.len + c->operation_id.len + c->message.len
-          + c->reason.len;
+          + c->reason.len + c->organizer.len + c->meeting.len;
 
     buf = malloc(cap);
     if (buf == NULL) {
@@ -310,6 +343,17 @@ ngx_mobility_conv_put(ngx_mobility_store_t *st, MDB_txn *txn,
     if (c->typing_to) {
         ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_TYPING_TO,
                                  c->typing_to);
+    }
+
+    if (c->conference) {
+        ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_CONFERENCE,
+                                 c->conference);
+        ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CONV_T_ORGANIZER,
+                                   &c->organizer);
+        ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CONV_T_MEETING,
+                                   &c->meeting);
+        ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CONV_T_NEXT_INV,
+                                 c->next_inv);
     }
 
     if (w.overflow) {
@@ -770,6 +814,10 @@ ngx_mobility_conv_ended_scan(ngx_mobility_store_t *st, MDB_txn *txn,
 }
 
 
+static int ngx_mobility_conv_roster_clear(ngx_mobility_store_t *st,
+    MDB_txn *txn, ngx_mobility_conv_t *c);
+
+
 int
 ngx_mobility_conv_remove(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *id, size_t len)
@@ -788,6 +836,13 @@ ngx_mobility_conv_remove(ngx_mobility_store_t *st, MDB_txn *txn,
 
     /* no index entries, no deadline, no typing: state as ended */
     c.state = NGX_MOBILITY_CONV_TERMINATED;
+
+    if (c.conference
+        && (ngx_mobility_conv_roster_clear(st, txn, &c) != NGX_MOBILITY_OK
+            || ngx_mobility_conv_meeting_del(st, txn, &c) != NGX_MOBILITY_OK))
+    {
+        return NGX_MOBILITY_ERROR;
+    }
 
     if (ngx_mobility_conv_index(st, txn, &c) != NGX_MOBILITY_OK
         || (c.deadline
@@ -843,6 +898,742 @@ ngx_mobility_conv_remove(ngx_mobility_store_t *st, MDB_txn *txn,
 
     if (rc != 0 && rc != MDB_NOTFOUND) {
         return ngx_mobility_store_fail(st, "removing a conversation", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* the roster of a conference                                         */
+
+
+/* "p" id NUL user: the length, 0 if too long */
+static size_t
+ngx_mobility_conv_part_key(u_char *key, const u_char *id, size_t len,
+    const u_char *user, size_t ulen)
+{
+    if (len == 0 || len > NGX_MOBILITY_CONV_ID_MAX
+        || ulen > NGX_MOBILITY_SIP_MAX)
+    {
+        return 0;
+    }
+
+    key[0] = 'p';
+    memcpy(key + 1, id, len);
+    key[len + 1] = '\0';
+
+    if (ulen) {
+        memcpy(key + len + 2, user, ulen);
+    }
+
+    return len + 2 + ulen;
+}
+
+
+/* "q" (or "z") due id NUL user */
+static size_t
+ngx_mobility_conv_part_kind_key(u_char *key, u_char kind, const u_char *id,
+    size_t len, const u_char *user, size_t ulen, uint64_t due)
+{
+    key[0] = kind;
+    ngx_mobility_put_be64(key + 1, due);
+    memcpy(key + 9, id, len);
+    key[len + 9] = '\0';
+    memcpy(key + len + 10, user, ulen);
+
+    return len + 10 + ulen;
+}
+
+
+static int
+ngx_mobility_conv_part_decode(const u_char *rec, size_t len,
+    ngx_mobility_conv_part_t *p)
+{
+    memset(p, 0, sizeof(ngx_mobility_conv_part_t));
+
+    if (ngx_mobility_rec_check(rec, len, NGX_MOBILITY_REC_PARTICIPANT) != 0) {
+        return NGX_MOBILITY_ERROR;
+    }
+
+#define part_field(tag, f)                                                    \
+    (void) ngx_mobility_rec_get(rec, len, tag, &p->f)
+
+    part_field(NGX_MOBILITY_PART_T_USER, user);
+    part_field(NGX_MOBILITY_PART_T_APP, app);
+    part_field(NGX_MOBILITY_PART_T_NAME, name);
+    part_field(NGX_MOBILITY_PART_T_INVITER, inviter);
+    part_field(NGX_MOBILITY_PART_T_INVITER_APP, inviter_app);
+    part_field(NGX_MOBILITY_PART_T_OPERATION, operation_id);
+
+#undef part_field
+
+    p->state = ngx_mobility_rec_get_u64(rec, len, NGX_MOBILITY_PART_T_STATE,
+                                        0);
+    p->role = ngx_mobility_rec_get_u64(rec, len, NGX_MOBILITY_PART_T_ROLE,
+                                       NGX_MOBILITY_PART_ATTENDEE);
+    p->flags = ngx_mobility_rec_get_u64(rec, len, NGX_MOBILITY_PART_T_FLAGS,
+                                        0);
+    p->joined = ngx_mobility_rec_get_u64(rec, len,
+                                         NGX_MOBILITY_PART_T_JOINED, 0);
+    p->inv = ngx_mobility_rec_get_u64(rec, len, NGX_MOBILITY_PART_T_INV, 0);
+    p->deadline = ngx_mobility_rec_get_u64(rec, len,
+                                           NGX_MOBILITY_PART_T_DEADLINE, 0);
+    p->typing = ngx_mobility_rec_get_u64(rec, len, NGX_MOBILITY_PART_T_TYPING,
+                                         0);
+
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_conv_part_get(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len, const u_char *user, size_t ulen,
+    ngx_mobility_conv_part_t *p)
+{
+    int       rc;
+    u_char    key[NGX_MOBILITY_CONV_UKEY_MAX];
+    MDB_val   k, v;
+
+    memset(p, 0, sizeof(ngx_mobility_conv_part_t));
+
+    k.mv_size = ngx_mobility_conv_part_key(key, id, len, user, ulen);
+    k.mv_data = key;
+
+    if (k.mv_size == 0 || ulen == 0) {
+        return NGX_MOBILITY_NOTFOUND;
+    }
+
+    rc = mdb_get(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        return NGX_MOBILITY_NOTFOUND;
+    }
+
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "reading a participant", rc);
+    }
+
+    if (ngx_mobility_conv_part_decode(v.mv_data, v.mv_size, p)
+        != NGX_MOBILITY_OK)
+    {
+        snprintf(st->err, sizeof(st->err), "a broken participant record");
+        return NGX_MOBILITY_ERROR;
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+/* the "u" key of a roster entry: present (on) or absent */
+static int
+ngx_mobility_conv_part_index(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_conv_t *c, const u_char *user, size_t ulen, int on)
+{
+    int      rc;
+    u_char   key[NGX_MOBILITY_CONV_UKEY_MAX];
+    MDB_val  k, v;
+
+    k.mv_size = ngx_mobility_conv_user_key(key, user, ulen, c->id.data,
+                                           c->id.len);
+    k.mv_data = key;
+
+    if (k.mv_size == 0) {
+        return NGX_MOBILITY_OK;
+    }
+
+    if (on) {
+        v.mv_size = 0;
+        v.mv_data = key;
+        rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v,
+                     MDB_NOOVERWRITE);
+        rc = (rc == MDB_KEYEXIST) ? 0 : rc;
+
+    } else {
+        rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, NULL);
+        rc = (rc == MDB_NOTFOUND) ? 0 : rc;
+    }
+
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "indexing a participant", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+static int ngx_mobility_conv_part_key_del(ngx_mobility_store_t *st,
+    MDB_txn *txn, u_char kind, const u_char *id, size_t len,
+    const u_char *user, size_t ulen, uint64_t due);
+
+
+int
+ngx_mobility_conv_part_due_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len, const u_char *user, size_t ulen,
+    uint64_t due)
+{
+    return ngx_mobility_conv_part_key_del(st, txn, 'q', id, len, user, ulen,
+                                          due);
+}
+
+
+int
+ngx_mobility_conv_part_typing_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len, const u_char *user, size_t ulen,
+    uint64_t due)
+{
+    return ngx_mobility_conv_part_key_del(st, txn, 'z', id, len, user, ulen,
+                                          due);
+}
+
+
+static int
+ngx_mobility_conv_part_key_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    u_char kind, const u_char *id, size_t len, const u_char *user,
+    size_t ulen, uint64_t due)
+{
+    int      rc;
+    u_char   key[NGX_MOBILITY_CONV_UKEY_MAX + 9];
+    MDB_val  k;
+
+    if (len == 0 || len > NGX_MOBILITY_CONV_ID_MAX
+        || ulen > NGX_MOBILITY_SIP_MAX)
+    {
+        return NGX_MOBILITY_OK;
+    }
+
+    k.mv_size = ngx_mobility_conv_part_kind_key(key, kind, id, len, user, ulen,
+                                               due);
+    k.mv_data = key;
+
+    rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, NULL);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "removing a deadline", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_conv_part_put(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p)
+{
+    int                         rc, found;
+    u_char                     *buf;
+    u_char                      key[NGX_MOBILITY_CONV_UKEY_MAX + 9];
+    size_t                      cap;
+    MDB_val                     k, v;
+    ngx_mobility_conv_part_t    old;
+    ngx_mobility_rec_writer_t   w;
+
+    if (p->user.len == 0 || p->user.len > NGX_MOBILITY_SIP_MAX
+        || c->id.len == 0 || c->id.len > NGX_MOBILITY_CONV_ID_MAX)
+    {
+        snprintf(st->err, sizeof(st->err), "a bad participant");
+        return NGX_MOBILITY_ERROR;
+    }
+
+    /* a deadline that moved or ended */
+    rc = ngx_mobility_conv_part_get(st, txn, c->id.data, c->id.len,
+                                    p->user.data, p->user.len, &old);
+    if (rc == NGX_MOBILITY_ERROR) {
+        return rc;
+    }
+
+    found = (rc == NGX_MOBILITY_OK);
+
+    if (found && old.deadline
+        && (old.deadline != p->deadline
+            || p->state == NGX_MOBILITY_PART_JOINED)
+        && ngx_mobility_conv_part_due_del(st, txn, c->id.data, c->id.len,
+                                          p->user.data, p->user.len,
+                                          old.deadline)
+           != NGX_MOBILITY_OK)
+    {
+        return NGX_MOBILITY_ERROR;
+    }
+
+    if (p->state == NGX_MOBILITY_PART_JOINED) {
+        p->deadline = 0;
+    }
+
+    if (p->deadline) {
+        k.mv_size = ngx_mobility_conv_part_kind_key(key, 'q', c->id.data,
+                                                    c->id.len, p->user.data,
+                                                    p->user.len, p->deadline);
+        k.mv_data = key;
+        v.mv_size = 0;
+        v.mv_data = key;
+
+        rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
+        if (rc != 0) {
+            return ngx_mobility_store_fail(st, "writing a deadline", rc);
+        }
+    }
+
+    /* the end of typing */
+    if (found && old.typing && old.typing != p->typing
+        && ngx_mobility_conv_part_typing_del(st, txn, c->id.data, c->id.len,
+                                             p->user.data, p->user.len,
+                                             old.typing)
+           != NGX_MOBILITY_OK)
+    {
+        return NGX_MOBILITY_ERROR;
+    }
+
+    if (p->typing) {
+        k.mv_size = ngx_mobility_conv_part_kind_key(key, 'z', c->id.data,
+                                                    c->id.len, p->user.data,
+                                                    p->user.len, p->typing);
+        k.mv_data = key;
+        v.mv_size = 0;
+        v.mv_data = key;
+
+        rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
+        if (rc != 0) {
+            return ngx_mobility_store_fail(st, "writing a typing end", rc);
+        }
+    }
+
+    if (ngx_mobility_conv_part_index(st, txn, c, p->user.data, p->user.len, 1)
+        != NGX_MOBILITY_OK)
+    {
+        return NGX_MOBILITY_ERROR;
+    }
+
+    cap = 512 + p->user.len + p->app.len + p->name.len + p->inviter.len
+          + p->inviter_app.len + p->operation_id.len;
+
+    buf = malloc(cap);
+    if (buf == NULL) {
+        snprintf(st->err, sizeof(st->err), "out of memory");
+        return NGX_MOBILITY_ERROR;
+    }
+
+    ngx_mobility_rec_begin(&w, buf, cap, NGX_MOBILITY_REC_PARTICIPANT);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_PART_T_USER, &p->user);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_PART_T_APP, &p->app);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_PART_T_NAME, &p->name);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_PART_T_INVITER, &p->inviter);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_PART_T_INVITER_APP,
+                               &p->inviter_app);
+    ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_PART_T_OPERATION,
+                               &p->operation_id);
+    ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_PART_T_STATE, p->state);
+    ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_PART_T_ROLE, p->role);
+    ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_PART_T_FLAGS, p->flags);
+    ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_PART_T_JOINED, p->joined);
+    ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_PART_T_INV, p->inv);
+
+    if (p->deadline) {
+        ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_PART_T_DEADLINE,
+                                 p->deadline);
+    }
+
+    if (p->typing) {
+        ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_PART_T_TYPING, p->typing);
+    }
+
+    if (w.overflow) {
+        free(buf);
+        snprintf(st->err, sizeof(st->err), "a participant record overflow");
+        return NGX_MOBILITY_ERROR;
+    }
+
+    k.mv_size = ngx_mobility_conv_part_key(key, c->id.data, c->id.len,
+                                           p->user.data, p->user.len);
+    k.mv_data = key;
+    v.mv_size = w.len;
+    v.mv_data = buf;
+
+    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
+
+    free(buf);
+
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "writing a participant", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_conv_part_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_conv_t *c, const u_char *user, size_t ulen)
+{
+    int                        rc;
+    u_char                     key[NGX_MOBILITY_CONV_UKEY_MAX];
+    MDB_val                    k;
+    ngx_mobility_conv_part_t   old;
+
+    rc = ngx_mobility_conv_part_get(st, txn, c->id.data, c->id.len, user,
+                                    ulen, &old);
+    if (rc != NGX_MOBILITY_OK) {
+        return (rc == NGX_MOBILITY_NOTFOUND) ? NGX_MOBILITY_OK : rc;
+    }
+
+    if ((old.deadline
+         && ngx_mobility_conv_part_due_del(st, txn, c->id.data, c->id.len,
+                                           user, ulen, old.deadline)
+            != NGX_MOBILITY_OK)
+        || (old.typing
+            && ngx_mobility_conv_part_typing_del(st, txn, c->id.data,
+                                                 c->id.len, user, ulen,
+                                                 old.typing)
+               != NGX_MOBILITY_OK)
+        || ngx_mobility_conv_part_index(st, txn, c, user, ulen, 0)
+           != NGX_MOBILITY_OK)
+    {
+        return NGX_MOBILITY_ERROR;
+    }
+
+    k.mv_size = ngx_mobility_conv_part_key(key, c->id.data, c->id.len, user,
+                                           ulen);
+    k.mv_data = key;
+
+    rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, NULL);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "removing a participant", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_conv_part_each(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *id, size_t len,
+    int (*each)(void *ctx, ngx_mobility_conv_part_t *p), void *ctx)
+{
+    int                        rc, n;
+    size_t                     plen;
+    u_char                     key[NGX_MOBILITY_CONV_UKEY_MAX];
+    MDB_val                    k, v;
+    MDB_cursor                *cur;
+    MDB_cursor_op              op;
+    ngx_mobility_conv_part_t   p;
+
+    plen = ngx_mobility_conv_part_key(key, id, len, NULL, 0);
+    if (plen == 0) {
+        return 0;
+    }
+
+    rc = mdb_cursor_open(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &cur);
+    if (rc != 0) {
+        (void) ngx_mobility_store_fail(st, "opening a cursor", rc);
+        return -1;
+    }
+
+    k.mv_size = plen;
+    k.mv_data = key;
+    n = 0;
+
+    for (op = MDB_SET_RANGE; /* void */ ; op = MDB_NEXT) {
+
+        rc = mdb_cursor_get(cur, &k, &v, op);
+
+        if (rc != 0 || k.mv_size <= plen
+            || memcmp(k.mv_data, key, plen) != 0)
+        {
+            break;
+        }
+
+        if (ngx_mobility_conv_part_decode(v.mv_data, v.mv_size, &p)
+            != NGX_MOBILITY_OK)
+        {
+            continue;
+        }
+
+        n++;
+
+        if (each && each(ctx, &p) != 0) {
+            rc = 0;
+            break;
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        (void) ngx_mobility_store_fail(st, "reading a roster", rc);
+        return -1;
+    }
+
+    return n;
+}
+
+
+static int
+ngx_mobility_conv_first_user(void *ctx, ngx_mobility_conv_part_t *p)
+{
+    *(ngx_mobility_conv_part_t *) ctx = *p;
+
+    return 1;
+}
+
+
+static int
+ngx_mobility_conv_roster_clear(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_conv_t *c)
+{
+    int                        n;
+    u_char                     user[NGX_MOBILITY_SIP_MAX + 1];
+    size_t                     ulen;
+    ngx_mobility_conv_part_t   p;
+
+    for ( ;; ) {
+        /* the first entry, then remove it (no cursor across deletes) */
+        ulen = 0;
+
+        n = ngx_mobility_conv_part_each(st, txn, c->id.data, c->id.len,
+                                        ngx_mobility_conv_first_user, &p);
+        if (n < 0) {
+            return NGX_MOBILITY_ERROR;
+        }
+
+        if (n == 0) {
+            return NGX_MOBILITY_OK;
+        }
+
+        ulen = p.user.len;
+        memcpy(user, p.user.data, ulen);
+
+        if (ngx_mobility_conv_part_del(st, txn, c, user, ulen)
+            != NGX_MOBILITY_OK)
+        {
+            return NGX_MOBILITY_ERROR;
+        }
+    }
+}
+
+
+static int ngx_mobility_conv_next_part(ngx_mobility_store_t *st,
+    MDB_txn *txn, u_char kind, uint64_t now, u_char *id, u_char *user,
+    size_t *ulen, uint64_t *due);
+
+
+int
+ngx_mobility_conv_next_part_due(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t now, u_char *id, u_char *user, size_t *ulen, uint64_t *due)
+{
+    return ngx_mobility_conv_next_part(st, txn, 'q', now, id, user, ulen,
+                                       due);
+}
+
+
+int
+ngx_mobility_conv_next_part_typing(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t now, u_char *id, u_char *user, size_t *ulen, uint64_t *due)
+{
+    return ngx_mobility_conv_next_part(st, txn, 'z', now, id, user, ulen,
+                                       due);
+}
+
+
+static int
+ngx_mobility_conv_next_part(ngx_mobility_store_t *st, MDB_txn *txn,
+    u_char kind, uint64_t now, u_char *id, u_char *user, size_t *ulen,
+    uint64_t *due)
+{
+    int          rc;
+    u_char       start[1], *nul, *kd;
+    size_t       len;
+    MDB_val      k, v;
+    MDB_cursor  *cur;
+
+    *due = 0;
+
+    rc = mdb_cursor_open(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &cur);
+    if (rc != 0) {
+        (void) ngx_mobility_store_fail(st, "opening a cursor", rc);
+        return -1;
+    }
+
+    start[0] = kind;
+    k.mv_size = 1;
+    k.mv_data = start;
+
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+
+    mdb_cursor_close(cur);
+
+    if (rc == MDB_NOTFOUND) {
+        return 0;
+    }
+
+    if (rc != 0) {
+        (void) ngx_mobility_store_fail(st, "reading deadlines", rc);
+        return -1;
+    }
+
+    kd = k.mv_data;
+
+    if (k.mv_size < 12 || kd[0] != kind) {
+        return 0;
+    }
+
+    nul = memchr(kd + 9, '\0', k.mv_size - 9);
+    if (nul == NULL) {
+        return 0;
+    }
+
+    len = nul - (kd + 9);
+    *ulen = k.mv_size - 9 - len - 1;
+
+    if (len == 0 || len > NGX_MOBILITY_CONV_ID_MAX || *ulen == 0
+        || *ulen > NGX_MOBILITY_SIP_MAX)
+    {
+        return 0;
+    }
+
+    *due = ngx_mobility_be64(kd + 1);
+
+    if (*due > now) {
+        return 0;
+    }
+
+    memcpy(id, kd + 9, len);
+    memcpy(user, nul + 1, *ulen);
+    user[*ulen] = '\0';
+
+    return (int) len;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* the live conversation of an online meeting                         */
+
+
+static size_t
+ngx_mobility_conv_meeting_key(u_char *key, const u_char *organizer,
+    size_t olen, const u_char *meeting, size_t mlen)
+{
+    if (olen == 0 || olen > NGX_MOBILITY_SIP_MAX || mlen == 0
+        || mlen > NGX_MOBILITY_CONV_MEETING_MAX)
+    {
+        return 0;
+    }
+
+    key[0] = 'k';
+    memcpy(key + 1, organizer, olen);
+    key[olen + 1] = '\0';
+    memcpy(key + olen + 2, meeting, mlen);
+
+    return olen + 2 + mlen;
+}
+
+
+int
+ngx_mobility_conv_meeting_get(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *organizer, size_t olen, const u_char *meeting,
+    size_t mlen, u_char *id)
+{
+    int      rc;
+    u_char   key[NGX_MOBILITY_SIP_MAX + NGX_MOBILITY_CONV_MEETING_MAX + 2];
+    MDB_val  k, v;
+
+    k.mv_size = ngx_mobility_conv_meeting_key(key, organizer, olen, meeting,
+                                              mlen);
+    k.mv_data = key;
+
+    if (k.mv_size == 0) {
+        return 0;
+    }
+
+    rc = mdb_get(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        return 0;
+    }
+
+    if (rc != 0) {
+        (void) ngx_mobility_store_fail(st, "reading a meeting key", rc);
+        return -1;
+    }
+
+    if (v.mv_size == 0 || v.mv_size > NGX_MOBILITY_CONV_ID_MAX) {
+        return 0;
+    }
+
+    memcpy(id, v.mv_data, v.mv_size);
+
+    return (int) v.mv_size;
+}
+
+
+int
+ngx_mobility_conv_meeting_put(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_conv_t *c)
+{
+    int      rc;
+    u_char   key[NGX_MOBILITY_SIP_MAX + NGX_MOBILITY_CONV_MEETING_MAX + 2];
+    MDB_val  k, v;
+
+    k.mv_size = ngx_mobility_conv_meeting_key(key, c->organizer.data,
+                                              c->organizer.len,
+                                              c->meeting.data,
+                                              c->meeting.len);
+    k.mv_data = key;
+
+    if (k.mv_size == 0) {
+        snprintf(st->err, sizeof(st->err), "a bad meeting key");
+        return NGX_MOBILITY_ERROR;
+    }
+
+    v.mv_size = c->id.len;
+    v.mv_data = (void *) c->id.data;
+
+    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "writing a meeting key", rc);
+    }
+
+    return NGX_MOBILITY_OK;
+}
+
+
+int
+ngx_mobility_conv_meeting_del(ngx_mobility_store_t *st, MDB_txn *txn,
+    ngx_mobility_conv_t *c)
+{
+    int      rc;
+    u_char   key[NGX_MOBILITY_SIP_MAX + NGX_MOBILITY_CONV_MEETING_MAX + 2];
+    MDB_val  k, v;
+
+    k.mv_size = ngx_mobility_conv_meeting_key(key, c->organizer.data,
+                                              c->organizer.len,
+                                              c->meeting.data,
+                                              c->meeting.len);
+    k.mv_data = key;
+
+    if (k.mv_size == 0) {
+        return NGX_MOBILITY_OK;
+    }
+
+    /* only if it still names this conversation */
+    rc = mdb_get(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        return NGX_MOBILITY_OK;
+    }
+
+    if (rc == 0
+        && (v.mv_size != c->id.len
+            || memcmp(v.mv_data, c->id.data, c->id.len) != 0))
+    {
+        return NGX_MOBILITY_OK;
+    }
+
+    if (rc == 0) {
+        rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, NULL);
+    }
+
+    if (rc != 0 && rc != MDB_NOTFOUND) {
+        return ngx_mobility_store_fail(st, "removing a meeting key", rc);
     }
 
     return NGX_MOBILITY_OK;
