@@ -38,6 +38,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_mobility_ucwa_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mobility_ucwa_start(ngx_http_request_t *r);
 static void ngx_http_mobility_ucwa_body(ngx_http_request_t *r,
     ngx_str_t *body);
 static ngx_int_t ngx_http_mobility_ucwa_process(ngx_http_request_t *r,
@@ -367,6 +368,8 @@ ngx_int_t
 ngx_mobility_ucwa_tx_begin(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_req_t *rq, ngx_uint_t write)
 {
+    int  rc;
+
     if (rq) {
         tx->pool = rq->pool;
         tx->log = rq->log;
@@ -379,6 +382,8 @@ ngx_mobility_ucwa_tx_begin(ngx_mobility_ucwa_tx_t *tx,
     tx->push = 0;
     tx->now = ngx_mobility_ucwa_now();
     tx->txn = NULL;
+    tx->write = write;
+    tx->user = NULL;
 
     tx->st = ngx_mobility_store_current();
     if (tx->st == NULL) {
@@ -387,7 +392,32 @@ ngx_mobility_ucwa_tx_begin(ngx_mobility_ucwa_tx_t *tx,
         return NGX_ERROR;
     }
 
-    if (ngx_mobility_store_begin(tx->st, &tx->txn, write) != 0) {
+    if (rq && rq->r && !rq->batch) {
+        if (!write) {
+            /*
+             * the first read of the request uses the transaction of its
+             * token check; it ends with this one, so that a later read
+             * sees what the request wrote in between
+             */
+            tx->txn = ngx_http_mobility_txn_take(rq->r, &tx->user);
+
+            if (tx->txn) {
+                return NGX_OK;
+            }
+
+        } else {
+            ngx_http_mobility_txn_end(rq->r);
+        }
+    }
+
+    if (write) {
+        rc = ngx_mobility_store_begin(tx->st, &tx->txn, 1);
+
+    } else {
+        rc = ngx_mobility_store_read(tx->st, &tx->txn);
+    }
+
+    if (rc != 0) {
         ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
                       tx->st->err);
         tx->txn = NULL;
@@ -405,6 +435,13 @@ ngx_mobility_ucwa_tx_commit(ngx_mobility_ucwa_tx_t *tx)
 
     txn = tx->txn;
     tx->txn = NULL;
+
+    if (!tx->write) {
+        /* a read transaction: nothing to commit */
+        tx->user = NULL;
+        ngx_mobility_store_read_end(tx->st, txn);
+        return NGX_OK;
+    }
 
     if (ngx_mobility_store_commit(tx->st, txn) != 0) {
         ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
@@ -425,10 +462,20 @@ ngx_mobility_ucwa_tx_commit(ngx_mobility_ucwa_tx_t *tx)
 void
 ngx_mobility_ucwa_tx_abort(ngx_mobility_ucwa_tx_t *tx)
 {
-    if (tx->txn) {
-        mdb_txn_abort(tx->txn);
-        tx->txn = NULL;
+    if (tx->txn == NULL) {
+        return;
     }
+
+    tx->user = NULL;
+
+    if (!tx->write) {
+        ngx_mobility_store_read_end(tx->st, tx->txn);
+
+    } else {
+        mdb_txn_abort(tx->txn);
+    }
+
+    tx->txn = NULL;
 }
 
 
@@ -1114,7 +1161,21 @@ ngx_http_mobility_ucwa_version_ok(ngx_str_t *v)
 static ngx_int_t
 ngx_http_mobility_ucwa_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                            rc;
+    ngx_int_t  rc;
+
+    rc = ngx_http_mobility_ucwa_start(r);
+
+    /* the token check's transaction, if nothing took it */
+    ngx_http_mobility_txn_end(r);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_mobility_ucwa_start(ngx_http_request_t *r)
+{
+    ngx_int_t                            rc, rc2;
     ngx_str_t                            v;
     ngx_uint_t                           sources, vnd;
     ngx_table_elt_t                     *h;
@@ -1225,7 +1286,15 @@ ngx_http_mobility_ucwa_handler(ngx_http_request_t *r)
         }
     }
 
-    switch (ngx_http_mobility_authenticate(r, sources, &id)) {
+    /*
+     * a request without a body is handled now: the transaction of the
+     * token check serves its first read (ngx_mobility_ucwa_tx_begin())
+     */
+    rc2 = (r->method & (NGX_HTTP_POST|NGX_HTTP_PUT))
+          ? ngx_http_mobility_authenticate(r, sources, &id)
+          : ngx_http_mobility_authenticate_keep(r, sources, &id);
+
+    switch (rc2) {
 
     case NGX_OK:
         break;

@@ -145,6 +145,10 @@ typedef struct {
     uint64_t                             due;        /* presence, ms */
     ngx_array_t                         *pushed;     /* dedupe, ngx_str_t */
     ngx_uint_t                           push;       /* pushes queued */
+    ngx_uint_t                           write;      /* a write txn */
+
+    /* the record of the token's user when txn is the token check's */
+    ngx_mobility_user_t                 *user;
 } ngx_mobility_ucwa_tx_t;
 
 

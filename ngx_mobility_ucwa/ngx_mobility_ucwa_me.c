@@ -203,9 +203,20 @@ ngx_mobility_ucwa_me_json(ngx_mobility_ucwa_tx_t *tx,
         return NULL;
     }
 
-    found = (ngx_mobility_user_get(tx->st, tx->txn, app->owner.data,
-                                   app->owner.len, &u)
-             == NGX_MOBILITY_OK);
+    if (tx->user
+        && tx->user->sip.len == app->owner.len
+        && ngx_memcmp(tx->user->sip.data, app->owner.data, app->owner.len)
+           == 0)
+    {
+        /* the token's user, read by the token check in this transaction */
+        u = *tx->user;
+        found = 1;
+
+    } else {
+        found = (ngx_mobility_user_get(tx->st, tx->txn, app->owner.data,
+                                       app->owner.len, &u)
+                 == NGX_MOBILITY_OK);
+    }
 
     uri.len = sizeof("sip:") - 1 + app->owner.len;
     uri.data = ngx_pnalloc(tx->pool, uri.len);
@@ -413,9 +424,20 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
         return NGX_ERROR;
     }
 
-    found = (ngx_mobility_user_get(tx->st, tx->txn, app->owner.data,
-                                   app->owner.len, &u)
-             == NGX_MOBILITY_OK);
+    if (tx->user
+        && tx->user->sip.len == app->owner.len
+        && ngx_memcmp(tx->user->sip.data, app->owner.data, app->owner.len)
+           == 0)
+    {
+        /* the token's user, read by the token check in this transaction */
+        u = *tx->user;
+        found = 1;
+
+    } else {
+        found = (ngx_mobility_user_get(tx->st, tx->txn, app->owner.data,
+                                       app->owner.len, &u)
+                 == NGX_MOBILITY_OK);
+    }
 
     ngx_mobility_ucwa_jw_lit(&jw, "{\"name\":");
 
