@@ -971,6 +971,87 @@ ngx_http_mobility_ucwa_common_headers(ngx_http_request_t *r,
 }
 
 
+#if (NGX_HAVE_LITTLE_ENDIAN)
+
+/*
+ * The ETag of a body is its CRC-32 (the values of ngx_crc32_long()),
+ * computed 8 bytes at a step ("slicing by 8"): nginx's table walks one
+ * byte at a time, which was 2 us of a 0.7 KB "me".
+ */
+static uint32_t  ngx_http_mobility_ucwa_crc_tab[8][256];
+static ngx_uint_t  ngx_http_mobility_ucwa_crc_ready;
+
+
+static void
+ngx_http_mobility_ucwa_crc_init(void)
+{
+    uint32_t    c;
+    ngx_uint_t  i, k;
+
+    for (i = 0; i < 256; i++) {
+        c = (uint32_t) i;
+
+        for (k = 0; k < 8; k++) {
+            c = (c & 1) ? 0xedb88320 ^ (c >> 1) : c >> 1;
+        }
+
+        ngx_http_mobility_ucwa_crc_tab[0][i] = c;
+    }
+
+    for (i = 0; i < 256; i++) {
+        c = ngx_http_mobility_ucwa_crc_tab[0][i];
+
+        for (k = 1; k < 8; k++) {
+            c = (c >> 8) ^ ngx_http_mobility_ucwa_crc_tab[0][c & 0xff];
+            ngx_http_mobility_ucwa_crc_tab[k][i] = c;
+        }
+    }
+
+    ngx_http_mobility_ucwa_crc_ready = 1;
+}
+
+
+static uint32_t
+ngx_http_mobility_ucwa_crc32(const u_char *p, size_t len)
+{
+    uint32_t    c, one, two;
+    uint32_t  (*t)[256];
+
+    if (!ngx_http_mobility_ucwa_crc_ready) {
+        ngx_http_mobility_ucwa_crc_init();
+    }
+
+    t = ngx_http_mobility_ucwa_crc_tab;
+    c = 0xffffffff;
+
+    while (len >= 8) {
+        ngx_memcpy(&one, p, 4);
+        ngx_memcpy(&two, p + 4, 4);
+        one ^= c;
+
+        c = t[7][one & 0xff] ^ t[6][(one >> 8) & 0xff]
+            ^ t[5][(one >> 16) & 0xff] ^ t[4][one >> 24]
+            ^ t[3][two & 0xff] ^ t[2][(two >> 8) & 0xff]
+            ^ t[1][(two >> 16) & 0xff] ^ t[0][two >> 24];
+
+        p += 8;
+        len -= 8;
+    }
+
+    while (len--) {
+        c = t[0][(c ^ *p++) & 0xff] ^ (c >> 8);
+    }
+
+    return c ^ 0xffffffff;
+}
+
+#else
+
+#define ngx_http_mobility_ucwa_crc32  ngx_crc32_long
+
+#endif
+
+
 static ngx_int_t
 ngx_http_mobility_ucwa_send(ngx_http_request_t *r,
     ngx_mobility_ucwa_req_t *rq, ngx_mobility_ucwa_resp_t *rs)
@@ -1000,7 +1081,7 @@ ngx_http_mobility_ucwa_send(ngx_http_request_t *r,
         && rs->status == NGX_HTTP_OK && body.len)
     {
         /* every resource carries an ETag; this one is its hash */
-        crc = ngx_crc32_long(body.data, body.len);
+        crc = ngx_http_mobility_ucwa_crc32(body.data, body.len);
 
         etag.data = ngx_pnalloc(r->pool, NGX_INT32_LEN);
         if (etag.data == NULL) {
@@ -1074,6 +1155,13 @@ ngx_http_mobility_ucwa_send(ngx_http_request_t *r,
     if (rs->diagnostics.len) {
         (void) ngx_http_mobility_add_header(r, "X-Ms-diagnostics",
                                             &rs->diagnostics);
+    }
+
+    if (rs->raw_pool) {
+        return ngx_http_mobility_send_pooled(r, rs->status,
+                                             type.len ? (char *) type.data
+                                                      : NULL,
+                                             body.data, body.len);
     }
 
     return ngx_http_mobility_send(r, rs->status,

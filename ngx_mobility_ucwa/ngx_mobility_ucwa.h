@@ -198,6 +198,7 @@ typedef struct {
     unsigned                             photo:1;
     unsigned                             no_etag:1;
     unsigned                             p3p:1;
+    unsigned                             raw_pool:1; /* raw: request pool */
 } ngx_mobility_ucwa_resp_t;
 
 

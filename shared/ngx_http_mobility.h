@@ -184,5 +184,9 @@ ngx_int_t ngx_http_mobility_nocache_headers(ngx_http_request_t *r);
 ngx_int_t ngx_http_mobility_send(ngx_http_request_t *r, ngx_uint_t status,
     const char *content_type, const u_char *body, size_t len);
 
+/* the same with a body in the request's pool, sent without a copy */
+ngx_int_t ngx_http_mobility_send_pooled(ngx_http_request_t *r,
+    ngx_uint_t status, const char *content_type, u_char *body, size_t len);
+
 
 #endif /* _NGX_HTTP_MOBILITY_H_INCLUDED_ */
