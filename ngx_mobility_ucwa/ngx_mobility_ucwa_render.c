@@ -520,6 +520,25 @@ ngx_mobility_ucwa_jw_link(ngx_mobility_ucwa_jw_t *jw, ngx_uint_t first,
 }
 
 
+/* JSON rendered by the caller, in the request's pool: a 200 */
+void
+ngx_mobility_ucwa_raw_json(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_str_t *raw)
+{
+    rs->status = NGX_HTTP_OK;
+    rs->json = NULL;
+    rs->raw = *raw;
+    rs->raw_pool = 1;
+
+    if (rq->vnd_json) {
+        ngx_str_set(&rs->raw_type, NGX_MOBILITY_UCWA_TYPE_VND);
+
+    } else {
+        ngx_str_set(&rs->raw_type, NGX_MOBILITY_UCWA_TYPE_JSON);
+    }
+}
+
+
 ngx_int_t
 ngx_mobility_ucwa_jw_done(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_jw_t *jw)
