@@ -212,6 +212,8 @@ typedef struct {
     u_char                              *start;
     u_char                              *pos;
     u_char                              *end;
+    const u_char                        *plain;      /* a prefix checked */
+    size_t                               plain_len;
     unsigned                             failed:1;   /* out of memory */
 } ngx_mobility_ucwa_jw_t;
 

@@ -450,7 +450,8 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
 
     ngx_mobility_ucwa_jw_lit(&jw, ",\"uri\":");
 
-    p = ngx_sprintf(uri, "sip:%V", &app->owner);
+    p = ngx_cpymem(ngx_cpymem(uri, "sip:", 4), app->owner.data,
+                   app->owner.len);
     ngx_mobility_ucwa_jw_text(&jw, uri, p - uri);
 
     if (!app->anonymous) {
@@ -488,7 +489,11 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
 
         /* the endpoint's GRUU: the random part of the application id */
 
-        n = ngx_sprintf(p, ";opaque=user:epid:%V;gruu", &app->id) - uri;
+        n = ngx_cpymem(ngx_cpymem(ngx_cpymem(p, ";opaque=user:epid:",
+                                             sizeof(";opaque=user:epid:") - 1),
+                                  app->id.data, app->id.len),
+                       ";gruu", 5)
+            - uri;
 
         if (ngx_mobility_ucwa_utf8_ok(uri, n)) {
             ngx_mobility_ucwa_jw_lit(&jw, ",\"endpointUri\":");
@@ -514,7 +519,8 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
                                   (u_char *) "/me/phones",
                                   sizeof("/me/phones") - 1);
 
-        p = ngx_sprintf(uri, "/photos/%V", &app->owner);
+        p = ngx_cpymem(ngx_cpymem(uri, "/photos/", 8), app->owner.data,
+                       app->owner.len);
         ngx_mobility_ucwa_jw_link(&jw, 0, "photo", &prefix, uri, p - uri);
 
         if (app->flags & NGX_MOBILITY_UCWA_APP_AVAILABLE) {

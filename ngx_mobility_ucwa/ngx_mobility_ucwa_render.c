@@ -264,6 +264,8 @@ ngx_mobility_ucwa_jw_init(ngx_mobility_ucwa_jw_t *jw, ngx_pool_t *pool,
 
     jw->pos = jw->start;
     jw->end = jw->start + size;
+    jw->plain = NULL;
+    jw->plain_len = 0;
     jw->failed = 0;
 
     return NGX_OK;
@@ -320,11 +322,22 @@ ngx_mobility_ucwa_utf8_ok(const u_char *p, size_t len)
 {
     size_t         n, i;
     uint32_t       cp;
+    uint64_t       w;
     const u_char  *last;
 
     last = p + len;
 
     while (p < last) {
+        if (last - p >= 8) {
+            /* ASCII, 8 bytes at a step */
+            ngx_memcpy(&w, p, 8);
+
+            if (!(w & 0x8080808080808080ULL)) {
+                p += 8;
+                continue;
+            }
+        }
+
         if (*p < 0x80) {
             p++;
             continue;
@@ -466,9 +479,14 @@ ngx_mobility_ucwa_jw_link(ngx_mobility_ucwa_jw_t *jw, ngx_uint_t first,
     u_char   buf[1024];
 
     if (prefix->len + len <= sizeof(buf)
-        && ngx_mobility_ucwa_jw_plain(prefix->data, prefix->len)
+        && ((jw->plain == prefix->data && jw->plain_len == prefix->len)
+            || ngx_mobility_ucwa_jw_plain(prefix->data, prefix->len))
         && ngx_mobility_ucwa_jw_plain(path, len))
     {
+        /* the links of a resource share their prefix: checked once */
+        jw->plain = prefix->data;
+        jw->plain_len = prefix->len;
+
         /* the common case: an id, a base path and a literal */
 
         rlen = ngx_strlen(rel);
