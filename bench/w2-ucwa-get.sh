@@ -8,7 +8,10 @@
 #
 # Knobs: W2_APPS (100000), W2_PER_USER (10), BENCH_ROUNDS (5),
 # BENCH_DURATION (10 s), BENCH_CONNECTIONS (64), W2_WARMUP (5 s),
-# W2_SETUP_CONNS (16), W2_PORT (18201; the baseline listens on +1).
+# W2_SETUP_CONNS (16), W2_PORT (18201; the baseline listens on +1),
+# W2_KEEP (a directory: the store and the application list of the setup
+# are copied there; when it holds them already, the setup is skipped and
+# they are used, so that several builds are measured on one store).
 # Raw numbers: bench/results/w2/
 set -euo pipefail
 . "$(dirname "$0")/ucwa-lib.sh"
@@ -27,7 +30,16 @@ build_client
 
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 
+keep=${W2_KEEP:-}
+trap 'nginx_stop "$out"' EXIT
+
 # ---------------------------------------------------------------- setup
+if [ -n "$keep" ] && [ -f "$keep/apps.txt" ] && [ -d "$keep/store" ]; then
+    cp -r "$keep/store" "$out/store"
+    cp "$keep/apps.txt" "$keep/setup.txt" "$out/"
+    export MOBILITY_STORE="$out/store"
+    echo "W2 setup: reused from $keep"
+else
 # durability=relaxed (MDB_NOSYNC, flushed every second) for the setup
 # only; the measured configuration is the default, durability=full
 
@@ -60,7 +72,6 @@ http {
 CONF
 cp "$out/setup.conf" "$out/nginx.conf"
 nginx_start "$out"
-trap 'nginx_stop "$out"' EXIT
 wait_workers "$out" 2
 
 t=$(now)
@@ -76,12 +87,19 @@ nginx_stop "$out"
 
 n=$(wc -l < "$out/apps.txt")
 [ "$n" -eq "$apps" ] || { echo "created $n applications, not $apps" >&2; exit 1; }
-awk '{ print $1 "/me", $2 }' "$out/apps.txt" > "$out/targets.txt"
 echo "W2 setup: $users users imported in ${t_users}s, $users tokens in ${t_tokens}s," \
      "$apps applications created in ${t_create}s" \
      "($(python3 -c "print(round($apps / $t_create))")/s, $setup_conns connections," \
      "2 workers, durability=relaxed)" | tee "$out/setup.txt"
 du -sh "$out/store" | tee -a "$out/setup.txt"
+if [ -n "$keep" ]; then
+    mkdir -p "$keep"
+    rm -rf "$keep/store"
+    cp -r "$out/store" "$keep/store"
+    cp "$out/apps.txt" "$out/setup.txt" "$keep/"
+fi
+fi
+awk '{ print $1 "/me", $2 }' "$out/apps.txt" > "$out/targets.txt"
 
 # ------------------------------------------------------ measured config
 

@@ -151,6 +151,10 @@ typedef struct {
     ngx_uint_t                           push;       /* pushes queued */
     ngx_array_t                         *logged;     /* users, ngx_str_t:
                                                         log count changed */
+    ngx_uint_t                           write;      /* a write txn */
+
+    /* the record of the token's user when txn is the token check's */
+    ngx_mobility_user_t                 *user;
 } ngx_mobility_ucwa_tx_t;
 
 
@@ -200,6 +204,7 @@ typedef struct {
     unsigned                             photo:1;
     unsigned                             no_etag:1;
     unsigned                             p3p:1;
+    unsigned                             raw_pool:1; /* raw: request pool */
 } ngx_mobility_ucwa_resp_t;
 
 
@@ -213,6 +218,8 @@ typedef struct {
     u_char                              *start;
     u_char                              *pos;
     u_char                              *end;
+    const u_char                        *plain;      /* a prefix checked */
+    size_t                               plain_len;
     unsigned                             failed:1;   /* out of memory */
 } ngx_mobility_ucwa_jw_t;
 
@@ -333,6 +340,8 @@ void ngx_mobility_ucwa_jw_link(ngx_mobility_ucwa_jw_t *jw, ngx_uint_t first,
     const char *rel, ngx_str_t *prefix, const u_char *path, size_t len);
 ngx_int_t ngx_mobility_ucwa_jw_done(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_jw_t *jw);
+void ngx_mobility_ucwa_raw_json(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_str_t *raw);
 
 #define ngx_mobility_ucwa_jw_lit(jw, s)                                       \
     ngx_mobility_ucwa_jw_raw(jw, s, sizeof(s) - 1)
@@ -355,6 +364,8 @@ ngx_int_t ngx_mobility_ucwa_app_terminate(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, ngx_uint_t tombstone);
 ngx_int_t ngx_mobility_ucwa_prefix(ngx_pool_t *pool,
     ngx_mobility_ucwa_app_t *app, ngx_str_t *prefix);
+ngx_int_t ngx_mobility_ucwa_prefix_id(ngx_pool_t *pool, ngx_uint_t base,
+    const u_char *id, size_t len, ngx_str_t *prefix);
 ngx_mobility_ucwa_channel_t *ngx_mobility_ucwa_app_channel(
     ngx_mobility_ucwa_app_t *app, ngx_str_t *instance);
 size_t ngx_mobility_ucwa_channel_key(ngx_mobility_ucwa_app_t *app,

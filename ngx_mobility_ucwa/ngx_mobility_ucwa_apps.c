@@ -419,17 +419,27 @@ ngx_int_t
 ngx_mobility_ucwa_prefix(ngx_pool_t *pool, ngx_mobility_ucwa_app_t *app,
     ngx_str_t *prefix)
 {
-    ngx_str_t  *base;
+    return ngx_mobility_ucwa_prefix_id(pool, app->base, app->id.data,
+                                       app->id.len, prefix);
+}
 
-    base = &ngx_mobility_ucwa_base_paths[app->base];
 
-    prefix->data = ngx_pnalloc(pool, base->len + app->id.len);
+/* the same from an application's base and id (a held P-GET knows them) */
+ngx_int_t
+ngx_mobility_ucwa_prefix_id(ngx_pool_t *pool, ngx_uint_t base,
+    const u_char *id, size_t len, ngx_str_t *prefix)
+{
+    ngx_str_t  *b;
+
+    b = &ngx_mobility_ucwa_base_paths[base];
+
+    prefix->data = ngx_pnalloc(pool, b->len + len);
     if (prefix->data == NULL) {
         return NGX_ERROR;
     }
 
-    prefix->len = ngx_cpymem(ngx_cpymem(prefix->data, base->data, base->len),
-                             app->id.data, app->id.len)
+    prefix->len = ngx_cpymem(ngx_cpymem(prefix->data, b->data, b->len),
+                             id, len)
                   - prefix->data;
 
     return NGX_OK;

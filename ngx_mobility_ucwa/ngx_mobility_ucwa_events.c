@@ -67,7 +67,9 @@ typedef struct {
     ngx_event_handler_pt           conn_read;   /* saved c->read->handler */
     ngx_mobility_ucwa_resp_t      *rs;          /* the answer, if any */
     json_t                        *obj;         /* its package */
+    ngx_str_t                      raw;         /* or the package, JSON */
     ngx_str_t                      instance;    /* arriving: instanceId */
+    ngx_str_t                      chan_instance; /* of the channel */
     uint64_t                       timeout;     /* arriving: s, 0: sticky */
     uint64_t                       low;
     uint64_t                       medium;
@@ -78,6 +80,7 @@ typedef struct {
     uint64_t                       ack;
     uint64_t                       until;       /* ms */
     ngx_uint_t                     channel;
+    ngx_uint_t                     base;        /* of the application */
     ngx_uint_t                     how;
     size_t                         app_len;
     u_char                         app[NGX_MOBILITY_UCWA_ID_MAX];
@@ -337,6 +340,338 @@ failed:
 }
 
 
+/*
+ * The package in JSON without jansson: the bytes json_dumpb(JSON_COMPACT)
+ * gives for ngx_mobility_ucwa_package()'s object.  Stored payloads are
+ * jansson's own compact output ({"s":{...},"e":{...}}), so the "rel" and
+ * "href" of the sender and the event are copied as they are.  Anything
+ * unexpected (a payload of another shape, an href that would need
+ * escaping) gives NGX_DECLINED, and the caller renders with jansson,
+ * which also logs and skips corrupt events as before.
+ */
+
+typedef struct {
+    ngx_mobility_ucwa_jw_t        *jw;
+    ngx_str_t                      rel;         /* of the open block */
+    ngx_str_t                      href;
+    ngx_uint_t                     blocks;
+    ngx_uint_t                     declined;
+} ngx_mobility_ucwa_raw_ctx_t;
+
+
+/* the end of the JSON value at p, or NULL */
+static const u_char *
+ngx_mobility_ucwa_json_skip(const u_char *p, const u_char *last)
+{
+    ngx_uint_t  depth;
+
+    if (p >= last) {
+        return NULL;
+    }
+
+    if (*p == '"') {
+        for (p++; p < last; p++) {
+            if (*p == '\\') {
+                p++;
+                continue;
+            }
+
+            if (*p == '"') {
+                return p + 1;
+            }
+        }
+
+        return NULL;
+    }
+
+    if (*p == '{' || *p == '[') {
+        depth = 0;
+
+        while (p < last) {
+            if (*p == '"') {
+                p = ngx_mobility_ucwa_json_skip(p, last);
+                if (p == NULL) {
+                    return NULL;
+                }
+
+                continue;
+            }
+
+            if (*p == '{' || *p == '[') {
+                depth++;
+
+            } else if (*p == '}' || *p == ']') {
+                if (--depth == 0) {
+                    return p + 1;
+                }
+            }
+
+            p++;
+        }
+
+        return NULL;
+    }
+
+    /* a number, true, false, null */
+
+    while (p < last && *p != ',' && *p != '}' && *p != ']') {
+        p++;
+    }
+
+    return p;
+}
+
+
+/*
+ * The values of two members of the compact object that is exactly
+ * p..last (the last of duplicates, as json_loadb() keeps); a value not
+ * found stays empty.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_json_pick(const u_char *p, const u_char *last,
+    const char *n1, ngx_str_t *v1, const char *n2, ngx_str_t *v2)
+{
+    size_t         klen;
+    const u_char  *k, *e;
+
+    v1->len = 0;
+    v2->len = 0;
+
+    if (p >= last || *p++ != '{') {
+        return NGX_ERROR;
+    }
+
+    if (p < last && *p == '}') {
+        return (p + 1 == last) ? NGX_OK : NGX_ERROR;
+    }
+
+    for ( ;; ) {
+        if (p >= last || *p != '"') {
+            return NGX_ERROR;
+        }
+
+        k = p + 1;
+        e = ngx_mobility_ucwa_json_skip(p, last);
+
+        if (e == NULL || e >= last || *e != ':') {
+            return NGX_ERROR;
+        }
+
+        klen = e - 1 - k;
+        p = e + 1;
+
+        e = ngx_mobility_ucwa_json_skip(p, last);
+        if (e == NULL || e == p) {
+            return NGX_ERROR;
+        }
+
+        if (klen == ngx_strlen(n1) && ngx_memcmp(k, n1, klen) == 0) {
+            v1->data = (u_char *) p;
+            v1->len = e - p;
+
+        } else if (klen == ngx_strlen(n2) && ngx_memcmp(k, n2, klen) == 0) {
+            v2->data = (u_char *) p;
+            v2->len = e - p;
+        }
+
+        p = e;
+
+        if (p < last && *p == ',') {
+            p++;
+            continue;
+        }
+
+        return (p + 1 == last && *p == '}') ? NGX_OK : NGX_ERROR;
+    }
+}
+
+
+static int
+ngx_mobility_ucwa_raw_event(void *data, ngx_mobility_event_t *ev)
+{
+    ngx_mobility_ucwa_raw_ctx_t  *ctx = data;
+
+    ngx_str_t                 sv, ev_, rel, href;
+    const u_char             *p, *last;
+    ngx_mobility_ucwa_jw_t   *jw;
+
+    p = ev->payload.data;
+    last = p + ev->payload.len;
+
+    if (ngx_mobility_ucwa_json_pick(p, last, "s", &sv, "e", &ev_) != NGX_OK
+        || sv.len == 0 || ev_.len == 0 || ev_.data[0] != '{'
+        || ngx_mobility_ucwa_json_pick(sv.data, sv.data + sv.len,
+                                       "rel", &rel, "href", &href)
+           != NGX_OK
+        || rel.len == 0 || href.len == 0
+        || rel.data[0] != '"' || href.data[0] != '"')
+    {
+        ctx->declined = 1;
+        return 1;
+    }
+
+    jw = ctx->jw;
+
+    /* consecutive events of one sender share its block */
+
+    if (ctx->blocks
+        && rel.len == ctx->rel.len
+        && ngx_memcmp(rel.data, ctx->rel.data, rel.len) == 0
+        && href.len == ctx->href.len
+        && ngx_memcmp(href.data, ctx->href.data, href.len) == 0)
+    {
+        ngx_mobility_ucwa_jw_lit(jw, ",");
+
+    } else {
+        if (ctx->blocks == 0) {
+            ngx_mobility_ucwa_jw_lit(jw, ",\"sender\":[{\"rel\":");
+
+        } else {
+            ngx_mobility_ucwa_jw_lit(jw, "]},{\"rel\":");
+        }
+
+        ngx_mobility_ucwa_jw_raw(jw, (char *) rel.data, rel.len);
+        ngx_mobility_ucwa_jw_lit(jw, ",\"href\":");
+        ngx_mobility_ucwa_jw_raw(jw, (char *) href.data, href.len);
+        ngx_mobility_ucwa_jw_lit(jw, ",\"events\":[");
+
+        ctx->rel = rel;
+        ctx->href = href;
+        ctx->blocks++;
+    }
+
+    ngx_mobility_ucwa_jw_raw(jw, (char *) ev_.data, ev_.len);
+
+    return 0;
+}
+
+
+/* an href written as it is: printable ASCII without '"' and '\' */
+static ngx_uint_t
+ngx_mobility_ucwa_raw_href(ngx_mobility_ucwa_jw_t *jw, const char *rel,
+    ngx_str_t *href)
+{
+    size_t  i;
+    u_char  c;
+
+    for (i = 0; i < href->len; i++) {
+        c = href->data[i];
+
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+            return 0;
+        }
+    }
+
+    ngx_mobility_ucwa_jw_raw(jw, rel, ngx_strlen(rel));
+    ngx_mobility_ucwa_jw_raw(jw, (char *) href->data, href->len);
+    ngx_mobility_ucwa_jw_lit(jw, "\"}");
+
+    return 1;
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_package_raw(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *prefix,
+    ngx_mobility_ucwa_channel_t *ch, const u_char *key, size_t klen,
+    ngx_mobility_evchan_t *ec, uint64_t ack, ngx_str_t *out)
+{
+    ngx_str_t                     href;
+    ngx_mobility_ucwa_jw_t        jw;
+    ngx_mobility_ucwa_raw_ctx_t   ctx;
+
+    if (ngx_mobility_ucwa_jw_init(&jw, tx->pool, 1024) != NGX_OK
+        || ngx_mobility_ucwa_events_href(tx->pool, prefix, ch, ack, &href)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (!ngx_mobility_ucwa_raw_href(&jw, "{\"_links\":{\"self\":{\"href\":\"",
+                                    &href))
+    {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_mobility_ucwa_events_href(tx->pool, prefix, ch, ack + 1, &href)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (!ngx_mobility_ucwa_raw_href(&jw,
+                                    (ec->flags & NGX_MOBILITY_EVCHAN_PKG_RESUME)
+                                    ? ",\"resume\":{\"href\":\""
+                                    : ",\"next\":{\"href\":\"",
+                                    &href))
+    {
+        return NGX_DECLINED;
+    }
+
+    ngx_mobility_ucwa_jw_lit(&jw, "}");
+
+    ngx_memzero(&ctx, sizeof(ngx_mobility_ucwa_raw_ctx_t));
+    ctx.jw = &jw;
+
+    if (ngx_mobility_event_each(tx->st, tx->txn, key, klen, ec->pkg_first,
+                                ec->pkg_end, ngx_mobility_ucwa_raw_event,
+                                &ctx)
+        < 0)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ctx.declined) {
+        return NGX_DECLINED;
+    }
+
+    if (ctx.blocks) {
+        ngx_mobility_ucwa_jw_lit(&jw, "]}]");
+    }
+
+    ngx_mobility_ucwa_jw_lit(&jw, "}");
+
+    if (jw.failed) {
+        return NGX_ERROR;
+    }
+
+    out->data = jw.start;
+    out->len = jw.pos - jw.start;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A package: JSON written directly when the P-GET wants JSON, else (XML,
+ * or a payload the direct writer declines) the jansson object in *obj.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_package_any(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_req_t *rq, ngx_str_t *prefix,
+    ngx_mobility_ucwa_channel_t *ch, const u_char *key, size_t klen,
+    ngx_mobility_evchan_t *ec, uint64_t ack, json_t **obj, ngx_str_t *raw)
+{
+    ngx_int_t  rc;
+
+    *obj = NULL;
+    raw->len = 0;
+
+    if (!rq->xml) {
+        rc = ngx_mobility_ucwa_package_raw(tx, prefix, ch, key, klen, ec, ack,
+                                           raw);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
+        raw->len = 0;
+    }
+
+    *obj = ngx_mobility_ucwa_package(tx, prefix, ch, key, klen, ec, ack);
+
+    return (*obj == NULL) ? NGX_ERROR : NGX_OK;
+}
+
+
 static json_t *
 ngx_mobility_ucwa_resync(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *prefix,
     ngx_mobility_ucwa_channel_t *ch, uint64_t ack)
@@ -522,6 +857,7 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
     uint64_t                      ack, timeout, low, medium, due, token;
     ngx_int_t                     rc;
     ngx_str_t                     prefix;
+    ngx_str_t                     raw;
     ngx_uint_t                    parked;
     ngx_mobility_evchan_t         ec, next;
     ngx_mobility_ucwa_app_t       app;
@@ -588,14 +924,19 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
 
     token = 0;
     obj = NULL;
+    raw.len = 0;
 
     if (pk->has_ack && ack && ack == ec.pkg_no
         && !(ec.flags & NGX_MOBILITY_EVCHAN_ACKED))
     {
         /* the same ack again: the same package again */
 
-        obj = ngx_mobility_ucwa_package(tx, &prefix, ch, key, klen, &ec,
-                                        ack);
+        if (ngx_mobility_ucwa_package_any(tx, rq, &prefix, ch, key, klen,
+                                          &ec, ack, &obj, &raw)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
 
     } else if (pk->has_ack && ack == ec.pkg_no + 1) {
 
@@ -615,9 +956,10 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
             next = ec;
             ngx_mobility_evchan_package(&next, ack);
 
-            obj = ngx_mobility_ucwa_package(tx, &prefix, ch, key, klen,
-                                            &next, ack);
-            if (obj == NULL) {
+            if (ngx_mobility_ucwa_package_any(tx, rq, &prefix, ch, key, klen,
+                                              &next, ack, &obj, &raw)
+                != NGX_OK)
+            {
                 return NGX_ERROR;
             }
         }
@@ -631,7 +973,7 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
             return NGX_ERROR;
         }
 
-        if (obj) {
+        if (obj || raw.len) {
             /* the same channel state the package was rendered from */
             ngx_mobility_evchan_package(&ec, ack);
 
@@ -648,7 +990,7 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
                                        ngx_mobility_ucwa_expected_ack(&ec));
     }
 
-    if (token == 0 && obj == NULL) {
+    if (token == 0 && obj == NULL && raw.len == 0) {
         return NGX_ERROR;
     }
 
@@ -674,12 +1016,17 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
     }
 
     pk->obj = obj;
+    pk->raw = raw;
     pk->token = token;
     pk->until = ec.park_until;
     pk->due = due;
     pk->channel = ch->no;
+    pk->base = app.base;
     pk->app_len = app.id.len;
     ngx_memcpy(pk->app, app.id.data, app.id.len);
+
+    /* what its release needs, so that it reads only the channel */
+    pk->chan_instance = ch->instance;
 
     return NGX_OK;
 }
@@ -710,6 +1057,16 @@ ngx_mobility_ucwa_pget_keep(ngx_mobility_ucwa_parked_t *p,
 static void
 ngx_mobility_ucwa_pget_resource(ngx_mobility_ucwa_parked_t *p)
 {
+    if (p->raw.len) {
+        if (p->rs) {
+            ngx_mobility_ucwa_raw_json(p->rq, p->rs, &p->raw);
+            p->rs->events = 1;
+        }
+
+        p->raw.len = 0;
+        return;
+    }
+
     if (p->obj == NULL) {
         return;
     }
@@ -1033,49 +1390,82 @@ ngx_mobility_ucwa_pget_conn_read(ngx_event_t *ev)
  * evaluated many times while it is held: what this needs comes from the
  * batch's pool, not from the request's.
  */
+/*
+ * The channel of a held P-GET, read by its key ("<app id>/<no>", known
+ * since it arrived) without the application record: the records of an
+ * application's channels exist exactly as long as the application lists
+ * them (one transaction writes both), so only when the channel is gone
+ * is the application read, to tell an expired one (410) from a deleted
+ * one (404).  NGX_DECLINED: *status answers, 0 when the application
+ * exists without the channel.
+ */
 static ngx_int_t
-ngx_mobility_ucwa_pget_check(ngx_mobility_ucwa_tx_t *tx,
-    ngx_mobility_ucwa_parked_t *p, uint64_t *due, ngx_uint_t *status)
+ngx_mobility_ucwa_pget_channel(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_parked_t *p, u_char *key, size_t *klen,
+    ngx_mobility_evchan_t *ec, ngx_uint_t *status)
 {
-    u_char                       key[NGX_MOBILITY_EV_KEY_MAX];
-    size_t                       klen;
-    uint64_t                     medium, low;
-    ngx_int_t                    rc;
-    ngx_str_t                    id;
-    ngx_uint_t                   i;
-    ngx_mobility_evchan_t        ec;
-    ngx_mobility_ucwa_app_t      app;
+    int                      rc;
+    ngx_int_t                arc;
+    ngx_str_t                id;
+    ngx_mobility_ucwa_app_t  app;
+
+    *klen = ngx_sprintf(key, "%*s/%ui", p->app_len, p->app, p->channel)
+            - key;
+
+    rc = ngx_mobility_evchan_get(tx->st, tx->txn, key, *klen, ec);
+
+    if (rc == NGX_MOBILITY_OK) {
+        return NGX_OK;
+    }
+
+    if (rc == NGX_MOBILITY_ERROR) {
+        *status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
+    }
 
     id.data = p->app;
     id.len = p->app_len;
 
-    rc = ngx_mobility_ucwa_app_get(tx, &id, &app);
+    arc = ngx_mobility_ucwa_app_get(tx, &id, &app);
+
+    if (arc == NGX_ERROR) {
+        *status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
+    }
+
+    if (arc == NGX_DECLINED) {
+        *status = NGX_HTTP_NOT_FOUND;
+
+    } else if (app.flags & NGX_MOBILITY_UCWA_APP_EXPIRED) {
+        *status = NGX_MOBILITY_UCWA_GONE;
+
+    } else {
+        /* the application is there, the channel is not */
+        *status = 0;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_pget_check(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_parked_t *p, uint64_t *due, ngx_uint_t *status)
+{
+    u_char                 key[NGX_MOBILITY_EV_KEY_MAX];
+    size_t                 klen;
+    uint64_t               medium, low;
+    ngx_int_t              rc;
+    ngx_mobility_evchan_t  ec;
+
+    rc = ngx_mobility_ucwa_pget_channel(tx, p, key, &klen, &ec, status);
 
     if (rc != NGX_OK) {
-        *status = NGX_HTTP_NOT_FOUND;
-        return (rc == NGX_DECLINED) ? NGX_DECLINED : NGX_ERROR;
-    }
-
-    if (app.flags & NGX_MOBILITY_UCWA_APP_EXPIRED) {
-        *status = NGX_MOBILITY_UCWA_GONE;
-        return NGX_DECLINED;
-    }
-
-    for (i = 0; i < app.nchannels; i++) {
-        if (app.channels[i].no == p->channel) {
-            break;
+        if (*status == 0) {
+            *status = NGX_HTTP_NOT_FOUND;
         }
-    }
 
-    klen = (i < app.nchannels)
-           ? ngx_mobility_ucwa_channel_key(&app, &app.channels[i], key) : 0;
-
-    if (i == app.nchannels
-        || ngx_mobility_evchan_get(tx->st, tx->txn, key, klen, &ec)
-           != NGX_MOBILITY_OK)
-    {
-        *status = NGX_HTTP_NOT_FOUND;
-        return NGX_DECLINED;
+        return rc;
     }
 
     if (ec.park_token != p->token) {
@@ -1146,56 +1536,35 @@ static ngx_int_t
 ngx_mobility_ucwa_pget_package(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_parked_t *p, ngx_mobility_ucwa_resp_t *rs)
 {
-    u_char                        key[NGX_MOBILITY_EV_KEY_MAX];
-    size_t                        klen;
-    json_t                       *obj;
-    ngx_int_t                     rc;
-    ngx_str_t                     id, prefix;
-    ngx_uint_t                    i;
-    ngx_mobility_evchan_t         ec;
-    ngx_mobility_ucwa_req_t      *rq;
-    ngx_mobility_ucwa_app_t       app;
-    ngx_mobility_ucwa_channel_t  *ch;
+    u_char                       key[NGX_MOBILITY_EV_KEY_MAX];
+    size_t                       klen;
+    json_t                      *obj;
+    ngx_int_t                    rc;
+    ngx_str_t                    prefix, raw;
+    ngx_uint_t                   status;
+    ngx_mobility_evchan_t        ec;
+    ngx_mobility_ucwa_req_t     *rq;
+    ngx_mobility_ucwa_channel_t  ch;
 
     rq = p->rq;
 
-    id.data = p->app;
-    id.len = p->app_len;
-
-    rc = ngx_mobility_ucwa_app_get(tx, &id, &app);
+    rc = ngx_mobility_ucwa_pget_channel(tx, p, key, &klen, &ec, &status);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
     }
 
     if (rc == NGX_DECLINED) {
-        ngx_mobility_ucwa_pget_verdict(rq, rs, NGX_HTTP_NOT_FOUND);
-        return NGX_DECLINED;
-    }
+        if (status == 0) {
+            (void) ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_FOUND,
+                                           "NotFound", "ApplicationNotFound",
+                                           "The event channel does not "
+                                           "exist.");
 
-    if (app.flags & NGX_MOBILITY_UCWA_APP_EXPIRED) {
-        ngx_mobility_ucwa_pget_verdict(rq, rs, NGX_MOBILITY_UCWA_GONE);
-        return NGX_DECLINED;
-    }
-
-    ch = NULL;
-
-    for (i = 0; i < app.nchannels; i++) {
-        if (app.channels[i].no == p->channel) {
-            ch = &app.channels[i];
-            break;
+        } else {
+            ngx_mobility_ucwa_pget_verdict(rq, rs, status);
         }
-    }
 
-    klen = ch ? ngx_mobility_ucwa_channel_key(&app, ch, key) : 0;
-
-    if (ch == NULL
-        || ngx_mobility_evchan_get(tx->st, tx->txn, key, klen, &ec)
-           != NGX_MOBILITY_OK)
-    {
-        (void) ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_FOUND,
-                                       "NotFound", "ApplicationNotFound",
-                                       "The event channel does not exist.");
         return NGX_DECLINED;
     }
 
@@ -1208,12 +1577,15 @@ ngx_mobility_ucwa_pget_package(ngx_mobility_ucwa_tx_t *tx,
     ec.park_token = 0;
     ec.last_release = tx->now;
 
-    obj = NULL;
+    ch.no = p->channel;
+    ch.instance = p->chan_instance;
 
-    if (ngx_mobility_ucwa_prefix(rq->pool, &app, &prefix) != NGX_OK
-        || (obj = ngx_mobility_ucwa_package(tx, &prefix, ch, key, klen, &ec,
-                                            p->ack))
-           == NULL)
+    if (ngx_mobility_ucwa_prefix_id(rq->pool, p->base, p->app, p->app_len,
+                                    &prefix)
+        != NGX_OK
+        || ngx_mobility_ucwa_package_any(tx, rq, &prefix, &ch, key, klen,
+                                         &ec, p->ack, &obj, &raw)
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -1225,11 +1597,15 @@ ngx_mobility_ucwa_pget_package(ngx_mobility_ucwa_tx_t *tx,
     if (ngx_mobility_evchan_put(tx->st, tx->txn, key, klen, &ec)
         != NGX_MOBILITY_OK)
     {
-        json_decref(obj);
+        if (obj) {
+            json_decref(obj);
+        }
+
         return NGX_ERROR;
     }
 
     p->obj = obj;
+    p->raw = raw;
 
     return NGX_OK;
 }
@@ -1419,6 +1795,7 @@ ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
         p->decided = 1;
         p->dirty = 0;
         p->obj = NULL;
+        p->raw.len = 0;
         p->token = p->arriving ? 0 : p->token;
         ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
 
@@ -1503,6 +1880,8 @@ ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
             json_decref(p->obj);
             p->obj = NULL;
         }
+
+        p->raw.len = 0;
 
         if (p->arriving) {
             p->token = 0;

@@ -203,9 +203,20 @@ ngx_mobility_ucwa_me_json(ngx_mobility_ucwa_tx_t *tx,
         return NULL;
     }
 
-    found = (ngx_mobility_user_get(tx->st, tx->txn, app->owner.data,
-                                   app->owner.len, &u)
-             == NGX_MOBILITY_OK);
+    if (tx->user
+        && tx->user->sip.len == app->owner.len
+        && ngx_memcmp(tx->user->sip.data, app->owner.data, app->owner.len)
+           == 0)
+    {
+        /* the token's user, read by the token check in this transaction */
+        u = *tx->user;
+        found = 1;
+
+    } else {
+        found = (ngx_mobility_user_get(tx->st, tx->txn, app->owner.data,
+                                       app->owner.len, &u)
+                 == NGX_MOBILITY_OK);
+    }
 
     uri.len = sizeof("sip:") - 1 + app->owner.len;
     uri.data = ngx_pnalloc(tx->pool, uri.len);
@@ -413,9 +424,20 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
         return NGX_ERROR;
     }
 
-    found = (ngx_mobility_user_get(tx->st, tx->txn, app->owner.data,
-                                   app->owner.len, &u)
-             == NGX_MOBILITY_OK);
+    if (tx->user
+        && tx->user->sip.len == app->owner.len
+        && ngx_memcmp(tx->user->sip.data, app->owner.data, app->owner.len)
+           == 0)
+    {
+        /* the token's user, read by the token check in this transaction */
+        u = *tx->user;
+        found = 1;
+
+    } else {
+        found = (ngx_mobility_user_get(tx->st, tx->txn, app->owner.data,
+                                       app->owner.len, &u)
+                 == NGX_MOBILITY_OK);
+    }
 
     ngx_mobility_ucwa_jw_lit(&jw, "{\"name\":");
 
@@ -428,7 +450,8 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
 
     ngx_mobility_ucwa_jw_lit(&jw, ",\"uri\":");
 
-    p = ngx_sprintf(uri, "sip:%V", &app->owner);
+    p = ngx_cpymem(ngx_cpymem(uri, "sip:", 4), app->owner.data,
+                   app->owner.len);
     ngx_mobility_ucwa_jw_text(&jw, uri, p - uri);
 
     if (!app->anonymous) {
@@ -466,7 +489,11 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
 
         /* the endpoint's GRUU: the random part of the application id */
 
-        n = ngx_sprintf(p, ";opaque=user:epid:%V;gruu", &app->id) - uri;
+        n = ngx_cpymem(ngx_cpymem(ngx_cpymem(p, ";opaque=user:epid:",
+                                             sizeof(";opaque=user:epid:") - 1),
+                                  app->id.data, app->id.len),
+                       ";gruu", 5)
+            - uri;
 
         if (ngx_mobility_ucwa_utf8_ok(uri, n)) {
             ngx_mobility_ucwa_jw_lit(&jw, ",\"endpointUri\":");
@@ -492,7 +519,8 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
                                   (u_char *) "/me/phones",
                                   sizeof("/me/phones") - 1);
 
-        p = ngx_sprintf(uri, "/photos/%V", &app->owner);
+        p = ngx_cpymem(ngx_cpymem(uri, "/photos/", 8), app->owner.data,
+                       app->owner.len);
         ngx_mobility_ucwa_jw_link(&jw, 0, "photo", &prefix, uri, p - uri);
 
         if (app->flags & NGX_MOBILITY_UCWA_APP_AVAILABLE) {

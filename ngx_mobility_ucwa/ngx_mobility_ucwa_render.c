@@ -264,6 +264,8 @@ ngx_mobility_ucwa_jw_init(ngx_mobility_ucwa_jw_t *jw, ngx_pool_t *pool,
 
     jw->pos = jw->start;
     jw->end = jw->start + size;
+    jw->plain = NULL;
+    jw->plain_len = 0;
     jw->failed = 0;
 
     return NGX_OK;
@@ -320,11 +322,22 @@ ngx_mobility_ucwa_utf8_ok(const u_char *p, size_t len)
 {
     size_t         n, i;
     uint32_t       cp;
+    uint64_t       w;
     const u_char  *last;
 
     last = p + len;
 
     while (p < last) {
+        if (last - p >= 8) {
+            /* ASCII, 8 bytes at a step */
+            ngx_memcpy(&w, p, 8);
+
+            if (!(w & 0x8080808080808080ULL)) {
+                p += 8;
+                continue;
+            }
+        }
+
         if (*p < 0x80) {
             p++;
             continue;
@@ -428,12 +441,77 @@ ngx_mobility_ucwa_jw_str(ngx_mobility_ucwa_jw_t *jw, const u_char *s,
 
 
 /* a link of "_links": ,"rel":{"href":"<prefix><path>"} as ..._link() */
+/* printable ASCII that needs no escape: 1 */
+static const u_char  ngx_mobility_ucwa_jw_plain_tab[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* not '"' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,     /* not '\\' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0      /* not DEL */
+};
+
+
+static ngx_inline ngx_uint_t
+ngx_mobility_ucwa_jw_plain(const u_char *p, size_t len)
+{
+    u_char         ok;
+    const u_char  *last;
+
+    ok = 1;
+
+    for (last = p + len; p < last; p++) {
+        ok &= ngx_mobility_ucwa_jw_plain_tab[*p];
+    }
+
+    return ok;
+}
+
+
 void
 ngx_mobility_ucwa_jw_link(ngx_mobility_ucwa_jw_t *jw, ngx_uint_t first,
     const char *rel, ngx_str_t *prefix, const u_char *path, size_t len)
 {
     u_char  *p;
+    size_t   rlen;
     u_char   buf[1024];
+
+    if (prefix->len + len <= sizeof(buf)
+        && ((jw->plain == prefix->data && jw->plain_len == prefix->len)
+            || ngx_mobility_ucwa_jw_plain(prefix->data, prefix->len))
+        && ngx_mobility_ucwa_jw_plain(path, len))
+    {
+        /* the links of a resource share their prefix: checked once */
+        jw->plain = prefix->data;
+        jw->plain_len = prefix->len;
+
+        /* the common case: an id, a base path and a literal */
+
+        rlen = ngx_strlen(rel);
+
+        if (!ngx_mobility_ucwa_jw_room(jw, rlen + prefix->len + len + 18)) {
+            return;
+        }
+
+        p = jw->pos;
+
+        if (!first) {
+            *p++ = ',';
+        }
+
+        *p++ = '"';
+        p = ngx_cpymem(p, rel, rlen);
+        p = ngx_cpymem(p, "\":{\"href\":\"", 11);
+        p = ngx_cpymem(p, prefix->data, prefix->len);
+        p = ngx_cpymem(p, path, len);
+        *p++ = '"';
+        *p++ = '}';
+
+        jw->pos = p;
+        return;
+    }
 
     if (prefix->len + len > sizeof(buf)) {
         p = buf;
@@ -460,6 +538,25 @@ ngx_mobility_ucwa_jw_link(ngx_mobility_ucwa_jw_t *jw, ngx_uint_t first,
 }
 
 
+/* JSON rendered by the caller, in the request's pool: a 200 */
+void
+ngx_mobility_ucwa_raw_json(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_str_t *raw)
+{
+    rs->status = NGX_HTTP_OK;
+    rs->json = NULL;
+    rs->raw = *raw;
+    rs->raw_pool = 1;
+
+    if (rq->vnd_json) {
+        ngx_str_set(&rs->raw_type, NGX_MOBILITY_UCWA_TYPE_VND);
+
+    } else {
+        ngx_str_set(&rs->raw_type, NGX_MOBILITY_UCWA_TYPE_JSON);
+    }
+}
+
+
 ngx_int_t
 ngx_mobility_ucwa_jw_done(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_jw_t *jw)
@@ -471,6 +568,7 @@ ngx_mobility_ucwa_jw_done(ngx_mobility_ucwa_req_t *rq,
     rs->status = NGX_HTTP_OK;
     rs->raw.data = jw->start;
     rs->raw.len = jw->pos - jw->start;
+    rs->raw_pool = (jw->pool == rq->pool);
 
     if (rq->vnd_json) {
         ngx_str_set(&rs->raw_type, NGX_MOBILITY_UCWA_TYPE_VND);
@@ -965,6 +1063,9 @@ ngx_mobility_ucwa_render(ngx_mobility_ucwa_req_t *rq,
         *type = rs->raw_type;
         return NGX_OK;
     }
+
+    /* what is rendered here lives in the request's pool */
+    rs->raw_pool = 1;
 
     if (!rq->xml) {
         if (rq->vnd_json) {

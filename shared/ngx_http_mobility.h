@@ -93,7 +93,14 @@ typedef struct {
     ngx_http_mobility_identity_t        identity;
     ngx_http_mobility_body_handler_pt   body_handler;
     ngx_http_mobility_signin_t         *signin;
+
+    /* ngx_http_mobility_authenticate_keep(): its read transaction and
+     * the user record read in it (valid while txn is) */
+    MDB_txn                            *txn;
+    ngx_mobility_user_t                 user;
+
     unsigned                            authenticated:1;
+    unsigned                            user_found:1;
 } ngx_http_mobility_ctx_t;
 
 
@@ -131,6 +138,21 @@ ngx_uint_t ngx_http_mobility_pool_is_local(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobility_authenticate(ngx_http_request_t *r,
     ngx_uint_t sources, ngx_http_mobility_identity_t **id);
 
+/*
+ * The same, and the read transaction of the check stays open for the
+ * handler of the request (one transaction per request instead of two).
+ * ngx_http_mobility_txn_take() hands it over once, with the user record
+ * read in it (NULL for an anonymous token or a user no longer in the
+ * directory; valid as long as the transaction): the taker ends it with
+ * ngx_mobility_store_read_end().  ngx_http_mobility_txn_end() ends it
+ * if nobody took it; the handler calls it before it returns to nginx.
+ */
+ngx_int_t ngx_http_mobility_authenticate_keep(ngx_http_request_t *r,
+    ngx_uint_t sources, ngx_http_mobility_identity_t **id);
+MDB_txn *ngx_http_mobility_txn_take(ngx_http_request_t *r,
+    ngx_mobility_user_t **user);
+void ngx_http_mobility_txn_end(ngx_http_request_t *r);
+
 /* the identity ngx_http_mobility_authenticate() found, or NULL */
 ngx_http_mobility_identity_t *ngx_http_mobility_request_identity(
     ngx_http_request_t *r);
@@ -161,6 +183,10 @@ ngx_int_t ngx_http_mobility_nocache_headers(ngx_http_request_t *r);
  */
 ngx_int_t ngx_http_mobility_send(ngx_http_request_t *r, ngx_uint_t status,
     const char *content_type, const u_char *body, size_t len);
+
+/* the same with a body in the request's pool, sent without a copy */
+ngx_int_t ngx_http_mobility_send_pooled(ngx_http_request_t *r,
+    ngx_uint_t status, const char *content_type, u_char *body, size_t len);
 
 
 #endif /* _NGX_HTTP_MOBILITY_H_INCLUDED_ */

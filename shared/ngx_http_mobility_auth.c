@@ -1508,14 +1508,15 @@ ngx_http_mobility_find_token(ngx_http_request_t *r, ngx_uint_t sources,
 }
 
 
-ngx_int_t
-ngx_http_mobility_authenticate(ngx_http_request_t *r, ngx_uint_t sources,
-    ngx_http_mobility_identity_t **id)
+static ngx_int_t
+ngx_http_mobility_authenticate_txn(ngx_http_request_t *r, ngx_uint_t sources,
+    ngx_http_mobility_identity_t **id, ngx_uint_t keep)
 {
     int                       rc;
     MDB_txn                  *txn;
     ngx_str_t                 token;
-    ngx_mobility_user_t       u;
+    ngx_uint_t                found;
+    ngx_mobility_user_t      *u;
     ngx_mobility_token_t      t;
     ngx_mobility_store_t     *st;
     ngx_http_mobility_ctx_t  *ctx;
@@ -1539,20 +1540,23 @@ ngx_http_mobility_authenticate(ngx_http_request_t *r, ngx_uint_t sources,
         return NGX_ERROR;
     }
 
-    if (ngx_mobility_store_begin(st, &txn, 0) != 0) {
+    if (ngx_mobility_store_read(st, &txn) != 0) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "mobility auth: %s", st->err);
         return NGX_ERROR;
     }
 
+    u = &ctx->user;
+    found = 0;
+
     rc = ngx_mobility_token_verify(st, txn, token.data, token.len,
                                    ngx_time(), &t);
 
     if (rc == NGX_MOBILITY_OK && !(t.flags & NGX_MOBILITY_TOKEN_ANONYMOUS)) {
-        rc = ngx_mobility_user_get(st, txn, t.sip, t.sip_len, &u);
+        rc = ngx_mobility_user_get(st, txn, t.sip, t.sip_len, u);
 
         if (rc == NGX_MOBILITY_OK
-            && (!u.enabled || u.auth_gen != t.auth_gen))
+            && (!u->enabled || u->auth_gen != t.auth_gen))
         {
             /* disabled, or the password changed: the token is revoked */
             rc = NGX_MOBILITY_NOTFOUND;
@@ -1560,10 +1564,19 @@ ngx_http_mobility_authenticate(ngx_http_request_t *r, ngx_uint_t sources,
         } else if (rc == NGX_MOBILITY_NOTFOUND) {
             /* a valid token for a user no longer in the directory */
             rc = NGX_MOBILITY_OK;
+
+        } else if (rc == NGX_MOBILITY_OK) {
+            found = 1;
         }
     }
 
-    mdb_txn_abort(txn);
+    if (rc == NGX_MOBILITY_OK && keep) {
+        ctx->txn = txn;
+        ctx->user_found = found;
+
+    } else {
+        ngx_mobility_store_read_end(st, txn);
+    }
 
     if (rc == NGX_MOBILITY_ERROR) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
@@ -1588,6 +1601,70 @@ ngx_http_mobility_authenticate(ngx_http_request_t *r, ngx_uint_t sources,
     *id = &ctx->identity;
 
     return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_mobility_authenticate(ngx_http_request_t *r, ngx_uint_t sources,
+    ngx_http_mobility_identity_t **id)
+{
+    return ngx_http_mobility_authenticate_txn(r, sources, id, 0);
+}
+
+
+ngx_int_t
+ngx_http_mobility_authenticate_keep(ngx_http_request_t *r,
+    ngx_uint_t sources, ngx_http_mobility_identity_t **id)
+{
+    return ngx_http_mobility_authenticate_txn(r, sources, id, 1);
+}
+
+
+MDB_txn *
+ngx_http_mobility_txn_take(ngx_http_request_t *r, ngx_mobility_user_t **user)
+{
+    MDB_txn                  *txn;
+    ngx_http_mobility_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_mobility_module);
+
+    if (ctx == NULL || ctx->txn == NULL) {
+        return NULL;
+    }
+
+    *user = ctx->user_found ? &ctx->user : NULL;
+
+    txn = ctx->txn;
+    ctx->txn = NULL;
+    ctx->user_found = 0;
+
+    return txn;
+}
+
+
+void
+ngx_http_mobility_txn_end(ngx_http_request_t *r)
+{
+    ngx_mobility_store_t     *st;
+    ngx_http_mobility_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r->main, ngx_http_mobility_module);
+
+    if (ctx == NULL || ctx->txn == NULL) {
+        return;
+    }
+
+    st = ngx_mobility_store_current();
+
+    if (st) {
+        ngx_mobility_store_read_end(st, ctx->txn);
+
+    } else {
+        mdb_txn_abort(ctx->txn);
+    }
+
+    ctx->txn = NULL;
+    ctx->user_found = 0;
 }
 
 

@@ -825,9 +825,9 @@ ngx_http_mobility_nocache_headers(ngx_http_request_t *r)
 }
 
 
-ngx_int_t
-ngx_http_mobility_send(ngx_http_request_t *r, ngx_uint_t status,
-    const char *content_type, const u_char *body, size_t len)
+static ngx_int_t
+ngx_http_mobility_send_body(ngx_http_request_t *r, ngx_uint_t status,
+    const char *content_type, u_char *body, size_t len, ngx_uint_t copy)
 {
     ngx_int_t     rc;
     ngx_buf_t    *b;
@@ -848,12 +848,27 @@ ngx_http_mobility_send(ngx_http_request_t *r, ngx_uint_t status,
         return ngx_http_send_header(r);
     }
 
-    b = ngx_create_temp_buf(r->pool, len);
-    if (b == NULL) {
-        return NGX_ERROR;
+    if (copy) {
+        b = ngx_create_temp_buf(r->pool, len);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->last = ngx_cpymem(b->pos, body, len);
+
+    } else {
+        b = ngx_calloc_buf(r->pool);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->pos = body;
+        b->last = body + len;
+        b->start = body;
+        b->end = body + len;
+        b->temporary = 1;
     }
 
-    b->last = ngx_cpymem(b->pos, body, len);
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
@@ -867,6 +882,23 @@ ngx_http_mobility_send(ngx_http_request_t *r, ngx_uint_t status,
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_mobility_send(ngx_http_request_t *r, ngx_uint_t status,
+    const char *content_type, const u_char *body, size_t len)
+{
+    return ngx_http_mobility_send_body(r, status, content_type,
+                                       (u_char *) body, len, 1);
+}
+
+
+ngx_int_t
+ngx_http_mobility_send_pooled(ngx_http_request_t *r, ngx_uint_t status,
+    const char *content_type, u_char *body, size_t len)
+{
+    return ngx_http_mobility_send_body(r, status, content_type, body, len, 0);
 }
 
 

@@ -21,6 +21,9 @@ typedef struct {
     ngx_uint_t    durability;
     ngx_msec_t    flush;
 
+    /* durability=relaxed: the pool that runs the flushes (NGX_THREADS) */
+    void         *thread_pool;
+
     /* the first directive that needs the store, for the error message */
     const char   *required;
 } ngx_mobility_core_conf_t;

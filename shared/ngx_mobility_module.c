@@ -12,6 +12,9 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_event.h>
+#if (NGX_THREADS)
+#include <ngx_thread_pool.h>
+#endif
 
 #include "ngx_mobility_core.h"
 #include "ngx_mobility_ipc.h"
@@ -27,6 +30,11 @@ static ngx_int_t ngx_mobility_core_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_mobility_core_init_process(ngx_cycle_t *cycle);
 static void ngx_mobility_core_exit_process(ngx_cycle_t *cycle);
 static void ngx_mobility_store_flush_handler(ngx_event_t *ev);
+static void ngx_mobility_store_flush_arm(ngx_mobility_core_conf_t *mcf);
+#if (NGX_THREADS)
+static void ngx_mobility_store_flush_thread(void *data, ngx_log_t *log);
+static void ngx_mobility_store_flush_done(ngx_event_t *ev);
+#endif
 
 
 static ngx_command_t  ngx_mobility_core_commands[] = {
@@ -68,6 +76,19 @@ ngx_module_t  ngx_mobility_module = {
 /* the environment of this process; LMDB allows one per process */
 static ngx_mobility_store_t  ngx_mobility_store;
 static ngx_event_t           ngx_mobility_flush_event;
+
+#if (NGX_THREADS)
+
+/* the flush of durability=relaxed, run in the thread pool */
+typedef struct {
+    MDB_env                   *env;
+    ngx_mobility_core_conf_t  *mcf;
+    int                        rc;
+} ngx_mobility_flush_ctx_t;
+
+static ngx_thread_task_t    *ngx_mobility_flush_task;
+
+#endif
 
 
 ngx_mobility_store_t *
@@ -223,6 +244,16 @@ ngx_mobility_store_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+#if (NGX_THREADS)
+    if (mcf->durability == NGX_MOBILITY_DURABLE_RELAXED) {
+        /* the flushes run in the pool "default" (thread_pool sizes it) */
+        mcf->thread_pool = ngx_thread_pool_add(cf, NULL);
+        if (mcf->thread_pool == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+#endif
+
     return NGX_CONF_OK;
 }
 
@@ -376,6 +407,31 @@ ngx_mobility_init_events(ngx_cycle_t *cycle)
         ngx_mobility_flush_event.data = mcf;
         ngx_mobility_flush_event.log = cycle->log;
         ngx_mobility_flush_event.cancelable = 1;
+
+#if (NGX_THREADS)
+        if (mcf->thread_pool) {
+            ngx_mobility_flush_task = ngx_thread_task_alloc(cycle->pool,
+                                              sizeof(ngx_mobility_flush_ctx_t));
+            if (ngx_mobility_flush_task == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_mobility_flush_task->handler = ngx_mobility_store_flush_thread;
+            ngx_mobility_flush_task->event.handler =
+                                                 ngx_mobility_store_flush_done;
+            ngx_mobility_flush_task->event.data = mcf;
+            ngx_mobility_flush_task->event.log = cycle->log;
+        }
+#endif
+
+        ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
+                      "mobility_store: durability=relaxed, flushed every "
+                      "%M ms %s", mcf->flush,
+#if (NGX_THREADS)
+                      ngx_mobility_flush_task ? "in the thread pool" :
+#endif
+                      "on the event loop");
+
         ngx_add_timer(&ngx_mobility_flush_event, mcf->flush);
     }
 
@@ -383,6 +439,14 @@ ngx_mobility_init_events(ngx_cycle_t *cycle)
 }
 
 
+/*
+ * durability=relaxed: worker 0 makes the commits of the last interval
+ * durable.  mdb_env_sync() (an fdatasync of the data file) can take tens
+ * of milliseconds under load; it runs in the thread pool so that the
+ * event loop, which is also the push sender's, never waits for it.  One
+ * flush at a time: the next interval starts when it is done.  Without a
+ * thread pool, or when the task cannot be posted, it runs here.
+ */
 static void
 ngx_mobility_store_flush_handler(ngx_event_t *ev)
 {
@@ -395,6 +459,35 @@ ngx_mobility_store_flush_handler(ngx_event_t *ev)
         return;
     }
 
+#if (NGX_THREADS)
+    {
+    ngx_mobility_flush_ctx_t  *ctx;
+
+    if (ngx_mobility_flush_task && mcf->thread_pool) {
+
+        if (ngx_mobility_flush_task->event.active) {
+            /* the previous flush is still running: it re-arms the timer */
+            return;
+        }
+
+        ctx = ngx_mobility_flush_task->ctx;
+        ctx->env = ngx_mobility_store.env;
+        ctx->mcf = mcf;
+        ctx->rc = 0;
+
+        if (ngx_thread_task_post(mcf->thread_pool, ngx_mobility_flush_task)
+            == NGX_OK)
+        {
+            return;
+        }
+
+        ngx_log_error(NGX_LOG_WARN, ev->log, 0,
+                      "mobility_store: the thread pool is unavailable, "
+                      "flushing on the event loop");
+    }
+    }
+#endif
+
     rc = mdb_env_sync(ngx_mobility_store.env, 1);
 
     if (rc != 0) {
@@ -403,10 +496,55 @@ ngx_mobility_store_flush_handler(ngx_event_t *ev)
                       mdb_strerror(rc));
     }
 
-    if (!ngx_exiting) {
-        ngx_add_timer(ev, mcf->flush);
+    ngx_mobility_store_flush_arm(mcf);
+}
+
+
+static void
+ngx_mobility_store_flush_arm(ngx_mobility_core_conf_t *mcf)
+{
+    if (!ngx_exiting && ngx_mobility_store.env != NULL) {
+        ngx_add_timer(&ngx_mobility_flush_event, mcf->flush);
     }
 }
+
+
+#if (NGX_THREADS)
+
+/*
+ * In a thread of the pool: LMDB allows mdb_env_sync() from any thread
+ * while others run transactions.  The environment outlives the task:
+ * the thread pool's exit_process, which runs before this module's
+ * (core modules first, then the addons), waits for the queued tasks
+ * before the environment is closed.
+ */
+static void
+ngx_mobility_store_flush_thread(void *data, ngx_log_t *log)
+{
+    ngx_mobility_flush_ctx_t  *ctx = data;
+
+    ctx->rc = mdb_env_sync(ctx->env, 1);
+}
+
+
+/* back on the event loop */
+static void
+ngx_mobility_store_flush_done(ngx_event_t *ev)
+{
+    ngx_mobility_flush_ctx_t  *ctx;
+
+    ctx = ngx_mobility_flush_task->ctx;
+
+    if (ctx->rc != 0) {
+        ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
+                      "mobility_store: mdb_env_sync() failed: %s",
+                      mdb_strerror(ctx->rc));
+    }
+
+    ngx_mobility_store_flush_arm(ctx->mcf);
+}
+
+#endif
 
 
 static void

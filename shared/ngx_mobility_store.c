@@ -250,6 +250,11 @@ failed:
 void
 ngx_mobility_store_close(ngx_mobility_store_t *st)
 {
+    if (st->spare) {
+        mdb_txn_abort(st->spare);
+        st->spare = NULL;
+    }
+
     if (st->env) {
         mdb_env_close(st->env);
         st->env = NULL;
@@ -282,6 +287,43 @@ ngx_mobility_store_begin(ngx_mobility_store_t *st, MDB_txn **txn, int write)
     }
 
     return 0;
+}
+
+
+int
+ngx_mobility_store_read(ngx_mobility_store_t *st, MDB_txn **txn)
+{
+    int       rc;
+    MDB_txn  *t;
+
+    t = st->spare;
+
+    if (t) {
+        st->spare = NULL;
+
+        rc = mdb_txn_renew(t);
+        if (rc == 0) {
+            *txn = t;
+            return 0;
+        }
+
+        mdb_txn_abort(t);
+    }
+
+    return ngx_mobility_store_begin(st, txn, 0);
+}
+
+
+void
+ngx_mobility_store_read_end(ngx_mobility_store_t *st, MDB_txn *txn)
+{
+    if (st->spare == NULL) {
+        mdb_txn_reset(txn);
+        st->spare = txn;
+        return;
+    }
+
+    mdb_txn_abort(txn);
 }
 
 

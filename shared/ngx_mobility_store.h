@@ -83,6 +83,7 @@ typedef struct {
     MDB_dbi    dbi[NGX_MOBILITY_DB_COUNT];
     size_t     map_size;
     unsigned   readonly:1;
+    MDB_txn   *spare;     /* a reset read transaction, kept for reuse */
     char       err[NGX_MOBILITY_STORE_ERRLEN];
 } ngx_mobility_store_t;
 
@@ -101,6 +102,16 @@ int ngx_mobility_store_reader_check(ngx_mobility_store_t *st);
 int ngx_mobility_store_begin(ngx_mobility_store_t *st, MDB_txn **txn,
     int write);
 int ngx_mobility_store_commit(ngx_mobility_store_t *st, MDB_txn *txn);
+
+/*
+ * A read transaction of the process's main thread (the event loop, the
+ * CLI): ngx_mobility_store_read_end() resets it and keeps it, and the
+ * next ngx_mobility_store_read() renews it, which keeps the reader slot
+ * and costs no lock (mdb_txn_begin() takes the reader table's mutex).
+ * Not for other threads: there is one spare per environment.
+ */
+int ngx_mobility_store_read(ngx_mobility_store_t *st, MDB_txn **txn);
+void ngx_mobility_store_read_end(ngx_mobility_store_t *st, MDB_txn *txn);
 
 /* records an LMDB failure in st->err, naming the operation; returns -1 */
 int ngx_mobility_store_fail(ngx_mobility_store_t *st, const char *what,

@@ -210,3 +210,25 @@ invalid parameter "user=0" in mobility_signin_lockout
 --- must_die
 --- error_log
 mobility_allow_origin needs an origin such as "https://app.contoso.com", not "https://app.contoso.com/path"
+
+
+
+=== TEST 17: durability=relaxed flushes from the thread pool, not the event loop
+--- main_config eval
+"mobility_store $::Store size=16m durability=relaxed flush=10ms;
+thread_pool default threads=1;"
+--- config
+    location = /t {
+        return 200 "relaxed\n";
+    }
+--- request
+GET /t
+--- response_body
+relaxed
+--- wait: 0.3
+--- error_log
+mobility_store: durability=relaxed, flushed every 10 ms in the thread pool
+--- no_error_log
+[alert]
+flushing on the event loop
+on the event loop

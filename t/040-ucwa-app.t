@@ -400,3 +400,33 @@ GET /placeholder
 qr/application \S+ of "dave\@contoso\.com" expired/
 --- no_error_log
 [alert]
+
+
+
+=== TEST 23: a token seen before is still checked: altered bytes, then a revocation, are refused
+--- init
+use MIME::Base64 qw(decode_base64url encode_base64url);
+our $S = MobilityUcwa::session('frank', endpoint => 'seen-1');
+my ($st) = MobilityUcwa::ucwa($S, GET => '/me');
+Test::More::is($st, 200, 'first GET');
+($st) = MobilityUcwa::ucwa($S, GET => '/me');
+Test::More::is($st, 200, 'the same token again (remembered as verified)');
+# the same MAC, so the same cache slot, with one byte of the signed part
+# (the expiry) changed: refused, not taken for the remembered token
+my $raw = decode_base64url(substr($S->{token}, 4));
+substr($raw, 20, 1) = chr(ord(substr($raw, 20, 1)) ^ 0x01);
+($st) = MobilityUcwa::call(GET => "$S->{app}/me",
+                           token => 'cwt=' . encode_base64url($raw));
+Test::More::is($st, 401, 'an altered token is refused');
+($st) = MobilityUcwa::ucwa($S, GET => '/me');
+Test::More::is($st, 200, 'the genuine one still works');
+Mobility::ctl_stdin("An0ther-Passw0rd\n", 'user', 'passwd',
+                    'frank@contoso.com', '--password-stdin');
+MobilityUcwa::request($block, GET => "$S->{app}/me", token => $S->{token});
+--- request
+GET /placeholder
+--- error_code: 401
+--- error_log
+mobility auth: invalid, expired or revoked token
+--- no_error_log
+[alert]
