@@ -42,9 +42,9 @@
  *   response carrying it has been read); a P-GET must answer within its
  *   timeout + 2 s ("late" otherwise); no connection may close with a
  *   request in flight.  A message counts as lost when its POST was
- *   answered 2xx and no P-GET delivered it.  After SECONDS no new conversation starts, the
- *   running ones finish and the queue drains; undelivered messages get
- *   60 s more (120 s at most in all).
+ *   answered 2xx and no P-GET delivered it.  After SECONDS no new
+ *   conversation starts, the running ones finish and the queue drains;
+ *   undelivered messages get 60 s more (120 s at most in all).
  *
  *   Output: OUT.min (one line per W6_INTERVAL, default 60 s: counters of
  *   that interval), OUT.lat ("interval latency_us" per delivered
