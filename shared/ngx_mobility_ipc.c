@@ -19,7 +19,6 @@
 #define NGX_MOBILITY_IPC_HEADER     8
 #define NGX_MOBILITY_IPC_RETRY_MS   2
 #define NGX_MOBILITY_IPC_QUEUE_MAX  4096
-#define NGX_MOBILITY_IPC_BUSY       64      /* workers skipped per retry */
 
 /* worker record tags */
 #define NGX_MOBILITY_W_STARTED      1
@@ -375,13 +374,6 @@ ngx_mobility_ipc_deliver(ngx_pid_t pid, ngx_uint_t type, const u_char *data,
     ngx_mobility_put_le32(buf + 4, (uint32_t) ngx_pid);
     ngx_memcpy(buf + NGX_MOBILITY_IPC_HEADER, data, len);
 
-    /*
-     * tried at once even while others wait: the receiver drains its queue
-     * concurrently, and a message sent now is not held until the next
-     * retry round (queueing new messages behind waiting ones let through
-     * one queue of datagrams per round and dropped many more, W6)
-     */
-
     rc = ngx_mobility_ipc_sendto(pid, buf, NGX_MOBILITY_IPC_HEADER + len);
 
     if (rc != NGX_AGAIN) {
@@ -568,29 +560,16 @@ ngx_mobility_ipc_local_handler(ngx_event_t *ev)
 }
 
 
-/*
- * Sends what waits, in order.  Once a worker's receive queue is full
- * (EAGAIN), its later messages are not tried in this round: a retry costs
- * one sendto() per busy worker, not one per waiting message (with
- * thousands waiting, trying each every 2 ms kept a CPU busy in the kernel
- * and starved the receiver it waited for: bench/RESULTS.md, W6), and a
- * worker's messages keep their order.
- */
-
 static void
 ngx_mobility_ipc_retry_handler(ngx_event_t *ev)
 {
     ngx_int_t                rc;
-    ngx_uint_t               i, nbusy;
-    ngx_pid_t                busy[NGX_MOBILITY_IPC_BUSY];
     ngx_queue_t             *q, *next;
     ngx_mobility_ipc_msg_t  *m;
 
     if (ngx_mobility_ipc_conn == NULL) {
         return;
     }
-
-    nbusy = 0;
 
     for (q = ngx_queue_head(&ngx_mobility_ipc_retry);
          q != ngx_queue_sentinel(&ngx_mobility_ipc_retry);
@@ -599,25 +578,9 @@ ngx_mobility_ipc_retry_handler(ngx_event_t *ev)
         next = ngx_queue_next(q);
         m = ngx_queue_data(q, ngx_mobility_ipc_msg_t, queue);
 
-        for (i = 0; i < nbusy; i++) {
-            if (busy[i] == m->pid) {
-                break;
-            }
-        }
-
-        if (i < nbusy) {
-            continue;
-        }
-
         rc = ngx_mobility_ipc_sendto(m->pid, m->data, m->len);
 
         if (rc == NGX_AGAIN) {
-            if (nbusy == NGX_MOBILITY_IPC_BUSY) {
-                /* more busy workers than we track: the next round */
-                break;
-            }
-
-            busy[nbusy++] = m->pid;
             continue;
         }
 
