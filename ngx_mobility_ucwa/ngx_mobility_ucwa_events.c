@@ -160,6 +160,8 @@ ngx_mobility_ucwa_events_init_process(ngx_cycle_t *cycle)
                                  ngx_mobility_ucwa_ipc_wake);
     ngx_mobility_ipc_set_handler(NGX_MOBILITY_IPC_APP_PARKED,
                                  ngx_mobility_ucwa_ipc_parked);
+    ngx_mobility_ipc_set_list(NGX_MOBILITY_IPC_APP_WAKE);
+    ngx_mobility_ipc_set_list(NGX_MOBILITY_IPC_APP_PARKED);
 
     /* presence due in this worker; expiry sweeps in worker 0 only */
 
@@ -2010,10 +2012,43 @@ ngx_mobility_ucwa_wake_local(const u_char *data, size_t len)
 }
 
 
+/*
+ * Every P-GET held here is evaluated against the store: what an empty
+ * (merged beyond its size) wake-up or replacement message asks for.
+ */
+static void
+ngx_mobility_ucwa_evaluate_all(void)
+{
+    ngx_uint_t                   i;
+    ngx_queue_t                 *q, *next;
+    ngx_mobility_ucwa_parked_t  *pk;
+
+    if (ngx_mobility_ucwa_buckets == NULL) {
+        return;
+    }
+
+    for (i = 0; i < NGX_MOBILITY_UCWA_BUCKETS; i++) {
+        for (q = ngx_queue_head(&ngx_mobility_ucwa_buckets[i]);
+             q != ngx_queue_sentinel(&ngx_mobility_ucwa_buckets[i]);
+             q = next)
+        {
+            next = ngx_queue_next(q);
+            pk = ngx_queue_data(q, ngx_mobility_ucwa_parked_t, queue);
+            ngx_mobility_ucwa_pget_release(pk, NGX_MOBILITY_UCWA_EVALUATE);
+        }
+    }
+}
+
+
 static void
 ngx_mobility_ucwa_ipc_wake(ngx_uint_t type, const u_char *data, size_t len,
     ngx_pid_t from)
 {
+    if (len == 0) {
+        ngx_mobility_ucwa_evaluate_all();
+        return;
+    }
+
     ngx_mobility_ucwa_wake_local(data, len);
 }
 
@@ -2059,6 +2094,11 @@ ngx_mobility_ucwa_ipc_parked(ngx_uint_t type, const u_char *data,
     u_char      *p, *last, *nl, *slash, *sp;
     uint64_t     token;
     ngx_int_t    channel, hi, lo;
+
+    if (len == 0) {
+        ngx_mobility_ucwa_evaluate_all();
+        return;
+    }
 
     p = (u_char *) data;
     last = p + len;

@@ -29,6 +29,7 @@ typedef struct {
     ngx_queue_t    queue;
     ngx_pid_t      pid;            /* destination; ngx_pid for local */
     size_t         len;            /* header included */
+    size_t         size;           /* of data */
     u_char         data[1];
 } ngx_mobility_ipc_msg_t;
 
@@ -40,6 +41,8 @@ static void ngx_mobility_ipc_dispatch(const u_char *buf, size_t len);
 
 
 static ngx_mobility_ipc_handler_pt  ngx_mobility_ipc_handlers[
+                                        NGX_MOBILITY_IPC_TYPES];
+static u_char                       ngx_mobility_ipc_lists[
                                         NGX_MOBILITY_IPC_TYPES];
 
 static ngx_mobility_store_t  *ngx_mobility_ipc_store;
@@ -59,6 +62,15 @@ ngx_mobility_ipc_set_handler(ngx_uint_t type,
 {
     if (type < NGX_MOBILITY_IPC_TYPES) {
         ngx_mobility_ipc_handlers[type] = handler;
+    }
+}
+
+
+void
+ngx_mobility_ipc_set_list(ngx_uint_t type)
+{
+    if (type < NGX_MOBILITY_IPC_TYPES) {
+        ngx_mobility_ipc_lists[type] = 1;
     }
 }
 
@@ -276,6 +288,7 @@ static ngx_mobility_ipc_msg_t *
 ngx_mobility_ipc_msg(ngx_pid_t pid, ngx_uint_t type, const u_char *data,
     size_t len)
 {
+    size_t                   size;
     ngx_mobility_ipc_msg_t  *m;
 
     if (ngx_mobility_ipc_queued >= NGX_MOBILITY_IPC_QUEUE_MAX) {
@@ -286,14 +299,19 @@ ngx_mobility_ipc_msg(ngx_pid_t pid, ngx_uint_t type, const u_char *data,
         return NULL;
     }
 
-    m = ngx_alloc(offsetof(ngx_mobility_ipc_msg_t, data)
-                  + NGX_MOBILITY_IPC_HEADER + len, ngx_cycle->log);
+    /* a list has room for the lines of later messages */
+    size = NGX_MOBILITY_IPC_HEADER
+           + (ngx_mobility_ipc_lists[type] ? NGX_MOBILITY_IPC_MAX : len);
+
+    m = ngx_alloc(offsetof(ngx_mobility_ipc_msg_t, data) + size,
+                  ngx_cycle->log);
     if (m == NULL) {
         return NULL;
     }
 
     m->pid = pid;
     m->len = NGX_MOBILITY_IPC_HEADER + len;
+    m->size = size;
     m->data[0] = NGX_MOBILITY_IPC_MAGIC0;
     m->data[1] = NGX_MOBILITY_IPC_MAGIC1;
     m->data[2] = NGX_MOBILITY_IPC_VERSION;
@@ -343,6 +361,86 @@ ngx_mobility_ipc_sendto(ngx_pid_t pid, const u_char *buf, size_t len)
 }
 
 
+/*
+ * A list waiting for a busy worker takes the lines of the next message
+ * of its type, so a burst of wake-ups becomes a few datagrams instead of
+ * overflowing the receive queue (net.unix.max_dgram_qlen, often 10) and
+ * then our own.  When the queue is full the waiting list becomes empty,
+ * which means "everything": nothing is ever dropped for a list type.
+ * NGX_OK merged, NGX_DECLINED not.
+ */
+static ngx_int_t
+ngx_mobility_ipc_merge(ngx_pid_t pid, ngx_uint_t type, const u_char *data,
+    size_t len)
+{
+    ngx_uint_t               last, full;
+    ngx_queue_t             *q;
+    ngx_mobility_ipc_msg_t  *m;
+
+    if (!ngx_mobility_ipc_lists[type]) {
+        return NGX_DECLINED;
+    }
+
+    full = (ngx_mobility_ipc_queued >= NGX_MOBILITY_IPC_QUEUE_MAX);
+    last = 1;
+
+    for (q = ngx_queue_last(&ngx_mobility_ipc_retry);
+         q != ngx_queue_sentinel(&ngx_mobility_ipc_retry);
+         q = ngx_queue_prev(q))
+    {
+        m = ngx_queue_data(q, ngx_mobility_ipc_msg_t, queue);
+
+        if (m->pid != pid) {
+            continue;
+        }
+
+        if (m->data[3] != type) {
+            if (!full) {
+                /* the worker's messages keep their order */
+                return NGX_DECLINED;
+            }
+
+            last = 0;
+            continue;
+        }
+
+        if (m->len == NGX_MOBILITY_IPC_HEADER) {
+            /* "everything" already */
+            return NGX_OK;
+        }
+
+        if (last && len && m->len >= NGX_MOBILITY_IPC_HEADER + len
+            && ngx_memcmp(m->data + m->len - len, data, len) == 0
+            && (m->len == NGX_MOBILITY_IPC_HEADER + len
+                || m->data[m->len - len - 1] == '\n'))
+        {
+            /* the same lines as the last message: nothing to add */
+            return NGX_OK;
+        }
+
+        if (last && len && m->len + 1 + len <= m->size) {
+            m->data[m->len++] = '\n';
+            ngx_memcpy(m->data + m->len, data, len);
+            m->len += len;
+            return NGX_OK;
+        }
+
+        if (!full) {
+            return NGX_DECLINED;
+        }
+
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "mobility ipc: %ui messages waiting, worker %P will "
+                      "re-check everything", ngx_mobility_ipc_queued, pid);
+
+        m->len = NGX_MOBILITY_IPC_HEADER;
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
 static ngx_int_t
 ngx_mobility_ipc_deliver(ngx_pid_t pid, ngx_uint_t type, const u_char *data,
     size_t len)
@@ -381,6 +479,10 @@ ngx_mobility_ipc_deliver(ngx_pid_t pid, ngx_uint_t type, const u_char *data,
     }
 
     /* the receiver is busy: keep the message and retry shortly */
+
+    if (ngx_mobility_ipc_merge(pid, type, data, len) == NGX_OK) {
+        return NGX_OK;
+    }
 
     m = ngx_mobility_ipc_msg(pid, type, data, len);
     if (m == NULL) {

@@ -48,6 +48,14 @@ void ngx_mobility_ipc_set_handler(ngx_uint_t type,
     ngx_mobility_ipc_handler_pt handler);
 
 /*
+ * Declares the payloads of a message type lists of lines ("\n"
+ * separated): messages waiting for the same busy worker merge into one,
+ * and an empty payload means "everything" (the handler re-checks all it
+ * holds), which is what a list becomes rather than being dropped.
+ */
+void ngx_mobility_ipc_set_list(ngx_uint_t type);
+
+/*
  * Sends the message to every live worker sharing the store, this one
  * included.  Datagrams that cannot be sent at once (a full receive
  * queue) are retried from a timer.  NGX_OK, or NGX_ERROR when the
