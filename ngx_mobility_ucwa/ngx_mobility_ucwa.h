@@ -462,6 +462,9 @@ void ngx_mobility_ucwa_subs_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit);
 ngx_int_t ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
 void ngx_mobility_ucwa_im_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit);
+/* loads a conversation member's application; NGX_DECLINED if it is gone */
+ngx_int_t ngx_mobility_ucwa_im_app(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_bytes_t *id, ngx_mobility_ucwa_app_t *app);
 json_t *ngx_mobility_ucwa_im_message_render(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c,
     ngx_mobility_conv_msg_t *m, const char *from);

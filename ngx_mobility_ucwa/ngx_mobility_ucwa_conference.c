@@ -1209,35 +1209,6 @@ ngx_mobility_ucwa_cf_event(ngx_mobility_ucwa_tx_t *tx,
 }
 
 
-/* the joined application of roster entry p; NGX_DECLINED if it is gone */
-static ngx_int_t
-ngx_mobility_ucwa_cf_app(ngx_mobility_ucwa_tx_t *tx,
-    ngx_mobility_bytes_t *id, ngx_mobility_ucwa_app_t *app)
-{
-    ngx_int_t  rc;
-    ngx_str_t  s;
-
-    if (id->len == 0) {
-        return NGX_DECLINED;
-    }
-
-    s.data = (u_char *) id->data;
-    s.len = id->len;
-
-    rc = ngx_mobility_ucwa_app_get(tx, &s, app);
-
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    if (rc != NGX_OK || (app->flags & NGX_MOBILITY_UCWA_APP_EXPIRED)) {
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
-}
-
-
 /*
  * One event to the joined application of every member of the roster but
  * skip (a user, or NULL).
@@ -1262,7 +1233,7 @@ ngx_mobility_ucwa_cf_members(ngx_mobility_ucwa_tx_t *tx,
             continue;
         }
 
-        rc = ngx_mobility_ucwa_cf_app(tx, &p[i].app, &app);
+        rc = ngx_mobility_ucwa_im_app(tx, &p[i].app, &app);
 
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
@@ -1300,7 +1271,7 @@ ngx_mobility_ucwa_cf_leaders(ngx_mobility_ucwa_tx_t *tx,
             continue;
         }
 
-        rc = ngx_mobility_ucwa_cf_app(tx, &p[i].app, &app);
+        rc = ngx_mobility_ucwa_im_app(tx, &p[i].app, &app);
 
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
@@ -1431,7 +1402,7 @@ ngx_mobility_ucwa_cf_announce(ngx_mobility_ucwa_tx_t *tx,
     }
 
     /* the participantInvitation completes once the invitee is in */
-    rc = ngx_mobility_ucwa_cf_app(tx, &me->inviter_app, &inviter);
+    rc = ngx_mobility_ucwa_im_app(tx, &me->inviter_app, &inviter);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -1470,7 +1441,7 @@ ngx_mobility_ucwa_cf_inv_failed(ngx_mobility_ucwa_tx_t *tx,
     cf.state = "Failed";
 
     if (!(p->flags & NGX_MOBILITY_PART_SELF_JOIN)) {
-        rc = ngx_mobility_ucwa_cf_app(tx, &p->inviter_app, &inviter);
+        rc = ngx_mobility_ucwa_im_app(tx, &p->inviter_app, &inviter);
 
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
@@ -1492,7 +1463,7 @@ ngx_mobility_ucwa_cf_inv_failed(ngx_mobility_ucwa_tx_t *tx,
 
     if (p->flags & NGX_MOBILITY_PART_SELF_JOIN) {
         /* a join waiting in the lobby: its own application */
-        rc = ngx_mobility_ucwa_cf_app(tx, &p->app, &inviter);
+        rc = ngx_mobility_ucwa_im_app(tx, &p->app, &inviter);
 
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
@@ -1651,7 +1622,7 @@ ngx_mobility_ucwa_cf_admit(ngx_mobility_ucwa_tx_t *tx,
         return NGX_ERROR;
     }
 
-    rc = ngx_mobility_ucwa_cf_app(tx, &p->app, &app);
+    rc = ngx_mobility_ucwa_im_app(tx, &p->app, &app);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -2577,7 +2548,7 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
                 continue;
             }
 
-            rc = ngx_mobility_ucwa_cf_app(tx, &e[i].app, &ra);
+            rc = ngx_mobility_ucwa_im_app(tx, &e[i].app, &ra);
 
             if (rc == NGX_ERROR) {
                 return NGX_ERROR;
@@ -3460,7 +3431,7 @@ leave:
         && c->state == NGX_MOBILITY_CONV_CONNECTED)
     {
         /* the application that joined is gone: another one may leave */
-        rc = ngx_mobility_ucwa_cf_app(tx, &me.app, &other);
+        rc = ngx_mobility_ucwa_im_app(tx, &me.app, &other);
 
         if (rc == NGX_ERROR) {
             return NGX_ERROR;

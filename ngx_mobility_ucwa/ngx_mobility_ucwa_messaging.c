@@ -1043,7 +1043,7 @@ ngx_mobility_ucwa_im_event(ngx_mobility_ucwa_tx_t *tx,
 
 
 /* loads one side's application; NGX_DECLINED if it is gone */
-static ngx_int_t
+ngx_int_t
 ngx_mobility_ucwa_im_app(ngx_mobility_ucwa_tx_t *tx, ngx_mobility_bytes_t *id,
     ngx_mobility_ucwa_app_t *app)
 {
