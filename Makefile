@@ -25,6 +25,7 @@ MODULE_H    := $(wildcard ngx_mobility_*/*.h) $(SHARED_H)
 
 # the CLI links the plain-C part of shared/ (no nginx runtime in it)
 CLI_SHARED  := shared/ngx_mobility_record.c shared/ngx_mobility_store.c \
+               shared/ngx_mobility_kv.c \
                shared/ngx_mobility_sip.c shared/ngx_mobility_codec.c \
                shared/ngx_mobility_password.c shared/ngx_mobility_directory.c \
                shared/ngx_mobility_contacts.c \

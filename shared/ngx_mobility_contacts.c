@@ -9,6 +9,7 @@
 
 #include "ngx_mobility_contacts.h"
 #include "ngx_mobility_directory.h"
+#include "ngx_mobility_kv.h"
 
 
 #define NGX_MOBILITY_CONTACT_KEY_MAX                                          \
@@ -696,46 +697,6 @@ ngx_mobility_group_del(ngx_mobility_store_t *st, MDB_txn *txn,
 }
 
 
-/* removes every key of dbi that starts with prefix (n bytes) */
-static int
-ngx_mobility_contacts_del_prefix(ngx_mobility_store_t *st, MDB_txn *txn,
-    MDB_dbi dbi, const u_char *prefix, size_t n)
-{
-    int          rc;
-    MDB_val      k, v;
-    MDB_cursor  *cur;
-
-    rc = mdb_cursor_open(txn, dbi, &cur);
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "opening a cursor", rc);
-    }
-
-    for ( ;; ) {
-        k.mv_size = n;
-        k.mv_data = (void *) prefix;
-
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-
-        if (rc != 0 || k.mv_size < n || memcmp(k.mv_data, prefix, n) != 0) {
-            break;
-        }
-
-        rc = mdb_cursor_del(cur, 0);
-        if (rc != 0) {
-            break;
-        }
-    }
-
-    mdb_cursor_close(cur);
-
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-        return ngx_mobility_store_fail(st, "removing a contact list", rc);
-    }
-
-    return NGX_MOBILITY_OK;
-}
-
-
 int
 ngx_mobility_contacts_forget(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *sip, size_t len)
@@ -799,13 +760,13 @@ ngx_mobility_contacts_forget(ngx_mobility_store_t *st, MDB_txn *txn,
     memcpy(own, sip, len);
     own[len] = '\0';
 
-    if (ngx_mobility_contacts_del_prefix(st, txn,
-                                 st->dbi[NGX_MOBILITY_DB_CONTACT_MEMBERS],
-                                 own, len + 1)
+    if (ngx_mobility_kv_del_prefix(st, txn,
+                                   st->dbi[NGX_MOBILITY_DB_CONTACT_MEMBERS],
+                                   own, len + 1, 0, "removing a contact list")
         != NGX_MOBILITY_OK
-        || ngx_mobility_contacts_del_prefix(st, txn,
-                                 st->dbi[NGX_MOBILITY_DB_CONTACT_GROUPS],
-                                 own, len + 1)
+        || ngx_mobility_kv_del_prefix(st, txn,
+                                   st->dbi[NGX_MOBILITY_DB_CONTACT_GROUPS],
+                                   own, len + 1, 0, "removing a contact list")
            != NGX_MOBILITY_OK)
     {
         return -1;

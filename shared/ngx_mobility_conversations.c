@@ -8,10 +8,13 @@
 #include "ngx_mobility_conversations.h"
 #include "ngx_mobility_directory.h"
 #include "ngx_mobility_sip.h"
+#include "ngx_mobility_kv.h"
 
 
 #define NGX_MOBILITY_CONV_UKEY_MAX                                            \
     (NGX_MOBILITY_SIP_MAX + 2 + NGX_MOBILITY_CONV_ID_MAX)
+
+#define conv_dbi(st)  (st)->dbi[NGX_MOBILITY_DB_CONVERSATIONS]
 
 
 enum {
@@ -257,9 +260,8 @@ ngx_mobility_conv_put(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_conv_t *c)
 {
     int                         rc;
-    u_char                     *buf;
     u_char                      key[NGX_MOBILITY_CONV_ID_MAX + 9];
-    size_t                      cap;
+    size_t                      n, cap;
     MDB_val                     k, v;
     ngx_mobility_rec_writer_t   w;
 
@@ -300,13 +302,12 @@ ngx_mobility_conv_put(ngx_mobility_store_t *st, MDB_txn *txn,
           + c->thread_id.len + c->operation_id.len + c->message.len
           + c->reason.len + c->organizer.len + c->meeting.len;
 
-    buf = malloc(cap);
-    if (buf == NULL) {
-        snprintf(st->err, sizeof(st->err), "out of memory");
+    if (ngx_mobility_kv_rec_begin(st, &w, cap, NGX_MOBILITY_REC_CONVERSATION)
+        != NGX_MOBILITY_OK)
+    {
         return NGX_MOBILITY_ERROR;
     }
 
-    ngx_mobility_rec_begin(&w, buf, cap, NGX_MOBILITY_REC_CONVERSATION);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CONV_T_ID, &c->id);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CONV_T_FROM, &c->from);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CONV_T_TO, &c->to);
@@ -356,27 +357,12 @@ ngx_mobility_conv_put(ngx_mobility_store_t *st, MDB_txn *txn,
                                  c->next_inv);
     }
 
-    if (w.overflow) {
-        free(buf);
-        snprintf(st->err, sizeof(st->err), "a conversation record overflow");
-        return NGX_MOBILITY_ERROR;
-    }
-
-    k.mv_size = ngx_mobility_conv_key(key, c->id.data, c->id.len);
-    k.mv_data = key;
-    v.mv_size = w.len;
-    v.mv_data = buf;
-
-    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
-
-    free(buf);
-
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "writing a conversation", rc);
-    }
+    n = ngx_mobility_conv_key(key, c->id.data, c->id.len);
 
     /* fields may have pointed into the old record: the caller re-reads */
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_rec_put(st, txn, conv_dbi(st), key, n, &w,
+                                   "a conversation record overflow",
+                                   "writing a conversation");
 }
 
 
@@ -393,11 +379,8 @@ int
 ngx_mobility_conv_msg_add(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_conv_t *c, ngx_mobility_conv_msg_t *m)
 {
-    int                         rc;
-    u_char                     *buf;
     u_char                      key[NGX_MOBILITY_CONV_ID_MAX + 10];
-    size_t                      cap;
-    MDB_val                     k, v;
+    size_t                      n, cap;
     ngx_mobility_rec_writer_t   w;
 
     if (c->id.len == 0 || c->id.len > NGX_MOBILITY_CONV_ID_MAX
@@ -412,13 +395,12 @@ ngx_mobility_conv_msg_add(ngx_mobility_store_t *st, MDB_txn *txn,
 
     cap = 256 + m->from.len + m->text.len;
 
-    buf = malloc(cap);
-    if (buf == NULL) {
-        snprintf(st->err, sizeof(st->err), "out of memory");
+    if (ngx_mobility_kv_rec_begin(st, &w, cap, NGX_MOBILITY_REC_MESSAGE)
+        != NGX_MOBILITY_OK)
+    {
         return NGX_MOBILITY_ERROR;
     }
 
-    ngx_mobility_rec_begin(&w, buf, cap, NGX_MOBILITY_REC_MESSAGE);
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_MSG_T_SEQ, m->seq);
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_MSG_T_TIME, m->time);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_MSG_T_FROM, &m->from);
@@ -428,26 +410,11 @@ ngx_mobility_conv_msg_add(ngx_mobility_store_t *st, MDB_txn *txn,
         ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_MSG_T_FORMAT, m->format);
     }
 
-    if (w.overflow) {
-        free(buf);
-        snprintf(st->err, sizeof(st->err), "a message record overflow");
-        return NGX_MOBILITY_ERROR;
-    }
+    n = ngx_mobility_conv_msg_key(key, c->id.data, c->id.len, m->seq);
 
-    k.mv_size = ngx_mobility_conv_msg_key(key, c->id.data, c->id.len, m->seq);
-    k.mv_data = key;
-    v.mv_size = w.len;
-    v.mv_data = buf;
-
-    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
-
-    free(buf);
-
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "writing a message", rc);
-    }
-
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_rec_put(st, txn, conv_dbi(st), key, n, &w,
+                                   "a message record overflow",
+                                   "writing a message");
 }
 
 
@@ -554,24 +521,17 @@ int
 ngx_mobility_conv_due_del(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *id, size_t len, uint64_t due)
 {
-    int       rc;
-    u_char    key[NGX_MOBILITY_CONV_ID_MAX + 9];
-    MDB_val   k;
+    size_t  n;
+    u_char  key[NGX_MOBILITY_CONV_ID_MAX + 9];
 
     if (len == 0 || len > NGX_MOBILITY_CONV_ID_MAX) {
         return NGX_MOBILITY_OK;
     }
 
-    k.mv_size = ngx_mobility_conv_due_key(key, id, len, due);
-    k.mv_data = key;
+    n = ngx_mobility_conv_due_key(key, id, len, due);
 
-    rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, NULL);
-
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-        return ngx_mobility_store_fail(st, "removing a deadline", rc);
-    }
-
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_del(st, txn, conv_dbi(st), key, n,
+                               "removing a deadline");
 }
 
 
@@ -620,24 +580,17 @@ int
 ngx_mobility_conv_typing_del(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *id, size_t len, int side, uint64_t due)
 {
-    int       rc;
-    u_char    key[NGX_MOBILITY_CONV_ID_MAX + 10];
-    MDB_val   k;
+    size_t  n;
+    u_char  key[NGX_MOBILITY_CONV_ID_MAX + 10];
 
     if (len == 0 || len > NGX_MOBILITY_CONV_ID_MAX) {
         return NGX_MOBILITY_OK;
     }
 
-    k.mv_size = ngx_mobility_conv_typing_key(key, id, len, side, due);
-    k.mv_data = key;
+    n = ngx_mobility_conv_typing_key(key, id, len, side, due);
 
-    rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, NULL);
-
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-        return ngx_mobility_store_fail(st, "removing a typing end", rc);
-    }
-
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_del(st, txn, conv_dbi(st), key, n,
+                               "removing a typing end");
 }
 
 
@@ -645,9 +598,8 @@ int
 ngx_mobility_conv_typing(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_conv_t *c, int side, uint64_t until)
 {
-    int        rc;
+    size_t     n;
     u_char     key[NGX_MOBILITY_CONV_ID_MAX + 10];
-    MDB_val    k, v;
     uint64_t  *cur;
 
     if (c->id.len == 0 || c->id.len > NGX_MOBILITY_CONV_ID_MAX
@@ -673,18 +625,10 @@ ngx_mobility_conv_typing(ngx_mobility_store_t *st, MDB_txn *txn,
         return NGX_MOBILITY_OK;
     }
 
-    k.mv_size = ngx_mobility_conv_typing_key(key, c->id.data, c->id.len,
-                                             side, until);
-    k.mv_data = key;
-    v.mv_size = 0;
-    v.mv_data = key;
+    n = ngx_mobility_conv_typing_key(key, c->id.data, c->id.len, side, until);
 
-    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "writing a typing end", rc);
-    }
-
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_put(st, txn, conv_dbi(st), key, n, key, 0,
+                               "writing a typing end");
 }
 
 
@@ -825,8 +769,6 @@ ngx_mobility_conv_remove(ngx_mobility_store_t *st, MDB_txn *txn,
     int                   rc;
     u_char                key[NGX_MOBILITY_CONV_ID_MAX + 10];
     size_t                n;
-    MDB_val               k, v;
-    MDB_cursor           *cur;
     ngx_mobility_conv_t   c;
 
     rc = ngx_mobility_conv_get(st, txn, id, len, &c);
@@ -863,44 +805,17 @@ ngx_mobility_conv_remove(ngx_mobility_store_t *st, MDB_txn *txn,
     /* the messages */
     n = ngx_mobility_conv_msg_key(key, id, len, 0) - 8;
 
-    rc = mdb_cursor_open(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &cur);
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "opening a cursor", rc);
+    if (ngx_mobility_kv_del_prefix(st, txn, conv_dbi(st), key, n, 8,
+                                   "removing messages")
+        != NGX_MOBILITY_OK)
+    {
+        return NGX_MOBILITY_ERROR;
     }
 
-    for ( ;; ) {
-        k.mv_size = n;
-        k.mv_data = key;
+    n = ngx_mobility_conv_key(key, id, len);
 
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-
-        if (rc != 0 || k.mv_size != n + 8 || memcmp(k.mv_data, key, n) != 0)
-        {
-            break;
-        }
-
-        rc = mdb_cursor_del(cur, 0);
-        if (rc != 0) {
-            break;
-        }
-    }
-
-    mdb_cursor_close(cur);
-
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-        return ngx_mobility_store_fail(st, "removing messages", rc);
-    }
-
-    k.mv_size = ngx_mobility_conv_key(key, id, len);
-    k.mv_data = key;
-
-    rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, NULL);
-
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-        return ngx_mobility_store_fail(st, "removing a conversation", rc);
-    }
-
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_del(st, txn, conv_dbi(st), key, n,
+                               "removing a conversation");
 }
 
 
@@ -1092,9 +1007,8 @@ ngx_mobility_conv_part_key_del(ngx_mobility_store_t *st, MDB_txn *txn,
     u_char kind, const u_char *id, size_t len, const u_char *user,
     size_t ulen, uint64_t due)
 {
-    int      rc;
-    u_char   key[NGX_MOBILITY_CONV_UKEY_MAX + 9];
-    MDB_val  k;
+    size_t  n;
+    u_char  key[NGX_MOBILITY_CONV_UKEY_MAX + 9];
 
     if (len == 0 || len > NGX_MOBILITY_CONV_ID_MAX
         || ulen > NGX_MOBILITY_SIP_MAX)
@@ -1102,17 +1016,10 @@ ngx_mobility_conv_part_key_del(ngx_mobility_store_t *st, MDB_txn *txn,
         return NGX_MOBILITY_OK;
     }
 
-    k.mv_size = ngx_mobility_conv_part_kind_key(key, kind, id, len, user, ulen,
-                                               due);
-    k.mv_data = key;
+    n = ngx_mobility_conv_part_kind_key(key, kind, id, len, user, ulen, due);
 
-    rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, NULL);
-
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-        return ngx_mobility_store_fail(st, "removing a deadline", rc);
-    }
-
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_del(st, txn, conv_dbi(st), key, n,
+                               "removing a deadline");
 }
 
 
@@ -1121,10 +1028,8 @@ ngx_mobility_conv_part_put(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p)
 {
     int                         rc, found;
-    u_char                     *buf;
     u_char                      key[NGX_MOBILITY_CONV_UKEY_MAX + 9];
-    size_t                      cap;
-    MDB_val                     k, v;
+    size_t                      n, cap;
     ngx_mobility_conv_part_t    old;
     ngx_mobility_rec_writer_t   w;
 
@@ -1160,16 +1065,15 @@ ngx_mobility_conv_part_put(ngx_mobility_store_t *st, MDB_txn *txn,
     }
 
     if (p->deadline) {
-        k.mv_size = ngx_mobility_conv_part_kind_key(key, 'q', c->id.data,
-                                                    c->id.len, p->user.data,
-                                                    p->user.len, p->deadline);
-        k.mv_data = key;
-        v.mv_size = 0;
-        v.mv_data = key;
+        n = ngx_mobility_conv_part_kind_key(key, 'q', c->id.data, c->id.len,
+                                            p->user.data, p->user.len,
+                                            p->deadline);
 
-        rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
-        if (rc != 0) {
-            return ngx_mobility_store_fail(st, "writing a deadline", rc);
+        if (ngx_mobility_kv_put(st, txn, conv_dbi(st), key, n, key, 0,
+                                "writing a deadline")
+            != NGX_MOBILITY_OK)
+        {
+            return NGX_MOBILITY_ERROR;
         }
     }
 
@@ -1184,16 +1088,15 @@ ngx_mobility_conv_part_put(ngx_mobility_store_t *st, MDB_txn *txn,
     }
 
     if (p->typing) {
-        k.mv_size = ngx_mobility_conv_part_kind_key(key, 'z', c->id.data,
-                                                    c->id.len, p->user.data,
-                                                    p->user.len, p->typing);
-        k.mv_data = key;
-        v.mv_size = 0;
-        v.mv_data = key;
+        n = ngx_mobility_conv_part_kind_key(key, 'z', c->id.data, c->id.len,
+                                            p->user.data, p->user.len,
+                                            p->typing);
 
-        rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
-        if (rc != 0) {
-            return ngx_mobility_store_fail(st, "writing a typing end", rc);
+        if (ngx_mobility_kv_put(st, txn, conv_dbi(st), key, n, key, 0,
+                                "writing a typing end")
+            != NGX_MOBILITY_OK)
+        {
+            return NGX_MOBILITY_ERROR;
         }
     }
 
@@ -1206,13 +1109,12 @@ ngx_mobility_conv_part_put(ngx_mobility_store_t *st, MDB_txn *txn,
     cap = 512 + p->user.len + p->app.len + p->name.len + p->inviter.len
           + p->inviter_app.len + p->operation_id.len;
 
-    buf = malloc(cap);
-    if (buf == NULL) {
-        snprintf(st->err, sizeof(st->err), "out of memory");
+    if (ngx_mobility_kv_rec_begin(st, &w, cap, NGX_MOBILITY_REC_PARTICIPANT)
+        != NGX_MOBILITY_OK)
+    {
         return NGX_MOBILITY_ERROR;
     }
 
-    ngx_mobility_rec_begin(&w, buf, cap, NGX_MOBILITY_REC_PARTICIPANT);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_PART_T_USER, &p->user);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_PART_T_APP, &p->app);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_PART_T_NAME, &p->name);
@@ -1236,27 +1138,12 @@ ngx_mobility_conv_part_put(ngx_mobility_store_t *st, MDB_txn *txn,
         ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_PART_T_TYPING, p->typing);
     }
 
-    if (w.overflow) {
-        free(buf);
-        snprintf(st->err, sizeof(st->err), "a participant record overflow");
-        return NGX_MOBILITY_ERROR;
-    }
+    n = ngx_mobility_conv_part_key(key, c->id.data, c->id.len, p->user.data,
+                                   p->user.len);
 
-    k.mv_size = ngx_mobility_conv_part_key(key, c->id.data, c->id.len,
-                                           p->user.data, p->user.len);
-    k.mv_data = key;
-    v.mv_size = w.len;
-    v.mv_data = buf;
-
-    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
-
-    free(buf);
-
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "writing a participant", rc);
-    }
-
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_rec_put(st, txn, conv_dbi(st), key, n, &w,
+                                   "a participant record overflow",
+                                   "writing a participant");
 }
 
 
@@ -1266,7 +1153,7 @@ ngx_mobility_conv_part_del(ngx_mobility_store_t *st, MDB_txn *txn,
 {
     int                        rc;
     u_char                     key[NGX_MOBILITY_CONV_UKEY_MAX];
-    MDB_val                    k;
+    size_t                     n;
     ngx_mobility_conv_part_t   old;
 
     rc = ngx_mobility_conv_part_get(st, txn, c->id.data, c->id.len, user,
@@ -1290,17 +1177,10 @@ ngx_mobility_conv_part_del(ngx_mobility_store_t *st, MDB_txn *txn,
         return NGX_MOBILITY_ERROR;
     }
 
-    k.mv_size = ngx_mobility_conv_part_key(key, c->id.data, c->id.len, user,
-                                           ulen);
-    k.mv_data = key;
+    n = ngx_mobility_conv_part_key(key, c->id.data, c->id.len, user, ulen);
 
-    rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, NULL);
-
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-        return ngx_mobility_store_fail(st, "removing a participant", rc);
-    }
-
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_del(st, txn, conv_dbi(st), key, n,
+                               "removing a participant");
 }
 
 
@@ -1569,30 +1449,19 @@ int
 ngx_mobility_conv_meeting_put(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_conv_t *c)
 {
-    int      rc;
-    u_char   key[NGX_MOBILITY_SIP_MAX + NGX_MOBILITY_CONV_MEETING_MAX + 2];
-    MDB_val  k, v;
+    size_t  n;
+    u_char  key[NGX_MOBILITY_SIP_MAX + NGX_MOBILITY_CONV_MEETING_MAX + 2];
 
-    k.mv_size = ngx_mobility_conv_meeting_key(key, c->organizer.data,
-                                              c->organizer.len,
-                                              c->meeting.data,
-                                              c->meeting.len);
-    k.mv_data = key;
+    n = ngx_mobility_conv_meeting_key(key, c->organizer.data, c->organizer.len,
+                                      c->meeting.data, c->meeting.len);
 
-    if (k.mv_size == 0) {
+    if (n == 0) {
         snprintf(st->err, sizeof(st->err), "a bad meeting key");
         return NGX_MOBILITY_ERROR;
     }
 
-    v.mv_size = c->id.len;
-    v.mv_data = (void *) c->id.data;
-
-    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_CONVERSATIONS], &k, &v, 0);
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "writing a meeting key", rc);
-    }
-
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_put(st, txn, conv_dbi(st), key, n, c->id.data,
+                               c->id.len, "writing a meeting key");
 }
 
 

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "ngx_mobility_directory.h"
+#include "ngx_mobility_kv.h"
 
 
 #define ngx_mobility_user_off(f)  offsetof(ngx_mobility_user_t, f)
@@ -158,7 +159,6 @@ ngx_mobility_user_put(ngx_mobility_store_t *st, MDB_txn *txn,
     u_char                            oldkey[NGX_MOBILITY_FIELD_MAX];
     u_char                            sip[NGX_MOBILITY_SIP_MAX];
     size_t                            sip_len;
-    MDB_val                           k, v;
     ngx_mobility_user_t               old;
     ngx_mobility_tokens_t             tnew, told;
     ngx_mobility_rec_writer_t         w;
@@ -225,32 +225,27 @@ ngx_mobility_user_put(ngx_mobility_store_t *st, MDB_txn *txn,
             return rc;
         }
 
-        if (oldkey_len) {
-            k = ngx_mobility_val(oldkey, oldkey_len);
-            rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_USER_EMAIL], &k, NULL);
-            if (rc != 0 && rc != MDB_NOTFOUND) {
-                return ngx_mobility_store_fail(st, "updating e-mail index",
-                                               rc);
-            }
+        if (oldkey_len
+            && ngx_mobility_kv_del(st, txn,
+                                   st->dbi[NGX_MOBILITY_DB_USER_EMAIL],
+                                   oldkey, oldkey_len,
+                                   "updating e-mail index")
+               != NGX_MOBILITY_OK)
+        {
+            return NGX_MOBILITY_ERROR;
         }
     }
 
-    k = ngx_mobility_val(sip, sip_len);
-    v = ngx_mobility_val(buf, w.len);
-
-    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_USERS], &k, &v, 0);
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "writing a user", rc);
-    }
-
-    if (n) {
-        k = ngx_mobility_val(ekey, n);
-        v = ngx_mobility_val(sip, sip_len);
-
-        rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_USER_EMAIL], &k, &v, 0);
-        if (rc != 0) {
-            return ngx_mobility_store_fail(st, "writing e-mail index", rc);
-        }
+    if (ngx_mobility_kv_put(st, txn, st->dbi[NGX_MOBILITY_DB_USERS], sip,
+                            sip_len, buf, w.len, "writing a user")
+        != NGX_MOBILITY_OK
+        || (n
+            && ngx_mobility_kv_put(st, txn,
+                                   st->dbi[NGX_MOBILITY_DB_USER_EMAIL], ekey,
+                                   n, sip, sip_len, "writing e-mail index")
+               != NGX_MOBILITY_OK))
+    {
+        return NGX_MOBILITY_ERROR;
     }
 
     return ngx_mobility_search_index(st, txn, &tnew, sip, sip_len, 1);
@@ -280,12 +275,12 @@ ngx_mobility_user_del(ngx_mobility_store_t *st, MDB_txn *txn,
         return rc;
     }
 
-    if (n) {
-        k = ngx_mobility_val(ekey, n);
-        rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_USER_EMAIL], &k, NULL);
-        if (rc != 0 && rc != MDB_NOTFOUND) {
-            return ngx_mobility_store_fail(st, "updating e-mail index", rc);
-        }
+    if (n
+        && ngx_mobility_kv_del(st, txn, st->dbi[NGX_MOBILITY_DB_USER_EMAIL],
+                               ekey, n, "updating e-mail index")
+           != NGX_MOBILITY_OK)
+    {
+        return NGX_MOBILITY_ERROR;
     }
 
     k = ngx_mobility_val(sip, len);

@@ -8,6 +8,7 @@
 #include "ngx_mobility_history.h"
 #include "ngx_mobility_directory.h"
 #include "ngx_mobility_sip.h"
+#include "ngx_mobility_kv.h"
 
 
 enum {
@@ -134,19 +135,8 @@ static int
 ngx_mobility_clog_del(ngx_mobility_store_t *st, MDB_txn *txn, u_char *key,
     size_t len)
 {
-    int      rc;
-    MDB_val  k;
-
-    k.mv_size = len;
-    k.mv_data = key;
-
-    rc = mdb_del(txn, clog_dbi(st), &k, NULL);
-
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-        return ngx_mobility_store_fail(st, "removing a conversation log", rc);
-    }
-
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_del(st, txn, clog_dbi(st), key, len,
+                               "removing a conversation log");
 }
 
 
@@ -221,26 +211,15 @@ static int
 ngx_mobility_clog_count_put(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *user, size_t ulen, uint64_t count)
 {
-    int      rc;
-    size_t   n;
-    u_char   key[NGX_MOBILITY_CLOG_KEY_MAX];
-    u_char   val[8];
-    MDB_val  k, v;
+    size_t  n;
+    u_char  key[NGX_MOBILITY_CLOG_KEY_MAX];
+    u_char  val[8];
 
     n = ngx_mobility_clog_prefix(key, user, ulen, 'n');
-
-    k.mv_size = n;
-    k.mv_data = key;
     ngx_mobility_put_le64(val, count);
-    v.mv_size = 8;
-    v.mv_data = val;
 
-    rc = mdb_put(txn, clog_dbi(st), &k, &v, 0);
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "writing a log count", rc);
-    }
-
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_put(st, txn, clog_dbi(st), key, n, val, 8,
+                               "writing a log count");
 }
 
 
@@ -259,10 +238,8 @@ ngx_mobility_convlog_add(ngx_mobility_store_t *st, MDB_txn *txn,
     int                         rc;
     u_char                      key[NGX_MOBILITY_CLOG_KEY_MAX];
     u_char                      tb[8];
-    u_char                     *buf;
     size_t                      n, cap;
     uint64_t                    old, count;
-    MDB_val                     k, v;
     ngx_mobility_rec_writer_t   w;
 
     if (!ngx_mobility_clog_ok_id(user, ulen, log->id.len)) {
@@ -318,13 +295,12 @@ ngx_mobility_convlog_add(ngx_mobility_store_t *st, MDB_txn *txn,
           + log->importance.len + log->thread_id.len + log->preview.len
           + log->status.len;
 
-    buf = malloc(cap);
-    if (buf == NULL) {
-        snprintf(st->err, sizeof(st->err), "out of memory");
+    if (ngx_mobility_kv_rec_begin(st, &w, cap, NGX_MOBILITY_REC_CONV_LOG)
+        != NGX_MOBILITY_OK)
+    {
         return NGX_MOBILITY_ERROR;
     }
 
-    ngx_mobility_rec_begin(&w, buf, cap, NGX_MOBILITY_REC_CONV_LOG);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CLOG_T_ID, &log->id);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CLOG_T_PEER, &log->peer);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CLOG_T_SUBJECT,
@@ -343,24 +319,15 @@ ngx_mobility_convlog_add(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CLOG_T_MESSAGES,
                              log->messages);
 
-    if (w.overflow) {
-        free(buf);
-        snprintf(st->err, sizeof(st->err), "a conversation log overflow");
+    n = ngx_mobility_clog_log_key(key, user, ulen, log->ended, log->id.data,
+                                  log->id.len);
+
+    if (ngx_mobility_kv_rec_put(st, txn, clog_dbi(st), key, n, &w,
+                                "a conversation log overflow",
+                                "writing a conversation log")
+        != NGX_MOBILITY_OK)
+    {
         return NGX_MOBILITY_ERROR;
-    }
-
-    k.mv_size = ngx_mobility_clog_log_key(key, user, ulen, log->ended,
-                                          log->id.data, log->id.len);
-    k.mv_data = key;
-    v.mv_size = w.len;
-    v.mv_data = buf;
-
-    rc = mdb_put(txn, clog_dbi(st), &k, &v, 0);
-
-    free(buf);
-
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "writing a conversation log", rc);
     }
 
     /* the index by id */
@@ -368,29 +335,19 @@ ngx_mobility_convlog_add(ngx_mobility_store_t *st, MDB_txn *txn,
     memcpy(key + n, log->id.data, log->id.len);
     ngx_mobility_put_be64(tb, log->ended);
 
-    k.mv_size = n + log->id.len;
-    k.mv_data = key;
-    v.mv_size = 8;
-    v.mv_data = tb;
-
-    rc = mdb_put(txn, clog_dbi(st), &k, &v, 0);
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "writing a conversation log", rc);
+    if (ngx_mobility_kv_put(st, txn, clog_dbi(st), key, n + log->id.len, tb,
+                            8, "writing a conversation log")
+        != NGX_MOBILITY_OK)
+    {
+        return NGX_MOBILITY_ERROR;
     }
 
     /* the retention index */
-    k.mv_size = ngx_mobility_clog_retention_key(key, log->ended, user, ulen,
-                                                log->id.data, log->id.len);
-    k.mv_data = key;
-    v.mv_size = 0;
-    v.mv_data = key;
+    n = ngx_mobility_clog_retention_key(key, log->ended, user, ulen,
+                                        log->id.data, log->id.len);
 
-    rc = mdb_put(txn, clog_dbi(st), &k, &v, 0);
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "writing a conversation log", rc);
-    }
-
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_put(st, txn, clog_dbi(st), key, n, key, 0,
+                               "writing a conversation log");
 }
 
 
@@ -399,11 +356,8 @@ ngx_mobility_convlog_msg_add(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *user, size_t ulen, const u_char *id, size_t len,
     ngx_mobility_conv_msg_t *m)
 {
-    int                         rc;
     u_char                      key[NGX_MOBILITY_CLOG_KEY_MAX];
-    u_char                     *buf;
     size_t                      n, cap;
-    MDB_val                     k, v;
     ngx_mobility_rec_writer_t   w;
 
     if (!ngx_mobility_clog_ok_id(user, ulen, len)) {
@@ -418,13 +372,12 @@ ngx_mobility_convlog_msg_add(ngx_mobility_store_t *st, MDB_txn *txn,
 
     cap = 256 + m->from.len + m->text.len;
 
-    buf = malloc(cap);
-    if (buf == NULL) {
-        snprintf(st->err, sizeof(st->err), "out of memory");
+    if (ngx_mobility_kv_rec_begin(st, &w, cap, NGX_MOBILITY_REC_CONV_LOG_MSG)
+        != NGX_MOBILITY_OK)
+    {
         return NGX_MOBILITY_ERROR;
     }
 
-    ngx_mobility_rec_begin(&w, buf, cap, NGX_MOBILITY_REC_CONV_LOG_MSG);
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CLOG_M_SEQ, m->seq);
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CLOG_M_TIME, m->time);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_CLOG_M_FROM, &m->from);
@@ -434,26 +387,9 @@ ngx_mobility_convlog_msg_add(ngx_mobility_store_t *st, MDB_txn *txn,
         ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_CLOG_M_FORMAT, m->format);
     }
 
-    if (w.overflow) {
-        free(buf);
-        snprintf(st->err, sizeof(st->err), "a transcript record overflow");
-        return NGX_MOBILITY_ERROR;
-    }
-
-    k.mv_size = n + len + 9;
-    k.mv_data = key;
-    v.mv_size = w.len;
-    v.mv_data = buf;
-
-    rc = mdb_put(txn, clog_dbi(st), &k, &v, 0);
-
-    free(buf);
-
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "writing a transcript", rc);
-    }
-
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_rec_put(st, txn, clog_dbi(st), key, n + len + 9,
+                                   &w, "a transcript record overflow",
+                                   "writing a transcript");
 }
 
 
@@ -696,8 +632,6 @@ ngx_mobility_convlog_remove(ngx_mobility_store_t *st, MDB_txn *txn,
     size_t        n;
     u_char        key[NGX_MOBILITY_CLOG_KEY_MAX];
     uint64_t      time, count;
-    MDB_val       k, v;
-    MDB_cursor   *cur;
 
     if (!ngx_mobility_clog_ok_id(user, ulen, len)) {
         return NGX_MOBILITY_NOTFOUND;
@@ -740,35 +674,8 @@ ngx_mobility_convlog_remove(ngx_mobility_store_t *st, MDB_txn *txn,
     key[n + len] = '\0';
     n += len + 1;
 
-    rc = mdb_cursor_open(txn, clog_dbi(st), &cur);
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "opening a cursor", rc);
-    }
-
-    for ( ;; ) {
-        k.mv_size = n;
-        k.mv_data = key;
-
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-
-        if (rc != 0 || k.mv_size != n + 8 || memcmp(k.mv_data, key, n) != 0)
-        {
-            break;
-        }
-
-        rc = mdb_cursor_del(cur, 0);
-        if (rc != 0) {
-            break;
-        }
-    }
-
-    mdb_cursor_close(cur);
-
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-        return ngx_mobility_store_fail(st, "removing a transcript", rc);
-    }
-
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_del_prefix(st, txn, clog_dbi(st), key, n, 8,
+                                      "removing a transcript");
 }
 
 

@@ -10,6 +10,7 @@
 #include "ngx_mobility_meetings.h"
 #include "ngx_mobility_directory.h"
 #include "ngx_mobility_sip.h"
+#include "ngx_mobility_kv.h"
 
 
 /* meeting record tags; never reuse a number */
@@ -433,19 +434,14 @@ static int
 ngx_mobility_meeting_put(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_meeting_t *m)
 {
-    int                         rc;
     u_char                      key[NGX_MOBILITY_MEETING_KEY_MAX];
-    u_char                     *buf;
-    size_t                      cap;
-    MDB_val                     k, v;
+    size_t                      n, cap;
     ngx_mobility_rec_writer_t   w;
 
-    k.mv_size = ngx_mobility_meeting_okey(key, m->organizer.data,
-                                          m->organizer.len, m->id.data,
-                                          m->id.len);
-    k.mv_data = key;
+    n = ngx_mobility_meeting_okey(key, m->organizer.data, m->organizer.len,
+                                  m->id.data, m->id.len);
 
-    if (k.mv_size == 0 || m->id.len != NGX_MOBILITY_MEETING_ID_LEN) {
+    if (n == 0 || m->id.len != NGX_MOBILITY_MEETING_ID_LEN) {
         snprintf(st->err, sizeof(st->err), "a bad meeting key");
         return NGX_MOBILITY_ERROR;
     }
@@ -454,13 +450,12 @@ ngx_mobility_meeting_put(ngx_mobility_store_t *st, MDB_txn *txn,
           + m->description.len + m->attendees.len + m->leaders.len
           + m->key.len;
 
-    buf = malloc(cap);
-    if (buf == NULL) {
-        snprintf(st->err, sizeof(st->err), "out of memory");
+    if (ngx_mobility_kv_rec_begin(st, &w, cap, NGX_MOBILITY_REC_MEETING)
+        != NGX_MOBILITY_OK)
+    {
         return NGX_MOBILITY_ERROR;
     }
 
-    ngx_mobility_rec_begin(&w, buf, cap, NGX_MOBILITY_REC_MEETING);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_MEETING_T_ORGANIZER,
                                &m->organizer);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_MEETING_T_ID, &m->id);
@@ -483,24 +478,9 @@ ngx_mobility_meeting_put(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_MEETING_T_VERSION, m->version);
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_MEETING_T_FLAGS, m->flags);
 
-    if (w.overflow) {
-        free(buf);
-        snprintf(st->err, sizeof(st->err), "a meeting record overflow");
-        return NGX_MOBILITY_ERROR;
-    }
-
-    v.mv_size = w.len;
-    v.mv_data = buf;
-
-    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_MEETINGS], &k, &v, 0);
-
-    free(buf);
-
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "writing a meeting", rc);
-    }
-
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_rec_put(st, txn, st->dbi[NGX_MOBILITY_DB_MEETINGS],
+                                   key, n, &w, "a meeting record overflow",
+                                   "writing a meeting");
 }
 
 

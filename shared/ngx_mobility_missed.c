@@ -9,6 +9,7 @@
 #include "ngx_mobility_directory.h"
 #include "ngx_mobility_conversations.h"
 #include "ngx_mobility_sip.h"
+#include "ngx_mobility_kv.h"
 
 
 enum {
@@ -142,11 +143,8 @@ static int
 ngx_mobility_missed_put(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *user, size_t ulen, ngx_mobility_missed_t *m)
 {
-    int                         rc;
     u_char                      key[NGX_MOBILITY_MISSED_KEY_MAX];
-    u_char                     *buf;
     size_t                      n, cap;
-    MDB_val                     k, v;
     ngx_mobility_rec_writer_t   w;
 
     n = ngx_mobility_missed_prefix(key, user, ulen, 'i');
@@ -159,19 +157,15 @@ ngx_mobility_missed_put(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_put_be64(key + n, m->time);
     memcpy(key + n + 8, m->id.data, m->id.len);
 
-    k.mv_size = n + 8 + m->id.len;
-    k.mv_data = key;
-
     cap = 256 + m->id.len + m->from.len + m->subject.len
           + m->importance.len + m->thread_id.len + m->preview.len;
 
-    buf = malloc(cap);
-    if (buf == NULL) {
-        snprintf(st->err, sizeof(st->err), "out of memory");
+    if (ngx_mobility_kv_rec_begin(st, &w, cap, NGX_MOBILITY_REC_MISSED)
+        != NGX_MOBILITY_OK)
+    {
         return NGX_MOBILITY_ERROR;
     }
 
-    ngx_mobility_rec_begin(&w, buf, cap, NGX_MOBILITY_REC_MISSED);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_MISSED_T_ID, &m->id);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_MISSED_T_FROM, &m->from);
     ngx_mobility_rec_put_bytes(&w, NGX_MOBILITY_MISSED_T_SUBJECT,
@@ -185,25 +179,11 @@ ngx_mobility_missed_put(ngx_mobility_store_t *st, MDB_txn *txn,
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_MISSED_T_TIME, m->time);
     ngx_mobility_rec_put_u64(&w, NGX_MOBILITY_MISSED_T_READ, m->read);
 
-    if (w.overflow) {
-        free(buf);
-        snprintf(st->err, sizeof(st->err), "a missed record overflow");
-        return NGX_MOBILITY_ERROR;
-    }
-
-    v.mv_size = w.len;
-    v.mv_data = buf;
-
-    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_MISSED_ITEMS], &k, &v, 0);
-
-    free(buf);
-
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "writing a missed conversation",
-                                       rc);
-    }
-
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_rec_put(st, txn,
+                                   st->dbi[NGX_MOBILITY_DB_MISSED_ITEMS],
+                                   key, n + 8 + m->id.len, &w,
+                                   "a missed record overflow",
+                                   "writing a missed conversation");
 }
 
 

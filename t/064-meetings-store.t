@@ -31,7 +31,7 @@ my ($rc, $out) = run($ENV{CC} // 'cc', qw(-O1 -Wall -Wextra
     -Wno-unused-parameter -Werror -DNGX_MOBILITY_PLAIN_C), "-I$root/shared",
     '-o', $driver, "$root/t/tools/meetings_check.c",
     map({ "$root/shared/ngx_mobility_$_.c" }
-        qw(meetings store record sip directory password codec)),
+        qw(meetings kv store record sip directory password codec)),
     '-llmdb', '-lcrypto');
 is($rc, 0, 'the test driver builds') or diag($out);
 -x $driver or BAIL_OUT('cannot build t/tools/meetings_check.c');
