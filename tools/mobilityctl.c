@@ -26,76 +26,85 @@
 
 
 typedef struct {
-    const char              *group;
-    const char              *action;
-    mobilityctl_handler_pt   handler;
+    const char                     *group;
+    const char                     *action;
+    mobilityctl_handler_pt          handler;
+    /* without a handler: mobilityctl_cfg_command(kind, op) */
+    const ngx_mobility_cfg_kind_t  *kind;
+    int                             op;
 } mobilityctl_command_t;
 
 
+#define mobilityctl_cfg(kind, op)                                             \
+    NULL, &ngx_mobility_##kind##_kind, MOBILITYCTL_OP_##op
+
+
 static const mobilityctl_command_t  mobilityctl_commands[] = {
-    { "store", "init", mobilityctl_store_init },
-    { "store", "info", mobilityctl_store_info },
-    { "store", "reindex", mobilityctl_store_reindex },
-    { "domain", "add", mobilityctl_domain_add },
-    { "domain", "list", mobilityctl_domain_list },
-    { "domain", "remove", mobilityctl_domain_remove },
-    { "user", "add", mobilityctl_user_add },
-    { "user", "set", mobilityctl_user_set },
-    { "user", "enable", mobilityctl_user_enable },
-    { "user", "disable", mobilityctl_user_disable },
-    { "user", "remove", mobilityctl_user_remove },
-    { "user", "show", mobilityctl_user_show },
-    { "user", "list", mobilityctl_user_list },
-    { "user", "passwd", mobilityctl_user_passwd },
-    { "user", "photo", mobilityctl_user_photo },
-    { "user", "import", mobilityctl_user_import },
-    { "meeting", "list", mobilityctl_meeting_list },
-    { "meeting", "remove", mobilityctl_meeting_remove },
+    { "store", "init", mobilityctl_store_init, NULL, 0 },
+    { "store", "info", mobilityctl_store_info, NULL, 0 },
+    { "store", "reindex", mobilityctl_store_reindex, NULL, 0 },
+    { "domain", "add", mobilityctl_domain_add, NULL, 0 },
+    { "domain", "list", mobilityctl_domain_list, NULL, 0 },
+    { "domain", "remove", mobilityctl_domain_remove, NULL, 0 },
+    { "user", "add", mobilityctl_user_add, NULL, 0 },
+    { "user", "set", mobilityctl_user_set, NULL, 0 },
+    { "user", "enable", mobilityctl_user_enable, NULL, 0 },
+    { "user", "disable", mobilityctl_user_disable, NULL, 0 },
+    { "user", "remove", mobilityctl_user_remove, NULL, 0 },
+    { "user", "show", mobilityctl_user_show, NULL, 0 },
+    { "user", "list", mobilityctl_user_list, NULL, 0 },
+    { "user", "passwd", mobilityctl_user_passwd, NULL, 0 },
+    { "user", "photo", mobilityctl_user_photo, NULL, 0 },
+    { "user", "import", mobilityctl_user_import, NULL, 0 },
+    { "meeting", "list", mobilityctl_meeting_list, NULL, 0 },
+    { "meeting", "remove", mobilityctl_meeting_remove, NULL, 0 },
 
     /* the cmdlets of Lync / Skype for Business, any case */
-    { "New-CsMobilityPolicy", NULL, mobilityctl_policy_new },
-    { "Set-CsMobilityPolicy", NULL, mobilityctl_policy_set },
-    { "Get-CsMobilityPolicy", NULL, mobilityctl_policy_get },
-    { "Remove-CsMobilityPolicy", NULL, mobilityctl_policy_remove },
-    { "Grant-CsMobilityPolicy", NULL, mobilityctl_policy_grant },
-    { "Get-CsEffectiveMobilityPolicy", NULL, mobilityctl_policy_effective },
-    { "New-CsMcxConfiguration", NULL, mobilityctl_mcx_new },
-    { "Set-CsMcxConfiguration", NULL, mobilityctl_mcx_set },
-    { "Get-CsMcxConfiguration", NULL, mobilityctl_mcx_get },
-    { "Remove-CsMcxConfiguration", NULL, mobilityctl_mcx_remove },
-    { "New-CsPushNotificationConfiguration", NULL, mobilityctl_push_new },
-    { "Set-CsPushNotificationConfiguration", NULL, mobilityctl_push_set },
-    { "Get-CsPushNotificationConfiguration", NULL, mobilityctl_push_get },
+    { "New-CsMobilityPolicy", NULL, mobilityctl_cfg(policy, NEW) },
+    { "Set-CsMobilityPolicy", NULL, mobilityctl_cfg(policy, SET) },
+    { "Get-CsMobilityPolicy", NULL, mobilityctl_cfg(policy, GET) },
+    { "Remove-CsMobilityPolicy", NULL, mobilityctl_cfg(policy, REMOVE) },
+    { "Grant-CsMobilityPolicy", NULL, mobilityctl_cfg(policy, GRANT) },
+    { "Get-CsEffectiveMobilityPolicy", NULL,
+      mobilityctl_policy_effective, NULL, 0 },
+    { "New-CsMcxConfiguration", NULL, mobilityctl_cfg(mcx, NEW) },
+    { "Set-CsMcxConfiguration", NULL, mobilityctl_cfg(mcx, SET) },
+    { "Get-CsMcxConfiguration", NULL, mobilityctl_cfg(mcx, GET) },
+    { "Remove-CsMcxConfiguration", NULL, mobilityctl_cfg(mcx, REMOVE) },
+    { "New-CsPushNotificationConfiguration", NULL, mobilityctl_cfg(push, NEW) },
+    { "Set-CsPushNotificationConfiguration", NULL, mobilityctl_cfg(push, SET) },
+    { "Get-CsPushNotificationConfiguration", NULL, mobilityctl_cfg(push, GET) },
     { "Remove-CsPushNotificationConfiguration", NULL,
-      mobilityctl_push_remove },
-    { "Get-CsAuditLog", NULL, mobilityctl_audit_list },
+      mobilityctl_cfg(push, REMOVE) },
+    { "Get-CsAuditLog", NULL, mobilityctl_audit_list, NULL, 0 },
 
     /* the same in the "group action" style */
-    { "policy", "new", mobilityctl_policy_new },
-    { "policy", "set", mobilityctl_policy_set },
-    { "policy", "get", mobilityctl_policy_get },
-    { "policy", "list", mobilityctl_policy_get },
-    { "policy", "remove", mobilityctl_policy_remove },
-    { "policy", "grant", mobilityctl_policy_grant },
-    { "policy", "effective", mobilityctl_policy_effective },
-    { "mcx", "new", mobilityctl_mcx_new },
-    { "mcx", "set", mobilityctl_mcx_set },
-    { "mcx", "get", mobilityctl_mcx_get },
-    { "mcx", "remove", mobilityctl_mcx_remove },
-    { "push", "new", mobilityctl_push_new },
-    { "push", "set", mobilityctl_push_set },
-    { "push", "get", mobilityctl_push_get },
-    { "push", "remove", mobilityctl_push_remove },
-    { "audit", "list", mobilityctl_audit_list },
-    { "vapid", "generate", mobilityctl_vapid_generate },
-    { "vapid", "show", mobilityctl_vapid_show },
-    { "push-target", "list", mobilityctl_push_target_list },
-    { "push-target", "remove", mobilityctl_push_target_remove },
-    { "push-target", "invalidate", mobilityctl_push_target_invalidate },
-    { "push-target", "test", mobilityctl_push_target_test },
-    { "push-queue", "list", mobilityctl_push_queue_list },
-    { "push-queue", "purge", mobilityctl_push_queue_purge },
-    { NULL, NULL, NULL }
+    { "policy", "new", mobilityctl_cfg(policy, NEW) },
+    { "policy", "set", mobilityctl_cfg(policy, SET) },
+    { "policy", "get", mobilityctl_cfg(policy, GET) },
+    { "policy", "list", mobilityctl_cfg(policy, GET) },
+    { "policy", "remove", mobilityctl_cfg(policy, REMOVE) },
+    { "policy", "grant", mobilityctl_cfg(policy, GRANT) },
+    { "policy", "effective", mobilityctl_policy_effective, NULL, 0 },
+    { "mcx", "new", mobilityctl_cfg(mcx, NEW) },
+    { "mcx", "set", mobilityctl_cfg(mcx, SET) },
+    { "mcx", "get", mobilityctl_cfg(mcx, GET) },
+    { "mcx", "remove", mobilityctl_cfg(mcx, REMOVE) },
+    { "push", "new", mobilityctl_cfg(push, NEW) },
+    { "push", "set", mobilityctl_cfg(push, SET) },
+    { "push", "get", mobilityctl_cfg(push, GET) },
+    { "push", "remove", mobilityctl_cfg(push, REMOVE) },
+    { "audit", "list", mobilityctl_audit_list, NULL, 0 },
+    { "vapid", "generate", mobilityctl_vapid_generate, NULL, 0 },
+    { "vapid", "show", mobilityctl_vapid_show, NULL, 0 },
+    { "push-target", "list", mobilityctl_push_target_list, NULL, 0 },
+    { "push-target", "remove", mobilityctl_push_target_remove, NULL, 0 },
+    { "push-target", "invalidate",
+      mobilityctl_push_target_invalidate, NULL, 0 },
+    { "push-target", "test", mobilityctl_push_target_test, NULL, 0 },
+    { "push-queue", "list", mobilityctl_push_queue_list, NULL, 0 },
+    { "push-queue", "purge", mobilityctl_push_queue_purge, NULL, 0 },
+    { NULL, NULL, NULL, NULL, 0 }
 };
 
 
@@ -599,6 +608,20 @@ mobilityctl_open(mobilityctl_t *ctx)
 
 
 int
+mobilityctl_open_begin(mobilityctl_t *ctx, MDB_txn **txn, int write)
+{
+    int  rc;
+
+    rc = mobilityctl_open(ctx);
+    if (rc != MOBILITYCTL_OK) {
+        return rc;
+    }
+
+    return mobilityctl_begin(ctx, txn, write);
+}
+
+
+int
 mobilityctl_store_error(mobilityctl_t *ctx)
 {
     mobilityctl_error("store \"%s\": %s", ctx->path, ctx->store.err);
@@ -870,12 +893,7 @@ mobilityctl_store_init(mobilityctl_t *ctx, mobilityctl_args_t *a)
         }
     }
 
-    rc = mobilityctl_open(ctx);
-    if (rc != MOBILITYCTL_OK) {
-        return rc;
-    }
-
-    rc = mobilityctl_begin(ctx, &txn, 1);
+    rc = mobilityctl_open_begin(ctx, &txn, 1);
     if (rc != MOBILITYCTL_OK) {
         return rc;
     }
@@ -934,12 +952,7 @@ mobilityctl_store_info(mobilityctl_t *ctx, mobilityctl_args_t *a)
         return rc;
     }
 
-    rc = mobilityctl_open(ctx);
-    if (rc != MOBILITYCTL_OK) {
-        return rc;
-    }
-
-    rc = mobilityctl_begin(ctx, &txn, 0);
+    rc = mobilityctl_open_begin(ctx, &txn, 0);
     if (rc != MOBILITYCTL_OK) {
         return rc;
     }
@@ -963,12 +976,7 @@ mobilityctl_store_reindex(mobilityctl_t *ctx, mobilityctl_args_t *a)
         return rc;
     }
 
-    rc = mobilityctl_open(ctx);
-    if (rc != MOBILITYCTL_OK) {
-        return rc;
-    }
-
-    rc = mobilityctl_begin(ctx, &txn, 1);
+    rc = mobilityctl_open_begin(ctx, &txn, 1);
     if (rc != MOBILITYCTL_OK) {
         return rc;
     }
@@ -987,6 +995,18 @@ mobilityctl_store_reindex(mobilityctl_t *ctx, mobilityctl_args_t *a)
     printf("search index rebuilt: %d users\n", n);
 
     return MOBILITYCTL_OK;
+}
+
+
+static int
+mobilityctl_dispatch(mobilityctl_t *ctx, const mobilityctl_command_t *c,
+    mobilityctl_args_t *a)
+{
+    if (c->handler) {
+        return c->handler(ctx, a);
+    }
+
+    return mobilityctl_cfg_command(ctx, a, c->kind, c->op);
 }
 
 
@@ -1023,7 +1043,7 @@ mobilityctl_run(mobilityctl_t *ctx, int argc, char **argv)
         if (c->action == NULL && strcasecmp(c->group, group) == 0) {
             a.command = c->group;
             ctx->command = c->group;
-            return c->handler(ctx, &a);
+            return mobilityctl_dispatch(ctx, c, &a);
         }
     }
 
@@ -1069,7 +1089,7 @@ mobilityctl_run(mobilityctl_t *ctx, int argc, char **argv)
     a.command = name;
     ctx->command = name;
 
-    return c->handler(ctx, &a);
+    return mobilityctl_dispatch(ctx, c, &a);
 }
 
 

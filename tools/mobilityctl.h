@@ -49,6 +49,13 @@
 #define MOBILITYCTL_MODIFY         2    /* the user must exist */
 #define MOBILITYCTL_UPSERT         3
 
+/* the operations on a settings kind: mobilityctl_cfg_command() */
+#define MOBILITYCTL_OP_GET         0
+#define MOBILITYCTL_OP_NEW         1
+#define MOBILITYCTL_OP_SET         2
+#define MOBILITYCTL_OP_REMOVE      3
+#define MOBILITYCTL_OP_GRANT       4
+
 
 typedef struct {
     const char            *path;
@@ -108,6 +115,8 @@ int mobilityctl_arg(mobilityctl_t *ctx, mobilityctl_args_t *a,
 int mobilityctl_global_arg(mobilityctl_t *ctx, mobilityctl_args_t *a);
 int mobilityctl_open(mobilityctl_t *ctx);
 int mobilityctl_begin(mobilityctl_t *ctx, MDB_txn **txn, int write);
+/* mobilityctl_open() and mobilityctl_begin() */
+int mobilityctl_open_begin(mobilityctl_t *ctx, MDB_txn **txn, int write);
 int mobilityctl_commit(mobilityctl_t *ctx, MDB_txn *txn);
 int mobilityctl_store_error(mobilityctl_t *ctx);
 void mobilityctl_json_set(json_t *obj, const char *key, json_t *value);
@@ -132,6 +141,7 @@ int mobilityctl_field_check(int i, ngx_mobility_bytes_t *v, char *err,
     size_t size);
 int mobilityctl_sip(const u_char *in, size_t len, mobilityctl_edit_t *e,
     char *err, size_t size);
+int mobilityctl_sip_arg(const char *sip, mobilityctl_edit_t *e);
 int mobilityctl_bool(const u_char *p, size_t len);
 
 /* mobilityctl_password.c */
@@ -174,20 +184,10 @@ int mobilityctl_user_import(mobilityctl_t *ctx, mobilityctl_args_t *a);
 /* mobilityctl_policy.c */
 void mobilityctl_op_init(mobilityctl_t *ctx, ngx_mobility_admin_op_t *op);
 void mobilityctl_notify(mobilityctl_t *ctx, const u_char *data, size_t len);
-int mobilityctl_policy_new(mobilityctl_t *ctx, mobilityctl_args_t *a);
-int mobilityctl_policy_set(mobilityctl_t *ctx, mobilityctl_args_t *a);
-int mobilityctl_policy_get(mobilityctl_t *ctx, mobilityctl_args_t *a);
-int mobilityctl_policy_remove(mobilityctl_t *ctx, mobilityctl_args_t *a);
-int mobilityctl_policy_grant(mobilityctl_t *ctx, mobilityctl_args_t *a);
+/* an operation (MOBILITYCTL_OP_*) on a settings kind: "policy new" */
+int mobilityctl_cfg_command(mobilityctl_t *ctx, mobilityctl_args_t *a,
+    const ngx_mobility_cfg_kind_t *kind, int op);
 int mobilityctl_policy_effective(mobilityctl_t *ctx, mobilityctl_args_t *a);
-int mobilityctl_mcx_new(mobilityctl_t *ctx, mobilityctl_args_t *a);
-int mobilityctl_mcx_set(mobilityctl_t *ctx, mobilityctl_args_t *a);
-int mobilityctl_mcx_get(mobilityctl_t *ctx, mobilityctl_args_t *a);
-int mobilityctl_mcx_remove(mobilityctl_t *ctx, mobilityctl_args_t *a);
-int mobilityctl_push_new(mobilityctl_t *ctx, mobilityctl_args_t *a);
-int mobilityctl_push_set(mobilityctl_t *ctx, mobilityctl_args_t *a);
-int mobilityctl_push_get(mobilityctl_t *ctx, mobilityctl_args_t *a);
-int mobilityctl_push_remove(mobilityctl_t *ctx, mobilityctl_args_t *a);
 int mobilityctl_audit_list(mobilityctl_t *ctx, mobilityctl_args_t *a);
 
 /* mobilityctl_vapid.c */

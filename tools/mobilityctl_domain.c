@@ -141,11 +141,7 @@ mobilityctl_domain_add(mobilityctl_t *ctx, mobilityctl_args_t *a)
         return MOBILITYCTL_EINPUT;
     }
 
-    rc = mobilityctl_open(ctx);
-
-    if (rc == MOBILITYCTL_OK) {
-        rc = mobilityctl_begin(ctx, &txn, 1);
-    }
+    rc = mobilityctl_open_begin(ctx, &txn, 1);
 
     if (rc != MOBILITYCTL_OK) {
         free(names);
@@ -243,11 +239,7 @@ mobilityctl_domain_list(mobilityctl_t *ctx, mobilityctl_args_t *a)
         return mobilityctl_usage_error(a, "unexpected argument \"%s\"", v);
     }
 
-    rc = mobilityctl_open(ctx);
-
-    if (rc == MOBILITYCTL_OK) {
-        rc = mobilityctl_begin(ctx, &txn, 0);
-    }
+    rc = mobilityctl_open_begin(ctx, &txn, 0);
 
     if (rc != MOBILITYCTL_OK) {
         return rc;
@@ -437,11 +429,7 @@ mobilityctl_domain_remove(mobilityctl_t *ctx, mobilityctl_args_t *a)
     rc = mobilityctl_domain_arg(arg, domain, &len);
 
     if (rc == MOBILITYCTL_OK) {
-        rc = mobilityctl_open(ctx);
-    }
-
-    if (rc == MOBILITYCTL_OK) {
-        rc = mobilityctl_begin(ctx, &txn, 1);
+        rc = mobilityctl_open_begin(ctx, &txn, 1);
     }
 
     if (rc != MOBILITYCTL_OK) {

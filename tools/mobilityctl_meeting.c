@@ -87,7 +87,7 @@ mobilityctl_meeting_args(mobilityctl_t *ctx, mobilityctl_args_t *a,
     mobilityctl_edit_t *e, char **id)
 {
     int    rc;
-    char  *v, *sip, err[MOBILITYCTL_ERRLEN];
+    char  *v, *sip;
 
     sip = NULL;
 
@@ -119,10 +119,7 @@ mobilityctl_meeting_args(mobilityctl_t *ctx, mobilityctl_args_t *a,
 
     mobilityctl_edit_init(e);
 
-    if (mobilityctl_sip((u_char *) sip, strlen(sip), e, err, sizeof(err))
-        != 0)
-    {
-        mobilityctl_error("%s", err);
+    if (mobilityctl_sip_arg(sip, e) != MOBILITYCTL_OK) {
         return MOBILITYCTL_EINPUT;
     }
 

@@ -20,7 +20,7 @@ int
 mobilityctl_user_photo(mobilityctl_t *ctx, mobilityctl_args_t *a)
 {
     int                  id, rc, remove;
-    char                *v, *sip, *file, err[MOBILITYCTL_ERRLEN];
+    char                *v, *sip, *file;
     size_t               len;
     u_char              *data;
     json_t              *j;
@@ -69,10 +69,7 @@ mobilityctl_user_photo(mobilityctl_t *ctx, mobilityctl_args_t *a)
 
     mobilityctl_edit_init(&e);
 
-    if (mobilityctl_sip((u_char *) sip, strlen(sip), &e, err, sizeof(err))
-        != 0)
-    {
-        mobilityctl_error("%s", err);
+    if (mobilityctl_sip_arg(sip, &e) != MOBILITYCTL_OK) {
         return MOBILITYCTL_EINPUT;
     }
 
@@ -92,10 +89,7 @@ mobilityctl_user_photo(mobilityctl_t *ctx, mobilityctl_args_t *a)
         }
     }
 
-    rc = mobilityctl_open(ctx);
-    if (rc == MOBILITYCTL_OK) {
-        rc = mobilityctl_begin(ctx, &txn, 1);
-    }
+    rc = mobilityctl_open_begin(ctx, &txn, 1);
 
     if (rc != MOBILITYCTL_OK) {
         free(data);

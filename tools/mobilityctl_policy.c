@@ -39,12 +39,6 @@
     (MOBILITYCTL_C_IDENTITY|MOBILITYCTL_C_WHATIF|MOBILITYCTL_C_FORCE          \
      |MOBILITYCTL_C_CONFIRM)
 
-/* the operations */
-#define MOBILITYCTL_OP_NEW        1
-#define MOBILITYCTL_OP_SET        2
-#define MOBILITYCTL_OP_REMOVE     3
-#define MOBILITYCTL_OP_GRANT      4
-
 #define MOBILITYCTL_AUDIT_LAST    20
 
 
@@ -750,12 +744,7 @@ mobilityctl_cfg_get(mobilityctl_t *ctx, mobilityctl_args_t *a,
                                        "each other");
     }
 
-    rc = mobilityctl_open(ctx);
-    if (rc != MOBILITYCTL_OK) {
-        return rc;
-    }
-
-    rc = mobilityctl_begin(ctx, &txn, 0);
+    rc = mobilityctl_open_begin(ctx, &txn, 0);
     if (rc != MOBILITYCTL_OK) {
         return rc;
     }
@@ -831,48 +820,31 @@ mobilityctl_cfg_get(mobilityctl_t *ctx, mobilityctl_args_t *a,
 /* the commands                                                       */
 
 
-int
-mobilityctl_policy_new(mobilityctl_t *ctx, mobilityctl_args_t *a)
-{
-    return mobilityctl_cmdlet(ctx, a, &ngx_mobility_policy_kind,
-                              MOBILITYCTL_C_CHANGE|MOBILITYCTL_C_PARAMS,
-                              MOBILITYCTL_OP_NEW);
-}
+/* what each operation accepts, indexed by MOBILITYCTL_OP_* */
+static const unsigned  mobilityctl_op_allowed[] = {
+    /* GET: mobilityctl_cfg_get() */
+    0,
+    /* NEW */
+    MOBILITYCTL_C_CHANGE|MOBILITYCTL_C_PARAMS,
+    /* SET */
+    MOBILITYCTL_C_CHANGE|MOBILITYCTL_C_PARAMS|MOBILITYCTL_C_PASSTHRU,
+    /* REMOVE */
+    MOBILITYCTL_C_CHANGE,
+    /* GRANT */
+    MOBILITYCTL_C_IDENTITY|MOBILITYCTL_C_WHATIF|MOBILITYCTL_C_CONFIRM
+    |MOBILITYCTL_C_POLICYNAME|MOBILITYCTL_C_PASSTHRU
+};
 
 
 int
-mobilityctl_policy_set(mobilityctl_t *ctx, mobilityctl_args_t *a)
+mobilityctl_cfg_command(mobilityctl_t *ctx, mobilityctl_args_t *a,
+    const ngx_mobility_cfg_kind_t *kind, int op)
 {
-    return mobilityctl_cmdlet(ctx, a, &ngx_mobility_policy_kind,
-                              MOBILITYCTL_C_CHANGE|MOBILITYCTL_C_PARAMS
-                              |MOBILITYCTL_C_PASSTHRU,
-                              MOBILITYCTL_OP_SET);
-}
+    if (op == MOBILITYCTL_OP_GET) {
+        return mobilityctl_cfg_get(ctx, a, kind);
+    }
 
-
-int
-mobilityctl_policy_get(mobilityctl_t *ctx, mobilityctl_args_t *a)
-{
-    return mobilityctl_cfg_get(ctx, a, &ngx_mobility_policy_kind);
-}
-
-
-int
-mobilityctl_policy_remove(mobilityctl_t *ctx, mobilityctl_args_t *a)
-{
-    return mobilityctl_cmdlet(ctx, a, &ngx_mobility_policy_kind,
-                              MOBILITYCTL_C_CHANGE, MOBILITYCTL_OP_REMOVE);
-}
-
-
-int
-mobilityctl_policy_grant(mobilityctl_t *ctx, mobilityctl_args_t *a)
-{
-    return mobilityctl_cmdlet(ctx, a, &ngx_mobility_policy_kind,
-                              MOBILITYCTL_C_IDENTITY|MOBILITYCTL_C_WHATIF
-                              |MOBILITYCTL_C_CONFIRM|MOBILITYCTL_C_POLICYNAME
-                              |MOBILITYCTL_C_PASSTHRU,
-                              MOBILITYCTL_OP_GRANT);
+    return mobilityctl_cmdlet(ctx, a, kind, mobilityctl_op_allowed[op], op);
 }
 
 
@@ -902,12 +874,7 @@ mobilityctl_policy_effective(mobilityctl_t *ctx, mobilityctl_args_t *a)
         return mobilityctl_usage_error(a, "-Identity (a user) is required");
     }
 
-    rc = mobilityctl_open(ctx);
-    if (rc != MOBILITYCTL_OK) {
-        return rc;
-    }
-
-    rc = mobilityctl_begin(ctx, &txn, 0);
+    rc = mobilityctl_open_begin(ctx, &txn, 0);
     if (rc != MOBILITYCTL_OK) {
         return rc;
     }
@@ -967,74 +934,6 @@ mobilityctl_policy_effective(mobilityctl_t *ctx, mobilityctl_args_t *a)
 
 
 int
-mobilityctl_mcx_new(mobilityctl_t *ctx, mobilityctl_args_t *a)
-{
-    return mobilityctl_cmdlet(ctx, a, &ngx_mobility_mcx_kind,
-                              MOBILITYCTL_C_CHANGE|MOBILITYCTL_C_PARAMS,
-                              MOBILITYCTL_OP_NEW);
-}
-
-
-int
-mobilityctl_mcx_set(mobilityctl_t *ctx, mobilityctl_args_t *a)
-{
-    return mobilityctl_cmdlet(ctx, a, &ngx_mobility_mcx_kind,
-                              MOBILITYCTL_C_CHANGE|MOBILITYCTL_C_PARAMS
-                              |MOBILITYCTL_C_PASSTHRU,
-                              MOBILITYCTL_OP_SET);
-}
-
-
-int
-mobilityctl_mcx_get(mobilityctl_t *ctx, mobilityctl_args_t *a)
-{
-    return mobilityctl_cfg_get(ctx, a, &ngx_mobility_mcx_kind);
-}
-
-
-int
-mobilityctl_mcx_remove(mobilityctl_t *ctx, mobilityctl_args_t *a)
-{
-    return mobilityctl_cmdlet(ctx, a, &ngx_mobility_mcx_kind,
-                              MOBILITYCTL_C_CHANGE, MOBILITYCTL_OP_REMOVE);
-}
-
-
-int
-mobilityctl_push_new(mobilityctl_t *ctx, mobilityctl_args_t *a)
-{
-    return mobilityctl_cmdlet(ctx, a, &ngx_mobility_push_kind,
-                              MOBILITYCTL_C_CHANGE|MOBILITYCTL_C_PARAMS,
-                              MOBILITYCTL_OP_NEW);
-}
-
-
-int
-mobilityctl_push_set(mobilityctl_t *ctx, mobilityctl_args_t *a)
-{
-    return mobilityctl_cmdlet(ctx, a, &ngx_mobility_push_kind,
-                              MOBILITYCTL_C_CHANGE|MOBILITYCTL_C_PARAMS
-                              |MOBILITYCTL_C_PASSTHRU,
-                              MOBILITYCTL_OP_SET);
-}
-
-
-int
-mobilityctl_push_get(mobilityctl_t *ctx, mobilityctl_args_t *a)
-{
-    return mobilityctl_cfg_get(ctx, a, &ngx_mobility_push_kind);
-}
-
-
-int
-mobilityctl_push_remove(mobilityctl_t *ctx, mobilityctl_args_t *a)
-{
-    return mobilityctl_cmdlet(ctx, a, &ngx_mobility_push_kind,
-                              MOBILITYCTL_C_CHANGE, MOBILITYCTL_OP_REMOVE);
-}
-
-
-int
 mobilityctl_audit_list(mobilityctl_t *ctx, mobilityctl_args_t *a)
 {
     int                   rc;
@@ -1055,12 +954,7 @@ mobilityctl_audit_list(mobilityctl_t *ctx, mobilityctl_args_t *a)
         return rc;
     }
 
-    rc = mobilityctl_open(ctx);
-    if (rc != MOBILITYCTL_OK) {
-        return rc;
-    }
-
-    rc = mobilityctl_begin(ctx, &txn, 0);
+    rc = mobilityctl_open_begin(ctx, &txn, 0);
     if (rc != MOBILITYCTL_OK) {
         return rc;
     }

@@ -131,7 +131,7 @@ mobilityctl_push_args(mobilityctl_t *ctx, mobilityctl_args_t *a,
     mobilityctl_edit_t *e, char **endpoint, char **reason, char **at)
 {
     int                 id;
-    char               *v, *sip, err[MOBILITYCTL_ERRLEN];
+    char               *v, *sip;
 
     static const mobilityctl_opt_t  opts[] = {
         { "reason", MOBILITYCTL_PUSH_REASON, 1 },
@@ -178,10 +178,7 @@ mobilityctl_push_args(mobilityctl_t *ctx, mobilityctl_args_t *a,
 
     mobilityctl_edit_init(e);
 
-    if (mobilityctl_sip((u_char *) sip, strlen(sip), e, err, sizeof(err))
-        != 0)
-    {
-        mobilityctl_error("%s", err);
+    if (mobilityctl_sip_arg(sip, e) != MOBILITYCTL_OK) {
         return MOBILITYCTL_EINPUT;
     }
 
@@ -204,10 +201,7 @@ mobilityctl_push_target_list(mobilityctl_t *ctx, mobilityctl_args_t *a)
         return rc;
     }
 
-    rc = mobilityctl_open(ctx);
-    if (rc == MOBILITYCTL_OK) {
-        rc = mobilityctl_begin(ctx, &txn, 0);
-    }
+    rc = mobilityctl_open_begin(ctx, &txn, 0);
 
     if (rc != MOBILITYCTL_OK) {
         return rc;
@@ -291,10 +285,7 @@ mobilityctl_push_target_change(mobilityctl_t *ctx, mobilityctl_args_t *a,
         }
     }
 
-    rc = mobilityctl_open(ctx);
-    if (rc == MOBILITYCTL_OK) {
-        rc = mobilityctl_begin(ctx, &txn, 1);
-    }
+    rc = mobilityctl_open_begin(ctx, &txn, 1);
 
     if (rc != MOBILITYCTL_OK) {
         return rc;
@@ -500,17 +491,11 @@ mobilityctl_push_target_test(mobilityctl_t *ctx, mobilityctl_args_t *a)
 
     mobilityctl_edit_init(&e);
 
-    if (mobilityctl_sip((u_char *) sip, strlen(sip), &e, err, sizeof(err))
-        != 0)
-    {
-        mobilityctl_error("%s", err);
+    if (mobilityctl_sip_arg(sip, &e) != MOBILITYCTL_OK) {
         return MOBILITYCTL_EINPUT;
     }
 
-    rc = mobilityctl_open(ctx);
-    if (rc == MOBILITYCTL_OK) {
-        rc = mobilityctl_begin(ctx, &txn, 1);
-    }
+    rc = mobilityctl_open_begin(ctx, &txn, 1);
 
     if (rc != MOBILITYCTL_OK) {
         return rc;
@@ -685,10 +670,7 @@ mobilityctl_push_queue_list(mobilityctl_t *ctx, mobilityctl_args_t *a)
         return mobilityctl_usage_error(a, "unexpected argument \"%s\"", v);
     }
 
-    rc = mobilityctl_open(ctx);
-    if (rc == MOBILITYCTL_OK) {
-        rc = mobilityctl_begin(ctx, &txn, 0);
-    }
+    rc = mobilityctl_open_begin(ctx, &txn, 0);
 
     if (rc != MOBILITYCTL_OK) {
         return rc;
@@ -753,10 +735,7 @@ mobilityctl_push_queue_purge(mobilityctl_t *ctx, mobilityctl_args_t *a)
         return mobilityctl_usage_error(a, "unexpected argument \"%s\"", v);
     }
 
-    rc = mobilityctl_open(ctx);
-    if (rc == MOBILITYCTL_OK) {
-        rc = mobilityctl_begin(ctx, &txn, 1);
-    }
+    rc = mobilityctl_open_begin(ctx, &txn, 1);
 
     if (rc != MOBILITYCTL_OK) {
         return rc;

@@ -378,6 +378,25 @@ mobilityctl_sip(const u_char *in, size_t len, mobilityctl_edit_t *e,
 }
 
 
+/* mobilityctl_sip() of a command's argument; the error is reported */
+
+int
+mobilityctl_sip_arg(const char *sip, mobilityctl_edit_t *e)
+{
+    char  err[MOBILITYCTL_ERRLEN];
+
+    if (mobilityctl_sip((const u_char *) sip, strlen(sip), e, err,
+                        sizeof(err))
+        != 0)
+    {
+        mobilityctl_error("%s", err);
+        return MOBILITYCTL_EINPUT;
+    }
+
+    return MOBILITYCTL_OK;
+}
+
+
 /* yes/no: 1, 0, or -1 if neither */
 
 int

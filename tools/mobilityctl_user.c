@@ -451,6 +451,21 @@ mobilityctl_user_once(mobilityctl_args_t *a, mobilityctl_edit_t *e, int i)
 }
 
 
+/* one of a pair of switches ("--enabled and --disabled") sets a flag */
+static int
+mobilityctl_user_switch(mobilityctl_args_t *a, int *flag, int on,
+    const char *pair)
+{
+    if (*flag != -1 && *flag != on) {
+        return mobilityctl_usage_error(a, "%s contradict each other", pair);
+    }
+
+    *flag = on;
+
+    return MOBILITYCTL_OK;
+}
+
+
 static int
 mobilityctl_user_parse(mobilityctl_t *ctx, mobilityctl_args_t *a, int set,
     mobilityctl_edit_t *e, int *pw_stdin)
@@ -492,14 +507,14 @@ mobilityctl_user_parse(mobilityctl_t *ctx, mobilityctl_args_t *a, int set,
 
         case MOBILITYCTL_U_DISABLED:
         case MOBILITYCTL_U_ENABLED:
-            i = (id == MOBILITYCTL_U_ENABLED);
-
-            if (e->enabled != -1 && e->enabled != i) {
-                return mobilityctl_usage_error(a, "--enabled and --disabled "
-                                               "contradict each other");
+            if (mobilityctl_user_switch(a, &e->enabled,
+                                        id == MOBILITYCTL_U_ENABLED,
+                                        "--enabled and --disabled")
+                != MOBILITYCTL_OK)
+            {
+                return MOBILITYCTL_EUSAGE;
             }
 
-            e->enabled = i;
             break;
 
         case MOBILITYCTL_U_PW_STDIN:
@@ -508,14 +523,14 @@ mobilityctl_user_parse(mobilityctl_t *ctx, mobilityctl_args_t *a, int set,
 
         case MOBILITYCTL_U_ADMIN:
         case MOBILITYCTL_U_NO_ADMIN:
-            i = (id == MOBILITYCTL_U_ADMIN);
-
-            if (e->admin != -1 && e->admin != i) {
-                return mobilityctl_usage_error(a, "--admin and --no-admin "
-                                               "contradict each other");
+            if (mobilityctl_user_switch(a, &e->admin,
+                                        id == MOBILITYCTL_U_ADMIN,
+                                        "--admin and --no-admin")
+                != MOBILITYCTL_OK)
+            {
+                return MOBILITYCTL_EUSAGE;
             }
 
-            e->admin = i;
             break;
 
         case MOBILITYCTL_U_CLEAR:
@@ -569,10 +584,7 @@ mobilityctl_user_parse(mobilityctl_t *ctx, mobilityctl_args_t *a, int set,
         return mobilityctl_usage_error(a, "nothing to change");
     }
 
-    if (mobilityctl_sip((u_char *) sip, strlen(sip), e, err, sizeof(err))
-        != 0)
-    {
-        mobilityctl_error("%s", err);
+    if (mobilityctl_sip_arg(sip, e) != MOBILITYCTL_OK) {
         return MOBILITYCTL_EINPUT;
     }
 
@@ -773,7 +785,7 @@ mobilityctl_user_one(mobilityctl_t *ctx, mobilityctl_args_t *a,
     const mobilityctl_opt_t *opts, mobilityctl_edit_t *e, int *flags)
 {
     int    id;
-    char  *v, *sip, err[MOBILITYCTL_ERRLEN];
+    char  *v, *sip;
 
     mobilityctl_edit_init(e);
 
@@ -809,10 +821,7 @@ mobilityctl_user_one(mobilityctl_t *ctx, mobilityctl_args_t *a,
         return mobilityctl_usage_error(a, "missing SIP address");
     }
 
-    if (mobilityctl_sip((u_char *) sip, strlen(sip), e, err, sizeof(err))
-        != 0)
-    {
-        mobilityctl_error("%s", err);
+    if (mobilityctl_sip_arg(sip, e) != MOBILITYCTL_OK) {
         return MOBILITYCTL_EINPUT;
     }
 
@@ -1116,12 +1125,7 @@ mobilityctl_user_list(mobilityctl_t *ctx, mobilityctl_args_t *a)
         }
     }
 
-    rc = mobilityctl_open(ctx);
-    if (rc != MOBILITYCTL_OK) {
-        return rc;
-    }
-
-    rc = mobilityctl_begin(ctx, &txn, 0);
+    rc = mobilityctl_open_begin(ctx, &txn, 0);
     if (rc != MOBILITYCTL_OK) {
         return rc;
     }
