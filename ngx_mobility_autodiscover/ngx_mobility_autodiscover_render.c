@@ -49,6 +49,9 @@ static ngx_int_t ngx_mobility_ad_render_vnd_xml(ngx_mobility_ad_doc_t *doc,
     ngx_pool_t *pool, ngx_str_t *out);
 static ngx_int_t ngx_mobility_ad_xml_access(xmlNodePtr parent,
     const char *name, ngx_http_mobility_endpoint_t *ep, ngx_pool_t *pool);
+static ngx_int_t ngx_mobility_ad_xml_child(xmlNodePtr parent, xmlNsPtr ns,
+    const char *name, const char *attr1, const u_char *value1,
+    const char *attr2, const u_char *value2);
 static ngx_int_t ngx_mobility_ad_render_ucwa_xml(ngx_mobility_ad_doc_t *doc,
     ngx_pool_t *pool, ngx_str_t *out);
 static ngx_int_t ngx_mobility_ad_xml_dump(xmlDocPtr xml, ngx_pool_t *pool,
@@ -528,7 +531,7 @@ ngx_mobility_ad_render_vnd_xml(ngx_mobility_ad_doc_t *doc, ngx_pool_t *pool,
     ngx_int_t                rc;
     ngx_uint_t               i;
     xmlDocPtr                xml;
-    xmlNodePtr               root, res, link;
+    xmlNodePtr               root, res;
     ngx_mobility_ad_link_t  *l;
 
     xml = xmlNewDoc(BAD_CAST "1.0");
@@ -579,11 +582,10 @@ ngx_mobility_ad_render_vnd_xml(ngx_mobility_ad_doc_t *doc, ngx_pool_t *pool,
             continue;
         }
 
-        link = xmlNewChild(res, NULL, BAD_CAST "Link", NULL);
-
-        if (link == NULL
-            || xmlNewProp(link, BAD_CAST "token", BAD_CAST l->token) == NULL
-            || xmlNewProp(link, BAD_CAST "href", l->href.data) == NULL)
+        if (ngx_mobility_ad_xml_child(res, NULL, "Link",
+                                      "token", (const u_char *) l->token,
+                                      "href", l->href.data)
+            != NGX_OK)
         {
             goto done;
         }
@@ -603,8 +605,7 @@ static ngx_int_t
 ngx_mobility_ad_xml_access(xmlNodePtr parent, const char *name,
     ngx_http_mobility_endpoint_t *ep, ngx_pool_t *pool)
 {
-    u_char      *fqdn, port[NGX_INT_T_LEN + 1];
-    xmlNodePtr   node;
+    u_char  *fqdn, port[NGX_INT_T_LEN + 1];
 
     if (ep == NULL) {
         return NGX_OK;
@@ -618,11 +619,24 @@ ngx_mobility_ad_xml_access(xmlNodePtr parent, const char *name,
     *ngx_cpymem(fqdn, ep->host.data, ep->host.len) = '\0';
     *ngx_sprintf(port, "%ui", ep->port) = '\0';
 
-    node = xmlNewChild(parent, NULL, BAD_CAST name, NULL);
+    return ngx_mobility_ad_xml_child(parent, NULL, name, "fqdn", fqdn,
+                                     "port", port);
+}
+
+
+/* an element with two attributes */
+static ngx_int_t
+ngx_mobility_ad_xml_child(xmlNodePtr parent, xmlNsPtr ns, const char *name,
+    const char *attr1, const u_char *value1, const char *attr2,
+    const u_char *value2)
+{
+    xmlNodePtr  node;
+
+    node = xmlNewChild(parent, ns, BAD_CAST name, NULL);
 
     if (node == NULL
-        || xmlNewProp(node, BAD_CAST "fqdn", fqdn) == NULL
-        || xmlNewProp(node, BAD_CAST "port", port) == NULL)
+        || xmlNewProp(node, BAD_CAST attr1, value1) == NULL
+        || xmlNewProp(node, BAD_CAST attr2, value2) == NULL)
     {
         return NGX_ERROR;
     }
@@ -639,7 +653,7 @@ ngx_mobility_ad_render_ucwa_xml(ngx_mobility_ad_doc_t *doc, ngx_pool_t *pool,
     ngx_uint_t               i;
     xmlNsPtr                 ns;
     xmlDocPtr                xml;
-    xmlNodePtr               root, link;
+    xmlNodePtr               root;
     ngx_mobility_ad_link_t  *l;
 
     xml = xmlNewDoc(BAD_CAST "1.0");
@@ -680,11 +694,10 @@ ngx_mobility_ad_render_ucwa_xml(ngx_mobility_ad_doc_t *doc, ngx_pool_t *pool,
             continue;
         }
 
-        link = xmlNewChild(root, ns, BAD_CAST "link", NULL);
-
-        if (link == NULL
-            || xmlNewProp(link, BAD_CAST "rel", BAD_CAST l->rel) == NULL
-            || xmlNewProp(link, BAD_CAST "href", l->href.data) == NULL)
+        if (ngx_mobility_ad_xml_child(root, ns, "link",
+                                      "rel", (const u_char *) l->rel,
+                                      "href", l->href.data)
+            != NGX_OK)
         {
             goto done;
         }
