@@ -302,6 +302,14 @@ ngx_int_t ngx_mobility_ucwa_json_own(ngx_pool_t *pool, json_t *json);
 ngx_int_t ngx_mobility_ucwa_error(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_uint_t status, const char *code,
     const char *subcode, const char *message);
+ngx_int_t ngx_mobility_ucwa_tx_app(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_uint_t write, ngx_str_t *prefix);
+ngx_int_t ngx_mobility_ucwa_error_param(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_uint_t status, const char *code,
+    const char *subcode, const char *param, const char *message);
+ngx_uint_t ngx_mobility_ucwa_list_has(json_t *list, const u_char *sip,
+    size_t len);
 ngx_int_t ngx_mobility_ucwa_bad_param(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, const char *name, const char *message);
 ngx_int_t ngx_mobility_ucwa_resource(ngx_mobility_ucwa_req_t *rq,

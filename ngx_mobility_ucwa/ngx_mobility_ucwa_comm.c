@@ -96,15 +96,10 @@ ngx_mobility_ucwa_policies(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_app_t        app;
     ngx_mobility_ucwa_property_t   props[NGX_MOBILITY_UCWA_PROPERTIES];
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, 0) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, 0, NULL);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     /* the effective policy: granted tag, else site, else global */
@@ -394,15 +389,10 @@ ngx_mobility_ucwa_communication(ngx_mobility_ucwa_req_t *rq,
 
     write = (rq->method == NGX_HTTP_PUT);
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, write) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, write, NULL);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     etag.data = buf;

@@ -32,6 +32,16 @@ typedef struct {
 } ngx_mobility_ucwa_cwalk_t;
 
 
+typedef struct {
+    ngx_mobility_member_pt      each;
+    const char                 *name;        /* of the embedded members */
+    const char                 *rel;
+    const char                 *self;
+    const char                 *action;      /* a further link, if any */
+    const char                 *action_path;
+} ngx_mobility_ucwa_mlist_t;
+
+
 static const char *
 ngx_mobility_ucwa_cpath(ngx_pool_t *pool, const char *fmt, uint32_t gid,
     const u_char *sip, size_t len)
@@ -169,29 +179,6 @@ ngx_mobility_ucwa_membership_json(ngx_pool_t *pool, ngx_str_t *prefix,
 }
 
 
-static ngx_int_t
-ngx_mobility_ucwa_cerror(ngx_mobility_ucwa_req_t *rq,
-    ngx_mobility_ucwa_resp_t *rs, ngx_uint_t status, const char *code,
-    const char *subcode, const char *param, const char *message)
-{
-    json_t  *params;
-
-    if (ngx_mobility_ucwa_error(rq, rs, status, code, subcode, message)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (param) {
-        params = json_array();
-        json_array_append_new(params, json_string(param));
-        json_object_set_new(rs->json, "parameters", params);
-    }
-
-    return NGX_OK;
-}
-
-
 /* events on the user's other applications (sender: people) */
 static ngx_int_t
 ngx_mobility_ucwa_cevent(ngx_mobility_ucwa_tx_t *tx,
@@ -226,17 +213,10 @@ ngx_mobility_ucwa_contact_each(void *ctx, uint32_t gid, const u_char *sip,
     ngx_mobility_ucwa_cwalk_t  *w = ctx;
 
     json_t               *c;
-    size_t                i;
     ngx_mobility_user_t   u;
 
-    for (i = 0; i < json_array_size(w->list); i++) {
-        c = json_object_get(json_array_get(w->list, i), "uri");
-
-        if (c && json_string_length(c) == len + 4
-            && ngx_strncmp(json_string_value(c) + 4, sip, len) == 0)
-        {
-            return 0;
-        }
+    if (ngx_mobility_ucwa_list_has(w->list, sip, len)) {
+        return 0;
     }
 
     if (ngx_mobility_user_get(w->tx->st, w->tx->txn, sip, len, &u)
@@ -260,11 +240,16 @@ ngx_mobility_ucwa_contact_each(void *ctx, uint32_t gid, const u_char *sip,
 }
 
 
+/*
+ * A list resource of the owner's group members (gid 0: of every group),
+ * one embedded "name" each "each" renders; "action", if any, is a further
+ * link of the list.
+ */
 static ngx_int_t
-ngx_mobility_ucwa_contact_list(ngx_mobility_ucwa_req_t *rq,
+ngx_mobility_ucwa_member_list(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, ngx_str_t *prefix, uint32_t gid,
-    const char *rel, const char *self)
+    ngx_mobility_ucwa_mlist_t *l)
 {
     json_t                     *obj, *links, *emb;
     ngx_mobility_ucwa_cwalk_t   w;
@@ -281,8 +266,7 @@ ngx_mobility_ucwa_contact_list(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (ngx_mobility_members_walk(tx->st, tx->txn, app->owner.data,
-                                  app->owner.len, gid,
-                                  ngx_mobility_ucwa_contact_each, &w)
+                                  app->owner.len, gid, l->each, &w)
         != NGX_MOBILITY_OK
         || w.failed)
     {
@@ -304,12 +288,36 @@ ngx_mobility_ucwa_contact_list(ngx_mobility_ucwa_req_t *rq,
     }
 
     json_object_set_new(obj, "_links", links);
-    (void) ngx_mobility_ucwa_link(links, "self", prefix, self);
-    json_object_set_new(emb, "contact", w.list);
+    (void) ngx_mobility_ucwa_link(links, "self", prefix, l->self);
+
+    if (l->action) {
+        (void) ngx_mobility_ucwa_link(links, l->action, prefix,
+                                      l->action_path);
+    }
+
+    json_object_set_new(emb, l->name, w.list);
     json_object_set_new(obj, "_embedded", emb);
-    json_object_set_new(obj, "rel", json_string(rel));
+    json_object_set_new(obj, "rel", json_string(l->rel));
 
     return ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj);
+}
+
+
+static ngx_int_t
+ngx_mobility_ucwa_contact_list(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_str_t *prefix, uint32_t gid,
+    const char *rel, const char *self)
+{
+    ngx_mobility_ucwa_mlist_t  l;
+
+    ngx_memzero(&l, sizeof(ngx_mobility_ucwa_mlist_t));
+    l.each = ngx_mobility_ucwa_contact_each;
+    l.name = "contact";
+    l.rel = rel;
+    l.self = self;
+
+    return ngx_mobility_ucwa_member_list(rq, rs, tx, app, prefix, gid, &l);
 }
 
 
@@ -508,14 +516,14 @@ ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
     int                         rc;
     u_char                      sip[NGX_MOBILITY_SIP_MAX + 1];
     size_t                      len;
-    json_t                     *obj, *links, *emb;
+    json_t                     *obj;
     uint32_t                    gid;
     ngx_int_t                   known;
     ngx_str_t                   uri, gs;
     uint32_t                   *gids;
     ngx_uint_t                  i;
     ngx_mobility_group_t        g;
-    ngx_mobility_ucwa_cwalk_t   w;
+    ngx_mobility_ucwa_mlist_t   l;
     ngx_mobility_ucwa_gfind_t   f;
 
     static ngx_str_t  remove_all = ngx_string("/removeContactFromAllGroups");
@@ -526,12 +534,12 @@ ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
         if (ngx_mobility_ucwa_input_str(rq, "contactUri", &uri) != NGX_OK
             || ngx_mobility_ucwa_contact_uri(tx, &uri, sip, &len) != NGX_OK)
         {
-            return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                            "BadRequest",
-                                            "ParameterValidationFailure",
-                                            "contactUri",
-                                            "contactUri is not a user of "
-                                            "this deployment.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                                 "BadRequest",
+                                                 "ParameterValidationFailure",
+                                                 "contactUri",
+                                                 "contactUri is not a user of "
+                                                 "this deployment.");
         }
 
         gid = NGX_MOBILITY_GROUP_DEFAULT;
@@ -539,10 +547,10 @@ ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
         if (ngx_mobility_ucwa_input_str(rq, "groupId", &gs) == NGX_OK
             && ngx_mobility_ucwa_parse_gid(&gs, &gid) != NGX_OK)
         {
-            return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                            "BadRequest",
-                                            "ParameterValidationFailure",
-                                            "groupId", "Invalid groupId.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                                 "BadRequest",
+                                                 "ParameterValidationFailure",
+                                                 "groupId", "Invalid groupId.");
         }
 
         known = ngx_mobility_contact_known(tx->st, tx->txn, app->owner.data,
@@ -560,22 +568,24 @@ ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
             break;
 
         case NGX_MOBILITY_NOTFOUND:
-            return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_NOT_FOUND,
-                                            "NotFound", NULL, NULL,
-                                            "There is no such group.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_FOUND,
+                                                 "NotFound", NULL, NULL,
+                                                 "There is no such group.");
 
         case NGX_MOBILITY_EXISTS:
-            return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_CONFLICT,
-                                            "Conflict", "AlreadyExists", NULL,
-                                            "The contact is already in "
-                                            "this group.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_CONFLICT,
+                                                 "Conflict", "AlreadyExists",
+                                                 NULL, "The contact is already "
+                                                 "in this group.");
 
         default:
             if (ngx_strcmp(tx->st->err, "limit") == 0) {
-                return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_FORBIDDEN,
-                                                "Forbidden", "LimitExceeded",
-                                                NULL, "The contact list is "
-                                                "full.");
+                return ngx_mobility_ucwa_error_param(rq, rs,
+                                                     NGX_HTTP_FORBIDDEN,
+                                                     "Forbidden",
+                                                     "LimitExceeded", NULL,
+                                                     "The contact list is "
+                                                     "full.");
             }
 
             return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
@@ -617,20 +627,20 @@ ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
         && ngx_strncasecmp(sub->data, remove_all.data, sub->len) == 0)
     {
         if (rq->method != NGX_HTTP_POST) {
-            return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                            "MethodNotAllowed", NULL, NULL,
-                                            "The method is not allowed.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                                 "MethodNotAllowed", NULL, NULL,
+                                                 "The method is not allowed.");
         }
 
         if (ngx_mobility_ucwa_input_str(rq, "contactUri", &uri) != NGX_OK
             || (rc = ngx_mobility_sip_canon(uri.data, uri.len, sip, NULL))
                <= 0)
         {
-            return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                            "BadRequest",
-                                            "ParameterValidationFailure",
-                                            "contactUri",
-                                            "contactUri is required.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                                 "BadRequest",
+                                                 "ParameterValidationFailure",
+                                                 "contactUri",
+                                                 "contactUri is required.");
         }
 
         len = rc;
@@ -689,9 +699,9 @@ ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
 
     if (sub->len == 0) {
         if (rq->method != NGX_HTTP_GET) {
-            return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                            "MethodNotAllowed", NULL, NULL,
-                                            "The method is not allowed.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                                 "MethodNotAllowed", NULL, NULL,
+                                                 "The method is not allowed.");
         }
 
         gid = 0;
@@ -701,58 +711,22 @@ ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
             && gs.len
             && ngx_mobility_ucwa_parse_gid(&gs, &gid) != NGX_OK)
         {
-            return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                            "BadRequest",
-                                            "ParameterValidationFailure",
-                                            "groupId", "Invalid groupId.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                                 "BadRequest",
+                                                 "ParameterValidationFailure",
+                                                 "groupId", "Invalid groupId.");
         }
 
-        ngx_memzero(&w, sizeof(ngx_mobility_ucwa_cwalk_t));
-        w.rq = rq;
-        w.tx = tx;
-        w.app = app;
-        w.prefix = prefix;
-        w.list = json_array();
+        ngx_memzero(&l, sizeof(ngx_mobility_ucwa_mlist_t));
+        l.each = ngx_mobility_ucwa_membership_each;
+        l.name = "myGroupMembership";
+        l.rel = "myGroupMemberships";
+        l.self = "/people/groupMemberships";
+        l.action = "removeContactFromAllGroups";
+        l.action_path = "/people/groupMemberships/removeContactFromAllGroups";
 
-        if (w.list == NULL) {
-            return NGX_ERROR;
-        }
-
-        if (ngx_mobility_members_walk(tx->st, tx->txn, app->owner.data,
-                                      app->owner.len, gid,
-                                      ngx_mobility_ucwa_membership_each, &w)
-            != NGX_MOBILITY_OK
-            || w.failed)
-        {
-            json_decref(w.list);
-            return w.failed ? NGX_ERROR
-                            : ngx_mobility_ucwa_store_error(rq, rs, tx->st);
-        }
-
-        obj = json_object();
-        links = json_object();
-        emb = json_object();
-
-        if (obj == NULL || links == NULL || emb == NULL) {
-            json_decref(obj);
-            json_decref(links);
-            json_decref(emb);
-            json_decref(w.list);
-            return NGX_ERROR;
-        }
-
-        json_object_set_new(obj, "_links", links);
-        (void) ngx_mobility_ucwa_link(links, "self", prefix,
-                                      "/people/groupMemberships");
-        (void) ngx_mobility_ucwa_link(links, "removeContactFromAllGroups",
-                                      prefix,
-                                      "/people/groupMemberships/"
-                                      "removeContactFromAllGroups");
-        json_object_set_new(emb, "myGroupMembership", w.list);
-        json_object_set_new(obj, "_embedded", emb);
-        json_object_set_new(obj, "rel", json_string("myGroupMemberships"));
-
-        return ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj);
+        return ngx_mobility_ucwa_member_list(rq, rs, tx, app, prefix, gid,
+                                             &l);
     }
 
     /* .../groupMemberships/<gid>,<sip>: GET, DELETE */
@@ -767,9 +741,9 @@ ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
                                   app->owner.len, gid, &g)
            != NGX_MOBILITY_OK)
     {
-        return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_NOT_FOUND,
-                                        "NotFound", NULL, NULL,
-                                        "The resource does not exist.");
+        return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_FOUND,
+                                             "NotFound", NULL, NULL,
+                                             "The resource does not exist.");
     }
 
     len = rc;
@@ -783,9 +757,10 @@ ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
         }
 
         if (rc == NGX_MOBILITY_NOTFOUND) {
-            return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_NOT_FOUND,
-                                            "NotFound", NULL, NULL,
-                                            "The resource does not exist.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_FOUND,
+                                                 "NotFound", NULL, NULL,
+                                                 "The resource does not "
+                                                 "exist.");
         }
 
         if (ngx_mobility_ucwa_group_member_removed(tx, &app->owner, gid, sip,
@@ -819,9 +794,9 @@ ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (rq->method != NGX_HTTP_GET) {
-        return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                        "MethodNotAllowed", NULL, NULL,
-                                        "The method is not allowed.");
+        return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                             "MethodNotAllowed", NULL, NULL,
+                                             "The method is not allowed.");
     }
 
     rc = ngx_mobility_member_exists(tx->st, tx->txn, app->owner.data,
@@ -832,9 +807,9 @@ ngx_mobility_ucwa_memberships(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (rc != NGX_MOBILITY_OK) {
-        return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_NOT_FOUND,
-                                        "NotFound", NULL, NULL,
-                                        "The resource does not exist.");
+        return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_FOUND,
+                                             "NotFound", NULL, NULL,
+                                             "The resource does not exist.");
     }
 
     obj = ngx_mobility_ucwa_membership_json(rq->pool, prefix, &g, sip, len);
@@ -870,12 +845,9 @@ ngx_mobility_ucwa_groups(ngx_mobility_ucwa_req_t *rq,
                 != NGX_OK
                 || name.len == 0 || name.len > NGX_MOBILITY_GROUP_NAME_MAX)
             {
-                return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                                "BadRequest",
-                                                "ParameterValidationFailure",
-                                                "displayName",
-                                                "displayName is required "
-                                                "(at most 256 bytes).");
+                return ngx_mobility_ucwa_bad_param(rq, rs, "displayName",
+                                                   "displayName is required "
+                                                   "(at most 256 bytes).");
             }
 
             ngx_memzero(&g, sizeof(ngx_mobility_group_t));
@@ -886,19 +858,21 @@ ngx_mobility_ucwa_groups(ngx_mobility_ucwa_req_t *rq,
                                            app->owner.len, &g, tx->now);
 
             if (rc == NGX_MOBILITY_EXISTS) {
-                return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_CONFLICT,
-                                                "Conflict", "AlreadyExists",
-                                                NULL, "A group of that name "
-                                                "exists.");
+                return ngx_mobility_ucwa_error_param(rq, rs,
+                                                     NGX_HTTP_CONFLICT,
+                                                     "Conflict",
+                                                     "AlreadyExists", NULL,
+                                                     "A group of that name "
+                                                     "exists.");
             }
 
             if (rc != NGX_MOBILITY_OK) {
                 if (ngx_strcmp(tx->st->err, "limit") == 0) {
-                    return ngx_mobility_ucwa_cerror(rq, rs,
-                                                    NGX_HTTP_FORBIDDEN,
-                                                    "Forbidden",
-                                                    "LimitExceeded", NULL,
-                                                    "Too many groups.");
+                    return ngx_mobility_ucwa_error_param(rq, rs,
+                                                         NGX_HTTP_FORBIDDEN,
+                                                         "Forbidden",
+                                                         "LimitExceeded", NULL,
+                                                         "Too many groups.");
                 }
 
                 return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
@@ -933,9 +907,9 @@ ngx_mobility_ucwa_groups(ngx_mobility_ucwa_req_t *rq,
         }
 
         if (rq->method != NGX_HTTP_GET) {
-            return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                            "MethodNotAllowed", NULL, NULL,
-                                            "The method is not allowed.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                                 "MethodNotAllowed", NULL, NULL,
+                                                 "The method is not allowed.");
         }
 
         ngx_memzero(&w, sizeof(ngx_mobility_ucwa_cwalk_t));
@@ -1003,16 +977,16 @@ ngx_mobility_ucwa_groups(ngx_mobility_ucwa_req_t *rq,
                  && ngx_strncasecmp(rest.data, (u_char *) "/contacts", 9)
                     == 0)))
     {
-        return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_NOT_FOUND,
-                                        "NotFound", NULL, NULL,
-                                        "The resource does not exist.");
+        return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_FOUND,
+                                             "NotFound", NULL, NULL,
+                                             "The resource does not exist.");
     }
 
     if (rest.len) {
         if (rq->method != NGX_HTTP_GET) {
-            return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                            "MethodNotAllowed", NULL, NULL,
-                                            "The method is not allowed.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                                 "MethodNotAllowed", NULL, NULL,
+                                                 "The method is not allowed.");
         }
 
         return ngx_mobility_ucwa_contact_list(rq, rs, tx, app, prefix, gid,
@@ -1046,10 +1020,10 @@ ngx_mobility_ucwa_groups(ngx_mobility_ucwa_req_t *rq,
                                     app->owner.len, gid);
 
         if (rc == NGX_MOBILITY_EXISTS) {
-            return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_FORBIDDEN,
-                                            "Forbidden", NULL, NULL,
-                                            "A system group cannot be "
-                                            "deleted.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_FORBIDDEN,
+                                                 "Forbidden", NULL, NULL,
+                                                 "A system group cannot be "
+                                                 "deleted.");
         }
 
         members = f.found->elts;
@@ -1088,19 +1062,19 @@ ngx_mobility_ucwa_groups(ngx_mobility_ucwa_req_t *rq,
         if (ngx_mobility_ucwa_input_str(rq, "displayName", &name) != NGX_OK
             || name.len == 0 || name.len > NGX_MOBILITY_GROUP_NAME_MAX)
         {
-            return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                            "BadRequest",
-                                            "ParameterValidationFailure",
-                                            "displayName",
-                                            "displayName is required "
-                                            "(at most 256 bytes).");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                                 "BadRequest",
+                                                 "ParameterValidationFailure",
+                                                 "displayName",
+                                                 "displayName is required "
+                                                 "(at most 256 bytes).");
         }
 
         if (g.kind != NGX_MOBILITY_GROUP_USER) {
-            return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_FORBIDDEN,
-                                            "Forbidden", NULL, NULL,
-                                            "A system group cannot be "
-                                            "renamed.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_FORBIDDEN,
+                                                 "Forbidden", NULL, NULL,
+                                                 "A system group cannot be "
+                                                 "renamed.");
         }
 
         rc = ngx_mobility_group_rename(tx->st, tx->txn, app->owner.data,
@@ -1108,9 +1082,10 @@ ngx_mobility_ucwa_groups(ngx_mobility_ucwa_req_t *rq,
                                        name.len);
 
         if (rc == NGX_MOBILITY_EXISTS) {
-            return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_CONFLICT,
-                                            "Conflict", "AlreadyExists", NULL,
-                                            "A group of that name exists.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_CONFLICT,
+                                                 "Conflict", "AlreadyExists",
+                                                 NULL, "A group of that name "
+                                                 "exists.");
         }
 
         if (rc != NGX_MOBILITY_OK
@@ -1153,20 +1128,10 @@ ngx_mobility_ucwa_contacts(ngx_mobility_ucwa_req_t *rq,
 
     write = (rq->method != NGX_HTTP_GET);
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, write) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, write, &prefix);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
-    }
-
-    if (ngx_mobility_ucwa_prefix(rq->pool, &app, &prefix) != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     if (what->len == 8) {
@@ -1174,13 +1139,14 @@ ngx_mobility_ucwa_contacts(ngx_mobility_ucwa_req_t *rq,
 
         if (sub->len || rq->method != NGX_HTTP_GET) {
             ngx_mobility_ucwa_tx_abort(&tx);
-            return ngx_mobility_ucwa_cerror(rq, rs,
-                                            sub->len ? NGX_HTTP_NOT_FOUND
-                                                     : NGX_HTTP_NOT_ALLOWED,
-                                            sub->len ? "NotFound"
-                                                     : "MethodNotAllowed",
-                                            NULL, NULL,
-                                            "The request is not allowed.");
+            return ngx_mobility_ucwa_error_param(rq, rs,
+                                                 sub->len
+                                                 ? NGX_HTTP_NOT_FOUND
+                                                 : NGX_HTTP_NOT_ALLOWED,
+                                                 sub->len ? "NotFound"
+                                                          : "MethodNotAllowed",
+                                                 NULL, NULL, "The request is "
+                                                 "not allowed.");
         }
 
         gid = 0;
@@ -1191,10 +1157,10 @@ ngx_mobility_ucwa_contacts(ngx_mobility_ucwa_req_t *rq,
             && ngx_mobility_ucwa_parse_gid(&gs, &gid) != NGX_OK)
         {
             ngx_mobility_ucwa_tx_abort(&tx);
-            return ngx_mobility_ucwa_cerror(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                            "BadRequest",
-                                            "ParameterValidationFailure",
-                                            "groupId", "Invalid groupId.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                                 "BadRequest",
+                                                 "ParameterValidationFailure",
+                                                 "groupId", "Invalid groupId.");
         }
 
         rc = ngx_mobility_ucwa_contact_list(rq, rs, &tx, &app, &prefix, gid,

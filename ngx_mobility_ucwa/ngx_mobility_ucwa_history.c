@@ -209,15 +209,10 @@ ngx_mobility_ucwa_missed_items(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_tx_t    tx;
     ngx_mobility_ucwa_app_t   app;
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, 0) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, 0, NULL);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     obj = ngx_mobility_ucwa_missed_json(&tx, &app, NULL);
@@ -1094,15 +1089,10 @@ ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
 
     write = (rq->method != NGX_HTTP_GET);
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, write) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, write, NULL);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     if (id.len == 0) {

@@ -1115,15 +1115,10 @@ ngx_mobility_ucwa_meetings(ngx_mobility_ucwa_req_t *rq,
 
     write = (rq->method != NGX_HTTP_GET || assigned);
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, write) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    irc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    irc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, write, NULL);
 
     if (irc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (irc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+        return (irc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     if (app.anonymous || rq->identity->anonymous) {

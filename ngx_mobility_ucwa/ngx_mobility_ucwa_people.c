@@ -497,20 +497,10 @@ ngx_mobility_ucwa_people(ngx_mobility_ucwa_req_t *rq,
         return ngx_mobility_ucwa_contacts_and_groups(rq, rs, &what);
     }
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, 0) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, 0, &prefix);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
-    }
-
-    if (ngx_mobility_ucwa_prefix(rq->pool, &app, &prefix) != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     if (what.len == 0 && who.len == 6

@@ -617,18 +617,57 @@ ngx_mobility_ucwa_error(ngx_mobility_ucwa_req_t *rq,
 }
 
 
-/* 400 ParameterValidationFailure naming the parameter at fault */
+/*
+ * The start of a resource: the request's transaction (a write one if
+ * "write") and its application, and with "prefix" the application's href
+ * prefix.  NGX_OK with the transaction open; NGX_DONE when the response
+ * is set (a store error, an unknown application) or NGX_ERROR, both with
+ * the transaction closed.
+ */
 ngx_int_t
-ngx_mobility_ucwa_bad_param(ngx_mobility_ucwa_req_t *rq,
-    ngx_mobility_ucwa_resp_t *rs, const char *name, const char *message)
+ngx_mobility_ucwa_tx_app(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_uint_t write, ngx_str_t *prefix)
+{
+    ngx_int_t  rc;
+
+    if (ngx_mobility_ucwa_tx_begin(tx, rq, write) != NGX_OK) {
+        return (ngx_mobility_ucwa_store_error(rq, rs, NULL) == NGX_OK)
+               ? NGX_DONE : NGX_ERROR;
+    }
+
+    rc = ngx_mobility_ucwa_app_load(rq, rs, tx, app);
+
+    if (rc != NGX_OK) {
+        ngx_mobility_ucwa_tx_abort(tx);
+        return (rc == NGX_DECLINED) ? NGX_DONE : NGX_ERROR;
+    }
+
+    if (prefix && ngx_mobility_ucwa_prefix(rq->pool, app, prefix) != NGX_OK) {
+        ngx_mobility_ucwa_tx_abort(tx);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* an error naming the parameter at fault in "parameters" (param: if any) */
+ngx_int_t
+ngx_mobility_ucwa_error_param(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_uint_t status, const char *code,
+    const char *subcode, const char *param, const char *message)
 {
     json_t  *params;
 
-    if (ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST, "BadRequest",
-                                "ParameterValidationFailure", message)
+    if (ngx_mobility_ucwa_error(rq, rs, status, code, subcode, message)
         != NGX_OK)
     {
         return NGX_ERROR;
+    }
+
+    if (param == NULL) {
+        return NGX_OK;
     }
 
     params = json_array();
@@ -636,10 +675,43 @@ ngx_mobility_ucwa_bad_param(ngx_mobility_ucwa_req_t *rq,
         return NGX_ERROR;
     }
 
-    json_array_append_new(params, json_string(name));
+    json_array_append_new(params, json_string(param));
     json_object_set_new(rs->json, "parameters", params);
 
     return NGX_OK;
+}
+
+
+/* 1 if a resource of the list has the uri "sip:" sip, 0 if none has */
+ngx_uint_t
+ngx_mobility_ucwa_list_has(json_t *list, const u_char *sip, size_t len)
+{
+    size_t   i;
+    json_t  *uri;
+
+    for (i = 0; i < json_array_size(list); i++) {
+        uri = json_object_get(json_array_get(list, i), "uri");
+
+        if (uri && json_string_length(uri) == len + 4
+            && ngx_strncmp(json_string_value(uri) + 4, sip, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* 400 ParameterValidationFailure naming the parameter at fault */
+ngx_int_t
+ngx_mobility_ucwa_bad_param(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, const char *name, const char *message)
+{
+    return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                         "BadRequest",
+                                         "ParameterValidationFailure", name,
+                                         message);
 }
 
 

@@ -52,29 +52,6 @@ ngx_mobility_ucwa_psub_path(ngx_pool_t *pool, const char *first,
 
 
 static ngx_int_t
-ngx_mobility_ucwa_psub_error(ngx_mobility_ucwa_req_t *rq,
-    ngx_mobility_ucwa_resp_t *rs, ngx_uint_t status, const char *code,
-    const char *subcode, const char *param, const char *message)
-{
-    json_t  *params;
-
-    if (ngx_mobility_ucwa_error(rq, rs, status, code, subcode, message)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    if (param) {
-        params = json_array();
-        json_array_append_new(params, json_string(param));
-        json_object_set_new(rs->json, "parameters", params);
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
 ngx_mobility_ucwa_psub_event(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, const char *rel, const char *path,
     const char *in_rel, const char *in_path, const char *type,
@@ -181,12 +158,12 @@ ngx_mobility_ucwa_psub_add_uris(ngx_mobility_ucwa_req_t *rq,
             if (rc == NGX_MOBILITY_ERROR
                 && ngx_strcmp(tx->st->err, "limit") == 0)
             {
-                return ngx_mobility_ucwa_psub_error(rq, rs,
-                                                    NGX_HTTP_FORBIDDEN,
-                                                    "Forbidden",
-                                                    "LimitExceeded", NULL,
-                                                    "Too many subscribed "
-                                                    "contacts.");
+                return ngx_mobility_ucwa_error_param(rq, rs,
+                                                     NGX_HTTP_FORBIDDEN,
+                                                     "Forbidden",
+                                                     "LimitExceeded", NULL,
+                                                     "Too many subscribed "
+                                                     "contacts.");
             }
 
             return NGX_ERROR;
@@ -279,17 +256,10 @@ ngx_mobility_ucwa_psub_contact_each(void *ctx, const u_char *id,
     ngx_mobility_ucwa_psub_walk_t  *w = ctx;
 
     json_t               *c;
-    size_t                i;
     ngx_mobility_user_t   u;
 
-    for (i = 0; i < json_array_size(w->list); i++) {
-        c = json_object_get(json_array_get(w->list, i), "uri");
-
-        if (c && json_string_length(c) == len + 4
-            && ngx_strncmp(json_string_value(c) + 4, sip, len) == 0)
-        {
-            return 0;
-        }
+    if (ngx_mobility_ucwa_list_has(w->list, sip, len)) {
+        return 0;
     }
 
     if (ngx_mobility_user_get(w->tx->st, w->tx->txn, sip, len, &u)
@@ -473,10 +443,10 @@ ngx_mobility_ucwa_psub_group(ngx_mobility_ucwa_req_t *rq,
     n = ngx_atoi(gs->data, gs->len);
 
     if (n <= 0 || n > 0x7fffffff) {
-        return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                            "BadRequest",
-                                            NGX_MOBILITY_UCWA_PVF, "groupId",
-                                            "Invalid groupId.");
+        return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                             "BadRequest",
+                                             NGX_MOBILITY_UCWA_PVF, "groupId",
+                                             "Invalid groupId.");
     }
 
     rc = ngx_mobility_group_get(tx->st, tx->txn, app->owner.data,
@@ -487,9 +457,9 @@ ngx_mobility_ucwa_psub_group(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (rc != NGX_MOBILITY_OK) {
-        return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_FOUND,
-                                            "NotFound", NULL, NULL,
-                                            "There is no such group.");
+        return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_FOUND,
+                                             "NotFound", NULL, NULL,
+                                             "There is no such group.");
     }
 
     *uris = json_array();
@@ -513,6 +483,38 @@ ngx_mobility_ucwa_psub_group(ngx_mobility_ucwa_req_t *rq,
 }
 
 
+/*
+ * The application's subscription sid, if it has not expired: NGX_OK, or
+ * NGX_DECLINED with the answer set (404, a store error), or NGX_ERROR.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_psub_find(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_str_t *sid, uint64_t *expires)
+{
+    int        rc;
+    ngx_int_t  rv;
+
+    rc = ngx_mobility_psub_get(tx->st, tx->txn, app->id.data, app->id.len,
+                               sid->data, sid->len, expires);
+
+    if (rc == NGX_MOBILITY_ERROR) {
+        rv = ngx_mobility_ucwa_store_error(rq, rs, tx->st);
+
+    } else if (rc != NGX_MOBILITY_OK || *expires <= tx->now) {
+        rv = ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_FOUND,
+                                           "NotFound", NULL, NULL,
+                                           "The subscription does not exist "
+                                           "or has expired.");
+
+    } else {
+        return NGX_OK;
+    }
+
+    return (rv == NGX_OK) ? NGX_DECLINED : NGX_ERROR;
+}
+
+
 static ngx_int_t
 ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
@@ -532,10 +534,10 @@ ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
         /* subscribedContacts */
 
         if (sub->len || rq->method != NGX_HTTP_GET) {
-            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_FOUND,
-                                                "NotFound", NULL, NULL,
-                                                "The resource does not "
-                                                "exist.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_FOUND,
+                                                 "NotFound", NULL, NULL,
+                                                 "The resource does not "
+                                                 "exist.");
         }
 
         return ngx_mobility_ucwa_subscribed_contacts(rq, rs, tx, app,
@@ -547,20 +549,20 @@ ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
 
         if (sub->len == 0) {
             if (rq->method != NGX_HTTP_POST) {
-                return ngx_mobility_ucwa_psub_error(rq, rs,
-                                                    NGX_HTTP_NOT_ALLOWED,
-                                                    "MethodNotAllowed", NULL,
-                                                    NULL, "Use POST.");
+                return ngx_mobility_ucwa_error_param(rq, rs,
+                                                     NGX_HTTP_NOT_ALLOWED,
+                                                     "MethodNotAllowed", NULL,
+                                                     NULL, "Use POST.");
             }
 
             if (ngx_mobility_ucwa_psub_duration(rq, &minutes) != NGX_OK) {
-                return ngx_mobility_ucwa_psub_error(rq, rs,
-                                                    NGX_HTTP_BAD_REQUEST,
-                                                    "BadRequest",
-                                                    NGX_MOBILITY_UCWA_PVF,
-                                                    "duration",
-                                                    "duration must be "
-                                                    "between 10 and 30.");
+                return ngx_mobility_ucwa_error_param(rq, rs,
+                                                     NGX_HTTP_BAD_REQUEST,
+                                                     "BadRequest",
+                                                     NGX_MOBILITY_UCWA_PVF,
+                                                     "duration",
+                                                     "duration must be "
+                                                     "between 10 and 30.");
             }
 
             /* subscribeToGroupPresence: ?groupId=N */
@@ -583,12 +585,12 @@ ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
 
             if (uris == NULL || (gid == 0 && json_array_size(uris) == 0)) {
                 json_decref(uris);
-                return ngx_mobility_ucwa_psub_error(rq, rs,
-                                                    NGX_HTTP_BAD_REQUEST,
-                                                    "BadRequest",
-                                                    NGX_MOBILITY_UCWA_PVF,
-                                                    "uris",
-                                                    "uris is required.");
+                return ngx_mobility_ucwa_error_param(rq, rs,
+                                                     NGX_HTTP_BAD_REQUEST,
+                                                     "BadRequest",
+                                                     NGX_MOBILITY_UCWA_PVF,
+                                                     "uris",
+                                                     "uris is required.");
             }
 
             ngx_mobility_ucwa_random_hex(id, sizeof(id));
@@ -602,13 +604,13 @@ ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
                 if (rc == NGX_MOBILITY_ERROR
                     && ngx_strcmp(tx->st->err, "limit") == 0)
                 {
-                    return ngx_mobility_ucwa_psub_error(rq, rs,
-                                                        NGX_HTTP_FORBIDDEN,
-                                                        "Forbidden",
-                                                        "LimitExceeded",
-                                                        NULL,
-                                                        "Too many presence "
-                                                        "subscriptions.");
+                    return ngx_mobility_ucwa_error_param(rq, rs,
+                                                         NGX_HTTP_FORBIDDEN,
+                                                         "Forbidden",
+                                                         "LimitExceeded",
+                                                         NULL,
+                                                         "Too many presence "
+                                                         "subscriptions.");
                 }
 
                 return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
@@ -668,18 +670,10 @@ ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
         sid.data = sub->data + 1;
         sid.len = sub->len - 1;
 
-        rc = ngx_mobility_psub_get(tx->st, tx->txn, app->id.data,
-                                   app->id.len, sid.data, sid.len, &expires);
+        rc = ngx_mobility_ucwa_psub_find(rq, rs, tx, app, &sid, &expires);
 
-        if (rc == NGX_MOBILITY_ERROR) {
-            return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
-        }
-
-        if (rc != NGX_MOBILITY_OK || expires <= tx->now) {
-            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_FOUND,
-                                                "NotFound", NULL, NULL,
-                                                "The subscription does not "
-                                                "exist or has expired.");
+        if (rc != NGX_OK) {
+            return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
         }
 
         if (rq->method == NGX_HTTP_DELETE) {
@@ -705,13 +699,13 @@ ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
             /* extend: adds to what is left, at most 30 minutes */
 
             if (ngx_mobility_ucwa_psub_duration(rq, &minutes) != NGX_OK) {
-                return ngx_mobility_ucwa_psub_error(rq, rs,
-                                                    NGX_HTTP_BAD_REQUEST,
-                                                    "BadRequest",
-                                                    NGX_MOBILITY_UCWA_PVF,
-                                                    "duration",
-                                                    "duration must be "
-                                                    "between 10 and 30.");
+                return ngx_mobility_ucwa_error_param(rq, rs,
+                                                     NGX_HTTP_BAD_REQUEST,
+                                                     "BadRequest",
+                                                     NGX_MOBILITY_UCWA_PVF,
+                                                     "duration",
+                                                     "duration must be "
+                                                     "between 10 and 30.");
             }
 
             left = expires - tx->now + (uint64_t) minutes * 60000;
@@ -729,10 +723,10 @@ ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
             }
 
         } else if (rq->method != NGX_HTTP_GET) {
-            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                                "MethodNotAllowed", NULL,
-                                                NULL, "The method is not "
-                                                "allowed.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                                 "MethodNotAllowed", NULL,
+                                                 NULL, "The method is not "
+                                                 "allowed.");
         }
 
         obj = ngx_mobility_ucwa_psub_json(rq->pool, prefix, sid.data,
@@ -752,37 +746,29 @@ ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
                                      "presenceSubscriptionId", &sid)
                != NGX_OK)
         {
-            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                                "BadRequest",
-                                                NGX_MOBILITY_UCWA_PVF,
-                                                "presenceSubscriptionId",
-                                                "POST with "
-                                                "presenceSubscriptionId.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                                 "BadRequest",
+                                                 NGX_MOBILITY_UCWA_PVF,
+                                                 "presenceSubscriptionId",
+                                                 "POST with "
+                                                 "presenceSubscriptionId.");
         }
 
-        rc = ngx_mobility_psub_get(tx->st, tx->txn, app->id.data,
-                                   app->id.len, sid.data, sid.len, &expires);
+        rc = ngx_mobility_ucwa_psub_find(rq, rs, tx, app, &sid, &expires);
 
-        if (rc == NGX_MOBILITY_ERROR) {
-            return ngx_mobility_ucwa_store_error(rq, rs, tx->st);
-        }
-
-        if (rc != NGX_MOBILITY_OK || expires <= tx->now) {
-            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_FOUND,
-                                                "NotFound", NULL, NULL,
-                                                "The subscription does not "
-                                                "exist or has expired.");
+        if (rc != NGX_OK) {
+            return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
         }
 
         uris = ngx_mobility_ucwa_psub_uris(rq, "contactUris", NULL);
 
         if (uris == NULL || json_array_size(uris) == 0) {
             json_decref(uris);
-            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                                "BadRequest",
-                                                NGX_MOBILITY_UCWA_PVF,
-                                                "contactUris",
-                                                "contactUris is required.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                                 "BadRequest",
+                                                 NGX_MOBILITY_UCWA_PVF,
+                                                 "contactUris",
+                                                 "contactUris is required.");
         }
 
         rc = ngx_mobility_ucwa_psub_add_uris(rq, rs, tx, app, sid.data,
@@ -814,9 +800,9 @@ ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (rc == 0) {
-        return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_FOUND,
-                                            "NotFound", NULL, NULL,
-                                            "The resource does not exist.");
+        return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_FOUND,
+                                             "NotFound", NULL, NULL,
+                                             "The resource does not exist.");
     }
 
     if (rq->method == NGX_HTTP_DELETE) {
@@ -829,19 +815,19 @@ ngx_mobility_ucwa_psub_handle(ngx_mobility_ucwa_req_t *rq,
         }
 
         if (rc != NGX_MOBILITY_OK) {
-            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_FOUND,
-                                                "NotFound", NULL, NULL,
-                                                "The resource does not "
-                                                "exist.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_FOUND,
+                                                 "NotFound", NULL, NULL,
+                                                 "The resource does not "
+                                                 "exist.");
         }
 
         rs->status = NGX_HTTP_NO_CONTENT;
         return NGX_OK;
     }
 
-    return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                        "MethodNotAllowed", NULL, NULL,
-                                        "Use DELETE.");
+    return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                         "MethodNotAllowed", NULL, NULL,
+                                         "Use DELETE.");
 }
 
 
@@ -861,20 +847,10 @@ ngx_mobility_ucwa_subscriptions(ngx_mobility_ucwa_req_t *rq,
 
     write = (rq->method != NGX_HTTP_GET);
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, write) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, write, &prefix);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
-    }
-
-    if (ngx_mobility_ucwa_prefix(rq->pool, &app, &prefix) != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     rc = ngx_mobility_ucwa_psub_handle(rq, rs, &tx, &app, &prefix, what,
@@ -1453,9 +1429,9 @@ ngx_mobility_ucwa_cgsub_handle(ngx_mobility_ucwa_req_t *rq,
 
     if (sub->len == 0) {
         if (rq->method != NGX_HTTP_GET) {
-            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                                "MethodNotAllowed", NULL,
-                                                NULL, "Use GET.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                                 "MethodNotAllowed", NULL,
+                                                 NULL, "Use GET.");
         }
 
         goto resource;
@@ -1467,9 +1443,9 @@ ngx_mobility_ucwa_cgsub_handle(ngx_mobility_ucwa_req_t *rq,
                            sub->len - 1) == 0)
     {
         if (rq->method != NGX_HTTP_POST) {
-            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                                "MethodNotAllowed", NULL,
-                                                NULL, "Use POST.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                                 "MethodNotAllowed", NULL,
+                                                 NULL, "Use POST.");
         }
 
         if (ngx_mobility_cgsub_del(tx->st, tx->txn, app->id.data,
@@ -1488,15 +1464,15 @@ ngx_mobility_ucwa_cgsub_handle(ngx_mobility_ucwa_req_t *rq,
                            (u_char *) NGX_MOBILITY_UCWA_CGSUB_START,
                            sub->len - 1) != 0)
     {
-        return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_FOUND,
-                                            "NotFound", NULL, NULL,
-                                            "The resource does not exist.");
+        return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_FOUND,
+                                             "NotFound", NULL, NULL,
+                                             "The resource does not exist.");
     }
 
     if (rq->method != NGX_HTTP_POST) {
-        return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                            "MethodNotAllowed", NULL, NULL,
-                                            "Use POST.");
+        return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                             "MethodNotAllowed", NULL, NULL,
+                                             "Use POST.");
     }
 
     /* duration 10..60 minutes; a refresh adds to what is left, <= 30 */
@@ -1507,12 +1483,12 @@ ngx_mobility_ucwa_cgsub_handle(ngx_mobility_ucwa_req_t *rq,
         minutes = ngx_atoi(d.data, d.len);
 
         if (minutes < 10 || minutes > 60) {
-            return ngx_mobility_ucwa_psub_error(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                                "BadRequest",
-                                                NGX_MOBILITY_UCWA_PVF,
-                                                "duration",
-                                                "duration must be between "
-                                                "10 and 60.");
+            return ngx_mobility_ucwa_error_param(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                                 "BadRequest",
+                                                 NGX_MOBILITY_UCWA_PVF,
+                                                 "duration",
+                                                 "duration must be between "
+                                                 "10 and 60.");
         }
     }
 
@@ -1570,20 +1546,10 @@ ngx_mobility_ucwa_contacts_and_groups(ngx_mobility_ucwa_req_t *rq,
 
     write = (rq->method != NGX_HTTP_GET);
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, write) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, write, &prefix);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
-    }
-
-    if (ngx_mobility_ucwa_prefix(rq->pool, &app, &prefix) != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     rc = ngx_mobility_ucwa_cgsub_handle(rq, rs, &tx, &app, &prefix, sub);
