@@ -15,28 +15,7 @@ log_level('info');
 our $Store = reset_store();
 ctl('domain', 'add', 'contoso.com');
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value('main_config', "mobility_store $Store size=16m;")
-        unless defined $block->main_config;
-
-    $block->set_value('http_config', $MobilityAD::HTTP_CONFIG
-                                     . ($block->extra_http_config // ''))
-        unless defined $block->http_config;
-
-    $block->set_value('config', <<'_EOC_') unless defined $block->config;
-    mobility_https on;
-    location = / { mobility_autodiscover; }
-    location ~* ^/autodiscover/ { mobility_autodiscover; }
-    location = /xframe { mobility_autodiscover; }
-_EOC_
-
-    MobilityAD::common_headers($block);
-
-    $block->set_value('no_error_log', "[alert]\n[emerg]\n[crit]")
-        unless defined $block->no_error_log;
-});
+ad_blocks($Store);
 
 run_tests();
 

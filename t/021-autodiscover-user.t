@@ -24,26 +24,11 @@ for my $u (['alice', []], ['bob', ['--pool', 'pool2']],
               '--name', ucfirst $u->[0], @{ $u->[1] }, '--password-stdin');
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value('main_config', "mobility_store $Store size=16m;")
-        unless defined $block->main_config;
-
-    $block->set_value('http_config', $MobilityAD::HTTP_CONFIG)
-        unless defined $block->http_config;
-
-    $block->set_value('config', <<'_EOC_') unless defined $block->config;
+ad_blocks($Store, <<'_EOC_');
     mobility_https on;
     location ~* ^/autodiscover/ { mobility_autodiscover; }
     location = /WebTicket/oauthtoken { mobility_token; }
 _EOC_
-
-    MobilityAD::common_headers($block);
-
-    $block->set_value('no_error_log', "[alert]\n[emerg]\n[crit]")
-        unless defined $block->no_error_log;
-});
 
 run_tests();
 

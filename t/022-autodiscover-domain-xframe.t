@@ -16,27 +16,7 @@ ctl('domain', 'add', 'contoso.com');
 
 our $NoNode = system('node --version > /dev/null 2>&1') != 0;
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value('main_config', "mobility_store $Store size=16m;")
-        unless defined $block->main_config;
-
-    $block->set_value('http_config', $MobilityAD::HTTP_CONFIG)
-        unless defined $block->http_config;
-
-    $block->set_value('config', <<'_EOC_') unless defined $block->config;
-    mobility_https on;
-    location = / { mobility_autodiscover; }
-    location ~* ^/autodiscover/ { mobility_autodiscover; }
-    location = /xframe { mobility_autodiscover; }
-_EOC_
-
-    MobilityAD::common_headers($block);
-
-    $block->set_value('no_error_log', "[alert]\n[emerg]\n[crit]")
-        unless defined $block->no_error_log;
-});
+ad_blocks($Store);
 
 
 # the page's allow-list, decoded, one origin a line; "RAW &" if the

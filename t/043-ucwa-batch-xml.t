@@ -37,18 +37,7 @@ sub post_part {
            . "Content-Length: " . length($json) . "\r\n\r\n$json";
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value('main_config', ucwa_main_config($Store))
-        unless defined $block->main_config;
-    $block->set_value('http_config', ucwa_http_config())
-        unless defined $block->http_config;
-    $block->set_value('config', ucwa_config('', '256k'))
-        unless defined $block->config;
-    $block->set_value('request', 'GET /placeholder')
-        unless defined $block->request;
-});
+ucwa_blocks($Store, { max_body => '256k' });
 
 run_tests();
 

@@ -40,18 +40,7 @@ sub batch_me {
     return $1;
 }
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value('main_config', ucwa_main_config($Store))
-        unless defined $block->main_config;
-    $block->set_value('http_config', ucwa_http_config())
-        unless defined $block->http_config;
-    $block->set_value('config', ucwa_config('', '64k'))
-        unless defined $block->config;
-    $block->set_value('request', 'GET /placeholder')
-        unless defined $block->request;
-});
+ucwa_blocks($Store, { max_body => '64k' });
 
 run_tests();
 

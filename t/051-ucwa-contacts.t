@@ -17,19 +17,7 @@ log_level('info');
 
 our $Store = ucwa_provision();
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value('main_config', ucwa_main_config($Store))
-        unless defined $block->main_config;
-    $block->set_value('http_config',
-                      ucwa_http_config(mobility_ucwa_pget_timeout => '30s'))
-        unless defined $block->http_config;
-    $block->set_value('config', ucwa_config())
-        unless defined $block->config;
-    $block->set_value('request', 'GET /placeholder')
-        unless defined $block->request;
-});
+ucwa_blocks($Store, mobility_ucwa_pget_timeout => '30s');
 
 # the events of one package: "rel type" each, in order
 sub events_of {

@@ -6,7 +6,7 @@
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use Mobility;
-use MobilityUcwa;
+use MobilityUcwa qw(:DEFAULT next_events);
 
 master_on();
 workers(2);
@@ -16,44 +16,7 @@ log_level('info');
 
 our $Store = ucwa_provision();
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value('main_config', ucwa_main_config($Store))
-        unless defined $block->main_config;
-    $block->set_value('http_config',
-                      ucwa_http_config(mobility_ucwa_pget_timeout => '30s'))
-        unless defined $block->http_config;
-    $block->set_value('config', ucwa_config())
-        unless defined $block->config;
-    $block->set_value('request', 'GET /placeholder')
-        unless defined $block->request;
-});
-
-# "sender: rel type tail [in rel]" per event of a package
-sub events_of {
-    my $b = shift;
-    my $j = MobilityUcwa::decode($b) or return '';
-    my @e;
-    for my $s (@{ $j->{sender} // [] }) {
-        for my $e (@{ $s->{events} }) {
-            my ($tail) = $e->{link}{href} =~ m{/people(/.*)?$};
-            push @e, "$s->{rel}: $e->{link}{rel} $e->{type} " . ($tail // '')
-                     . ($e->{in} ? " in $e->{in}{rel}" : '');
-        }
-    }
-    return join "\n", @e;
-}
-
-# the next package of a session's channel (waits up to $t s)
-sub next_events {
-    my ($s, $t) = @_;
-    my $p = MobilityUcwa::pget_start($s, $s->{events});
-    my ($st, undef, $b) = MobilityUcwa::pget_finish($p, $t // 10);
-    my $j = MobilityUcwa::decode($b // '');
-    $s->{events} = $j->{_links}{next}{href} if $j && $j->{_links}{next};
-    return events_of($b // '');
-}
+ucwa_blocks($Store, mobility_ucwa_pget_timeout => '30s');
 
 run_tests();
 

@@ -5,7 +5,7 @@
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use Mobility;
-use MobilityUcwa;
+use MobilityUcwa qw(:DEFAULT next_package embedded available);
 
 master_on();
 workers(2);
@@ -15,59 +15,11 @@ log_level('info');
 
 our $Store = ucwa_provision();
 
-add_block_preprocessor(sub {
-    my $block = shift;
+ucwa_blocks($Store, mobility_ucwa_pget_timeout => '30s');
 
-    $block->set_value('main_config', ucwa_main_config($Store))
-        unless defined $block->main_config;
-    $block->set_value('http_config',
-                      ucwa_http_config(mobility_ucwa_pget_timeout => '30s'))
-        unless defined $block->http_config;
-    $block->set_value('config', ucwa_config())
-        unless defined $block->config;
-    $block->set_value('request', 'GET /placeholder')
-        unless defined $block->request;
-});
-
-# the next package of a session's channel: (events text, decoded package)
-sub next_package {
-    my ($s, $t) = @_;
-    my $p = MobilityUcwa::pget_start($s, $s->{events});
-    my ($st, undef, $b) = MobilityUcwa::pget_finish($p, $t // 10);
-    my $j = MobilityUcwa::decode($b // '');
-    $s->{events} = $j->{_links}{next}{href} if $j && $j->{_links}{next};
-    my @e;
-    for my $snd (@{ $j->{sender} // [] }) {
-        for my $e (@{ $snd->{events} }) {
-            push @e, "$snd->{rel}: $e->{link}{rel} $e->{type}"
-                     . ($e->{status} ? " $e->{status}" : '')
-                     . ($e->{reason} ? " $e->{reason}{subcode}" : '')
-                     . ($e->{in} ? " in $e->{in}{rel}" : '');
-        }
-    }
-    return (join("\n", @e), $j);
-}
-
-# the embedded resource of the first event of that rel (and type)
-sub embedded {
-    my ($j, $rel, $type) = @_;
-    for my $snd (@{ $j->{sender} // [] }) {
-        for my $e (@{ $snd->{events} }) {
-            next unless $e->{link}{rel} eq $rel;
-            next if $type && $e->{type} ne $type;
-            return $e->{_embedded}{$rel} // $e;
-        }
-    }
-    return undef;
-}
-
-sub available {
-    my $s = shift;
-    my ($st) = MobilityUcwa::ucwa($s, POST => '/me/makeMeAvailable',
-        body => '{"SignInAs":"Online","SupportedModalities":["Messaging"]}');
-    Test::More::is($st, 204, 'makeMeAvailable');
-    main::next_package($s, 8);    # the makeMeAvailable events
-}
+# what next_package() shows of an event
+$MobilityUcwa::Show{reason} = 'subcode';
+$MobilityUcwa::Show{in} = 1;
 
 run_tests();
 

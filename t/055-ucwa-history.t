@@ -9,7 +9,7 @@
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use Mobility;
-use MobilityUcwa;
+use MobilityUcwa qw(:DEFAULT next_package embedded available missed);
 
 master_on();
 workers(2);
@@ -25,53 +25,7 @@ Mobility::ctl('New-CsMobilityPolicy', '-Identity', 'tag:NoHistory',
 Mobility::ctl('Grant-CsMobilityPolicy', '-Identity', 'erin@contoso.com',
               '-PolicyName', 'NoHistory');
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value('main_config', ucwa_main_config($Store))
-        unless defined $block->main_config;
-    $block->set_value('http_config',
-                      ucwa_http_config(mobility_ucwa_pget_timeout => '30s'))
-        unless defined $block->http_config;
-    $block->set_value('config', ucwa_config())
-        unless defined $block->config;
-    $block->set_value('request', 'GET /placeholder')
-        unless defined $block->request;
-});
-
-sub next_package {
-    my ($s, $t) = @_;
-    my $p = MobilityUcwa::pget_start($s, $s->{events});
-    my ($st, undef, $b, $took) = MobilityUcwa::pget_finish($p, $t // 10);
-    my $j = MobilityUcwa::decode($b // '');
-    $s->{events} = $j->{_links}{next}{href} if $j && $j->{_links}{next};
-    my @e;
-    for my $snd (@{ $j->{sender} // [] }) {
-        for my $e (@{ $snd->{events} }) {
-            push @e, "$snd->{rel}: $e->{link}{rel} $e->{type}"
-                     . ($e->{status} ? " $e->{status}" : '');
-        }
-    }
-    return (join("\n", @e), $j, $took);
-}
-
-sub embedded {
-    my ($j, $rel) = @_;
-    for my $snd (@{ $j->{sender} // [] }) {
-        for my $e (@{ $snd->{events} }) {
-            return $e->{_embedded}{$rel} // $e if $e->{link}{rel} eq $rel;
-        }
-    }
-    return undef;
-}
-
-sub available {
-    my $s = shift;
-    my ($st) = MobilityUcwa::ucwa($s, POST => '/me/makeMeAvailable',
-        body => '{"SignInAs":"Online","SupportedModalities":["Messaging"]}');
-    Test::More::is($st, 204, 'makeMeAvailable');
-    main::next_package($s, 8);
-}
+ucwa_blocks($Store, mobility_ucwa_pget_timeout => '30s');
 
 # alice invites $B (available), $B accepts; returns the conversation href
 # as seen by each side
@@ -102,13 +56,6 @@ sub active {
     my ($st, undef, $b) = MobilityUcwa::ucwa($s, GET => '/communication/conversations?filter=active');
     my $j = MobilityUcwa::decode($b) // {};
     return ($st, [ map { $_->{href} =~ s{^.*/conversations/}{}r } @{ $j->{_links}{conversation} // [] } ]);
-}
-
-sub missed {
-    my $s = shift;
-    my ($st, undef, $b) = MobilityUcwa::ucwa($s, GET => '/communication/missedItems');
-    my $j = MobilityUcwa::decode($b) // {};
-    return "$st $j->{missedConversationsCount}/$j->{unreadMissedConversationsCount}";
 }
 
 run_tests();

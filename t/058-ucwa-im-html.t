@@ -10,7 +10,7 @@ use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use MIME::Base64 qw(decode_base64);
 use Mobility;
-use MobilityUcwa;
+use MobilityUcwa qw(:DEFAULT next_package embedded);
 
 master_on();
 workers(2);
@@ -20,45 +20,7 @@ log_level('info');
 
 our $Store = ucwa_provision();
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value('main_config', ucwa_main_config($Store))
-        unless defined $block->main_config;
-    $block->set_value('http_config',
-                      ucwa_http_config(mobility_ucwa_pget_timeout => '30s'))
-        unless defined $block->http_config;
-    $block->set_value('config', ucwa_config())
-        unless defined $block->config;
-    $block->set_value('request', 'GET /placeholder')
-        unless defined $block->request;
-});
-
-sub next_package {
-    my ($s, $t) = @_;
-    my $p = MobilityUcwa::pget_start($s, $s->{events});
-    my ($st, undef, $b) = MobilityUcwa::pget_finish($p, $t // 10);
-    my $j = MobilityUcwa::decode($b // '');
-    $s->{events} = $j->{_links}{next}{href} if $j && $j->{_links}{next};
-    my @e;
-    for my $snd (@{ $j->{sender} // [] }) {
-        for my $e (@{ $snd->{events} }) {
-            push @e, "$snd->{rel}: $e->{link}{rel} $e->{type}"
-                     . ($e->{status} ? " $e->{status}" : '');
-        }
-    }
-    return (join("\n", @e), $j);
-}
-
-sub embedded {
-    my ($j, $rel) = @_;
-    for my $snd (@{ $j->{sender} // [] }) {
-        for my $e (@{ $snd->{events} }) {
-            return $e->{_embedded}{$rel} // $e if $e->{link}{rel} eq $rel;
-        }
-    }
-    return undef;
-}
+ucwa_blocks($Store, mobility_ucwa_pget_timeout => '30s');
 
 # makeMeAvailable with the given message formats
 sub available {

@@ -20,18 +20,7 @@ ctl('New-CsMobilityPolicy', '-Identity', 'tag:nopush',
 ctl('Grant-CsMobilityPolicy', '-Identity', 'carol@contoso.com',
     '-PolicyName', 'nopush');
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value('main_config', ucwa_main_config($Store))
-        unless defined $block->main_config;
-    $block->set_value('http_config', ucwa_http_config())
-        unless defined $block->http_config;
-    $block->set_value('config', ucwa_config(undef, '16k'))
-        unless defined $block->config;
-    $block->set_value('request', 'GET /placeholder')
-        unless defined $block->request;
-});
+ucwa_blocks($Store, { max_body => '16k' });
 
 our $Apns = 'ab' x 32;
 our $P256 = 'BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4';

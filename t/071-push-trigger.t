@@ -21,20 +21,8 @@ ctl('Set-CsPushNotificationConfiguration', '-Identity', 'global',
 ctl('New-CsMobilityPolicy', '-Identity', 'tag:nopush',
     '-EnablePushNotifications', 'False');
 
-add_block_preprocessor(sub {
-    my $block = shift;
-
-    $block->set_value('main_config', ucwa_main_config($Store))
-        unless defined $block->main_config;
-    $block->set_value('http_config',
-                      ucwa_http_config(mobility_ucwa_pget_timeout => '30s',
-                                       mobility_push_grace => '1s'))
-        unless defined $block->http_config;
-    $block->set_value('config', ucwa_config())
-        unless defined $block->config;
-    $block->set_value('request', 'GET /placeholder')
-        unless defined $block->request;
-});
+ucwa_blocks($Store, mobility_ucwa_pget_timeout => '30s',
+            mobility_push_grace => '1s');
 
 # the queued pushes (of one endpoint: bob keeps his other endpoints)
 sub queue {

@@ -20,7 +20,7 @@ use Mobility qw(token);
 use Exporter 'import';
 our @EXPORT = qw($EXT $INT $ROOT $XFRAME $PW %SIP
                  canon jcanon xcanon topology root_links root_hal redirect_hal
-                 vnd_xml vnd_json ucwa_xml with_token wait_server);
+                 vnd_xml vnd_json ucwa_xml with_token wait_server ad_blocks);
 
 our $EXT = 'https://lyncweb.contoso.com';
 our $INT = 'https://lyncwebint.contoso.net';
@@ -52,6 +52,42 @@ Expires: -1
 X-MS-Server-Fqdn: fe1.contoso.com
 X-Content-Type-Options: nosniff
 _EOH_
+
+
+# the server{} of the suites of the anonymous resources
+our $ROOT_CONFIG = <<'_EOC_';
+    mobility_https on;
+    location = / { mobility_autodiscover; }
+    location ~* ^/autodiscover/ { mobility_autodiscover; }
+    location = /xframe { mobility_autodiscover; }
+_EOC_
+
+
+# The defaults of every block of an Autodiscover suite: the store, the
+# topology and the block's "extra_http_config", the server{} $config
+# ($ROOT_CONFIG), the common headers and no alert in the log; a block's
+# own sections win.
+sub ad_blocks {
+    my ($store, $config) = @_;
+    $config //= $ROOT_CONFIG;
+    Test::Nginx::Util::add_block_preprocessor(sub {
+        my $block = shift;
+
+        $block->set_value('main_config', "mobility_store $store size=16m;")
+            unless defined $block->main_config;
+
+        $block->set_value('http_config', $HTTP_CONFIG
+                                         . ($block->extra_http_config // ''))
+            unless defined $block->http_config;
+
+        $block->set_value('config', $config) unless defined $block->config;
+
+        common_headers($block);
+
+        $block->set_value('no_error_log', "[alert]\n[emerg]\n[crit]")
+            unless defined $block->no_error_log;
+    });
+}
 
 
 # for add_block_preprocessor: the headers every answer must carry, added

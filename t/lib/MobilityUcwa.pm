@@ -30,8 +30,11 @@ use Mobility;
 
 use Exporter 'import';
 our @EXPORT = qw(ucwa_provision ucwa_main_config ucwa_http_config
-                 ucwa_config session ucwa call pget_start pget_finish
-                 decode photo_put);
+                 ucwa_config ucwa_blocks session ucwa call pget_start
+                 pget_finish decode photo_put);
+# the event helpers, for the suites that ask for them
+our @EXPORT_OK = qw(next_package embedded available missed events_of
+                    next_events);
 
 our $Password = 'Passw0rd!';
 
@@ -195,6 +198,117 @@ sub pget_finish {
         push @{ $h{lc $k} }, $v;
     }
     return ($status // 0, \%h, $body // '', $took);
+}
+
+# The defaults of every block of a UCWA suite: the store, an http_config
+# of these directives (ucwa_http_config), the UCWA locations (a first hash
+# { max_body => '64k' } sets their mobility_max_body) and a placeholder
+# request; a block's own sections win.
+sub ucwa_blocks {
+    my ($store, @http) = @_;
+    my $o = ref $http[0] eq 'HASH' ? shift @http : {};
+    Test::Nginx::Util::add_block_preprocessor(sub {
+        my $block = shift;
+
+        $block->set_value('main_config', ucwa_main_config($store))
+            unless defined $block->main_config;
+        $block->set_value('http_config', ucwa_http_config(@http))
+            unless defined $block->http_config;
+        $block->set_value('config', ucwa_config(undef, $o->{max_body}))
+            unless defined $block->config;
+        $block->set_value('request', 'GET /placeholder')
+            unless defined $block->request;
+    });
+}
+
+# What next_package() writes of an event: "sender: rel type status", and
+# with reason => 'subcode' (or 'code/subcode') the reason, with in => 1
+# " in <rel>"; a suite sets the ones its expectations name.
+our %Show = (sender => 1, status => 1);
+
+sub event_line {
+    my ($snd, $e) = @_;
+    my $l = ($Show{sender} ? "$snd->{rel}: " : '')
+            . "$e->{link}{rel} $e->{type}";
+    $l .= " $e->{status}" if $Show{status} && $e->{status};
+    if ($Show{reason} && $e->{reason}) {
+        $l .= ' ' . ($Show{reason} eq 'code/subcode'
+                     ? "$e->{reason}{code}/" : '')
+              . $e->{reason}{subcode};
+    }
+    $l .= " in $e->{in}{rel}" if $Show{in} && $e->{in};
+    return $l;
+}
+
+# the next package of a session's channel, waiting up to $t s (10):
+# (its events one a line, the decoded package, the seconds it took)
+sub next_package {
+    my ($s, $t) = @_;
+    my $p = pget_start($s, $s->{events});
+    my ($st, undef, $b, $took) = pget_finish($p, $t // 10);
+    my $j = decode($b // '');
+    $s->{events} = $j->{_links}{next}{href} if $j && $j->{_links}{next};
+    my @e;
+    for my $snd (@{ $j->{sender} // [] }) {
+        push @e, map { event_line($snd, $_) } @{ $snd->{events} };
+    }
+    return (join("\n", @e), $j, $took);
+}
+
+# the embedded resource of the first event of that rel (and type)
+sub embedded {
+    my ($j, $rel, $type) = @_;
+    for my $snd (@{ $j->{sender} // [] }) {
+        for my $e (@{ $snd->{events} }) {
+            next unless $e->{link}{rel} eq $rel;
+            next if $type && $e->{type} ne $type;
+            return $e->{_embedded}{$rel} // $e;
+        }
+    }
+    return undef;
+}
+
+# makeMeAvailable for messaging, and the package of its events
+sub available {
+    my $s = shift;
+    my ($st) = ucwa($s, POST => '/me/makeMeAvailable',
+        body => '{"SignInAs":"Online","SupportedModalities":["Messaging"]}');
+    Test::More::is($st, 204, 'makeMeAvailable');
+    next_package($s, 8);
+}
+
+# "status missed/unread" of the session's missedItems
+sub missed {
+    my $s = shift;
+    my ($st, undef, $b) = ucwa($s, GET => '/communication/missedItems');
+    my $j = decode($b) // {};
+    return "$st $j->{missedConversationsCount}/"
+           . "$j->{unreadMissedConversationsCount}";
+}
+
+# "sender: rel type tail [in rel]" per event of a package of people events
+sub events_of {
+    my $b = shift;
+    my $j = decode($b) or return '';
+    my @e;
+    for my $s (@{ $j->{sender} // [] }) {
+        for my $e (@{ $s->{events} }) {
+            my ($tail) = $e->{link}{href} =~ m{/people(/.*)?$};
+            push @e, "$s->{rel}: $e->{link}{rel} $e->{type} " . ($tail // '')
+                     . ($e->{in} ? " in $e->{in}{rel}" : '');
+        }
+    }
+    return join "\n", @e;
+}
+
+# events_of() the next package of a session's channel (waits up to $t s)
+sub next_events {
+    my ($s, $t) = @_;
+    my $p = pget_start($s, $s->{events});
+    my ($st, undef, $b) = pget_finish($p, $t // 10);
+    my $j = decode($b // '');
+    $s->{events} = $j->{_links}{next}{href} if $j && $j->{_links}{next};
+    return events_of($b // '');
 }
 
 # stores a photo for a user with the admin CLI

@@ -5,7 +5,7 @@
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
 use Mobility;
-use MobilityUcwa;
+use MobilityUcwa qw(:DEFAULT next_package);
 
 master_on();
 workers(2);
@@ -15,32 +15,16 @@ log_level('info');
 
 our $Store = ucwa_provision();
 
-add_block_preprocessor(sub {
-    my $block = shift;
+ucwa_blocks($Store, mobility_ucwa_pget_timeout => '30s',
+            mobility_ucwa_invitation_timeout => '3s');
 
-    $block->set_value('main_config', ucwa_main_config($Store));
-    $block->set_value('http_config',
-                      ucwa_http_config(mobility_ucwa_pget_timeout => '30s',
-                                       mobility_ucwa_invitation_timeout => '3s'));
-    $block->set_value('config', ucwa_config());
-    $block->set_value('request', 'GET /placeholder')
-        unless defined $block->request;
-});
+# what next_package() shows of an event: "rel type [reason subcode]"
+%MobilityUcwa::Show = (reason => 'subcode');
 
+# the events of the next package, waiting up to $t s
 sub events {
     my ($s, $t) = @_;
-    my $p = MobilityUcwa::pget_start($s, $s->{events});
-    my ($st, undef, $b) = MobilityUcwa::pget_finish($p, $t);
-    my $j = MobilityUcwa::decode($b // '');
-    $s->{events} = $j->{_links}{next}{href} if $j && $j->{_links}{next};
-    my @e;
-    for my $snd (@{ $j->{sender} // [] }) {
-        for my $e (@{ $snd->{events} }) {
-            push @e, "$e->{link}{rel} $e->{type}"
-                     . ($e->{reason} ? " $e->{reason}{subcode}" : '');
-        }
-    }
-    return join("\n", @e);
+    return (next_package($s, $t))[0];
 }
 
 sub available {
