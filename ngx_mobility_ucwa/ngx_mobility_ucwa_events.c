@@ -1104,8 +1104,7 @@ ngx_mobility_ucwa_pget_settle(ngx_mobility_ucwa_parked_t *pk)
 {
     u_char                   *p;
     u_char                    msg[NGX_MOBILITY_UCWA_ID_MAX + 64];
-    uint64_t                  now, t;
-    ngx_msec_t                delay;
+    uint64_t                  t;
     ngx_connection_t         *c;
     ngx_http_request_t       *r;
     ngx_mobility_ucwa_req_t  *rq;
@@ -1156,9 +1155,7 @@ ngx_mobility_ucwa_pget_settle(ngx_mobility_ucwa_parked_t *pk)
     pk->timer.log = c->log;
     pk->timer.cancelable = 1;
 
-    now = ngx_mobility_ucwa_now();
     t = (pk->due < pk->until) ? pk->due : pk->until;
-    delay = (ngx_msec_t) ((t > now) ? t - now : 0);
 
     ngx_mobility_ucwa_pget_arm(pk, t);
 
@@ -1182,8 +1179,8 @@ ngx_mobility_ucwa_pget_settle(ngx_mobility_ucwa_parked_t *pk)
     }
 
     ngx_log_debug5(NGX_LOG_DEBUG_HTTP, c->log, 0,
-                   "mobility ucwa: P-GET parked on %*s/%ui ack %uL for %Mms",
-                   pk->app_len, pk->app, pk->channel, pk->ack, delay);
+                   "mobility ucwa: P-GET parked on %*s/%ui ack %uL until %uL",
+                   pk->app_len, pk->app, pk->channel, pk->ack, t);
 }
 
 
@@ -1694,7 +1691,8 @@ ngx_mobility_ucwa_pget_package(ngx_mobility_ucwa_tx_t *tx,
 
             ngx_log_debug2(NGX_LOG_DEBUG_HTTP, tx->log, 0,
                            "mobility ucwa: P-GET of %*s: package rendered "
-                           "before the write transaction", p->app_len, p->app);
+                           "before the write transaction",
+                           p->app_len, p->app);
 
             p->pre = 0;
 
