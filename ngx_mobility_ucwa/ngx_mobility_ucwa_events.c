@@ -52,6 +52,9 @@
 #define NGX_MOBILITY_UCWA_EVALUATE      0
 #define NGX_MOBILITY_UCWA_FORCE         1
 
+/* a longer wait of a held P-GET ends early, the rest is a short wait */
+#define NGX_MOBILITY_UCWA_SLACK_MIN     50
+
 
 /*
  * A P-GET of this worker: arriving (waiting for the batch that takes the
@@ -79,6 +82,8 @@ typedef struct {
     uint64_t                       token;
     uint64_t                       ack;
     uint64_t                       until;       /* ms */
+    uint64_t                       aim;         /* ms, of its timer */
+    ngx_mobility_evchan_t          pre_ec;      /* prepared: its channel */
     ngx_uint_t                     channel;
     ngx_uint_t                     base;        /* of the application */
     ngx_uint_t                     how;
@@ -92,6 +97,7 @@ typedef struct {
     unsigned                       decided:1;   /* rs or obj or token set */
     unsigned                       written:1;   /* in the batch's commit */
     unsigned                       dirty:1;     /* its step began writing */
+    unsigned                       pre:1;       /* package rendered early */
 } ngx_mobility_ucwa_parked_t;
 
 
@@ -102,6 +108,8 @@ typedef struct {
 } ngx_mobility_ucwa_pkg_ctx_t;
 
 
+static void ngx_mobility_ucwa_pget_arm(ngx_mobility_ucwa_parked_t *p,
+    uint64_t at);
 static void ngx_mobility_ucwa_pget_timer(ngx_event_t *ev);
 static void ngx_mobility_ucwa_pget_cleanup(void *data);
 static void ngx_mobility_ucwa_pget_conn_read(ngx_event_t *ev);
@@ -1096,8 +1104,7 @@ ngx_mobility_ucwa_pget_settle(ngx_mobility_ucwa_parked_t *pk)
 {
     u_char                   *p;
     u_char                    msg[NGX_MOBILITY_UCWA_ID_MAX + 64];
-    uint64_t                  now, t;
-    ngx_msec_t                delay;
+    uint64_t                  t;
     ngx_connection_t         *c;
     ngx_http_request_t       *r;
     ngx_mobility_ucwa_req_t  *rq;
@@ -1148,11 +1155,9 @@ ngx_mobility_ucwa_pget_settle(ngx_mobility_ucwa_parked_t *pk)
     pk->timer.log = c->log;
     pk->timer.cancelable = 1;
 
-    now = ngx_mobility_ucwa_now();
     t = (pk->due < pk->until) ? pk->due : pk->until;
-    delay = (ngx_msec_t) ((t > now) ? t - now : 0);
 
-    ngx_add_timer(&pk->timer, delay);
+    ngx_mobility_ucwa_pget_arm(pk, t);
 
     ngx_queue_insert_tail(ngx_mobility_ucwa_bucket(pk->app, pk->app_len),
                           &pk->queue);
@@ -1174,8 +1179,8 @@ ngx_mobility_ucwa_pget_settle(ngx_mobility_ucwa_parked_t *pk)
     }
 
     ngx_log_debug5(NGX_LOG_DEBUG_HTTP, c->log, 0,
-                   "mobility ucwa: P-GET parked on %*s/%ui ack %uL for %Mms",
-                   pk->app_len, pk->app, pk->channel, pk->ack, delay);
+                   "mobility ucwa: P-GET parked on %*s/%ui ack %uL until %uL",
+                   pk->app_len, pk->app, pk->channel, pk->ack, t);
 }
 
 
@@ -1334,18 +1339,68 @@ ngx_mobility_ucwa_pget_cleanup(void *data)
 }
 
 
+/*
+ * The timer of a held P-GET, for "at" (ms of ngx_mobility_ucwa_now()).
+ * The kernel lets an epoll_wait() of t ms end up to t / 1000 later (the
+ * timer slack of poll-type waits): 5 ms on a 5 s medium hold when
+ * nothing else wakes the worker, which made a presence fan-out late by
+ * anything up to 5 ms per worker.  So a wait longer than 50 ms ends
+ * t / 500 + 2 ms early, and the timer handler waits the rest (a slack
+ * of 50 us).  A timer already set is moved, not left where it was when
+ * it is near (ngx_add_timer()'s lazy 300 ms).
+ */
+static void
+ngx_mobility_ucwa_pget_arm(ngx_mobility_ucwa_parked_t *p, uint64_t at)
+{
+    uint64_t    now;
+    ngx_msec_t  delay;
+
+    now = ngx_mobility_ucwa_now();
+    delay = (ngx_msec_t) ((at > now) ? at - now : 0);
+
+    p->aim = at;
+
+    if (delay > NGX_MOBILITY_UCWA_SLACK_MIN) {
+        delay -= delay / 500 + 2;
+    }
+
+    if (p->timer.timer_set) {
+        ngx_del_timer(&p->timer);
+    }
+
+    ngx_add_timer(&p->timer, delay);
+}
+
+
+/*
+ * Its timer: not yet there (see above), or the hold or the deadline.
+ * Times are whole milliseconds of the cached wall clock, nginx's timers
+ * run on the monotonic one: a timer may see the time 1 ms short of its
+ * aim, which counts as reached (a hold ends 1 ms early at worst).
+ */
 static void
 ngx_mobility_ucwa_pget_timer(ngx_event_t *ev)
 {
+    uint64_t                     now;
     ngx_mobility_ucwa_parked_t  *p;
 
     p = (ngx_mobility_ucwa_parked_t *)
             ((u_char *) ev - offsetof(ngx_mobility_ucwa_parked_t, timer));
 
-    ngx_mobility_ucwa_pget_release(p,
-                                   ngx_mobility_ucwa_now() >= p->until
-                                   ? NGX_MOBILITY_UCWA_FORCE
-                                   : NGX_MOBILITY_UCWA_EVALUATE);
+    now = ngx_mobility_ucwa_now();
+
+    if (now + 1 < p->aim) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                       "mobility ucwa: P-GET wait ended %uL ms early, "
+                       "waiting the rest", p->aim - now);
+
+        ngx_mobility_ucwa_pget_arm(p, p->aim);
+        return;
+    }
+
+    ngx_mobility_ucwa_pget_release(p, (now + 1 >= p->until)
+                                      ? NGX_MOBILITY_UCWA_FORCE
+                                      : NGX_MOBILITY_UCWA_EVALUATE);
 }
 
 
@@ -1530,6 +1585,81 @@ ngx_mobility_ucwa_pget_release(ngx_mobility_ucwa_parked_t *p, ngx_uint_t how)
 
 
 /*
+ * A held P-GET found due in the batch's read transaction: its package is
+ * rendered there, before the write transaction, with the channel record
+ * it was rendered from.  The write transaction then only checks that the
+ * record is the same (every change of a channel's events rewrites its
+ * record: next_seq, pending, the package bounds) and writes it; else the
+ * package is rendered again there.  So the writer lock, which the other
+ * workers' releases of the same change wait for, is held for the writes
+ * and the commit only, and the workers render in parallel.  Nothing here
+ * is an error: what fails is done again in the write transaction.
+ */
+static void
+ngx_mobility_ucwa_pget_prepare(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_parked_t *p)
+{
+    u_char                       key[NGX_MOBILITY_EV_KEY_MAX];
+    size_t                       klen;
+    json_t                      *obj;
+    ngx_str_t                    prefix, raw;
+    ngx_mobility_evchan_t        ec;
+    ngx_mobility_ucwa_tx_t       item;
+    ngx_mobility_ucwa_channel_t  ch;
+
+    klen = ngx_sprintf(key, "%*s/%ui", p->app_len, p->app, p->channel)
+           - key;
+
+    if (ngx_mobility_evchan_get(tx->st, tx->txn, key, klen, &ec)
+        != NGX_MOBILITY_OK
+        || ec.park_token != p->token
+        || ec.pkg_no + 1 != p->ack)
+    {
+        return;
+    }
+
+    p->pre_ec = ec;
+
+    ngx_mobility_evchan_package(&ec, p->ack);
+
+    item = *tx;
+    item.pool = p->rq->pool;
+    item.log = p->rq->log;
+
+    ch.no = p->channel;
+    ch.instance = p->chan_instance;
+
+    if (ngx_mobility_ucwa_prefix_id(p->rq->pool, p->base, p->app, p->app_len,
+                                    &prefix)
+        != NGX_OK
+        || ngx_mobility_ucwa_package_any(&item, p->rq, &prefix, &ch, key,
+                                         klen, &ec, p->ack, &obj, &raw)
+           != NGX_OK)
+    {
+        return;
+    }
+
+    p->obj = obj;
+    p->raw = raw;
+    p->pre = 1;
+}
+
+
+/* a package rendered early that is not to be sent */
+static void
+ngx_mobility_ucwa_pget_unprepare(ngx_mobility_ucwa_parked_t *p)
+{
+    if (p->obj) {
+        json_decref(p->obj);
+        p->obj = NULL;
+    }
+
+    p->raw.len = 0;
+    p->pre = 0;
+}
+
+
+/*
  * A due P-GET, in the batch's write transaction: NGX_OK, its
  * package is in pk->obj and the channel was written; NGX_DECLINED, it
  * wrote nothing and answers *rs; NGX_ERROR, the store failed.
@@ -1551,6 +1681,39 @@ ngx_mobility_ucwa_pget_package(ngx_mobility_ucwa_tx_t *tx,
     rq = p->rq;
 
     rc = ngx_mobility_ucwa_pget_channel(tx, p, key, &klen, &ec, &status);
+
+    if (p->pre) {
+        if (rc == NGX_OK
+            && ngx_memcmp(&ec, &p->pre_ec, sizeof(ngx_mobility_evchan_t))
+               == 0)
+        {
+            /* rendered in the read transaction from this very record */
+
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, tx->log, 0,
+                           "mobility ucwa: P-GET of %*s: package rendered "
+                           "before the write transaction",
+                           p->app_len, p->app);
+
+            p->pre = 0;
+
+            ngx_mobility_evchan_package(&ec, p->ack);
+            ec.park_token = 0;
+            ec.last_release = tx->now;
+
+            p->dirty = 1;
+
+            if (ngx_mobility_evchan_put(tx->st, tx->txn, key, klen, &ec)
+                != NGX_MOBILITY_OK)
+            {
+                ngx_mobility_ucwa_pget_unprepare(p);
+                return NGX_ERROR;
+            }
+
+            return NGX_OK;
+        }
+
+        ngx_mobility_ucwa_pget_unprepare(p);
+    }
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -1743,9 +1906,12 @@ ngx_mobility_ucwa_batch_evaluate(ngx_queue_t *work, ngx_pool_t *pool,
 
         now = ngx_mobility_ucwa_now();
 
-        if (due > now) {
+        if (due > now + 1) {
 
-            /* nothing to release yet: wait for the hold time or timeout */
+            /*
+             * nothing to release yet: wait for the hold time or timeout
+             * (1 ms short of it counts as there: see the timer)
+             */
 
             if (due > p->until) {
                 due = p->until;
@@ -1754,8 +1920,12 @@ ngx_mobility_ucwa_batch_evaluate(ngx_queue_t *work, ngx_pool_t *pool,
             ngx_queue_remove(q);
             p->batched = 0;
 
-            ngx_add_timer(&p->timer, (ngx_msec_t) (due - now));
+            ngx_mobility_ucwa_pget_arm(p, due);
+
+            continue;
         }
+
+        ngx_mobility_ucwa_pget_prepare(&tx, p);
     }
 
     if (reading) {
@@ -1796,8 +1966,12 @@ ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
 
         p->decided = 1;
         p->dirty = 0;
-        p->obj = NULL;
-        p->raw.len = 0;
+
+        if (!p->pre) {
+            p->obj = NULL;
+            p->raw.len = 0;
+        }
+
         p->token = p->arriving ? 0 : p->token;
         ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
 
@@ -1806,6 +1980,7 @@ ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
         }
 
         if (rc != NGX_OK || poisoned) {
+            ngx_mobility_ucwa_pget_unprepare(p);
             (void) ngx_mobility_ucwa_store_error(p->rq, &rs, NULL);
             ngx_mobility_ucwa_pget_keep(p, &rs);
             continue;

@@ -281,3 +281,31 @@ MobilityUcwa::request($block, GET => "$S->{app}/events?ack=abc", token => $S->{t
 --- no_error_log
 [alert]
 [error]
+
+
+
+=== TEST 13: the medium hold ends on time (its long wait ends a little early, a short one finishes it); the package is rendered before the write transaction
+--- log_level: debug
+--- init
+my $S = MobilityUcwa::session('alice');
+my $p = MobilityUcwa::pget_start($S, "$S->{app}/events?ack=1&medium=5");
+Time::HiRes::sleep(0.3);
+my $t0 = Time::HiRes::time();
+my ($st) = MobilityUcwa::ucwa($S, POST => '/me/makeMeAvailable',
+                              body => '{"SignInAs":"Online","SupportedModalities":["Messaging"]}');
+Test::More::is($st, 204, 'makeMeAvailable');
+my ($pst, $h, $b) = MobilityUcwa::pget_finish($p, 10);
+my $held = Time::HiRes::time() - $t0;
+Test::More::is($pst, 200, 'events');
+Test::More::like($b, qr/"presence"/, 'the presence in the package');
+# not before the hold (1 ms of clock rounding allowed), not much after it
+Test::More::ok($held > 4.99 && $held < 7, "held 5 s from the change ($held s)");
+MobilityUcwa::request($block, GET => "$S->{app}/events?ack=1", token => $S->{token});
+$block->set_value(response_body => $b);
+--- error_code: 200
+--- error_log eval
+[qr/mobility ucwa: P-GET wait ended \d+ ms early, waiting the rest/,
+ qr/mobility ucwa: P-GET of [a-z0-9-]+: package rendered before the write transaction/]
+--- no_error_log
+[alert]
+[error]
