@@ -63,87 +63,19 @@ typedef enum {
 
 
 static ngx_int_t
-ngx_mobility_ucwa_cf_dup(ngx_pool_t *pool, ngx_mobility_bytes_t *b)
-{
-    u_char  *p;
-
-    p = ngx_pnalloc(pool, b->len + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (b->len) {
-        ngx_memcpy(p, b->data, b->len);
-    }
-
-    p[b->len] = '\0';
-    b->data = p;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
 ngx_mobility_ucwa_cf_part_dup(ngx_pool_t *pool, ngx_mobility_conv_part_t *p)
 {
-    if (ngx_mobility_ucwa_cf_dup(pool, &p->user) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &p->app) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &p->name) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &p->inviter) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &p->inviter_app) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &p->operation_id) != NGX_OK)
+    if (ngx_mobility_ucwa_bytes_dup(pool, &p->user) != NGX_OK
+        || ngx_mobility_ucwa_bytes_dup(pool, &p->app) != NGX_OK
+        || ngx_mobility_ucwa_bytes_dup(pool, &p->name) != NGX_OK
+        || ngx_mobility_ucwa_bytes_dup(pool, &p->inviter) != NGX_OK
+        || ngx_mobility_ucwa_bytes_dup(pool, &p->inviter_app) != NGX_OK
+        || ngx_mobility_ucwa_bytes_dup(pool, &p->operation_id) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
     return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_mobility_ucwa_cf_conv_dup(ngx_pool_t *pool, ngx_mobility_conv_t *c)
-{
-    if (ngx_mobility_ucwa_cf_dup(pool, &c->id) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->from) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->to) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->from_app) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->to_app) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->subject) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->importance) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->thread_id) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->operation_id) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->message) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->reason) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->organizer) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->meeting) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/* reads a conversation into pool memory; OK, NGX_DECLINED (none), ERROR */
-static ngx_int_t
-ngx_mobility_ucwa_cf_get(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
-    ngx_mobility_conv_t *c)
-{
-    int  rc;
-
-    rc = ngx_mobility_conv_get(tx->st, tx->txn, id->data, id->len, c);
-
-    if (rc == NGX_MOBILITY_NOTFOUND) {
-        return NGX_DECLINED;
-    }
-
-    if (rc != NGX_MOBILITY_OK) {
-        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                      tx->st->err);
-        return NGX_ERROR;
-    }
-
-    return ngx_mobility_ucwa_cf_conv_dup(tx->pool, c);
 }
 
 
@@ -394,13 +326,6 @@ ngx_mobility_ucwa_cf_people(ngx_pool_t *pool, ngx_mobility_bytes_t *user,
 
 
 static json_t *
-ngx_mobility_ucwa_cf_bytes(ngx_mobility_bytes_t *b)
-{
-    return json_stringn((const char *) b->data, b->len);
-}
-
-
-static json_t *
 ngx_mobility_ucwa_cf_sip(ngx_mobility_bytes_t *user)
 {
     u_char  buf[NGX_MOBILITY_SIP_MAX + 8];
@@ -476,7 +401,7 @@ ngx_mobility_ucwa_cf_participant_json(ngx_mobility_ucwa_tx_t *tx,
     if (anon) {
         if (p->name.len) {
             json_object_set_new(obj, "name",
-                                ngx_mobility_ucwa_cf_bytes(&p->name));
+                                ngx_mobility_ucwa_json_bytes(&p->name));
         }
 
     } else if (ngx_mobility_user_get(tx->st, tx->txn, p->user.data,
@@ -484,7 +409,7 @@ ngx_mobility_ucwa_cf_participant_json(ngx_mobility_ucwa_tx_t *tx,
                == NGX_MOBILITY_OK
                && u.name.len)
     {
-        json_object_set_new(obj, "name", ngx_mobility_ucwa_cf_bytes(&u.name));
+        json_object_set_new(obj, "name", ngx_mobility_ucwa_json_bytes(&u.name));
     }
 
     json_object_set_new(obj, "uri", ngx_mobility_ucwa_cf_sip(&p->user));
@@ -565,12 +490,12 @@ ngx_mobility_ucwa_cf_common(json_t *obj, ngx_mobility_conv_t *c)
 {
     json_object_set_new(obj, "importance",
                         c->importance.len
-                        ? ngx_mobility_ucwa_cf_bytes(&c->importance)
+                        ? ngx_mobility_ucwa_json_bytes(&c->importance)
                         : json_string("Normal"));
     json_object_set_new(obj, "threadId",
-                        ngx_mobility_ucwa_cf_bytes(&c->thread_id));
+                        ngx_mobility_ucwa_json_bytes(&c->thread_id));
     json_object_set_new(obj, "subject",
-                        ngx_mobility_ucwa_cf_bytes(&c->subject));
+                        ngx_mobility_ucwa_json_bytes(&c->subject));
 }
 
 
@@ -630,12 +555,12 @@ ngx_mobility_ucwa_cf_omi_json(ngx_mobility_ucwa_tx_t *tx,
 
     if (out && p->operation_id.len) {
         json_object_set_new(obj, "operationId",
-                            ngx_mobility_ucwa_cf_bytes(&p->operation_id));
+                            ngx_mobility_ucwa_json_bytes(&p->operation_id));
     }
 
     if (p->flags & NGX_MOBILITY_PART_ANONYMOUS) {
         json_object_set_new(obj, "anonymousDisplayName",
-                            ngx_mobility_ucwa_cf_bytes(&p->name));
+                            ngx_mobility_ucwa_json_bytes(&p->name));
     }
 
     json_object_set_new(obj, "_links", links);
@@ -742,7 +667,7 @@ ngx_mobility_ucwa_cf_pi_json(ngx_mobility_ucwa_tx_t *tx,
 
     if (p->operation_id.len) {
         json_object_set_new(obj, "operationId",
-                            ngx_mobility_ucwa_cf_bytes(&p->operation_id));
+                            ngx_mobility_ucwa_json_bytes(&p->operation_id));
     }
 
     json_object_set_new(obj, "_links", links);
@@ -856,13 +781,13 @@ ngx_mobility_ucwa_cf_conversation_json(ngx_mobility_ucwa_tx_t *tx,
 
     json_object_set_new(obj, "state", json_string(state));
     json_object_set_new(obj, "threadId",
-                        ngx_mobility_ucwa_cf_bytes(&c->thread_id));
+                        ngx_mobility_ucwa_json_bytes(&c->thread_id));
     json_object_set_new(obj, "subject",
-                        ngx_mobility_ucwa_cf_bytes(&c->subject));
+                        ngx_mobility_ucwa_json_bytes(&c->subject));
     json_object_set_new(obj, "activeModalities", mods);
     json_object_set_new(obj, "importance",
                         c->importance.len
-                        ? ngx_mobility_ucwa_cf_bytes(&c->importance)
+                        ? ngx_mobility_ucwa_json_bytes(&c->importance)
                         : json_string("Normal"));
     json_object_set_new(obj, "participantCount",
                         json_integer((json_int_t) cf->joined));
@@ -1022,13 +947,13 @@ ngx_mobility_ucwa_cf_meeting_json(ngx_mobility_ucwa_tx_t *tx,
     }
 
     json_object_set_new(obj, "onlineMeetingId",
-                        ngx_mobility_ucwa_cf_bytes(&c->meeting));
+                        ngx_mobility_ucwa_json_bytes(&c->meeting));
     json_object_set_new(obj, "onlineMeetingUri",
                         ngx_mobility_ucwa_cf_meeting_uri(c));
     json_object_set_new(obj, "organizerUri",
                         ngx_mobility_ucwa_cf_sip(&c->organizer));
     json_object_set_new(obj, "subject",
-                        ngx_mobility_ucwa_cf_bytes(&c->subject));
+                        ngx_mobility_ucwa_json_bytes(&c->subject));
     json_object_set_new(obj, "accessLevel",
                         json_string("Invited"));
     json_object_set_new(obj, "onlineMeetingRel",
@@ -1211,11 +1136,11 @@ ngx_mobility_ucwa_cf_event(ngx_mobility_ucwa_tx_t *tx,
 
 /*
  * One event to the joined application of every member of the roster but
- * skip (a user, or NULL).
+ * skip (a user, or NULL); only to the leaders when leaders is set.
  */
 static ngx_int_t
 ngx_mobility_ucwa_cf_members(ngx_mobility_ucwa_tx_t *tx,
-    ngx_array_t *roster, ngx_mobility_bytes_t *skip,
+    ngx_array_t *roster, ngx_mobility_bytes_t *skip, ngx_uint_t leaders,
     ngx_mobility_ucwa_cf_t *cf, ngx_mobility_ucwa_cf_what_e what,
     const char *type, const char *status)
 {
@@ -1228,6 +1153,7 @@ ngx_mobility_ucwa_cf_members(ngx_mobility_ucwa_tx_t *tx,
 
     for (i = 0; i < roster->nelts; i++) {
         if (p[i].state != NGX_MOBILITY_PART_JOINED
+            || (leaders && p[i].role != NGX_MOBILITY_PART_LEADER)
             || (skip && ngx_mobility_ucwa_cf_same(&p[i].user, skip)))
         {
             continue;
@@ -1242,44 +1168,6 @@ ngx_mobility_ucwa_cf_members(ngx_mobility_ucwa_tx_t *tx,
         if (rc == NGX_OK
             && ngx_mobility_ucwa_cf_event(tx, &app, NULL, NULL, cf, what,
                                           type, status, NULL)
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* one lobby event about cf->part to the joined leaders */
-static ngx_int_t
-ngx_mobility_ucwa_cf_leaders(ngx_mobility_ucwa_tx_t *tx,
-    ngx_array_t *roster, ngx_mobility_ucwa_cf_t *cf, const char *type)
-{
-    ngx_int_t                  rc;
-    ngx_uint_t                 i;
-    ngx_mobility_conv_part_t  *p;
-    ngx_mobility_ucwa_app_t    app;
-
-    p = roster->elts;
-
-    for (i = 0; i < roster->nelts; i++) {
-        if (p[i].state != NGX_MOBILITY_PART_JOINED
-            || p[i].role != NGX_MOBILITY_PART_LEADER)
-        {
-            continue;
-        }
-
-        rc = ngx_mobility_ucwa_im_app(tx, &p[i].app, &app);
-
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-
-        if (rc == NGX_OK
-            && ngx_mobility_ucwa_cf_event(tx, &app, NULL, NULL, cf, CF_LOBBY,
-                                          type, NULL, NULL)
                != NGX_OK)
         {
             return NGX_ERROR;
@@ -1386,10 +1274,10 @@ ngx_mobility_ucwa_cf_announce(ngx_mobility_ucwa_tx_t *tx,
     cf.conv = c;
     cf.part = me;
 
-    if (ngx_mobility_ucwa_cf_members(tx, roster, &me->user, &cf,
+    if (ngx_mobility_ucwa_cf_members(tx, roster, &me->user, 0, &cf,
                                      CF_PARTICIPANT, "added", NULL)
         != NGX_OK
-        || ngx_mobility_ucwa_cf_members(tx, roster, &me->user, &cf,
+        || ngx_mobility_ucwa_cf_members(tx, roster, &me->user, 0, &cf,
                                         CF_PARTICIPANT_MESSAGING, "added",
                                         NULL)
            != NGX_OK)
@@ -1576,7 +1464,8 @@ ngx_mobility_ucwa_cf_lobby_out(ngx_mobility_ucwa_tx_t *tx,
     cf.conv = c;
     cf.part = p;
 
-    if (ngx_mobility_ucwa_cf_leaders(tx, roster, &cf, "deleted") != NGX_OK
+    if (ngx_mobility_ucwa_cf_members(tx, roster, NULL, 1, &cf, CF_LOBBY,
+                                     "deleted", NULL) != NGX_OK
         || ngx_mobility_ucwa_cf_inv_failed(tx, c, p, reason) != NGX_OK)
     {
         return NGX_ERROR;
@@ -1618,7 +1507,10 @@ ngx_mobility_ucwa_cf_admit(ngx_mobility_ucwa_tx_t *tx,
     cf.part = p;
 
     /* out of the lobby for the leaders, then in for everyone */
-    if (ngx_mobility_ucwa_cf_leaders(tx, roster, &cf, "deleted") != NGX_OK) {
+    if (ngx_mobility_ucwa_cf_members(tx, roster, NULL, 1, &cf, CF_LOBBY,
+                                     "deleted", NULL)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -1672,7 +1564,7 @@ ngx_mobility_ucwa_cf_leave(ngx_mobility_ucwa_tx_t *tx,
         || ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf,
                                       CF_CONVERSATION, "deleted", NULL, NULL)
            != NGX_OK
-        || ngx_mobility_ucwa_cf_members(tx, roster, NULL, &cf,
+        || ngx_mobility_ucwa_cf_members(tx, roster, NULL, 0, &cf,
                                         CF_PARTICIPANT, "deleted", NULL)
            != NGX_OK)
     {
@@ -1714,15 +1606,11 @@ ngx_mobility_ucwa_cf_typing_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
             break;
         }
 
-        s.data = ngx_pnalloc(tx->pool, n);
-        if (s.data == NULL) {
+        if (ngx_mobility_ucwa_due_id(tx, id, n, &s) != NGX_OK) {
             break;
         }
 
-        ngx_memcpy(s.data, id, n);
-        s.len = n;
-
-        rc = ngx_mobility_ucwa_cf_get(tx, &s, &c);
+        rc = ngx_mobility_ucwa_conv_read(tx, &s, &c);
 
         if (rc == NGX_OK) {
             rc = ngx_mobility_ucwa_cf_part_get(tx, &c, user, ulen, &p);
@@ -1760,7 +1648,7 @@ ngx_mobility_ucwa_cf_typing_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
         cf.part = &p;
 
         if (c.state == NGX_MOBILITY_CONV_CONNECTED
-            && ngx_mobility_ucwa_cf_members(tx, roster, &p.user, &cf,
+            && ngx_mobility_ucwa_cf_members(tx, roster, &p.user, 0, &cf,
                                             CF_TYPING, "deleted", NULL)
                != NGX_OK)
         {
@@ -1768,13 +1656,7 @@ ngx_mobility_ucwa_cf_typing_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
         }
     }
 
-    if (i == limit) {
-        next = tx->now;
-    }
-
-    if (next && (tx->due == 0 || next < tx->due)) {
-        tx->due = next;
-    }
+    ngx_mobility_ucwa_due_next(tx, next, i == limit);
 }
 
 
@@ -1809,15 +1691,11 @@ ngx_mobility_ucwa_conf_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
             break;
         }
 
-        s.data = ngx_pnalloc(tx->pool, n);
-        if (s.data == NULL) {
+        if (ngx_mobility_ucwa_due_id(tx, id, n, &s) != NGX_OK) {
             break;
         }
 
-        ngx_memcpy(s.data, id, n);
-        s.len = n;
-
-        rc = ngx_mobility_ucwa_cf_get(tx, &s, &c);
+        rc = ngx_mobility_ucwa_conv_read(tx, &s, &c);
 
         if (rc == NGX_ERROR) {
             break;
@@ -1895,13 +1773,7 @@ ngx_mobility_ucwa_conf_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
                       "not answered", &s, p.user.data);
     }
 
-    if (i == limit) {
-        next = tx->now;
-    }
-
-    if (next && (tx->due == 0 || next < tx->due)) {
-        tx->due = next;
-    }
+    ngx_mobility_ucwa_due_next(tx, next, i == limit);
 
     ngx_mobility_ucwa_cf_typing_due(tx, limit);
 }
@@ -1912,93 +1784,11 @@ ngx_mobility_ucwa_conf_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
 
 
 static ngx_int_t
-ngx_mobility_ucwa_cf_bad(ngx_mobility_ucwa_req_t *rq,
-    ngx_mobility_ucwa_resp_t *rs, const char *message)
-{
-    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                   "BadRequest", "ParameterValidationFailure",
-                                   message);
-}
-
-
-static ngx_int_t
-ngx_mobility_ucwa_cf_not_found(ngx_mobility_ucwa_req_t *rq,
-    ngx_mobility_ucwa_resp_t *rs)
-{
-    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_FOUND, "NotFound",
-                                   NULL, "The resource does not exist.");
-}
-
-
-static ngx_int_t
 ngx_mobility_ucwa_cf_state_error(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, const char *message)
 {
     return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_CONFLICT, "Conflict",
                                    "InvalidState", message);
-}
-
-
-/* a string input from the body or the query; NGX_ERROR if too long */
-static ngx_int_t
-ngx_mobility_ucwa_cf_input(ngx_mobility_ucwa_req_t *rq, const char *name,
-    size_t max, ngx_mobility_bytes_t *out)
-{
-    ngx_str_t  s;
-
-    if (ngx_mobility_ucwa_input_str(rq, name, &s) != NGX_OK
-        && ngx_mobility_ucwa_arg(rq->pool, &rq->args, name, &s) != NGX_OK)
-    {
-        s.len = 0;
-        s.data = (u_char *) "";
-    }
-
-    if (s.len > max) {
-        return NGX_ERROR;
-    }
-
-    out->data = s.data;
-    out->len = s.len;
-
-    return NGX_OK;
-}
-
-
-/* operationId, subject, importance, threadId: NULL or the error message */
-static const char *
-ngx_mobility_ucwa_cf_inputs(ngx_mobility_ucwa_req_t *rq,
-    ngx_mobility_conv_t *c, ngx_mobility_bytes_t *op)
-{
-    ngx_mobility_bytes_t  *imp;
-
-    if (ngx_mobility_ucwa_cf_input(rq, "operationId", 50, op) != NGX_OK
-        || ngx_mobility_ucwa_cf_input(rq, "subject", 250, &c->subject)
-           != NGX_OK
-        || ngx_mobility_ucwa_cf_input(rq, "importance", 32, &c->importance)
-           != NGX_OK
-        || ngx_mobility_ucwa_cf_input(rq, "threadId", 100, &c->thread_id)
-           != NGX_OK)
-    {
-        return "A parameter is too long.";
-    }
-
-    imp = &c->importance;
-
-    if (imp->len
-        && !(imp->len == 6
-             && ngx_strncasecmp((u_char *) imp->data, (u_char *) "Normal", 6)
-                == 0)
-        && !(imp->len == 6
-             && ngx_strncasecmp((u_char *) imp->data, (u_char *) "Urgent", 6)
-                == 0)
-        && !(imp->len == 9
-             && ngx_strncasecmp((u_char *) imp->data,
-                                (u_char *) "Emergency", 9) == 0))
-    {
-        return "Invalid importance.";
-    }
-
-    return NULL;
 }
 
 
@@ -2042,31 +1832,6 @@ ngx_mobility_ucwa_cf_make(ngx_mobility_ucwa_tx_t *tx, ngx_mobility_conv_t *c,
     if (c->next_inv == 0) {
         c->next_inv = 1;
     }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_mobility_ucwa_cf_location(ngx_mobility_ucwa_req_t *rq,
-    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_app_t *app,
-    const char *path)
-{
-    ngx_str_t  prefix;
-
-    if (path == NULL
-        || ngx_mobility_ucwa_prefix(rq->pool, app, &prefix) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    rs->location.len = prefix.len + ngx_strlen(path);
-    rs->location.data = ngx_pnalloc(rq->pool, rs->location.len);
-    if (rs->location.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    (void) ngx_sprintf(rs->location.data, "%V%s", &prefix, path);
 
     return NGX_OK;
 }
@@ -2118,7 +1883,6 @@ ngx_mobility_ucwa_cf_adhoc(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app)
 {
-    u_char                    *id;
     ngx_array_t               *roster;
     const char                *err;
     ngx_mobility_conv_t        c;
@@ -2135,39 +1899,16 @@ ngx_mobility_ucwa_cf_adhoc(ngx_mobility_ucwa_req_t *rq,
     ngx_memzero(&c, sizeof(ngx_mobility_conv_t));
     ngx_memzero(&me, sizeof(ngx_mobility_conv_part_t));
 
-    err = ngx_mobility_ucwa_cf_inputs(rq, &c, &me.operation_id);
+    err = ngx_mobility_ucwa_conv_inputs(rq, &c, &me.operation_id, 1);
     if (err) {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, err);
+        return ngx_mobility_ucwa_bad(rq, rs, err);
     }
 
-    id = ngx_pnalloc(rq->pool, NGX_MOBILITY_UCWA_RANDOM_LEN + 1);
-    if (id == NULL) {
+    if (ngx_mobility_ucwa_conv_init(rq->pool, tx, app, &c,
+                                    NGX_MOBILITY_CONV_CONNECTED)
+        != NGX_OK)
+    {
         return NGX_ERROR;
-    }
-
-    ngx_mobility_ucwa_random_hex(id, NGX_MOBILITY_UCWA_RANDOM_LEN);
-    id[NGX_MOBILITY_UCWA_RANDOM_LEN] = '\0';
-
-    c.id.data = id;
-    c.id.len = NGX_MOBILITY_UCWA_RANDOM_LEN;
-    c.from.data = app->owner.data;
-    c.from.len = app->owner.len;
-    c.from_app.data = app->id.data;
-    c.from_app.len = app->id.len;
-    c.state = NGX_MOBILITY_CONV_CONNECTED;
-    c.created = tx->now;
-    c.next_msg = 1;
-
-    if (c.thread_id.len == 0) {
-        u_char  *t = ngx_pnalloc(rq->pool, NGX_MOBILITY_UCWA_RANDOM_LEN);
-
-        if (t == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_mobility_ucwa_random_hex(t, NGX_MOBILITY_UCWA_RANDOM_LEN);
-        c.thread_id.data = t;
-        c.thread_id.len = NGX_MOBILITY_UCWA_RANDOM_LEN;
     }
 
     if (ngx_mobility_ucwa_cf_make(tx, &c, &app->owner) != NGX_OK) {
@@ -2190,7 +1931,7 @@ ngx_mobility_ucwa_cf_adhoc(ngx_mobility_ucwa_req_t *rq,
         return NGX_ERROR;
     }
 
-    if (ngx_mobility_ucwa_cf_conv_dup(rq->pool, &c) != NGX_OK
+    if (ngx_mobility_ucwa_conv_dup(rq->pool, &c) != NGX_OK
         || ngx_mobility_ucwa_cf_part_dup(rq->pool, &me) != NGX_OK)
     {
         return NGX_ERROR;
@@ -2201,7 +1942,7 @@ ngx_mobility_ucwa_cf_adhoc(ngx_mobility_ucwa_req_t *rq,
     if (roster == NULL
         || ngx_mobility_ucwa_cf_join_events(tx, app, &c, roster, &me)
            != NGX_OK
-        || ngx_mobility_ucwa_cf_location(rq, rs, app,
+        || ngx_mobility_ucwa_set_location(rq, rs, app,
                ngx_mobility_ucwa_cf_inv_path(rq->pool, NGX_MOBILITY_UCWA_OMI,
                                              &c, me.inv, ""))
            != NGX_OK)
@@ -2267,12 +2008,10 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
     u_char                        sip[NGX_MOBILITY_SIP_MAX + 1];
     ngx_int_t                     rc;
     ngx_str_t                     cid, to, user;
-    ngx_uint_t                    i, escalate, avail;
-    ngx_array_t                  *roster, *ids;
-    ngx_str_t                    *list;
+    ngx_uint_t                    i, escalate;
+    ngx_array_t                  *roster;
     const char                   *reason;
     ngx_mobility_conv_t           c;
-    ngx_mobility_user_t           u;
     ngx_mobility_bytes_t          op, inviter, invitee;
     ngx_mobility_conv_part_t      me, p, *e;
     ngx_mobility_ucwa_cf_t        cf;
@@ -2283,10 +2022,10 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
         != NGX_OK
         && ngx_mobility_ucwa_input_str(rq, "conversation", &cid) != NGX_OK)
     {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, "Missing 'conversation'.");
+        return ngx_mobility_ucwa_bad(rq, rs, "Missing 'conversation'.");
     }
 
-    rc = ngx_mobility_ucwa_cf_get(tx, &cid, &c);
+    rc = ngx_mobility_ucwa_conv_read(tx, &cid, &c);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -2296,7 +2035,7 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
         || !ngx_mobility_ucwa_conf_member(tx, &c, app->owner.data,
                                           app->owner.len))
     {
-        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
     if (app->anonymous) {
@@ -2318,7 +2057,7 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
         if (!ngx_mobility_ucwa_cf_is(&c.from_app, &app->id)
             && !ngx_mobility_ucwa_cf_is(&c.to_app, &app->id))
         {
-            return ngx_mobility_ucwa_cf_not_found(rq, rs);
+            return ngx_mobility_ucwa_not_found(rq, rs);
         }
 
     } else {
@@ -2340,12 +2079,12 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
     if (ngx_mobility_ucwa_input_str(rq, "to", &to) != NGX_OK
         && ngx_mobility_ucwa_arg(rq->pool, &rq->args, "to", &to) != NGX_OK)
     {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, "Missing 'to'.");
+        return ngx_mobility_ucwa_bad(rq, rs, "Missing 'to'.");
     }
 
     n = ngx_mobility_sip_canon(to.data, to.len, sip, NULL);
     if (n <= 0) {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, "Invalid 'to'.");
+        return ngx_mobility_ucwa_bad(rq, rs, "Invalid 'to'.");
     }
 
     if ((size_t) n == app->owner.len
@@ -2358,8 +2097,10 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
 
     ngx_memzero(&p, sizeof(ngx_mobility_conv_part_t));
 
-    if (ngx_mobility_ucwa_cf_input(rq, "operationId", 50, &op) != NGX_OK) {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, "A parameter is too long.");
+    if (ngx_mobility_ucwa_conv_input(rq, "operationId", 50, 1, &op)
+        != NGX_OK)
+    {
+        return ngx_mobility_ucwa_bad(rq, rs, "A parameter is too long.");
     }
 
     invitee.data = sip;
@@ -2459,43 +2200,11 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
     }
 
     /* is the invitee there, and available for messaging? */
-    reason = NULL;
+    user.data = sip;
+    user.len = n;
 
-    rc = ngx_mobility_user_get(tx->st, tx->txn, sip, n, &u);
-
-    if (rc == NGX_MOBILITY_ERROR) {
+    if (ngx_mobility_ucwa_invitee(tx, &user, &reason) == NGX_ERROR) {
         return NGX_ERROR;
-    }
-
-    if (rc != NGX_MOBILITY_OK || !u.enabled) {
-        reason = "DestinationNotFound";
-
-    } else {
-        user.data = sip;
-        user.len = n;
-
-        ids = ngx_mobility_ucwa_user_apps(tx, &user);
-        if (ids == NULL) {
-            return NGX_ERROR;
-        }
-
-        list = ids->elts;
-        avail = 0;
-
-        for (i = 0; i < ids->nelts; i++) {
-            if (ngx_mobility_ucwa_app_get(tx, &list[i], &ra) == NGX_OK
-                && !(ra.flags & NGX_MOBILITY_UCWA_APP_EXPIRED)
-                && (ra.flags & NGX_MOBILITY_UCWA_APP_AVAILABLE)
-                && (ra.modalities & NGX_MOBILITY_UCWA_MOD_MESSAGING))
-            {
-                avail = 1;
-                break;
-            }
-        }
-
-        if (!avail) {
-            reason = "TemporarilyUnavailable";
-        }
     }
 
     inviter.data = app->owner.data;
@@ -2524,7 +2233,7 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (ngx_mobility_ucwa_cf_put(tx, &c) != NGX_OK
-        || ngx_mobility_ucwa_cf_conv_dup(rq->pool, &c) != NGX_OK
+        || ngx_mobility_ucwa_conv_dup(rq->pool, &c) != NGX_OK
         || ngx_mobility_ucwa_cf_part_dup(rq->pool, &p) != NGX_OK)
     {
         return NGX_ERROR;
@@ -2601,7 +2310,7 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
         }
     }
 
-    if (ngx_mobility_ucwa_cf_location(rq, rs, app,
+    if (ngx_mobility_ucwa_set_location(rq, rs, app,
             ngx_mobility_ucwa_cf_inv_path(rq->pool, NGX_MOBILITY_UCWA_PI,
                                           &c, p.inv, ""))
         != NGX_OK)
@@ -2646,7 +2355,7 @@ ngx_mobility_ucwa_cf_inv_find(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *seg,
     cid.data = seg->data;
     cid.len = dash - seg->data;
 
-    rc = ngx_mobility_ucwa_cf_get(tx, &cid, c);
+    rc = ngx_mobility_ucwa_conv_read(tx, &cid, c);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -2757,45 +2466,6 @@ ngx_mobility_ucwa_cf_answer(ngx_mobility_ucwa_req_t *rq,
 }
 
 
-static ngx_uint_t
-ngx_mobility_ucwa_cf_eat(ngx_str_t *s, const char *word)
-{
-    size_t  n;
-
-    n = ngx_strlen(word);
-
-    if (s->len >= n && ngx_strncasecmp(s->data, (u_char *) word, n) == 0
-        && (s->len == n || s->data[n] == '/' || s->data[n] == '?'))
-    {
-        s->data += n;
-        s->len -= n;
-        return 1;
-    }
-
-    return 0;
-}
-
-
-static void
-ngx_mobility_ucwa_cf_segment(ngx_str_t *s, ngx_str_t *seg)
-{
-    u_char  *p;
-
-    if (s->len && s->data[0] == '/') {
-        s->data++;
-        s->len--;
-    }
-
-    p = ngx_strlchr(s->data, s->data + s->len, '/');
-
-    seg->data = s->data;
-    seg->len = p ? (size_t) (p - s->data) : s->len;
-
-    s->data += seg->len;
-    s->len -= seg->len;
-}
-
-
 static ngx_int_t ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, ngx_str_t *uri);
@@ -2825,15 +2495,15 @@ ngx_mobility_ucwa_conference(ngx_mobility_ucwa_req_t *rq,
         rest.len--;
     }
 
-    (void) ngx_mobility_ucwa_cf_eat(&rest, "/communication");
+    (void) ngx_mobility_ucwa_path_eat(&rest, "/communication");
 
-    omi = ngx_mobility_ucwa_cf_eat(&rest, "/onlineMeetingInvitations");
+    omi = ngx_mobility_ucwa_path_eat(&rest, "/onlineMeetingInvitations");
 
-    if (!omi && !ngx_mobility_ucwa_cf_eat(&rest, "/participantInvitations")) {
-        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+    if (!omi && !ngx_mobility_ucwa_path_eat(&rest, "/participantInvitations")) {
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
-    ngx_mobility_ucwa_cf_segment(&rest, &seg);
+    ngx_mobility_ucwa_path_segment(&rest, &seg);
 
     write = (rq->method == NGX_HTTP_POST);
 
@@ -2905,7 +2575,7 @@ ngx_mobility_ucwa_conference(ngx_mobility_ucwa_req_t *rq,
         || (!omi && (!ngx_mobility_ucwa_cf_is(&p.inviter, &app.owner)
                      || (p.flags & NGX_MOBILITY_PART_SELF_JOIN))))
     {
-        rc = ngx_mobility_ucwa_cf_not_found(rq, rs);
+        rc = ngx_mobility_ucwa_not_found(rq, rs);
         goto done;
     }
 
@@ -2922,39 +2592,22 @@ ngx_mobility_ucwa_conference(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (omi && write && !(p.flags & NGX_MOBILITY_PART_SELF_JOIN)) {
-        if (ngx_mobility_ucwa_cf_eat(&rest, "/accept") && rest.len == 0) {
+        if (ngx_mobility_ucwa_path_eat(&rest, "/accept") && rest.len == 0) {
             rc = ngx_mobility_ucwa_cf_answer(rq, rs, &tx, &app, &c, &p, 1);
             goto done;
         }
 
-        if (ngx_mobility_ucwa_cf_eat(&rest, "/decline") && rest.len == 0) {
+        if (ngx_mobility_ucwa_path_eat(&rest, "/decline") && rest.len == 0) {
             rc = ngx_mobility_ucwa_cf_answer(rq, rs, &tx, &app, &c, &p, 0);
             goto done;
         }
     }
 
-    rc = ngx_mobility_ucwa_cf_not_found(rq, rs);
+    rc = ngx_mobility_ucwa_not_found(rq, rs);
 
 done:
 
-    if (rc != NGX_OK || !write || rs->error
-        || (rs->status != NGX_HTTP_OK && rs->status != NGX_HTTP_CREATED
-            && rs->status != NGX_HTTP_NO_CONTENT))
-    {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return rc;
-    }
-
-    if (ngx_mobility_ucwa_tx_commit(&tx) != NGX_OK) {
-        ngx_memzero(rs, sizeof(ngx_mobility_ucwa_resp_t));
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    if (tx.due && (rq->due == 0 || tx.due < rq->due)) {
-        rq->due = tx.due;
-    }
-
-    return NGX_OK;
+    return ngx_mobility_ucwa_conv_done(rq, rs, &tx, rc, write);
 }
 
 
@@ -2974,7 +2627,7 @@ ngx_mobility_ucwa_cf_send(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_cf_t    cf;
 
     if (rq->body.len == 0) {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, "An empty message.");
+        return ngx_mobility_ucwa_bad(rq, rs, "An empty message.");
     }
 
     if (rq->body.len > NGX_MOBILITY_CONV_TEXT_MAX) {
@@ -2998,7 +2651,7 @@ ngx_mobility_ucwa_cf_send(ngx_mobility_ucwa_req_t *rq,
         me->typing = 0;
 
         if (ngx_mobility_ucwa_cf_part_put(tx, c, me) != NGX_OK
-            || ngx_mobility_ucwa_cf_members(tx, roster, &me->user, &cf,
+            || ngx_mobility_ucwa_cf_members(tx, roster, &me->user, 0, &cf,
                                             CF_TYPING, "deleted", NULL)
                != NGX_OK)
         {
@@ -3026,7 +2679,7 @@ ngx_mobility_ucwa_cf_send(ngx_mobility_ucwa_req_t *rq,
     /* the sender, then every other member (stored once, told to all) */
     if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, CF_MESSAGE,
                                    "completed", "Success", NULL) != NGX_OK
-        || ngx_mobility_ucwa_cf_members(tx, roster, &me->user, &cf,
+        || ngx_mobility_ucwa_cf_members(tx, roster, &me->user, 0, &cf,
                                         CF_MESSAGE, "completed", "Success")
            != NGX_OK)
     {
@@ -3035,7 +2688,7 @@ ngx_mobility_ucwa_cf_send(ngx_mobility_ucwa_req_t *rq,
 
     ngx_snprintf(tail, sizeof(tail) - 1, "/messaging/messages/%uL%Z", m.seq);
 
-    if (ngx_mobility_ucwa_cf_location(rq, rs, app,
+    if (ngx_mobility_ucwa_set_location(rq, rs, app,
             ngx_mobility_ucwa_cf_conv_path(rq->pool, c, (const char *) tail))
         != NGX_OK)
     {
@@ -3082,7 +2735,7 @@ ngx_mobility_ucwa_cf_typing(ngx_mobility_ucwa_req_t *rq,
         cf.conv = c;
         cf.part = me;
 
-        if (ngx_mobility_ucwa_cf_members(tx, roster, &me->user, &cf,
+        if (ngx_mobility_ucwa_cf_members(tx, roster, &me->user, 0, &cf,
                                          CF_TYPING, "added", NULL)
             != NGX_OK)
         {
@@ -3185,16 +2838,16 @@ ngx_mobility_ucwa_cf_lobby_op(ngx_mobility_ucwa_req_t *rq,
     ngx_uint_t                 admit;
     ngx_mobility_conv_part_t   p;
 
-    ngx_mobility_ucwa_cf_segment(r, &seg);
+    ngx_mobility_ucwa_path_segment(r, &seg);
 
-    if (ngx_mobility_ucwa_cf_eat(r, "/admit") && r->len == 0) {
+    if (ngx_mobility_ucwa_path_eat(r, "/admit") && r->len == 0) {
         admit = 1;
 
-    } else if (ngx_mobility_ucwa_cf_eat(r, "/reject") && r->len == 0) {
+    } else if (ngx_mobility_ucwa_path_eat(r, "/reject") && r->len == 0) {
         admit = 0;
 
     } else {
-        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
     rc = ngx_mobility_ucwa_cf_part_get(tx, c, seg.data, seg.len, &p);
@@ -3204,7 +2857,7 @@ ngx_mobility_ucwa_cf_lobby_op(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (rc == NGX_DECLINED || p.state == NGX_MOBILITY_PART_INVITED) {
-        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
     if (!joined || me->role != NGX_MOBILITY_PART_LEADER) {
@@ -3253,7 +2906,7 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
     r = *rest;
     write = (rq->method == NGX_HTTP_POST || rq->method == NGX_HTTP_DELETE);
 
-    if (ngx_mobility_ucwa_cf_conv_dup(rq->pool, c) != NGX_OK) {
+    if (ngx_mobility_ucwa_conv_dup(rq->pool, c) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -3264,7 +2917,7 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (rc == NGX_DECLINED) {
-        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
     /* only the application that joined acts for the member */
@@ -3291,7 +2944,7 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
             goto resource;
         }
 
-        if (ngx_mobility_ucwa_cf_eat(&r, "/messaging") && r.len == 0) {
+        if (ngx_mobility_ucwa_path_eat(&r, "/messaging") && r.len == 0) {
             cf.state = joined ? "Connected" : "Disconnected";
             obj = ngx_mobility_ucwa_cf_messaging_json(tx, app, &cf);
             goto resource;
@@ -3299,20 +2952,20 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
 
         r = *rest;
 
-        if (ngx_mobility_ucwa_cf_eat(&r, "/onlineMeeting") && r.len == 0) {
+        if (ngx_mobility_ucwa_path_eat(&r, "/onlineMeeting") && r.len == 0) {
             obj = ngx_mobility_ucwa_cf_meeting_json(tx, app, c);
             goto resource;
         }
 
         r = *rest;
 
-        if (ngx_mobility_ucwa_cf_eat(&r, "/participants")) {
+        if (ngx_mobility_ucwa_path_eat(&r, "/participants")) {
             if (r.len == 0) {
                 return ngx_mobility_ucwa_cf_list(rq, rs, tx, app, c,
                                                  "participants");
             }
 
-            ngx_mobility_ucwa_cf_segment(&r, &seg);
+            ngx_mobility_ucwa_path_segment(&r, &seg);
 
             e = roster->elts;
 
@@ -3328,29 +2981,29 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
                 }
             }
 
-            return ngx_mobility_ucwa_cf_not_found(rq, rs);
+            return ngx_mobility_ucwa_not_found(rq, rs);
         }
 
         r = *rest;
 
-        if (ngx_mobility_ucwa_cf_eat(&r, "/leaders") && r.len == 0) {
+        if (ngx_mobility_ucwa_path_eat(&r, "/leaders") && r.len == 0) {
             return ngx_mobility_ucwa_cf_list(rq, rs, tx, app, c, "leaders");
         }
 
         r = *rest;
 
-        if (ngx_mobility_ucwa_cf_eat(&r, "/attendees") && r.len == 0) {
+        if (ngx_mobility_ucwa_path_eat(&r, "/attendees") && r.len == 0) {
             return ngx_mobility_ucwa_cf_list(rq, rs, tx, app, c,
                                              "attendees");
         }
 
         r = *rest;
 
-        if (ngx_mobility_ucwa_cf_eat(&r, "/lobby") && r.len == 0) {
+        if (ngx_mobility_ucwa_path_eat(&r, "/lobby") && r.len == 0) {
             return ngx_mobility_ucwa_cf_list(rq, rs, tx, app, c, "lobby");
         }
 
-        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+        return ngx_mobility_ucwa_not_found(rq, rs);
 
     resource:
 
@@ -3362,21 +3015,21 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
 
     if (rq->method == NGX_HTTP_DELETE) {
         if (r.len != 0) {
-            return ngx_mobility_ucwa_cf_not_found(rq, rs);
+            return ngx_mobility_ucwa_not_found(rq, rs);
         }
 
         goto leave;
     }
 
-    if (ngx_mobility_ucwa_cf_eat(&r, "/participants")) {
+    if (ngx_mobility_ucwa_path_eat(&r, "/participants")) {
         return ngx_mobility_ucwa_cf_lobby_op(rq, rs, tx, c, &me, joined, &r);
     }
 
-    if (!ngx_mobility_ucwa_cf_eat(&r, "/messaging")) {
-        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+    if (!ngx_mobility_ucwa_path_eat(&r, "/messaging")) {
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
-    if (ngx_mobility_ucwa_cf_eat(&r, "/terminate") && r.len == 0) {
+    if (ngx_mobility_ucwa_path_eat(&r, "/terminate") && r.len == 0) {
         goto leave;
     }
 
@@ -3386,28 +3039,28 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
                                    "conference.");
     }
 
-    if (ngx_mobility_ucwa_cf_eat(&r, "/messages")) {
+    if (ngx_mobility_ucwa_path_eat(&r, "/messages")) {
         /* a reply may be posted to an incoming message's href */
-        ngx_mobility_ucwa_cf_segment(&r, &seg);
+        ngx_mobility_ucwa_path_segment(&r, &seg);
 
         if (r.len == 0) {
             return ngx_mobility_ucwa_cf_send(rq, rs, tx, app, c, &me);
         }
 
-        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
-    if (ngx_mobility_ucwa_cf_eat(&r, "/typing") && r.len == 0) {
+    if (ngx_mobility_ucwa_path_eat(&r, "/typing") && r.len == 0) {
         return ngx_mobility_ucwa_cf_typing(rq, rs, tx, c, &me);
     }
 
-    if (ngx_mobility_ucwa_cf_eat(&r, "/addMessaging") && r.len == 0) {
+    if (ngx_mobility_ucwa_path_eat(&r, "/addMessaging") && r.len == 0) {
         /* messaging is joined with the conference: nothing to add */
         rs->status = NGX_HTTP_NO_CONTENT;
         return NGX_OK;
     }
 
-    return ngx_mobility_ucwa_cf_not_found(rq, rs);
+    return ngx_mobility_ucwa_not_found(rq, rs);
 
 leave:
 
@@ -3483,7 +3136,7 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
         != NGX_OK
         || mid.len == 0 || mid.len > NGX_MOBILITY_CONV_MEETING_MAX)
     {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, "Invalid onlineMeetingUri.");
+        return ngx_mobility_ucwa_bad(rq, rs, "Invalid onlineMeetingUri.");
     }
 
     if (joinurl) {
@@ -3491,7 +3144,7 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
         at = ngx_strlchr(app->owner.data, app->owner.data + app->owner.len,
                          '@');
         if (at == NULL) {
-            return ngx_mobility_ucwa_cf_bad(rq, rs, "Invalid joinUrl.");
+            return ngx_mobility_ucwa_bad(rq, rs, "Invalid joinUrl.");
         }
 
         p = ngx_pnalloc(rq->pool, organizer.len
@@ -3509,7 +3162,7 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
 
     n = ngx_mobility_sip_canon(organizer.data, organizer.len, org, NULL);
     if (n <= 0) {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, "Invalid onlineMeetingUri.");
+        return ngx_mobility_ucwa_bad(rq, rs, "Invalid onlineMeetingUri.");
     }
 
     organizer.data = org;
@@ -3518,20 +3171,21 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
     ngx_memzero(&in, sizeof(ngx_mobility_conv_t));
     ngx_memzero(&me, sizeof(ngx_mobility_conv_part_t));
 
-    err = ngx_mobility_ucwa_cf_inputs(rq, &in, &me.operation_id);
+    err = ngx_mobility_ucwa_conv_inputs(rq, &in, &me.operation_id, 1);
     if (err) {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, err);
+        return ngx_mobility_ucwa_bad(rq, rs, err);
     }
 
-    if (ngx_mobility_ucwa_cf_input(rq, "anonymousDisplayName", 250, &name)
+    if (ngx_mobility_ucwa_conv_input(rq, "anonymousDisplayName", 250, 1,
+                                     &name)
         != NGX_OK)
     {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, "A parameter is too long.");
+        return ngx_mobility_ucwa_bad(rq, rs, "A parameter is too long.");
     }
 
     if (app->anonymous) {
         if (name.len == 0) {
-            return ngx_mobility_ucwa_cf_bad(rq, rs,
+            return ngx_mobility_ucwa_bad(rq, rs,
                                    "Missing 'anonymousDisplayName'.");
         }
 
@@ -3610,7 +3264,7 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
         s.data = cid;
         s.len = n;
 
-        irc = ngx_mobility_ucwa_cf_get(tx, &s, &c);
+        irc = ngx_mobility_ucwa_conv_read(tx, &s, &c);
 
         if (irc == NGX_ERROR) {
             return NGX_ERROR;
@@ -3623,40 +3277,19 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
     if (fresh) {
         c = in;
 
-        p = ngx_pnalloc(rq->pool, NGX_MOBILITY_UCWA_RANDOM_LEN + 1);
-        if (p == NULL) {
+        if (ngx_mobility_ucwa_conv_init(rq->pool, tx, app, &c,
+                                        NGX_MOBILITY_CONV_CONNECTED)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
-        ngx_mobility_ucwa_random_hex(p, NGX_MOBILITY_UCWA_RANDOM_LEN);
-        p[NGX_MOBILITY_UCWA_RANDOM_LEN] = '\0';
-
-        c.id.data = p;
-        c.id.len = NGX_MOBILITY_UCWA_RANDOM_LEN;
-        c.from.data = app->owner.data;
-        c.from.len = app->owner.len;
-        c.from_app.data = app->id.data;
-        c.from_app.len = app->id.len;
-        c.state = NGX_MOBILITY_CONV_CONNECTED;
-        c.created = tx->now;
-        c.next_msg = 1;
         c.next_inv = 1;
         c.conference = 1;
         c.organizer.data = organizer.data;
         c.organizer.len = organizer.len;
         c.meeting.data = mid.data;
         c.meeting.len = mid.len;
-
-        if (c.thread_id.len == 0) {
-            p = ngx_pnalloc(rq->pool, NGX_MOBILITY_UCWA_RANDOM_LEN);
-            if (p == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_mobility_ucwa_random_hex(p, NGX_MOBILITY_UCWA_RANDOM_LEN);
-            c.thread_id.data = p;
-            c.thread_id.len = NGX_MOBILITY_UCWA_RANDOM_LEN;
-        }
 
     } else {
         ngx_memzero(&find, sizeof(ngx_mobility_ucwa_cf_find_t));
@@ -3703,7 +3336,7 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
     me.joined = tx->now;
     me.inv = c.next_inv++;
 
-    if (ngx_mobility_ucwa_cf_conv_dup(rq->pool, &c) != NGX_OK
+    if (ngx_mobility_ucwa_conv_dup(rq->pool, &c) != NGX_OK
         || ngx_mobility_ucwa_cf_part_dup(rq->pool, &me) != NGX_OK)
     {
         return NGX_ERROR;
@@ -3743,7 +3376,8 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
         if (roster == NULL
             || ngx_mobility_ucwa_cf_join_events(tx, app, &c, roster, &me)
                != NGX_OK
-            || ngx_mobility_ucwa_cf_leaders(tx, roster, &cf, "added")
+            || ngx_mobility_ucwa_cf_members(tx, roster, NULL, 1, &cf,
+                                            CF_LOBBY, "added", NULL)
                != NGX_OK)
         {
             return NGX_ERROR;
@@ -3804,7 +3438,7 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
         cf.cstate = NULL;
     }
 
-    if (ngx_mobility_ucwa_cf_location(rq, rs, app,
+    if (ngx_mobility_ucwa_set_location(rq, rs, app,
             ngx_mobility_ucwa_cf_inv_path(rq->pool, NGX_MOBILITY_UCWA_OMI,
                                           &c, me.inv, ""))
         != NGX_OK)
@@ -3892,7 +3526,7 @@ ngx_mobility_ucwa_conf_app_gone(ngx_mobility_ucwa_tx_t *tx,
     id = ctx.ids->elts;
 
     for (i = 0; i < ctx.ids->nelts; i++) {
-        rc = ngx_mobility_ucwa_cf_get(tx, &id[i], &c);
+        rc = ngx_mobility_ucwa_conv_read(tx, &id[i], &c);
 
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
