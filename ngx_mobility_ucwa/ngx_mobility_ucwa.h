@@ -501,6 +501,15 @@ ngx_int_t ngx_mobility_ucwa_invitee(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *user, const char **reason);
 void ngx_mobility_ucwa_due_next(ngx_mobility_ucwa_tx_t *tx, uint64_t next,
     ngx_uint_t more);
+json_t *ngx_mobility_ucwa_resource_new(ngx_pool_t *pool,
+    ngx_mobility_ucwa_app_t *app, ngx_str_t *prefix, json_t **links,
+    json_t **mods);
+void ngx_mobility_ucwa_embed(json_t *obj, const char *name, json_t *value);
+int ngx_mobility_ucwa_invitee_input(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_app_t *app,
+    ngx_uint_t query, u_char *sip, const char *oneself, ngx_int_t *rc);
+ngx_int_t ngx_mobility_ucwa_anonymous_refused(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, const char *message);
 ngx_int_t ngx_mobility_ucwa_due_id(ngx_mobility_ucwa_tx_t *tx, u_char *id,
     size_t n, ngx_str_t *s);
 

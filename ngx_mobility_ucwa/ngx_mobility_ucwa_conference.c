@@ -38,6 +38,12 @@
 #define NGX_MOBILITY_UCWA_CF_TYPING_MS   10000
 
 
+/* what a leader does to a participant: POST …/participants/<sip>/<op> */
+static const char  *ngx_mobility_ucwa_cf_ops[] = {
+    "/admit", "/reject", "/eject", "/promote", "/demote", NULL
+};
+
+
 typedef struct {
     ngx_mobility_conv_t       *conv;
     ngx_mobility_conv_part_t  *part;      /* the participant concerned */
@@ -374,23 +380,17 @@ ngx_mobility_ucwa_cf_participant_json(ngx_mobility_ucwa_tx_t *tx,
 {
     json_t                    *obj, *links;
     ngx_str_t                  prefix;
-    ngx_uint_t                 local, anon;
+    ngx_uint_t                 local, anon, organizer, i;
+    const char                *op;
     ngx_mobility_user_t        u;
     ngx_mobility_conv_part_t   me;
-
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
 
     local = ngx_mobility_ucwa_cf_is(&p->user, &app->owner);
     anon = (p->flags & NGX_MOBILITY_PART_ANONYMOUS) ? 1 : 0;
 
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         NULL);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -442,7 +442,7 @@ ngx_mobility_ucwa_cf_participant_json(ngx_mobility_ucwa_tx_t *tx,
                                           &p->user, "/presence"));
     }
 
-    if (p->state == NGX_MOBILITY_PART_LOBBY && !local
+    if (!local && p->state != NGX_MOBILITY_PART_INVITED
         && ngx_mobility_conv_part_get(tx->st, tx->txn, c->id.data, c->id.len,
                                       app->owner.data, app->owner.len, &me)
            == NGX_MOBILITY_OK
@@ -450,12 +450,24 @@ ngx_mobility_ucwa_cf_participant_json(ngx_mobility_ucwa_tx_t *tx,
         && me.role == NGX_MOBILITY_PART_LEADER)
     {
         /* what a leader may do about it */
-        (void) ngx_mobility_ucwa_link(links, "admit", &prefix,
-                                      ngx_mobility_ucwa_cf_part_path(
-                                          tx->pool, c, p, "/admit"));
-        (void) ngx_mobility_ucwa_link(links, "reject", &prefix,
-                                      ngx_mobility_ucwa_cf_part_path(
-                                          tx->pool, c, p, "/reject"));
+        organizer = ngx_mobility_ucwa_cf_same(&p->user, &c->organizer);
+
+        for (i = 0; i < 5; i++) {
+            if ((p->state == NGX_MOBILITY_PART_LOBBY) != (i < 2)
+                || (i == 2 && organizer)
+                || (i == 3 && p->role == NGX_MOBILITY_PART_LEADER)
+                || (i == 4 && (p->role != NGX_MOBILITY_PART_LEADER
+                               || organizer)))
+            {
+                continue;
+            }
+
+            op = ngx_mobility_ucwa_cf_ops[i];
+
+            (void) ngx_mobility_ucwa_link(links, op + 1, &prefix,
+                                          ngx_mobility_ucwa_cf_part_path(
+                                              tx->pool, c, p, op));
+        }
     }
 
     if (p->state == NGX_MOBILITY_PART_JOINED
@@ -508,7 +520,7 @@ static json_t *
 ngx_mobility_ucwa_cf_omi_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, void *data)
 {
-    json_t                    *obj, *links, *mods, *emb, *from;
+    json_t                    *obj, *links, *mods, *from;
     ngx_str_t                  prefix;
     ngx_uint_t                 out;
     const char                *state;
@@ -521,18 +533,9 @@ ngx_mobility_ucwa_cf_omi_json(ngx_mobility_ucwa_tx_t *tx,
     p = cf->part;
     out = (p->flags & NGX_MOBILITY_PART_SELF_JOIN) ? 1 : 0;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-    mods = json_array();
-
-    if (obj == NULL || links == NULL || mods == NULL) {
-        json_decref(obj);
-        json_decref(links);
-        json_decref(mods);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         &mods);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -606,16 +609,7 @@ ngx_mobility_ucwa_cf_omi_json(ngx_mobility_ucwa_tx_t *tx,
                                           tx->pool, c, &inviter, ""));
 
         from = ngx_mobility_ucwa_cf_participant_json(tx, app, c, &inviter);
-        emb = json_object();
-
-        if (from && emb) {
-            json_object_set_new(emb, "from", from);
-            json_object_set_new(obj, "_embedded", emb);
-
-        } else {
-            json_decref(from);
-            json_decref(emb);
-        }
+        ngx_mobility_ucwa_embed(obj, "from", from);
     }
 
     json_object_set_new(obj, "rel", json_string("onlineMeetingInvitation"));
@@ -640,16 +634,9 @@ ngx_mobility_ucwa_cf_pi_json(ngx_mobility_ucwa_tx_t *tx,
     c = cf->conv;
     p = cf->part;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         NULL);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -688,6 +675,15 @@ ngx_mobility_ucwa_cf_pi_json(ngx_mobility_ucwa_tx_t *tx,
     (void) ngx_mobility_ucwa_link(links, "conversation", &prefix,
                                   ngx_mobility_ucwa_cf_conv_path(tx->pool, c,
                                                                  ""));
+
+    if (p->state == NGX_MOBILITY_PART_INVITED
+        && ngx_strcmp(state, "Connecting") == 0)
+    {
+        (void) ngx_mobility_ucwa_link(links, "cancel", &prefix,
+                                      ngx_mobility_ucwa_cf_inv_path(tx->pool,
+                                          NGX_MOBILITY_UCWA_PI, c, p->inv,
+                                          "/cancel"));
+    }
 
     if (p->state == NGX_MOBILITY_PART_JOINED
         && ngx_strcmp(state, "Connected") == 0)
@@ -734,18 +730,9 @@ ngx_mobility_ucwa_cf_conversation_json(ngx_mobility_ucwa_tx_t *tx,
     cf = data;
     c = cf->conv;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-    mods = json_array();
-
-    if (obj == NULL || links == NULL || mods == NULL) {
-        json_decref(obj);
-        json_decref(links);
-        json_decref(mods);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         &mods);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -857,16 +844,9 @@ ngx_mobility_ucwa_cf_messaging_json(ngx_mobility_ucwa_tx_t *tx,
     cf = data;
     c = cf->conv;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         NULL);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -933,16 +913,9 @@ ngx_mobility_ucwa_cf_meeting_json(ngx_mobility_ucwa_tx_t *tx,
     json_t     *obj, *links;
     ngx_str_t   prefix;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         NULL);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -1531,10 +1504,10 @@ ngx_mobility_ucwa_cf_admit(ngx_mobility_ucwa_tx_t *tx,
 
 
 /*
- * Roster entry me leaves (DELETE of the conversation, stopMessaging):
- * its application sees the messaging end and the conversation go, the
- * other members see it go ("participant deleted"); the last one out ends
- * the conference.
+ * Roster entry me leaves (DELETE of the conversation, stopMessaging, or
+ * ejected by a leader): its application (app, NULL when gone) sees the
+ * messaging end and the conversation go, the other members see it go
+ * ("participant deleted"); the last one out ends the conference.
  */
 static ngx_int_t
 ngx_mobility_ucwa_cf_leave(ngx_mobility_ucwa_tx_t *tx,
@@ -1559,11 +1532,14 @@ ngx_mobility_ucwa_cf_leave(ngx_mobility_ucwa_tx_t *tx,
     cf.state = "Disconnected";
     cf.cstate = "Disconnected";
 
-    if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, CF_MESSAGING,
-                                   "updated", NULL, NULL) != NGX_OK
-        || ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf,
-                                      CF_CONVERSATION, "deleted", NULL, NULL)
-           != NGX_OK
+    if ((app
+         && (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf,
+                                        CF_MESSAGING, "updated", NULL, NULL)
+             != NGX_OK
+             || ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf,
+                                           CF_CONVERSATION, "deleted", NULL,
+                                           NULL)
+                != NGX_OK))
         || ngx_mobility_ucwa_cf_members(tx, roster, NULL, 0, &cf,
                                         CF_PARTICIPANT, "deleted", NULL)
            != NGX_OK)
@@ -1579,9 +1555,142 @@ ngx_mobility_ucwa_cf_leave(ngx_mobility_ucwa_tx_t *tx,
 }
 
 
-/* typing that was not renewed in time ends: the others are told */
+/* a leader ejects joined member p: it leaves as if it had left */
+static ngx_int_t
+ngx_mobility_ucwa_cf_eject(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p)
+{
+    ngx_int_t                 rc;
+    ngx_mobility_ucwa_app_t   app;
+
+    rc = ngx_mobility_ucwa_im_app(tx, &p->app, &app);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, tx->log, 0,
+                  "mobility ucwa: conference %*s: \"%s\" ejected",
+                  c->id.len, c->id.data, p->user.data);
+
+    return ngx_mobility_ucwa_cf_leave(tx, (rc == NGX_OK) ? &app : NULL, c,
+                                      p);
+}
+
+
+/*
+ * A leader promotes joined member p to Leader or demotes it to Attendee
+ * (role).  The participant reference: "added events for the same
+ * participant indicate that the participant has been ... promoted,
+ * demoted", and "updated" when the user's capabilities to admit, promote
+ * or demote a participant have changed.  So the other members get
+ * "participant added"; p's application gets "localParticipant updated",
+ * "participant updated" for every other member, and the lobby as a
+ * leader sees it (added when promoted, deleted when demoted).
+ */
+static ngx_int_t
+ngx_mobility_ucwa_cf_role(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p, ngx_uint_t role)
+{
+    ngx_int_t                  rc;
+    ngx_uint_t                 i;
+    ngx_array_t               *roster;
+    ngx_mobility_conv_part_t  *e;
+    ngx_mobility_ucwa_cf_t     cf, other;
+    ngx_mobility_ucwa_app_t    app;
+
+    p->role = role;
+
+    if (ngx_mobility_ucwa_cf_part_put(tx, c, p) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    roster = ngx_mobility_ucwa_cf_roster(tx, c);
+    if (roster == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&cf, sizeof(ngx_mobility_ucwa_cf_t));
+    cf.conv = c;
+    cf.part = p;
+
+    if (ngx_mobility_ucwa_cf_members(tx, roster, &p->user, 0, &cf,
+                                     CF_PARTICIPANT, "added", NULL)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_mobility_ucwa_im_app(tx, &p->app, &app);
+
+    if (rc != NGX_OK) {
+        return (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
+    }
+
+    if (ngx_mobility_ucwa_cf_event(tx, &app, NULL, NULL, &cf,
+                                   CF_LOCAL_PARTICIPANT, "updated", NULL,
+                                   NULL) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    e = roster->elts;
+    other = cf;
+
+    for (i = 0; i < roster->nelts; i++) {
+        if (ngx_mobility_ucwa_cf_same(&e[i].user, &p->user)) {
+            continue;
+        }
+
+        other.part = &e[i];
+
+        if (e[i].state == NGX_MOBILITY_PART_JOINED) {
+            rc = ngx_mobility_ucwa_cf_event(tx, &app, NULL, NULL, &other,
+                                            CF_PARTICIPANT, "updated", NULL,
+                                            NULL);
+
+        } else if (e[i].state == NGX_MOBILITY_PART_LOBBY) {
+            rc = ngx_mobility_ucwa_cf_event(tx, &app, NULL, NULL, &other,
+                                            CF_LOBBY,
+                                            (role == NGX_MOBILITY_PART_LEADER)
+                                            ? "added" : "deleted",
+                                            NULL, NULL);
+
+        } else {
+            continue;
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+typedef int (*ngx_mobility_ucwa_cf_next_pt)(ngx_mobility_store_t *st,
+    MDB_txn *txn, uint64_t now, u_char *id, u_char *user, size_t *ulen,
+    uint64_t *due);
+typedef int (*ngx_mobility_ucwa_cf_del_pt)(ngx_mobility_store_t *st,
+    MDB_txn *txn, const u_char *id, size_t len, const u_char *user,
+    size_t ulen, uint64_t due);
+
+/* what is due about roster entry p: NGX_OK, NGX_DECLINED (a stale key) */
+typedef ngx_int_t (*ngx_mobility_ucwa_cf_due_pt)(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p, uint64_t due);
+
+
+/*
+ * The roster deadlines that are due, at most limit of them: the "q" keys
+ * (no answer, lobby wait) or the "z" keys (typing); a key whose
+ * conversation or entry is gone or no longer has that deadline is stale
+ * and goes.
+ */
 static void
-ngx_mobility_ucwa_cf_typing_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
+ngx_mobility_ucwa_cf_scan(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit,
+    ngx_mobility_ucwa_cf_next_pt next_key, ngx_mobility_ucwa_cf_del_pt del,
+    ngx_mobility_ucwa_cf_due_pt handler)
 {
     int                        n;
     u_char                     id[NGX_MOBILITY_CONV_ID_MAX];
@@ -1591,16 +1700,13 @@ ngx_mobility_ucwa_cf_typing_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
     ngx_int_t                  rc;
     ngx_str_t                  s;
     ngx_uint_t                 i;
-    ngx_array_t               *roster;
     ngx_mobility_conv_t        c;
-    ngx_mobility_ucwa_cf_t     cf;
     ngx_mobility_conv_part_t   p;
 
     next = 0;
 
     for (i = 0; i < limit; i++) {
-        n = ngx_mobility_conv_next_part_typing(tx->st, tx->txn, tx->now, id,
-                                               user, &ulen, &due);
+        n = next_key(tx->st, tx->txn, tx->now, id, user, &ulen, &due);
         if (n <= 0) {
             next = (n == 0) ? due : 0;
             break;
@@ -1616,41 +1722,17 @@ ngx_mobility_ucwa_cf_typing_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
             rc = ngx_mobility_ucwa_cf_part_get(tx, &c, user, ulen, &p);
         }
 
+        if (rc == NGX_OK) {
+            rc = handler(tx, &c, &p, due);
+        }
+
         if (rc == NGX_ERROR) {
             break;
         }
 
-        if (rc == NGX_DECLINED || p.typing != due) {
-            /* a stale key */
-            if (ngx_mobility_conv_part_typing_del(tx->st, tx->txn, s.data,
-                                                  s.len, user, ulen, due)
-                != NGX_MOBILITY_OK)
-            {
-                break;
-            }
-
-            continue;
-        }
-
-        p.typing = 0;
-
-        if (ngx_mobility_ucwa_cf_part_put(tx, &c, &p) != NGX_OK) {
-            break;
-        }
-
-        roster = ngx_mobility_ucwa_cf_roster(tx, &c);
-        if (roster == NULL) {
-            break;
-        }
-
-        ngx_memzero(&cf, sizeof(ngx_mobility_ucwa_cf_t));
-        cf.conv = &c;
-        cf.part = &p;
-
-        if (c.state == NGX_MOBILITY_CONV_CONNECTED
-            && ngx_mobility_ucwa_cf_members(tx, roster, &p.user, 0, &cf,
-                                            CF_TYPING, "deleted", NULL)
-               != NGX_OK)
+        if (rc == NGX_DECLINED
+            && del(tx->st, tx->txn, s.data, s.len, user, ulen, due)
+               != NGX_MOBILITY_OK)
         {
             break;
         }
@@ -1660,122 +1742,119 @@ ngx_mobility_ucwa_cf_typing_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
 }
 
 
+/* typing that was not renewed in time ends: the others are told */
+static ngx_int_t
+ngx_mobility_ucwa_cf_typing_due(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p, uint64_t due)
+{
+    ngx_array_t             *roster;
+    ngx_mobility_ucwa_cf_t   cf;
+
+    if (p->typing != due) {
+        return NGX_DECLINED;
+    }
+
+    p->typing = 0;
+
+    if (ngx_mobility_ucwa_cf_part_put(tx, c, p) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (c->state != NGX_MOBILITY_CONV_CONNECTED) {
+        return NGX_OK;
+    }
+
+    roster = ngx_mobility_ucwa_cf_roster(tx, c);
+    if (roster == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&cf, sizeof(ngx_mobility_ucwa_cf_t));
+    cf.conv = c;
+    cf.part = p;
+
+    return ngx_mobility_ucwa_cf_members(tx, roster, &p->user, 0, &cf,
+                                        CF_TYPING, "deleted", NULL);
+}
+
+
 /*
- * Invitations of added participants nobody answered before their
- * deadline ("q" keys; the timer of the worker that created them, and
- * the sweep): Failure/Timeout for the inviter and the invitee, and a
- * missed conversation for the invitee.
+ * An invitation of an added participant nobody answered before its
+ * deadline: Failure/Timeout for the inviter and the invitee, and a
+ * missed conversation for the invitee; a wait in the lobby nobody
+ * admitted in time ends with Timeout.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_cf_deadline(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p, uint64_t due)
+{
+    ngx_str_t               to;
+    ngx_mobility_missed_t   m;
+
+    if (p->deadline != due) {
+        return NGX_DECLINED;
+    }
+
+    if (p->state == NGX_MOBILITY_PART_LOBBY) {
+        return ngx_mobility_ucwa_cf_lobby_out(tx, c, p, "Timeout");
+    }
+
+    if (p->state != NGX_MOBILITY_PART_INVITED) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_mobility_ucwa_cf_part_del(tx, c, p) != NGX_OK
+        || ngx_mobility_ucwa_cf_inv_failed(tx, c, p, "Timeout") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the invitee missed it */
+    ngx_memzero(&m, sizeof(ngx_mobility_missed_t));
+    m.id = c->id;
+    m.from = p->inviter;
+    m.subject = c->subject;
+    m.importance = c->importance;
+    m.thread_id = c->thread_id;
+    m.time = tx->now;
+
+    if (ngx_mobility_missed_add(tx->st, tx->txn, p->user.data, p->user.len,
+                                &m)
+        != NGX_MOBILITY_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    to.data = (u_char *) p->user.data;
+    to.len = p->user.len;
+
+    if (ngx_mobility_ucwa_missed_changed(tx, &to) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, tx->log, 0,
+                  "mobility ucwa: conference %*s: invitation of \"%s\" "
+                  "not answered", c->id.len, c->id.data, p->user.data);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The roster's deadlines ("q" keys: the timer of the worker that
+ * created them, and the sweep) and the ends of typing ("z" keys).
  */
 void
 ngx_mobility_ucwa_conf_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
 {
-    int                        n;
-    u_char                     id[NGX_MOBILITY_CONV_ID_MAX];
-    u_char                     user[NGX_MOBILITY_SIP_MAX + 1];
-    size_t                     ulen;
-    uint64_t                   due, next;
-    ngx_int_t                  rc;
-    ngx_str_t                  s, to;
-    ngx_uint_t                 i;
-    ngx_mobility_conv_t        c;
-    ngx_mobility_missed_t      m;
-    ngx_mobility_conv_part_t   p;
-
-    next = 0;
-
-    for (i = 0; i < limit; i++) {
-        n = ngx_mobility_conv_next_part_due(tx->st, tx->txn, tx->now, id,
-                                            user, &ulen, &due);
-        if (n <= 0) {
-            next = (n == 0) ? due : 0;
-            break;
-        }
-
-        if (ngx_mobility_ucwa_due_id(tx, id, n, &s) != NGX_OK) {
-            break;
-        }
-
-        rc = ngx_mobility_ucwa_conv_read(tx, &s, &c);
-
-        if (rc == NGX_ERROR) {
-            break;
-        }
-
-        if (rc == NGX_OK) {
-            rc = ngx_mobility_ucwa_cf_part_get(tx, &c, user, ulen, &p);
-
-            if (rc == NGX_ERROR) {
-                break;
-            }
-        }
-
-        if (rc == NGX_OK && p.state == NGX_MOBILITY_PART_LOBBY
-            && p.deadline == due)
-        {
-            /* nobody admitted it in time */
-            if (ngx_mobility_ucwa_cf_lobby_out(tx, &c, &p, "Timeout")
-                != NGX_OK)
-            {
-                break;
-            }
-
-            continue;
-        }
-
-        if (rc == NGX_DECLINED || p.state != NGX_MOBILITY_PART_INVITED
-            || p.deadline != due)
-        {
-            /* a stale key */
-            if (ngx_mobility_conv_part_due_del(tx->st, tx->txn, s.data,
-                                               s.len, user, ulen, due)
-                != NGX_MOBILITY_OK)
-            {
-                break;
-            }
-
-            continue;
-        }
-
-        if (ngx_mobility_ucwa_cf_part_del(tx, &c, &p) != NGX_OK
-            || ngx_mobility_ucwa_cf_inv_failed(tx, &c, &p, "Timeout")
-               != NGX_OK)
-        {
-            break;
-        }
-
-        /* the invitee missed it */
-        ngx_memzero(&m, sizeof(ngx_mobility_missed_t));
-        m.id = c.id;
-        m.from = p.inviter;
-        m.subject = c.subject;
-        m.importance = c.importance;
-        m.thread_id = c.thread_id;
-        m.time = tx->now;
-
-        if (ngx_mobility_missed_add(tx->st, tx->txn, p.user.data, p.user.len,
-                                    &m)
-            != NGX_MOBILITY_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                          tx->st->err);
-            break;
-        }
-
-        to.data = (u_char *) p.user.data;
-        to.len = p.user.len;
-
-        if (ngx_mobility_ucwa_missed_changed(tx, &to) != NGX_OK) {
-            break;
-        }
-
-        ngx_log_error(NGX_LOG_INFO, tx->log, 0,
-                      "mobility ucwa: conference %V: invitation of \"%s\" "
-                      "not answered", &s, p.user.data);
-    }
-
-    ngx_mobility_ucwa_due_next(tx, next, i == limit);
-
-    ngx_mobility_ucwa_cf_typing_due(tx, limit);
+    ngx_mobility_ucwa_cf_scan(tx, limit, ngx_mobility_conv_next_part_due,
+                              ngx_mobility_conv_part_due_del,
+                              ngx_mobility_ucwa_cf_deadline);
+    ngx_mobility_ucwa_cf_scan(tx, limit, ngx_mobility_conv_next_part_typing,
+                              ngx_mobility_conv_part_typing_del,
+                              ngx_mobility_ucwa_cf_typing_due);
 }
 
 
@@ -1890,10 +1969,9 @@ ngx_mobility_ucwa_cf_adhoc(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_cf_t     cf;
 
     if (app->anonymous) {
-        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_FORBIDDEN,
-                                       "Forbidden", NULL,
-                                       "An anonymous user cannot start a "
-                                       "meeting.");
+        return ngx_mobility_ucwa_anonymous_refused(rq, rs,
+                                           "An anonymous user cannot start "
+                                           "a meeting.");
     }
 
     ngx_memzero(&c, sizeof(ngx_mobility_conv_t));
@@ -2007,7 +2085,7 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
     int                           n;
     u_char                        sip[NGX_MOBILITY_SIP_MAX + 1];
     ngx_int_t                     rc;
-    ngx_str_t                     cid, to, user;
+    ngx_str_t                     cid, user;
     ngx_uint_t                    i, escalate;
     ngx_array_t                  *roster;
     const char                   *reason;
@@ -2039,10 +2117,9 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (app->anonymous) {
-        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_FORBIDDEN,
-                                       "Forbidden", NULL,
-                                       "An anonymous user cannot add "
-                                       "participants.");
+        return ngx_mobility_ucwa_anonymous_refused(rq, rs,
+                                           "An anonymous user cannot add "
+                                           "participants.");
     }
 
     escalate = !c.conference;
@@ -2076,23 +2153,10 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
         }
     }
 
-    if (ngx_mobility_ucwa_input_str(rq, "to", &to) != NGX_OK
-        && ngx_mobility_ucwa_arg(rq->pool, &rq->args, "to", &to) != NGX_OK)
-    {
-        return ngx_mobility_ucwa_bad(rq, rs, "Missing 'to'.");
-    }
-
-    n = ngx_mobility_sip_canon(to.data, to.len, sip, NULL);
-    if (n <= 0) {
-        return ngx_mobility_ucwa_bad(rq, rs, "Invalid 'to'.");
-    }
-
-    if ((size_t) n == app->owner.len
-        && ngx_strncmp(sip, app->owner.data, n) == 0)
-    {
-        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                       "BadRequest", "InvalidInvitee",
-                                       "One cannot invite oneself.");
+    n = ngx_mobility_ucwa_invitee_input(rq, rs, app, 1, sip,
+                                        "One cannot invite oneself.", &rc);
+    if (n == 0) {
+        return rc;
     }
 
     ngx_memzero(&p, sizeof(ngx_mobility_conv_part_t));
@@ -2466,6 +2530,35 @@ ngx_mobility_ucwa_cf_answer(ngx_mobility_ucwa_req_t *rq,
 }
 
 
+/*
+ * The inviter cancels its participantInvitation while the invitee has
+ * not answered: the invitation fails Canceled on both sides (the
+ * invitee's onlineMeetingInvitation, its conversation deleted), as when
+ * the conference ends before an answer.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_cf_cancel(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p)
+{
+    if (p->state != NGX_MOBILITY_PART_INVITED
+        || c->state != NGX_MOBILITY_CONV_CONNECTED)
+    {
+        return ngx_mobility_ucwa_cf_state_error(rq, rs,
+                                         "The invitation is not pending.");
+    }
+
+    if (ngx_mobility_ucwa_cf_part_del(tx, c, p) != NGX_OK
+        || ngx_mobility_ucwa_cf_inv_failed(tx, c, p, "Canceled") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rs->status = NGX_HTTP_NO_CONTENT;
+    return NGX_OK;
+}
+
+
 static ngx_int_t ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, ngx_str_t *uri);
@@ -2588,6 +2681,13 @@ ngx_mobility_ucwa_conference(ngx_mobility_ucwa_req_t *rq,
                   : ngx_mobility_ucwa_cf_pi_json(&tx, &app, &cf);
         rc = obj ? ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj)
                  : NGX_ERROR;
+        goto done;
+    }
+
+    if (!omi && write && ngx_mobility_ucwa_path_eat(&rest, "/cancel")
+        && rest.len == 0)
+    {
+        rc = ngx_mobility_ucwa_cf_cancel(rq, rs, &tx, &c, &p);
         goto done;
     }
 
@@ -2827,26 +2927,34 @@ ngx_mobility_ucwa_cf_list(ngx_mobility_ucwa_req_t *rq,
 
 
 /* POST …/participants/<sip>/admit|reject: a leader decides for the lobby */
+/*
+ * What a leader does to a participant (POST …/participants/<sip>/<op>):
+ * admit or reject one in the lobby, eject, promote or demote a member.
+ * 404 for anyone else than a member or a waiting one, 403 for anyone but
+ * a joined leader, 409 when the participant is not in the right state.
+ */
 static ngx_int_t
-ngx_mobility_ucwa_cf_lobby_op(ngx_mobility_ucwa_req_t *rq,
+ngx_mobility_ucwa_cf_participant_op(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *me, ngx_uint_t joined,
     ngx_str_t *r)
 {
     ngx_int_t                  rc;
     ngx_str_t                  seg;
-    ngx_uint_t                 admit;
+    ngx_uint_t                 op, lobby;
     ngx_mobility_conv_part_t   p;
 
     ngx_mobility_ucwa_path_segment(r, &seg);
 
-    if (ngx_mobility_ucwa_path_eat(r, "/admit") && r->len == 0) {
-        admit = 1;
+    for (op = 0; ngx_mobility_ucwa_cf_ops[op]; op++) {
+        if (ngx_mobility_ucwa_path_eat(r, ngx_mobility_ucwa_cf_ops[op])
+            && r->len == 0)
+        {
+            break;
+        }
+    }
 
-    } else if (ngx_mobility_ucwa_path_eat(r, "/reject") && r->len == 0) {
-        admit = 0;
-
-    } else {
+    if (ngx_mobility_ucwa_cf_ops[op] == NULL) {
         return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
@@ -2863,17 +2971,63 @@ ngx_mobility_ucwa_cf_lobby_op(ngx_mobility_ucwa_req_t *rq,
     if (!joined || me->role != NGX_MOBILITY_PART_LEADER) {
         return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_FORBIDDEN,
                                        "Forbidden", NULL,
-                                       "Only a leader admits or rejects.");
+                                       "Only a leader does this.");
     }
 
-    if (p.state != NGX_MOBILITY_PART_LOBBY) {
+    lobby = (op <= 1);
+
+    if (lobby && p.state != NGX_MOBILITY_PART_LOBBY) {
         return ngx_mobility_ucwa_cf_state_error(rq, rs,
                                          "The participant is not in the "
                                          "lobby.");
     }
 
-    rc = admit ? ngx_mobility_ucwa_cf_admit(tx, c, &p)
-               : ngx_mobility_ucwa_cf_lobby_out(tx, c, &p, "Rejected");
+    if (!lobby && p.state != NGX_MOBILITY_PART_JOINED) {
+        return ngx_mobility_ucwa_cf_state_error(rq, rs,
+                                         "The participant is not in the "
+                                         "conference.");
+    }
+
+    if (op == 2 && ngx_mobility_ucwa_cf_same(&p.user, &me->user)) {
+        return ngx_mobility_ucwa_cf_state_error(rq, rs,
+                                         "A leader leaves with "
+                                         "terminate, not eject.");
+    }
+
+    if ((op == 2 || op == 4) && ngx_mobility_ucwa_cf_same(&p.user,
+                                                          &c->organizer))
+    {
+        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_FORBIDDEN,
+                                       "Forbidden", NULL,
+                                       "The organizer stays a leader of "
+                                       "the meeting.");
+    }
+
+    if ((op == 3 && p.role == NGX_MOBILITY_PART_LEADER)
+        || (op == 4 && p.role != NGX_MOBILITY_PART_LEADER))
+    {
+        return ngx_mobility_ucwa_cf_state_error(rq, rs,
+                                         "The participant has this role "
+                                         "already.");
+    }
+
+    switch (op) {
+    case 0:
+        rc = ngx_mobility_ucwa_cf_admit(tx, c, &p);
+        break;
+    case 1:
+        rc = ngx_mobility_ucwa_cf_lobby_out(tx, c, &p, "Rejected");
+        break;
+    case 2:
+        rc = ngx_mobility_ucwa_cf_eject(tx, c, &p);
+        break;
+    case 3:
+        rc = ngx_mobility_ucwa_cf_role(tx, c, &p, NGX_MOBILITY_PART_LEADER);
+        break;
+    default:
+        rc = ngx_mobility_ucwa_cf_role(tx, c, &p,
+                                       NGX_MOBILITY_PART_ATTENDEE);
+    }
 
     if (rc != NGX_OK) {
         return NGX_ERROR;
@@ -3022,7 +3176,8 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (ngx_mobility_ucwa_path_eat(&r, "/participants")) {
-        return ngx_mobility_ucwa_cf_lobby_op(rq, rs, tx, c, &me, joined, &r);
+        return ngx_mobility_ucwa_cf_participant_op(rq, rs, tx, c, &me, joined,
+                                                   &r);
     }
 
     if (!ngx_mobility_ucwa_path_eat(&r, "/messaging")) {

@@ -12,6 +12,7 @@
 #include "ngx_mobility_ucwa.h"
 #include "ngx_mobility_conversations.h"
 #include "ngx_mobility_directory.h"
+#include "ngx_mobility_sip.h"
 
 
 ngx_int_t
@@ -419,4 +420,113 @@ ngx_mobility_ucwa_due_id(ngx_mobility_ucwa_tx_t *tx, u_char *id, size_t n,
     s->len = n;
 
     return NGX_OK;
+}
+
+
+/*
+ * A representation for app: its link prefix, the object, its _links
+ * object (attached by the caller, where it wants it) and, when mods is
+ * given, an array; NULL when out of memory.
+ */
+json_t *
+ngx_mobility_ucwa_resource_new(ngx_pool_t *pool, ngx_mobility_ucwa_app_t *app,
+    ngx_str_t *prefix, json_t **links, json_t **mods)
+{
+    json_t  *obj;
+
+    if (ngx_mobility_ucwa_prefix(pool, app, prefix) != NGX_OK) {
+        return NULL;
+    }
+
+    obj = json_object();
+    *links = json_object();
+
+    if (mods) {
+        *mods = json_array();
+    }
+
+    if (obj == NULL || *links == NULL || (mods && *mods == NULL)) {
+        json_decref(obj);
+        json_decref(*links);
+
+        if (mods) {
+            json_decref(*mods);
+        }
+
+        return NULL;
+    }
+
+    return obj;
+}
+
+
+/* obj._embedded.name = value (taken), or nothing when out of memory */
+void
+ngx_mobility_ucwa_embed(json_t *obj, const char *name, json_t *value)
+{
+    json_t  *emb;
+
+    emb = json_object();
+
+    if (value && emb) {
+        json_object_set_new(emb, name, value);
+        json_object_set_new(obj, "_embedded", emb);
+        return;
+    }
+
+    json_decref(value);
+    json_decref(emb);
+}
+
+
+/*
+ * The invitee of an invitation: "to" from the body (or the query when
+ * query is set), canonical into sip (NGX_MOBILITY_SIP_MAX + 1 bytes).
+ * Returns its length, or 0 once a 400 is answered (its code in *rc):
+ * missing, invalid, or app's own user (InvalidInvitee, oneself).
+ */
+int
+ngx_mobility_ucwa_invitee_input(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_app_t *app,
+    ngx_uint_t query, u_char *sip, const char *oneself, ngx_int_t *rc)
+{
+    int        n;
+    ngx_str_t  to;
+
+    if ((ngx_mobility_ucwa_input_str(rq, "to", &to) != NGX_OK
+         && (!query
+             || ngx_mobility_ucwa_arg(rq->pool, &rq->args, "to", &to)
+                != NGX_OK))
+        || to.len == 0)
+    {
+        *rc = ngx_mobility_ucwa_bad(rq, rs, "Missing 'to'.");
+        return 0;
+    }
+
+    n = ngx_mobility_sip_canon(to.data, to.len, sip, NULL);
+    if (n <= 0) {
+        *rc = ngx_mobility_ucwa_bad(rq, rs, "Invalid 'to'.");
+        return 0;
+    }
+
+    if ((size_t) n == app->owner.len
+        && ngx_strncmp(sip, app->owner.data, n) == 0)
+    {
+        *rc = ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                      "BadRequest", "InvalidInvitee",
+                                      oneself);
+        return 0;
+    }
+
+    return n;
+}
+
+
+/* what an anonymous meeting guest may not do: 403 AnonymousNotAllowed */
+ngx_int_t
+ngx_mobility_ucwa_anonymous_refused(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, const char *message)
+{
+    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_FORBIDDEN, "Forbidden",
+                                   "AnonymousNotAllowed", message);
 }

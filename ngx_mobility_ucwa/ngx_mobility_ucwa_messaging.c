@@ -372,18 +372,11 @@ ngx_mobility_ucwa_im_participant_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_uint_t            local;
     ngx_mobility_user_t   u;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
     local = (ngx_strcmp(sip, ngx_mobility_ucwa_im_local(app, c)) == 0);
 
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         NULL);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -431,7 +424,7 @@ static json_t *
 ngx_mobility_ucwa_im_invitation_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, void *data)
 {
-    json_t                  *obj, *links, *emb, *from;
+    json_t                  *obj, *links, *from;
     ngx_str_t                prefix;
     ngx_uint_t               out;
     const char              *state;
@@ -442,16 +435,9 @@ ngx_mobility_ucwa_im_invitation_json(ngx_mobility_ucwa_tx_t *tx,
     c = im->conv;
     out = ngx_mobility_ucwa_im_outgoing(app, c);
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         NULL);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -534,16 +520,7 @@ ngx_mobility_ucwa_im_invitation_json(ngx_mobility_ucwa_tx_t *tx,
     if (!out) {
         from = ngx_mobility_ucwa_im_participant_json(tx, app, c,
                                               (const char *) c->from.data);
-        emb = json_object();
-
-        if (from && emb) {
-            json_object_set_new(emb, "from", from);
-            json_object_set_new(obj, "_embedded", emb);
-
-        } else {
-            json_decref(from);
-            json_decref(emb);
-        }
+        ngx_mobility_ucwa_embed(obj, "from", from);
     }
 
     json_object_set_new(obj, "rel", json_string("messagingInvitation"));
@@ -565,18 +542,9 @@ ngx_mobility_ucwa_im_conversation_json(ngx_mobility_ucwa_tx_t *tx,
     im = data;
     c = im->conv;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-    mods = json_array();
-
-    if (obj == NULL || links == NULL || mods == NULL) {
-        json_decref(obj);
-        json_decref(links);
-        json_decref(mods);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         &mods);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -650,16 +618,9 @@ ngx_mobility_ucwa_im_messaging_json(ngx_mobility_ucwa_tx_t *tx,
     im = data;
     c = im->conv;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         NULL);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -745,16 +706,9 @@ ngx_mobility_ucwa_im_message_json(ngx_mobility_ucwa_tx_t *tx,
     out = (app->owner.len == ngx_strlen(from)
            && ngx_strncmp(app->owner.data, from, app->owner.len) == 0);
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         NULL);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -1420,28 +1374,23 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
     u_char                    sip[NGX_MOBILITY_SIP_MAX + 1];
     json_t                   *links, *msg, *href;
     ngx_int_t                 rc;
-    ngx_str_t                 to, uri, text, prefix, invitee;
+    ngx_str_t                 uri, text, prefix, invitee;
     ngx_uint_t                u_exists;
     const char               *reason, *err;
     ngx_mobility_conv_t       c;
     ngx_mobility_ucwa_im_t    im, local;
     ngx_mobility_ucwa_th_t    th;
 
-    if (ngx_mobility_ucwa_input_str(rq, "to", &to) != NGX_OK || to.len == 0) {
-        return ngx_mobility_ucwa_bad(rq, rs, "Missing 'to'.");
+    if (app->anonymous) {
+        return ngx_mobility_ucwa_anonymous_refused(rq, rs,
+                                           "An anonymous user cannot start "
+                                           "a conversation.");
     }
 
-    n = ngx_mobility_sip_canon(to.data, to.len, sip, NULL);
-    if (n <= 0) {
-        return ngx_mobility_ucwa_bad(rq, rs, "Invalid 'to'.");
-    }
-
-    if ((size_t) n == app->owner.len
-        && ngx_strncmp(sip, app->owner.data, n) == 0)
-    {
-        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                       "BadRequest", "InvalidInvitee",
-                                       "One cannot message oneself.");
+    n = ngx_mobility_ucwa_invitee_input(rq, rs, app, 0, sip,
+                                        "One cannot message oneself.", &rc);
+    if (n == 0) {
+        return rc;
     }
 
     ngx_memzero(&c, sizeof(ngx_mobility_conv_t));
