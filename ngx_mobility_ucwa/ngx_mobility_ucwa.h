@@ -538,6 +538,9 @@ ngx_int_t ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
 ngx_int_t ngx_mobility_ucwa_history_log(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_conv_t *c);
+ngx_int_t ngx_mobility_ucwa_history_member(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_bytes_t *user,
+    ngx_mobility_bytes_t *peer, ngx_uint_t outgoing, uint64_t since);
 ngx_array_t *ngx_mobility_ucwa_history_scan(ngx_mobility_ucwa_tx_t *tx);
 void ngx_mobility_ucwa_history_prune(ngx_mobility_ucwa_tx_t *tx,
     ngx_array_t *items);

@@ -1504,6 +1504,60 @@ ngx_mobility_ucwa_cf_admit(ngx_mobility_ucwa_tx_t *tx,
 
 
 /*
+ * Member me left conference c (roster: the others): its conversation log
+ * of the conference, as a two-party conversation leaves one, with the
+ * messages from its join on.  The peer of the log is who invited it,
+ * else the organizer, else (the organizer) a member still in, else the
+ * last other sender.  The two parties of an escalated conversation keep
+ * the log of the whole conversation when the conference ends instead.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_cf_logged(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_array_t *roster,
+    ngx_mobility_conv_part_t *me)
+{
+    ngx_uint_t                 i;
+    ngx_mobility_bytes_t       peer;
+    ngx_mobility_conv_part_t  *e;
+
+    if (c->to.len
+        && (ngx_mobility_ucwa_cf_same(&me->user, &c->from)
+            || ngx_mobility_ucwa_cf_same(&me->user, &c->to)))
+    {
+        return NGX_OK;
+    }
+
+    peer.data = NULL;
+    peer.len = 0;
+
+    if (me->inviter.len) {
+        peer = me->inviter;
+
+    } else if (!ngx_mobility_ucwa_cf_same(&me->user, &c->organizer)) {
+        peer = c->organizer;
+
+    } else {
+        e = roster->elts;
+
+        for (i = 0; i < roster->nelts; i++) {
+            if (e[i].state == NGX_MOBILITY_PART_JOINED
+                && !(e[i].flags & NGX_MOBILITY_PART_ANONYMOUS))
+            {
+                peer = e[i].user;
+                break;
+            }
+        }
+    }
+
+    return ngx_mobility_ucwa_history_member(tx, c, &me->user, &peer,
+                                            (me->flags
+                                             & NGX_MOBILITY_PART_SELF_JOIN)
+                                            ? 1 : 0,
+                                            me->joined);
+}
+
+
+/*
  * Roster entry me leaves (DELETE of the conversation, stopMessaging, or
  * ejected by a leader): its application (app, NULL when gone) sees the
  * messaging end and the conversation go, the other members see it go
@@ -1544,6 +1598,10 @@ ngx_mobility_ucwa_cf_leave(ngx_mobility_ucwa_tx_t *tx,
                                         CF_PARTICIPANT, "deleted", NULL)
            != NGX_OK)
     {
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_ucwa_cf_logged(tx, c, roster, me) != NGX_OK) {
         return NGX_ERROR;
     }
 
