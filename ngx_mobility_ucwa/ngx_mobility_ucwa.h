@@ -472,9 +472,12 @@ json_t *ngx_mobility_ucwa_im_message_render(ngx_mobility_ucwa_tx_t *tx,
 /* ngx_mobility_ucwa_conv.c: shared by messaging and conferences */
 ngx_int_t ngx_mobility_ucwa_bytes_dup(ngx_pool_t *pool,
     ngx_mobility_bytes_t *b);
+ngx_int_t ngx_mobility_ucwa_bytes_dup_n(ngx_pool_t *pool,
+    ngx_mobility_bytes_t **f, ngx_uint_t n);
 json_t *ngx_mobility_ucwa_json_bytes(ngx_mobility_bytes_t *b);
 ngx_int_t ngx_mobility_ucwa_conv_dup(ngx_pool_t *pool,
     ngx_mobility_conv_t *c);
+ngx_int_t ngx_mobility_ucwa_store_rc(ngx_mobility_ucwa_tx_t *tx, int rc);
 ngx_int_t ngx_mobility_ucwa_conv_read(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *id, ngx_mobility_conv_t *c);
 ngx_int_t ngx_mobility_ucwa_bad(ngx_mobility_ucwa_req_t *rq,

@@ -71,17 +71,16 @@ typedef enum {
 static ngx_int_t
 ngx_mobility_ucwa_cf_part_dup(ngx_pool_t *pool, ngx_mobility_conv_part_t *p)
 {
-    if (ngx_mobility_ucwa_bytes_dup(pool, &p->user) != NGX_OK
-        || ngx_mobility_ucwa_bytes_dup(pool, &p->app) != NGX_OK
-        || ngx_mobility_ucwa_bytes_dup(pool, &p->name) != NGX_OK
-        || ngx_mobility_ucwa_bytes_dup(pool, &p->inviter) != NGX_OK
-        || ngx_mobility_ucwa_bytes_dup(pool, &p->inviter_app) != NGX_OK
-        || ngx_mobility_ucwa_bytes_dup(pool, &p->operation_id) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    ngx_mobility_bytes_t  *f[6];
 
-    return NGX_OK;
+    f[0] = &p->user;
+    f[1] = &p->app;
+    f[2] = &p->name;
+    f[3] = &p->inviter;
+    f[4] = &p->inviter_app;
+    f[5] = &p->operation_id;
+
+    return ngx_mobility_ucwa_bytes_dup_n(pool, f, 6);
 }
 
 
@@ -190,6 +189,32 @@ ngx_mobility_ucwa_cf_roster(ngx_mobility_ucwa_tx_t *tx,
 }
 
 
+/*
+ * Writes roster entry p of c (remove: deletes it), reads the roster back
+ * (the others, when removed) and sets cf up for events about p.
+ */
+static ngx_array_t *
+ngx_mobility_ucwa_cf_update(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p, ngx_uint_t remove,
+    ngx_mobility_ucwa_cf_t *cf)
+{
+    ngx_int_t  rc;
+
+    rc = remove ? ngx_mobility_ucwa_cf_part_del(tx, c, p)
+                : ngx_mobility_ucwa_cf_part_put(tx, c, p);
+
+    if (rc != NGX_OK) {
+        return NULL;
+    }
+
+    ngx_memzero(cf, sizeof(ngx_mobility_ucwa_cf_t));
+    cf->conv = c;
+    cf->part = p;
+
+    return ngx_mobility_ucwa_cf_roster(tx, c);
+}
+
+
 static ngx_uint_t
 ngx_mobility_ucwa_cf_count(ngx_array_t *roster, ngx_uint_t state)
 {
@@ -215,22 +240,13 @@ ngx_mobility_ucwa_cf_part_get(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_conv_t *c, u_char *user, size_t len,
     ngx_mobility_conv_part_t *p)
 {
-    int  rc;
+    ngx_int_t  rc;
 
-    rc = ngx_mobility_conv_part_get(tx->st, tx->txn, c->id.data, c->id.len,
-                                    user, len, p);
+    rc = ngx_mobility_ucwa_store_rc(tx, ngx_mobility_conv_part_get(tx->st,
+                                        tx->txn, c->id.data, c->id.len, user,
+                                        len, p));
 
-    if (rc == NGX_MOBILITY_NOTFOUND) {
-        return NGX_DECLINED;
-    }
-
-    if (rc != NGX_MOBILITY_OK) {
-        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                      tx->st->err);
-        return NGX_ERROR;
-    }
-
-    return ngx_mobility_ucwa_cf_part_dup(tx->pool, p);
+    return (rc == NGX_OK) ? ngx_mobility_ucwa_cf_part_dup(tx->pool, p) : rc;
 }
 
 
@@ -1424,18 +1440,10 @@ ngx_mobility_ucwa_cf_lobby_out(ngx_mobility_ucwa_tx_t *tx,
     ngx_array_t             *roster;
     ngx_mobility_ucwa_cf_t   cf;
 
-    if (ngx_mobility_ucwa_cf_part_del(tx, c, p) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    roster = ngx_mobility_ucwa_cf_roster(tx, c);
+    roster = ngx_mobility_ucwa_cf_update(tx, c, p, 1, &cf);
     if (roster == NULL) {
         return NGX_ERROR;
     }
-
-    ngx_memzero(&cf, sizeof(ngx_mobility_ucwa_cf_t));
-    cf.conv = c;
-    cf.part = p;
 
     if (ngx_mobility_ucwa_cf_members(tx, roster, NULL, 1, &cf, CF_LOBBY,
                                      "deleted", NULL) != NGX_OK
@@ -1466,18 +1474,10 @@ ngx_mobility_ucwa_cf_admit(ngx_mobility_ucwa_tx_t *tx,
     p->joined = tx->now;
     p->deadline = 0;
 
-    if (ngx_mobility_ucwa_cf_part_put(tx, c, p) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    roster = ngx_mobility_ucwa_cf_roster(tx, c);
+    roster = ngx_mobility_ucwa_cf_update(tx, c, p, 0, &cf);
     if (roster == NULL) {
         return NGX_ERROR;
     }
-
-    ngx_memzero(&cf, sizeof(ngx_mobility_ucwa_cf_t));
-    cf.conv = c;
-    cf.part = p;
 
     /* out of the lobby for the leaders, then in for everyone */
     if (ngx_mobility_ucwa_cf_members(tx, roster, NULL, 1, &cf, CF_LOBBY,
@@ -1571,18 +1571,11 @@ ngx_mobility_ucwa_cf_leave(ngx_mobility_ucwa_tx_t *tx,
     ngx_array_t             *roster;
     ngx_mobility_ucwa_cf_t   cf;
 
-    if (ngx_mobility_ucwa_cf_part_del(tx, c, me) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    roster = ngx_mobility_ucwa_cf_roster(tx, c);
+    roster = ngx_mobility_ucwa_cf_update(tx, c, me, 1, &cf);
     if (roster == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memzero(&cf, sizeof(ngx_mobility_ucwa_cf_t));
-    cf.conv = c;
-    cf.part = me;
     cf.state = "Disconnected";
     cf.cstate = "Disconnected";
 
@@ -1659,18 +1652,10 @@ ngx_mobility_ucwa_cf_role(ngx_mobility_ucwa_tx_t *tx,
 
     p->role = role;
 
-    if (ngx_mobility_ucwa_cf_part_put(tx, c, p) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    roster = ngx_mobility_ucwa_cf_roster(tx, c);
+    roster = ngx_mobility_ucwa_cf_update(tx, c, p, 0, &cf);
     if (roster == NULL) {
         return NGX_ERROR;
     }
-
-    ngx_memzero(&cf, sizeof(ngx_mobility_ucwa_cf_t));
-    cf.conv = c;
-    cf.part = p;
 
     if (ngx_mobility_ucwa_cf_members(tx, roster, &p->user, 0, &cf,
                                      CF_PARTICIPANT, "added", NULL)
@@ -2011,6 +1996,46 @@ ngx_mobility_ucwa_cf_join_events(ngx_mobility_ucwa_tx_t *tx,
     }
 
     return ngx_mobility_ucwa_cf_joined(tx, app, c, roster, me);
+}
+
+
+/*
+ * Joiner me enters meeting conversation c (joined, or in the lobby): c
+ * and the entry are written (a fresh conversation with its meeting key),
+ * me's application gets its join events; the roster, or NULL.
+ */
+static ngx_array_t *
+ngx_mobility_ucwa_cf_enter(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c,
+    ngx_mobility_conv_part_t *me, ngx_uint_t fresh)
+{
+    ngx_array_t  *roster;
+
+    if (ngx_mobility_ucwa_cf_put(tx, c) != NGX_OK
+        || ngx_mobility_ucwa_cf_part_put(tx, c, me) != NGX_OK)
+    {
+        return NULL;
+    }
+
+    if (fresh
+        && ngx_mobility_conv_meeting_put(tx->st, tx->txn, c)
+           != NGX_MOBILITY_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NULL;
+    }
+
+    roster = ngx_mobility_ucwa_cf_roster(tx, c);
+
+    if (roster == NULL
+        || ngx_mobility_ucwa_cf_join_events(tx, app, c, roster, me)
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return roster;
 }
 
 
@@ -2544,18 +2569,11 @@ ngx_mobility_ucwa_cf_answer(ngx_mobility_ucwa_req_t *rq,
     p->flags |= NGX_MOBILITY_PART_MESSAGING;
     p->joined = tx->now;
 
-    if (ngx_mobility_ucwa_cf_part_put(tx, c, p) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    roster = ngx_mobility_ucwa_cf_roster(tx, c);
+    roster = ngx_mobility_ucwa_cf_update(tx, c, p, 0, &cf);
     if (roster == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memzero(&cf, sizeof(ngx_mobility_ucwa_cf_t));
-    cf.conv = c;
-    cf.part = p;
     cf.state = "Connecting";
 
     /* the invitation loses accept/decline, then the join */
@@ -3569,26 +3587,9 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
             tx->due = me.deadline;
         }
 
-        if (ngx_mobility_ucwa_cf_put(tx, &c) != NGX_OK
-            || ngx_mobility_ucwa_cf_part_put(tx, &c, &me) != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        if (fresh
-            && ngx_mobility_conv_meeting_put(tx->st, tx->txn, &c)
-               != NGX_MOBILITY_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                          tx->st->err);
-            return NGX_ERROR;
-        }
-
-        roster = ngx_mobility_ucwa_cf_roster(tx, &c);
+        roster = ngx_mobility_ucwa_cf_enter(tx, app, &c, &me, fresh);
 
         if (roster == NULL
-            || ngx_mobility_ucwa_cf_join_events(tx, app, &c, roster, &me)
-               != NGX_OK
             || ngx_mobility_ucwa_cf_members(tx, roster, NULL, 1, &cf,
                                             CF_LOBBY, "added", NULL)
                != NGX_OK)
@@ -3622,26 +3623,9 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
         }
 
     } else {
-        if (ngx_mobility_ucwa_cf_put(tx, &c) != NGX_OK
-            || ngx_mobility_ucwa_cf_part_put(tx, &c, &me) != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        if (fresh
-            && ngx_mobility_conv_meeting_put(tx->st, tx->txn, &c)
-               != NGX_MOBILITY_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                          tx->st->err);
-            return NGX_ERROR;
-        }
-
-        roster = ngx_mobility_ucwa_cf_roster(tx, &c);
+        roster = ngx_mobility_ucwa_cf_enter(tx, app, &c, &me, fresh);
 
         if (roster == NULL
-            || ngx_mobility_ucwa_cf_join_events(tx, app, &c, roster, &me)
-               != NGX_OK
             || ngx_mobility_ucwa_cf_announce(tx, &c, roster, &me) != NGX_OK)
         {
             return NGX_ERROR;

@@ -36,6 +36,23 @@ ngx_mobility_ucwa_bytes_dup(ngx_pool_t *pool, ngx_mobility_bytes_t *b)
 }
 
 
+/* NUL-terminated pool copies of the n strings f[] */
+ngx_int_t
+ngx_mobility_ucwa_bytes_dup_n(ngx_pool_t *pool, ngx_mobility_bytes_t **f,
+    ngx_uint_t n)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (ngx_mobility_ucwa_bytes_dup(pool, f[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 json_t *
 ngx_mobility_ucwa_json_bytes(ngx_mobility_bytes_t *b)
 {
@@ -47,7 +64,6 @@ ngx_mobility_ucwa_json_bytes(ngx_mobility_bytes_t *b)
 ngx_int_t
 ngx_mobility_ucwa_conv_dup(ngx_pool_t *pool, ngx_mobility_conv_t *c)
 {
-    ngx_uint_t             i;
     ngx_mobility_bytes_t  *f[13];
 
     f[0] = &c->id;
@@ -64,10 +80,25 @@ ngx_mobility_ucwa_conv_dup(ngx_pool_t *pool, ngx_mobility_conv_t *c)
     f[11] = &c->organizer;
     f[12] = &c->meeting;
 
-    for (i = 0; i < 13; i++) {
-        if (ngx_mobility_ucwa_bytes_dup(pool, f[i]) != NGX_OK) {
-            return NGX_ERROR;
-        }
+    return ngx_mobility_ucwa_bytes_dup_n(pool, f, 13);
+}
+
+
+/*
+ * A store read's result: NGX_OK, NGX_DECLINED (not found) or NGX_ERROR
+ * (logged).
+ */
+ngx_int_t
+ngx_mobility_ucwa_store_rc(ngx_mobility_ucwa_tx_t *tx, int rc)
+{
+    if (rc == NGX_MOBILITY_NOTFOUND) {
+        return NGX_DECLINED;
+    }
+
+    if (rc != NGX_MOBILITY_OK) {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
     }
 
     return NGX_OK;
@@ -79,21 +110,12 @@ ngx_int_t
 ngx_mobility_ucwa_conv_read(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
     ngx_mobility_conv_t *c)
 {
-    int  rc;
+    ngx_int_t  rc;
 
-    rc = ngx_mobility_conv_get(tx->st, tx->txn, id->data, id->len, c);
+    rc = ngx_mobility_ucwa_store_rc(tx, ngx_mobility_conv_get(tx->st,
+                                        tx->txn, id->data, id->len, c));
 
-    if (rc == NGX_MOBILITY_NOTFOUND) {
-        return NGX_DECLINED;
-    }
-
-    if (rc != NGX_MOBILITY_OK) {
-        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                      tx->st->err);
-        return NGX_ERROR;
-    }
-
-    return ngx_mobility_ucwa_conv_dup(tx->pool, c);
+    return (rc == NGX_OK) ? ngx_mobility_ucwa_conv_dup(tx->pool, c) : rc;
 }
 
 

@@ -227,13 +227,13 @@ Test::More::is($st, 404, 'nor add to it');
 ($st) = MobilityUcwa::ucwa($B, DELETE => "/communication/conversations/$id");
 Test::More::is($st, 204, 'bob leaves: 204');
 ($ev) = main::next_package($B);
-Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted", 'leaver: ended');
+Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted\ncommunication: missedItems updated", 'leaver: ended, then its conversation log counted');
 ($ev) = main::next_package($A);
 Test::More::is($ev, 'conversation: participant deleted', 'alice sees bob go');
 ($st) = MobilityUcwa::ucwa($A, POST => "/communication/conversations/$id/messaging/terminate");
 Test::More::is($st, 204, 'alice stops messaging: 204');
 ($ev) = main::next_package($A);
-Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted", 'alice: ended');
+Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted\ncommunication: missedItems updated", 'alice: ended, then her conversation log counted');
 MobilityUcwa::request($block, GET => "$A->{app}/communication/conversations/$id", token => $A->{token});
 --- error_code: 404
 --- no_error_log
@@ -705,7 +705,7 @@ Test::More::ok(MobilityUcwa::decode($b)->{_links}{eject}, 'bob sees eject now');
 ($st) = MobilityUcwa::ucwa($B, POST => "$P/carol\@contoso.com/eject");
 Test::More::is($st, 204, 'bob ejects carol: 204');
 ($ev) = main::next_package($C);
-Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted", 'carol: her conversation ends');
+Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted\ncommunication: missedItems updated", 'carol: her conversation ends (and leaves her a log)');
 ($ev) = main::next_package($B);
 Test::More::is($ev, 'conversation: participant deleted', 'bob sees carol go');
 ($ev) = main::next_package($A);
