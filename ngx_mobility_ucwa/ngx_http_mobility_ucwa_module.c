@@ -313,7 +313,7 @@ static ngx_mobility_ucwa_route_t  ngx_mobility_ucwa_routes[] = {
                             NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_POST,
                             ngx_mobility_ucwa_conference, 0, 0),
     ngx_mobility_ucwa_route("/communication/participantInvitations/",
-                            NGX_MOBILITY_UCWA_GET,
+                            NGX_MOBILITY_UCWA_GET|NGX_MOBILITY_UCWA_POST,
                             ngx_mobility_ucwa_conference, 1, 0),
     ngx_mobility_ucwa_route("/communication/conversationLogs",
                             NGX_MOBILITY_UCWA_GET,

@@ -477,6 +477,53 @@ json_t *ngx_mobility_ucwa_im_message_render(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c,
     ngx_mobility_conv_msg_t *m, const char *from);
 
+/* ngx_mobility_ucwa_conv.c: shared by messaging and conferences */
+ngx_int_t ngx_mobility_ucwa_bytes_dup(ngx_pool_t *pool,
+    ngx_mobility_bytes_t *b);
+ngx_int_t ngx_mobility_ucwa_bytes_dup_n(ngx_pool_t *pool,
+    ngx_mobility_bytes_t **f, ngx_uint_t n);
+json_t *ngx_mobility_ucwa_json_bytes(ngx_mobility_bytes_t *b);
+ngx_int_t ngx_mobility_ucwa_conv_dup(ngx_pool_t *pool,
+    ngx_mobility_conv_t *c);
+ngx_int_t ngx_mobility_ucwa_store_rc(ngx_mobility_ucwa_tx_t *tx, int rc);
+ngx_int_t ngx_mobility_ucwa_conv_read(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *id, ngx_mobility_conv_t *c);
+ngx_int_t ngx_mobility_ucwa_bad(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, const char *message);
+ngx_int_t ngx_mobility_ucwa_not_found(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_conv_input(ngx_mobility_ucwa_req_t *rq,
+    const char *name, size_t max, ngx_uint_t query,
+    ngx_mobility_bytes_t *out);
+const char *ngx_mobility_ucwa_conv_inputs(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_conv_t *c, ngx_mobility_bytes_t *op, ngx_uint_t query);
+ngx_uint_t ngx_mobility_ucwa_path_eat(ngx_str_t *s, const char *word);
+void ngx_mobility_ucwa_path_segment(ngx_str_t *s, ngx_str_t *seg);
+ngx_int_t ngx_mobility_ucwa_conv_done(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx, ngx_int_t rc,
+    ngx_uint_t write);
+ngx_int_t ngx_mobility_ucwa_set_location(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_app_t *app,
+    const char *path);
+ngx_int_t ngx_mobility_ucwa_conv_init(ngx_pool_t *pool,
+    ngx_mobility_ucwa_tx_t *tx, ngx_mobility_ucwa_app_t *app,
+    ngx_mobility_conv_t *c, ngx_uint_t state);
+ngx_int_t ngx_mobility_ucwa_invitee(ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *user, const char **reason);
+void ngx_mobility_ucwa_due_next(ngx_mobility_ucwa_tx_t *tx, uint64_t next,
+    ngx_uint_t more);
+json_t *ngx_mobility_ucwa_resource_new(ngx_pool_t *pool,
+    ngx_mobility_ucwa_app_t *app, ngx_str_t *prefix, json_t **links,
+    json_t **mods);
+void ngx_mobility_ucwa_embed(json_t *obj, const char *name, json_t *value);
+int ngx_mobility_ucwa_invitee_input(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_app_t *app,
+    ngx_uint_t query, u_char *sip, const char *oneself, ngx_int_t *rc);
+ngx_int_t ngx_mobility_ucwa_anonymous_refused(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, const char *message);
+ngx_int_t ngx_mobility_ucwa_due_id(ngx_mobility_ucwa_tx_t *tx, u_char *id,
+    size_t n, ngx_str_t *s);
+
 /* ngx_mobility_ucwa_conference.c */
 ngx_int_t ngx_mobility_ucwa_conference(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
@@ -502,6 +549,9 @@ ngx_int_t ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
 ngx_int_t ngx_mobility_ucwa_history_log(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_conv_t *c);
+ngx_int_t ngx_mobility_ucwa_history_member(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_bytes_t *user,
+    ngx_mobility_bytes_t *peer, ngx_uint_t outgoing, uint64_t since);
 ngx_array_t *ngx_mobility_ucwa_history_scan(ngx_mobility_ucwa_tx_t *tx);
 void ngx_mobility_ucwa_history_prune(ngx_mobility_ucwa_tx_t *tx,
     ngx_array_t *items);

@@ -38,6 +38,12 @@
 #define NGX_MOBILITY_UCWA_CF_TYPING_MS   10000
 
 
+/* what a leader does to a participant: POST …/participants/<sip>/<op> */
+static const char  *ngx_mobility_ucwa_cf_ops[] = {
+    "/admit", "/reject", "/eject", "/promote", "/demote", NULL
+};
+
+
 typedef struct {
     ngx_mobility_conv_t       *conv;
     ngx_mobility_conv_part_t  *part;      /* the participant concerned */
@@ -63,87 +69,18 @@ typedef enum {
 
 
 static ngx_int_t
-ngx_mobility_ucwa_cf_dup(ngx_pool_t *pool, ngx_mobility_bytes_t *b)
-{
-    u_char  *p;
-
-    p = ngx_pnalloc(pool, b->len + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (b->len) {
-        ngx_memcpy(p, b->data, b->len);
-    }
-
-    p[b->len] = '\0';
-    b->data = p;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
 ngx_mobility_ucwa_cf_part_dup(ngx_pool_t *pool, ngx_mobility_conv_part_t *p)
 {
-    if (ngx_mobility_ucwa_cf_dup(pool, &p->user) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &p->app) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &p->name) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &p->inviter) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &p->inviter_app) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &p->operation_id) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    ngx_mobility_bytes_t  *f[6];
 
-    return NGX_OK;
-}
+    f[0] = &p->user;
+    f[1] = &p->app;
+    f[2] = &p->name;
+    f[3] = &p->inviter;
+    f[4] = &p->inviter_app;
+    f[5] = &p->operation_id;
 
-
-static ngx_int_t
-ngx_mobility_ucwa_cf_conv_dup(ngx_pool_t *pool, ngx_mobility_conv_t *c)
-{
-    if (ngx_mobility_ucwa_cf_dup(pool, &c->id) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->from) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->to) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->from_app) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->to_app) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->subject) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->importance) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->thread_id) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->operation_id) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->message) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->reason) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->organizer) != NGX_OK
-        || ngx_mobility_ucwa_cf_dup(pool, &c->meeting) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/* reads a conversation into pool memory; OK, NGX_DECLINED (none), ERROR */
-static ngx_int_t
-ngx_mobility_ucwa_cf_get(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
-    ngx_mobility_conv_t *c)
-{
-    int  rc;
-
-    rc = ngx_mobility_conv_get(tx->st, tx->txn, id->data, id->len, c);
-
-    if (rc == NGX_MOBILITY_NOTFOUND) {
-        return NGX_DECLINED;
-    }
-
-    if (rc != NGX_MOBILITY_OK) {
-        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                      tx->st->err);
-        return NGX_ERROR;
-    }
-
-    return ngx_mobility_ucwa_cf_conv_dup(tx->pool, c);
+    return ngx_mobility_ucwa_bytes_dup_n(pool, f, 6);
 }
 
 
@@ -252,6 +189,32 @@ ngx_mobility_ucwa_cf_roster(ngx_mobility_ucwa_tx_t *tx,
 }
 
 
+/*
+ * Writes roster entry p of c (remove: deletes it), reads the roster back
+ * (the others, when removed) and sets cf up for events about p.
+ */
+static ngx_array_t *
+ngx_mobility_ucwa_cf_update(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p, ngx_uint_t remove,
+    ngx_mobility_ucwa_cf_t *cf)
+{
+    ngx_int_t  rc;
+
+    rc = remove ? ngx_mobility_ucwa_cf_part_del(tx, c, p)
+                : ngx_mobility_ucwa_cf_part_put(tx, c, p);
+
+    if (rc != NGX_OK) {
+        return NULL;
+    }
+
+    ngx_memzero(cf, sizeof(ngx_mobility_ucwa_cf_t));
+    cf->conv = c;
+    cf->part = p;
+
+    return ngx_mobility_ucwa_cf_roster(tx, c);
+}
+
+
 static ngx_uint_t
 ngx_mobility_ucwa_cf_count(ngx_array_t *roster, ngx_uint_t state)
 {
@@ -277,22 +240,13 @@ ngx_mobility_ucwa_cf_part_get(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_conv_t *c, u_char *user, size_t len,
     ngx_mobility_conv_part_t *p)
 {
-    int  rc;
+    ngx_int_t  rc;
 
-    rc = ngx_mobility_conv_part_get(tx->st, tx->txn, c->id.data, c->id.len,
-                                    user, len, p);
+    rc = ngx_mobility_ucwa_store_rc(tx, ngx_mobility_conv_part_get(tx->st,
+                                        tx->txn, c->id.data, c->id.len, user,
+                                        len, p));
 
-    if (rc == NGX_MOBILITY_NOTFOUND) {
-        return NGX_DECLINED;
-    }
-
-    if (rc != NGX_MOBILITY_OK) {
-        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                      tx->st->err);
-        return NGX_ERROR;
-    }
-
-    return ngx_mobility_ucwa_cf_part_dup(tx->pool, p);
+    return (rc == NGX_OK) ? ngx_mobility_ucwa_cf_part_dup(tx->pool, p) : rc;
 }
 
 
@@ -394,13 +348,6 @@ ngx_mobility_ucwa_cf_people(ngx_pool_t *pool, ngx_mobility_bytes_t *user,
 
 
 static json_t *
-ngx_mobility_ucwa_cf_bytes(ngx_mobility_bytes_t *b)
-{
-    return json_stringn((const char *) b->data, b->len);
-}
-
-
-static json_t *
 ngx_mobility_ucwa_cf_sip(ngx_mobility_bytes_t *user)
 {
     u_char  buf[NGX_MOBILITY_SIP_MAX + 8];
@@ -449,23 +396,17 @@ ngx_mobility_ucwa_cf_participant_json(ngx_mobility_ucwa_tx_t *tx,
 {
     json_t                    *obj, *links;
     ngx_str_t                  prefix;
-    ngx_uint_t                 local, anon;
+    ngx_uint_t                 local, anon, organizer, i;
+    const char                *op;
     ngx_mobility_user_t        u;
     ngx_mobility_conv_part_t   me;
-
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
 
     local = ngx_mobility_ucwa_cf_is(&p->user, &app->owner);
     anon = (p->flags & NGX_MOBILITY_PART_ANONYMOUS) ? 1 : 0;
 
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         NULL);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -476,7 +417,7 @@ ngx_mobility_ucwa_cf_participant_json(ngx_mobility_ucwa_tx_t *tx,
     if (anon) {
         if (p->name.len) {
             json_object_set_new(obj, "name",
-                                ngx_mobility_ucwa_cf_bytes(&p->name));
+                                ngx_mobility_ucwa_json_bytes(&p->name));
         }
 
     } else if (ngx_mobility_user_get(tx->st, tx->txn, p->user.data,
@@ -484,7 +425,7 @@ ngx_mobility_ucwa_cf_participant_json(ngx_mobility_ucwa_tx_t *tx,
                == NGX_MOBILITY_OK
                && u.name.len)
     {
-        json_object_set_new(obj, "name", ngx_mobility_ucwa_cf_bytes(&u.name));
+        json_object_set_new(obj, "name", ngx_mobility_ucwa_json_bytes(&u.name));
     }
 
     json_object_set_new(obj, "uri", ngx_mobility_ucwa_cf_sip(&p->user));
@@ -517,7 +458,7 @@ ngx_mobility_ucwa_cf_participant_json(ngx_mobility_ucwa_tx_t *tx,
                                           &p->user, "/presence"));
     }
 
-    if (p->state == NGX_MOBILITY_PART_LOBBY && !local
+    if (!local && p->state != NGX_MOBILITY_PART_INVITED
         && ngx_mobility_conv_part_get(tx->st, tx->txn, c->id.data, c->id.len,
                                       app->owner.data, app->owner.len, &me)
            == NGX_MOBILITY_OK
@@ -525,12 +466,24 @@ ngx_mobility_ucwa_cf_participant_json(ngx_mobility_ucwa_tx_t *tx,
         && me.role == NGX_MOBILITY_PART_LEADER)
     {
         /* what a leader may do about it */
-        (void) ngx_mobility_ucwa_link(links, "admit", &prefix,
-                                      ngx_mobility_ucwa_cf_part_path(
-                                          tx->pool, c, p, "/admit"));
-        (void) ngx_mobility_ucwa_link(links, "reject", &prefix,
-                                      ngx_mobility_ucwa_cf_part_path(
-                                          tx->pool, c, p, "/reject"));
+        organizer = ngx_mobility_ucwa_cf_same(&p->user, &c->organizer);
+
+        for (i = 0; i < 5; i++) {
+            if ((p->state == NGX_MOBILITY_PART_LOBBY) != (i < 2)
+                || (i == 2 && organizer)
+                || (i == 3 && p->role == NGX_MOBILITY_PART_LEADER)
+                || (i == 4 && (p->role != NGX_MOBILITY_PART_LEADER
+                               || organizer)))
+            {
+                continue;
+            }
+
+            op = ngx_mobility_ucwa_cf_ops[i];
+
+            (void) ngx_mobility_ucwa_link(links, op + 1, &prefix,
+                                          ngx_mobility_ucwa_cf_part_path(
+                                              tx->pool, c, p, op));
+        }
     }
 
     if (p->state == NGX_MOBILITY_PART_JOINED
@@ -565,12 +518,12 @@ ngx_mobility_ucwa_cf_common(json_t *obj, ngx_mobility_conv_t *c)
 {
     json_object_set_new(obj, "importance",
                         c->importance.len
-                        ? ngx_mobility_ucwa_cf_bytes(&c->importance)
+                        ? ngx_mobility_ucwa_json_bytes(&c->importance)
                         : json_string("Normal"));
     json_object_set_new(obj, "threadId",
-                        ngx_mobility_ucwa_cf_bytes(&c->thread_id));
+                        ngx_mobility_ucwa_json_bytes(&c->thread_id));
     json_object_set_new(obj, "subject",
-                        ngx_mobility_ucwa_cf_bytes(&c->subject));
+                        ngx_mobility_ucwa_json_bytes(&c->subject));
 }
 
 
@@ -583,7 +536,7 @@ static json_t *
 ngx_mobility_ucwa_cf_omi_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, void *data)
 {
-    json_t                    *obj, *links, *mods, *emb, *from;
+    json_t                    *obj, *links, *mods, *from;
     ngx_str_t                  prefix;
     ngx_uint_t                 out;
     const char                *state;
@@ -596,18 +549,9 @@ ngx_mobility_ucwa_cf_omi_json(ngx_mobility_ucwa_tx_t *tx,
     p = cf->part;
     out = (p->flags & NGX_MOBILITY_PART_SELF_JOIN) ? 1 : 0;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-    mods = json_array();
-
-    if (obj == NULL || links == NULL || mods == NULL) {
-        json_decref(obj);
-        json_decref(links);
-        json_decref(mods);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         &mods);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -630,12 +574,12 @@ ngx_mobility_ucwa_cf_omi_json(ngx_mobility_ucwa_tx_t *tx,
 
     if (out && p->operation_id.len) {
         json_object_set_new(obj, "operationId",
-                            ngx_mobility_ucwa_cf_bytes(&p->operation_id));
+                            ngx_mobility_ucwa_json_bytes(&p->operation_id));
     }
 
     if (p->flags & NGX_MOBILITY_PART_ANONYMOUS) {
         json_object_set_new(obj, "anonymousDisplayName",
-                            ngx_mobility_ucwa_cf_bytes(&p->name));
+                            ngx_mobility_ucwa_json_bytes(&p->name));
     }
 
     json_object_set_new(obj, "_links", links);
@@ -681,16 +625,7 @@ ngx_mobility_ucwa_cf_omi_json(ngx_mobility_ucwa_tx_t *tx,
                                           tx->pool, c, &inviter, ""));
 
         from = ngx_mobility_ucwa_cf_participant_json(tx, app, c, &inviter);
-        emb = json_object();
-
-        if (from && emb) {
-            json_object_set_new(emb, "from", from);
-            json_object_set_new(obj, "_embedded", emb);
-
-        } else {
-            json_decref(from);
-            json_decref(emb);
-        }
+        ngx_mobility_ucwa_embed(obj, "from", from);
     }
 
     json_object_set_new(obj, "rel", json_string("onlineMeetingInvitation"));
@@ -715,16 +650,9 @@ ngx_mobility_ucwa_cf_pi_json(ngx_mobility_ucwa_tx_t *tx,
     c = cf->conv;
     p = cf->part;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         NULL);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -742,7 +670,7 @@ ngx_mobility_ucwa_cf_pi_json(ngx_mobility_ucwa_tx_t *tx,
 
     if (p->operation_id.len) {
         json_object_set_new(obj, "operationId",
-                            ngx_mobility_ucwa_cf_bytes(&p->operation_id));
+                            ngx_mobility_ucwa_json_bytes(&p->operation_id));
     }
 
     json_object_set_new(obj, "_links", links);
@@ -763,6 +691,15 @@ ngx_mobility_ucwa_cf_pi_json(ngx_mobility_ucwa_tx_t *tx,
     (void) ngx_mobility_ucwa_link(links, "conversation", &prefix,
                                   ngx_mobility_ucwa_cf_conv_path(tx->pool, c,
                                                                  ""));
+
+    if (p->state == NGX_MOBILITY_PART_INVITED
+        && ngx_strcmp(state, "Connecting") == 0)
+    {
+        (void) ngx_mobility_ucwa_link(links, "cancel", &prefix,
+                                      ngx_mobility_ucwa_cf_inv_path(tx->pool,
+                                          NGX_MOBILITY_UCWA_PI, c, p->inv,
+                                          "/cancel"));
+    }
 
     if (p->state == NGX_MOBILITY_PART_JOINED
         && ngx_strcmp(state, "Connected") == 0)
@@ -809,18 +746,9 @@ ngx_mobility_ucwa_cf_conversation_json(ngx_mobility_ucwa_tx_t *tx,
     cf = data;
     c = cf->conv;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-    mods = json_array();
-
-    if (obj == NULL || links == NULL || mods == NULL) {
-        json_decref(obj);
-        json_decref(links);
-        json_decref(mods);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         &mods);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -856,13 +784,13 @@ ngx_mobility_ucwa_cf_conversation_json(ngx_mobility_ucwa_tx_t *tx,
 
     json_object_set_new(obj, "state", json_string(state));
     json_object_set_new(obj, "threadId",
-                        ngx_mobility_ucwa_cf_bytes(&c->thread_id));
+                        ngx_mobility_ucwa_json_bytes(&c->thread_id));
     json_object_set_new(obj, "subject",
-                        ngx_mobility_ucwa_cf_bytes(&c->subject));
+                        ngx_mobility_ucwa_json_bytes(&c->subject));
     json_object_set_new(obj, "activeModalities", mods);
     json_object_set_new(obj, "importance",
                         c->importance.len
-                        ? ngx_mobility_ucwa_cf_bytes(&c->importance)
+                        ? ngx_mobility_ucwa_json_bytes(&c->importance)
                         : json_string("Normal"));
     json_object_set_new(obj, "participantCount",
                         json_integer((json_int_t) cf->joined));
@@ -932,16 +860,9 @@ ngx_mobility_ucwa_cf_messaging_json(ngx_mobility_ucwa_tx_t *tx,
     cf = data;
     c = cf->conv;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         NULL);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -1008,27 +929,20 @@ ngx_mobility_ucwa_cf_meeting_json(ngx_mobility_ucwa_tx_t *tx,
     json_t     *obj, *links;
     ngx_str_t   prefix;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         NULL);
+    if (obj == NULL) {
         return NULL;
     }
 
     json_object_set_new(obj, "onlineMeetingId",
-                        ngx_mobility_ucwa_cf_bytes(&c->meeting));
+                        ngx_mobility_ucwa_json_bytes(&c->meeting));
     json_object_set_new(obj, "onlineMeetingUri",
                         ngx_mobility_ucwa_cf_meeting_uri(c));
     json_object_set_new(obj, "organizerUri",
                         ngx_mobility_ucwa_cf_sip(&c->organizer));
     json_object_set_new(obj, "subject",
-                        ngx_mobility_ucwa_cf_bytes(&c->subject));
+                        ngx_mobility_ucwa_json_bytes(&c->subject));
     json_object_set_new(obj, "accessLevel",
                         json_string("Invited"));
     json_object_set_new(obj, "onlineMeetingRel",
@@ -1211,11 +1125,11 @@ ngx_mobility_ucwa_cf_event(ngx_mobility_ucwa_tx_t *tx,
 
 /*
  * One event to the joined application of every member of the roster but
- * skip (a user, or NULL).
+ * skip (a user, or NULL); only to the leaders when leaders is set.
  */
 static ngx_int_t
 ngx_mobility_ucwa_cf_members(ngx_mobility_ucwa_tx_t *tx,
-    ngx_array_t *roster, ngx_mobility_bytes_t *skip,
+    ngx_array_t *roster, ngx_mobility_bytes_t *skip, ngx_uint_t leaders,
     ngx_mobility_ucwa_cf_t *cf, ngx_mobility_ucwa_cf_what_e what,
     const char *type, const char *status)
 {
@@ -1228,6 +1142,7 @@ ngx_mobility_ucwa_cf_members(ngx_mobility_ucwa_tx_t *tx,
 
     for (i = 0; i < roster->nelts; i++) {
         if (p[i].state != NGX_MOBILITY_PART_JOINED
+            || (leaders && p[i].role != NGX_MOBILITY_PART_LEADER)
             || (skip && ngx_mobility_ucwa_cf_same(&p[i].user, skip)))
         {
             continue;
@@ -1242,44 +1157,6 @@ ngx_mobility_ucwa_cf_members(ngx_mobility_ucwa_tx_t *tx,
         if (rc == NGX_OK
             && ngx_mobility_ucwa_cf_event(tx, &app, NULL, NULL, cf, what,
                                           type, status, NULL)
-               != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-/* one lobby event about cf->part to the joined leaders */
-static ngx_int_t
-ngx_mobility_ucwa_cf_leaders(ngx_mobility_ucwa_tx_t *tx,
-    ngx_array_t *roster, ngx_mobility_ucwa_cf_t *cf, const char *type)
-{
-    ngx_int_t                  rc;
-    ngx_uint_t                 i;
-    ngx_mobility_conv_part_t  *p;
-    ngx_mobility_ucwa_app_t    app;
-
-    p = roster->elts;
-
-    for (i = 0; i < roster->nelts; i++) {
-        if (p[i].state != NGX_MOBILITY_PART_JOINED
-            || p[i].role != NGX_MOBILITY_PART_LEADER)
-        {
-            continue;
-        }
-
-        rc = ngx_mobility_ucwa_im_app(tx, &p[i].app, &app);
-
-        if (rc == NGX_ERROR) {
-            return NGX_ERROR;
-        }
-
-        if (rc == NGX_OK
-            && ngx_mobility_ucwa_cf_event(tx, &app, NULL, NULL, cf, CF_LOBBY,
-                                          type, NULL, NULL)
                != NGX_OK)
         {
             return NGX_ERROR;
@@ -1386,10 +1263,10 @@ ngx_mobility_ucwa_cf_announce(ngx_mobility_ucwa_tx_t *tx,
     cf.conv = c;
     cf.part = me;
 
-    if (ngx_mobility_ucwa_cf_members(tx, roster, &me->user, &cf,
+    if (ngx_mobility_ucwa_cf_members(tx, roster, &me->user, 0, &cf,
                                      CF_PARTICIPANT, "added", NULL)
         != NGX_OK
-        || ngx_mobility_ucwa_cf_members(tx, roster, &me->user, &cf,
+        || ngx_mobility_ucwa_cf_members(tx, roster, &me->user, 0, &cf,
                                         CF_PARTICIPANT_MESSAGING, "added",
                                         NULL)
            != NGX_OK)
@@ -1563,20 +1440,13 @@ ngx_mobility_ucwa_cf_lobby_out(ngx_mobility_ucwa_tx_t *tx,
     ngx_array_t             *roster;
     ngx_mobility_ucwa_cf_t   cf;
 
-    if (ngx_mobility_ucwa_cf_part_del(tx, c, p) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    roster = ngx_mobility_ucwa_cf_roster(tx, c);
+    roster = ngx_mobility_ucwa_cf_update(tx, c, p, 1, &cf);
     if (roster == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memzero(&cf, sizeof(ngx_mobility_ucwa_cf_t));
-    cf.conv = c;
-    cf.part = p;
-
-    if (ngx_mobility_ucwa_cf_leaders(tx, roster, &cf, "deleted") != NGX_OK
+    if (ngx_mobility_ucwa_cf_members(tx, roster, NULL, 1, &cf, CF_LOBBY,
+                                     "deleted", NULL) != NGX_OK
         || ngx_mobility_ucwa_cf_inv_failed(tx, c, p, reason) != NGX_OK)
     {
         return NGX_ERROR;
@@ -1604,21 +1474,16 @@ ngx_mobility_ucwa_cf_admit(ngx_mobility_ucwa_tx_t *tx,
     p->joined = tx->now;
     p->deadline = 0;
 
-    if (ngx_mobility_ucwa_cf_part_put(tx, c, p) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    roster = ngx_mobility_ucwa_cf_roster(tx, c);
+    roster = ngx_mobility_ucwa_cf_update(tx, c, p, 0, &cf);
     if (roster == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memzero(&cf, sizeof(ngx_mobility_ucwa_cf_t));
-    cf.conv = c;
-    cf.part = p;
-
     /* out of the lobby for the leaders, then in for everyone */
-    if (ngx_mobility_ucwa_cf_leaders(tx, roster, &cf, "deleted") != NGX_OK) {
+    if (ngx_mobility_ucwa_cf_members(tx, roster, NULL, 1, &cf, CF_LOBBY,
+                                     "deleted", NULL)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -1639,10 +1504,64 @@ ngx_mobility_ucwa_cf_admit(ngx_mobility_ucwa_tx_t *tx,
 
 
 /*
- * Roster entry me leaves (DELETE of the conversation, stopMessaging):
- * its application sees the messaging end and the conversation go, the
- * other members see it go ("participant deleted"); the last one out ends
- * the conference.
+ * Member me left conference c (roster: the others): its conversation log
+ * of the conference, as a two-party conversation leaves one, with the
+ * messages from its join on.  The peer of the log is who invited it,
+ * else the organizer, else (the organizer) a member still in, else the
+ * last other sender.  The two parties of an escalated conversation keep
+ * the log of the whole conversation when the conference ends instead.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_cf_logged(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_array_t *roster,
+    ngx_mobility_conv_part_t *me)
+{
+    ngx_uint_t                 i;
+    ngx_mobility_bytes_t       peer;
+    ngx_mobility_conv_part_t  *e;
+
+    if (c->to.len
+        && (ngx_mobility_ucwa_cf_same(&me->user, &c->from)
+            || ngx_mobility_ucwa_cf_same(&me->user, &c->to)))
+    {
+        return NGX_OK;
+    }
+
+    peer.data = NULL;
+    peer.len = 0;
+
+    if (me->inviter.len) {
+        peer = me->inviter;
+
+    } else if (!ngx_mobility_ucwa_cf_same(&me->user, &c->organizer)) {
+        peer = c->organizer;
+
+    } else {
+        e = roster->elts;
+
+        for (i = 0; i < roster->nelts; i++) {
+            if (e[i].state == NGX_MOBILITY_PART_JOINED
+                && !(e[i].flags & NGX_MOBILITY_PART_ANONYMOUS))
+            {
+                peer = e[i].user;
+                break;
+            }
+        }
+    }
+
+    return ngx_mobility_ucwa_history_member(tx, c, &me->user, &peer,
+                                            (me->flags
+                                             & NGX_MOBILITY_PART_SELF_JOIN)
+                                            ? 1 : 0,
+                                            me->joined);
+}
+
+
+/*
+ * Roster entry me leaves (DELETE of the conversation, stopMessaging, or
+ * ejected by a leader): its application (app, NULL when gone) sees the
+ * messaging end and the conversation go, the other members see it go
+ * ("participant deleted"); the last one out ends the conference.
  */
 static ngx_int_t
 ngx_mobility_ucwa_cf_leave(ngx_mobility_ucwa_tx_t *tx,
@@ -1652,30 +1571,30 @@ ngx_mobility_ucwa_cf_leave(ngx_mobility_ucwa_tx_t *tx,
     ngx_array_t             *roster;
     ngx_mobility_ucwa_cf_t   cf;
 
-    if (ngx_mobility_ucwa_cf_part_del(tx, c, me) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    roster = ngx_mobility_ucwa_cf_roster(tx, c);
+    roster = ngx_mobility_ucwa_cf_update(tx, c, me, 1, &cf);
     if (roster == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memzero(&cf, sizeof(ngx_mobility_ucwa_cf_t));
-    cf.conv = c;
-    cf.part = me;
     cf.state = "Disconnected";
     cf.cstate = "Disconnected";
 
-    if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, CF_MESSAGING,
-                                   "updated", NULL, NULL) != NGX_OK
-        || ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf,
-                                      CF_CONVERSATION, "deleted", NULL, NULL)
-           != NGX_OK
-        || ngx_mobility_ucwa_cf_members(tx, roster, NULL, &cf,
+    if ((app
+         && (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf,
+                                        CF_MESSAGING, "updated", NULL, NULL)
+             != NGX_OK
+             || ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf,
+                                           CF_CONVERSATION, "deleted", NULL,
+                                           NULL)
+                != NGX_OK))
+        || ngx_mobility_ucwa_cf_members(tx, roster, NULL, 0, &cf,
                                         CF_PARTICIPANT, "deleted", NULL)
            != NGX_OK)
     {
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_ucwa_cf_logged(tx, c, roster, me) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1687,9 +1606,134 @@ ngx_mobility_ucwa_cf_leave(ngx_mobility_ucwa_tx_t *tx,
 }
 
 
-/* typing that was not renewed in time ends: the others are told */
+/* a leader ejects joined member p: it leaves as if it had left */
+static ngx_int_t
+ngx_mobility_ucwa_cf_eject(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p)
+{
+    ngx_int_t                 rc;
+    ngx_mobility_ucwa_app_t   app;
+
+    rc = ngx_mobility_ucwa_im_app(tx, &p->app, &app);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, tx->log, 0,
+                  "mobility ucwa: conference %*s: \"%s\" ejected",
+                  c->id.len, c->id.data, p->user.data);
+
+    return ngx_mobility_ucwa_cf_leave(tx, (rc == NGX_OK) ? &app : NULL, c,
+                                      p);
+}
+
+
+/*
+ * A leader promotes joined member p to Leader or demotes it to Attendee
+ * (role).  The participant reference: "added events for the same
+ * participant indicate that the participant has been ... promoted,
+ * demoted", and "updated" when the user's capabilities to admit, promote
+ * or demote a participant have changed.  So the other members get
+ * "participant added"; p's application gets "localParticipant updated",
+ * "participant updated" for every other member, and the lobby as a
+ * leader sees it (added when promoted, deleted when demoted).
+ */
+static ngx_int_t
+ngx_mobility_ucwa_cf_role(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p, ngx_uint_t role)
+{
+    ngx_int_t                  rc;
+    ngx_uint_t                 i;
+    ngx_array_t               *roster;
+    ngx_mobility_conv_part_t  *e;
+    ngx_mobility_ucwa_cf_t     cf, other;
+    ngx_mobility_ucwa_app_t    app;
+
+    p->role = role;
+
+    roster = ngx_mobility_ucwa_cf_update(tx, c, p, 0, &cf);
+    if (roster == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_ucwa_cf_members(tx, roster, &p->user, 0, &cf,
+                                     CF_PARTICIPANT, "added", NULL)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_mobility_ucwa_im_app(tx, &p->app, &app);
+
+    if (rc != NGX_OK) {
+        return (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
+    }
+
+    if (ngx_mobility_ucwa_cf_event(tx, &app, NULL, NULL, &cf,
+                                   CF_LOCAL_PARTICIPANT, "updated", NULL,
+                                   NULL) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    e = roster->elts;
+    other = cf;
+
+    for (i = 0; i < roster->nelts; i++) {
+        if (ngx_mobility_ucwa_cf_same(&e[i].user, &p->user)) {
+            continue;
+        }
+
+        other.part = &e[i];
+
+        if (e[i].state == NGX_MOBILITY_PART_JOINED) {
+            rc = ngx_mobility_ucwa_cf_event(tx, &app, NULL, NULL, &other,
+                                            CF_PARTICIPANT, "updated", NULL,
+                                            NULL);
+
+        } else if (e[i].state == NGX_MOBILITY_PART_LOBBY) {
+            rc = ngx_mobility_ucwa_cf_event(tx, &app, NULL, NULL, &other,
+                                            CF_LOBBY,
+                                            (role == NGX_MOBILITY_PART_LEADER)
+                                            ? "added" : "deleted",
+                                            NULL, NULL);
+
+        } else {
+            continue;
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+typedef int (*ngx_mobility_ucwa_cf_next_pt)(ngx_mobility_store_t *st,
+    MDB_txn *txn, uint64_t now, u_char *id, u_char *user, size_t *ulen,
+    uint64_t *due);
+typedef int (*ngx_mobility_ucwa_cf_del_pt)(ngx_mobility_store_t *st,
+    MDB_txn *txn, const u_char *id, size_t len, const u_char *user,
+    size_t ulen, uint64_t due);
+
+/* what is due about roster entry p: NGX_OK, NGX_DECLINED (a stale key) */
+typedef ngx_int_t (*ngx_mobility_ucwa_cf_due_pt)(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p, uint64_t due);
+
+
+/*
+ * The roster deadlines that are due, at most limit of them: the "q" keys
+ * (no answer, lobby wait) or the "z" keys (typing); a key whose
+ * conversation or entry is gone or no longer has that deadline is stale
+ * and goes.
+ */
 static void
-ngx_mobility_ucwa_cf_typing_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
+ngx_mobility_ucwa_cf_scan(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit,
+    ngx_mobility_ucwa_cf_next_pt next_key, ngx_mobility_ucwa_cf_del_pt del,
+    ngx_mobility_ucwa_cf_due_pt handler)
 {
     int                        n;
     u_char                     id[NGX_MOBILITY_CONV_ID_MAX];
@@ -1699,211 +1743,161 @@ ngx_mobility_ucwa_cf_typing_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
     ngx_int_t                  rc;
     ngx_str_t                  s;
     ngx_uint_t                 i;
-    ngx_array_t               *roster;
     ngx_mobility_conv_t        c;
-    ngx_mobility_ucwa_cf_t     cf;
     ngx_mobility_conv_part_t   p;
 
     next = 0;
 
     for (i = 0; i < limit; i++) {
-        n = ngx_mobility_conv_next_part_typing(tx->st, tx->txn, tx->now, id,
-                                               user, &ulen, &due);
+        n = next_key(tx->st, tx->txn, tx->now, id, user, &ulen, &due);
         if (n <= 0) {
             next = (n == 0) ? due : 0;
             break;
         }
 
-        s.data = ngx_pnalloc(tx->pool, n);
-        if (s.data == NULL) {
+        if (ngx_mobility_ucwa_due_id(tx, id, n, &s) != NGX_OK) {
             break;
         }
 
-        ngx_memcpy(s.data, id, n);
-        s.len = n;
-
-        rc = ngx_mobility_ucwa_cf_get(tx, &s, &c);
+        rc = ngx_mobility_ucwa_conv_read(tx, &s, &c);
 
         if (rc == NGX_OK) {
             rc = ngx_mobility_ucwa_cf_part_get(tx, &c, user, ulen, &p);
+        }
+
+        if (rc == NGX_OK) {
+            rc = handler(tx, &c, &p, due);
         }
 
         if (rc == NGX_ERROR) {
             break;
         }
 
-        if (rc == NGX_DECLINED || p.typing != due) {
-            /* a stale key */
-            if (ngx_mobility_conv_part_typing_del(tx->st, tx->txn, s.data,
-                                                  s.len, user, ulen, due)
-                != NGX_MOBILITY_OK)
-            {
-                break;
-            }
-
-            continue;
-        }
-
-        p.typing = 0;
-
-        if (ngx_mobility_ucwa_cf_part_put(tx, &c, &p) != NGX_OK) {
-            break;
-        }
-
-        roster = ngx_mobility_ucwa_cf_roster(tx, &c);
-        if (roster == NULL) {
-            break;
-        }
-
-        ngx_memzero(&cf, sizeof(ngx_mobility_ucwa_cf_t));
-        cf.conv = &c;
-        cf.part = &p;
-
-        if (c.state == NGX_MOBILITY_CONV_CONNECTED
-            && ngx_mobility_ucwa_cf_members(tx, roster, &p.user, &cf,
-                                            CF_TYPING, "deleted", NULL)
-               != NGX_OK)
+        if (rc == NGX_DECLINED
+            && del(tx->st, tx->txn, s.data, s.len, user, ulen, due)
+               != NGX_MOBILITY_OK)
         {
             break;
         }
     }
 
-    if (i == limit) {
-        next = tx->now;
+    ngx_mobility_ucwa_due_next(tx, next, i == limit);
+}
+
+
+/* typing that was not renewed in time ends: the others are told */
+static ngx_int_t
+ngx_mobility_ucwa_cf_typing_due(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p, uint64_t due)
+{
+    ngx_array_t             *roster;
+    ngx_mobility_ucwa_cf_t   cf;
+
+    if (p->typing != due) {
+        return NGX_DECLINED;
     }
 
-    if (next && (tx->due == 0 || next < tx->due)) {
-        tx->due = next;
+    p->typing = 0;
+
+    if (ngx_mobility_ucwa_cf_part_put(tx, c, p) != NGX_OK) {
+        return NGX_ERROR;
     }
+
+    if (c->state != NGX_MOBILITY_CONV_CONNECTED) {
+        return NGX_OK;
+    }
+
+    roster = ngx_mobility_ucwa_cf_roster(tx, c);
+    if (roster == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&cf, sizeof(ngx_mobility_ucwa_cf_t));
+    cf.conv = c;
+    cf.part = p;
+
+    return ngx_mobility_ucwa_cf_members(tx, roster, &p->user, 0, &cf,
+                                        CF_TYPING, "deleted", NULL);
 }
 
 
 /*
- * Invitations of added participants nobody answered before their
- * deadline ("q" keys; the timer of the worker that created them, and
- * the sweep): Failure/Timeout for the inviter and the invitee, and a
- * missed conversation for the invitee.
+ * An invitation of an added participant nobody answered before its
+ * deadline: Failure/Timeout for the inviter and the invitee, and a
+ * missed conversation for the invitee; a wait in the lobby nobody
+ * admitted in time ends with Timeout.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_cf_deadline(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p, uint64_t due)
+{
+    ngx_str_t               to;
+    ngx_mobility_missed_t   m;
+
+    if (p->deadline != due) {
+        return NGX_DECLINED;
+    }
+
+    if (p->state == NGX_MOBILITY_PART_LOBBY) {
+        return ngx_mobility_ucwa_cf_lobby_out(tx, c, p, "Timeout");
+    }
+
+    if (p->state != NGX_MOBILITY_PART_INVITED) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_mobility_ucwa_cf_part_del(tx, c, p) != NGX_OK
+        || ngx_mobility_ucwa_cf_inv_failed(tx, c, p, "Timeout") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the invitee missed it */
+    ngx_memzero(&m, sizeof(ngx_mobility_missed_t));
+    m.id = c->id;
+    m.from = p->inviter;
+    m.subject = c->subject;
+    m.importance = c->importance;
+    m.thread_id = c->thread_id;
+    m.time = tx->now;
+
+    if (ngx_mobility_missed_add(tx->st, tx->txn, p->user.data, p->user.len,
+                                &m)
+        != NGX_MOBILITY_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    to.data = (u_char *) p->user.data;
+    to.len = p->user.len;
+
+    if (ngx_mobility_ucwa_missed_changed(tx, &to) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, tx->log, 0,
+                  "mobility ucwa: conference %*s: invitation of \"%s\" "
+                  "not answered", c->id.len, c->id.data, p->user.data);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The roster's deadlines ("q" keys: the timer of the worker that
+ * created them, and the sweep) and the ends of typing ("z" keys).
  */
 void
 ngx_mobility_ucwa_conf_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
 {
-    int                        n;
-    u_char                     id[NGX_MOBILITY_CONV_ID_MAX];
-    u_char                     user[NGX_MOBILITY_SIP_MAX + 1];
-    size_t                     ulen;
-    uint64_t                   due, next;
-    ngx_int_t                  rc;
-    ngx_str_t                  s, to;
-    ngx_uint_t                 i;
-    ngx_mobility_conv_t        c;
-    ngx_mobility_missed_t      m;
-    ngx_mobility_conv_part_t   p;
-
-    next = 0;
-
-    for (i = 0; i < limit; i++) {
-        n = ngx_mobility_conv_next_part_due(tx->st, tx->txn, tx->now, id,
-                                            user, &ulen, &due);
-        if (n <= 0) {
-            next = (n == 0) ? due : 0;
-            break;
-        }
-
-        s.data = ngx_pnalloc(tx->pool, n);
-        if (s.data == NULL) {
-            break;
-        }
-
-        ngx_memcpy(s.data, id, n);
-        s.len = n;
-
-        rc = ngx_mobility_ucwa_cf_get(tx, &s, &c);
-
-        if (rc == NGX_ERROR) {
-            break;
-        }
-
-        if (rc == NGX_OK) {
-            rc = ngx_mobility_ucwa_cf_part_get(tx, &c, user, ulen, &p);
-
-            if (rc == NGX_ERROR) {
-                break;
-            }
-        }
-
-        if (rc == NGX_OK && p.state == NGX_MOBILITY_PART_LOBBY
-            && p.deadline == due)
-        {
-            /* nobody admitted it in time */
-            if (ngx_mobility_ucwa_cf_lobby_out(tx, &c, &p, "Timeout")
-                != NGX_OK)
-            {
-                break;
-            }
-
-            continue;
-        }
-
-        if (rc == NGX_DECLINED || p.state != NGX_MOBILITY_PART_INVITED
-            || p.deadline != due)
-        {
-            /* a stale key */
-            if (ngx_mobility_conv_part_due_del(tx->st, tx->txn, s.data,
-                                               s.len, user, ulen, due)
-                != NGX_MOBILITY_OK)
-            {
-                break;
-            }
-
-            continue;
-        }
-
-        if (ngx_mobility_ucwa_cf_part_del(tx, &c, &p) != NGX_OK
-            || ngx_mobility_ucwa_cf_inv_failed(tx, &c, &p, "Timeout")
-               != NGX_OK)
-        {
-            break;
-        }
-
-        /* the invitee missed it */
-        ngx_memzero(&m, sizeof(ngx_mobility_missed_t));
-        m.id = c.id;
-        m.from = p.inviter;
-        m.subject = c.subject;
-        m.importance = c.importance;
-        m.thread_id = c.thread_id;
-        m.time = tx->now;
-
-        if (ngx_mobility_missed_add(tx->st, tx->txn, p.user.data, p.user.len,
-                                    &m)
-            != NGX_MOBILITY_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                          tx->st->err);
-            break;
-        }
-
-        to.data = (u_char *) p.user.data;
-        to.len = p.user.len;
-
-        if (ngx_mobility_ucwa_missed_changed(tx, &to) != NGX_OK) {
-            break;
-        }
-
-        ngx_log_error(NGX_LOG_INFO, tx->log, 0,
-                      "mobility ucwa: conference %V: invitation of \"%s\" "
-                      "not answered", &s, p.user.data);
-    }
-
-    if (i == limit) {
-        next = tx->now;
-    }
-
-    if (next && (tx->due == 0 || next < tx->due)) {
-        tx->due = next;
-    }
-
-    ngx_mobility_ucwa_cf_typing_due(tx, limit);
+    ngx_mobility_ucwa_cf_scan(tx, limit, ngx_mobility_conv_next_part_due,
+                              ngx_mobility_conv_part_due_del,
+                              ngx_mobility_ucwa_cf_deadline);
+    ngx_mobility_ucwa_cf_scan(tx, limit, ngx_mobility_conv_next_part_typing,
+                              ngx_mobility_conv_part_typing_del,
+                              ngx_mobility_ucwa_cf_typing_due);
 }
 
 
@@ -1912,93 +1906,11 @@ ngx_mobility_ucwa_conf_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
 
 
 static ngx_int_t
-ngx_mobility_ucwa_cf_bad(ngx_mobility_ucwa_req_t *rq,
-    ngx_mobility_ucwa_resp_t *rs, const char *message)
-{
-    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                   "BadRequest", "ParameterValidationFailure",
-                                   message);
-}
-
-
-static ngx_int_t
-ngx_mobility_ucwa_cf_not_found(ngx_mobility_ucwa_req_t *rq,
-    ngx_mobility_ucwa_resp_t *rs)
-{
-    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_FOUND, "NotFound",
-                                   NULL, "The resource does not exist.");
-}
-
-
-static ngx_int_t
 ngx_mobility_ucwa_cf_state_error(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, const char *message)
 {
     return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_CONFLICT, "Conflict",
                                    "InvalidState", message);
-}
-
-
-/* a string input from the body or the query; NGX_ERROR if too long */
-static ngx_int_t
-ngx_mobility_ucwa_cf_input(ngx_mobility_ucwa_req_t *rq, const char *name,
-    size_t max, ngx_mobility_bytes_t *out)
-{
-    ngx_str_t  s;
-
-    if (ngx_mobility_ucwa_input_str(rq, name, &s) != NGX_OK
-        && ngx_mobility_ucwa_arg(rq->pool, &rq->args, name, &s) != NGX_OK)
-    {
-        s.len = 0;
-        s.data = (u_char *) "";
-    }
-
-    if (s.len > max) {
-        return NGX_ERROR;
-    }
-
-    out->data = s.data;
-    out->len = s.len;
-
-    return NGX_OK;
-}
-
-
-/* operationId, subject, importance, threadId: NULL or the error message */
-static const char *
-ngx_mobility_ucwa_cf_inputs(ngx_mobility_ucwa_req_t *rq,
-    ngx_mobility_conv_t *c, ngx_mobility_bytes_t *op)
-{
-    ngx_mobility_bytes_t  *imp;
-
-    if (ngx_mobility_ucwa_cf_input(rq, "operationId", 50, op) != NGX_OK
-        || ngx_mobility_ucwa_cf_input(rq, "subject", 250, &c->subject)
-           != NGX_OK
-        || ngx_mobility_ucwa_cf_input(rq, "importance", 32, &c->importance)
-           != NGX_OK
-        || ngx_mobility_ucwa_cf_input(rq, "threadId", 100, &c->thread_id)
-           != NGX_OK)
-    {
-        return "A parameter is too long.";
-    }
-
-    imp = &c->importance;
-
-    if (imp->len
-        && !(imp->len == 6
-             && ngx_strncasecmp((u_char *) imp->data, (u_char *) "Normal", 6)
-                == 0)
-        && !(imp->len == 6
-             && ngx_strncasecmp((u_char *) imp->data, (u_char *) "Urgent", 6)
-                == 0)
-        && !(imp->len == 9
-             && ngx_strncasecmp((u_char *) imp->data,
-                                (u_char *) "Emergency", 9) == 0))
-    {
-        return "Invalid importance.";
-    }
-
-    return NULL;
 }
 
 
@@ -2047,31 +1959,6 @@ ngx_mobility_ucwa_cf_make(ngx_mobility_ucwa_tx_t *tx, ngx_mobility_conv_t *c,
 }
 
 
-static ngx_int_t
-ngx_mobility_ucwa_cf_location(ngx_mobility_ucwa_req_t *rq,
-    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_app_t *app,
-    const char *path)
-{
-    ngx_str_t  prefix;
-
-    if (path == NULL
-        || ngx_mobility_ucwa_prefix(rq->pool, app, &prefix) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    rs->location.len = prefix.len + ngx_strlen(path);
-    rs->location.data = ngx_pnalloc(rq->pool, rs->location.len);
-    if (rs->location.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    (void) ngx_sprintf(rs->location.data, "%V%s", &prefix, path);
-
-    return NGX_OK;
-}
-
-
 /*
  * The events of an application that started or joined a meeting and got
  * in at once: its onlineMeetingInvitation started, the conversation
@@ -2112,13 +1999,52 @@ ngx_mobility_ucwa_cf_join_events(ngx_mobility_ucwa_tx_t *tx,
 }
 
 
+/*
+ * Joiner me enters meeting conversation c (joined, or in the lobby): c
+ * and the entry are written (a fresh conversation with its meeting key),
+ * me's application gets its join events; the roster, or NULL.
+ */
+static ngx_array_t *
+ngx_mobility_ucwa_cf_enter(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c,
+    ngx_mobility_conv_part_t *me, ngx_uint_t fresh)
+{
+    ngx_array_t  *roster;
+
+    if (ngx_mobility_ucwa_cf_put(tx, c) != NGX_OK
+        || ngx_mobility_ucwa_cf_part_put(tx, c, me) != NGX_OK)
+    {
+        return NULL;
+    }
+
+    if (fresh
+        && ngx_mobility_conv_meeting_put(tx->st, tx->txn, c)
+           != NGX_MOBILITY_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NULL;
+    }
+
+    roster = ngx_mobility_ucwa_cf_roster(tx, c);
+
+    if (roster == NULL
+        || ngx_mobility_ucwa_cf_join_events(tx, app, c, roster, me)
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return roster;
+}
+
+
 /* startOnlineMeeting: an ad-hoc meeting of one, its organizer */
 static ngx_int_t
 ngx_mobility_ucwa_cf_adhoc(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app)
 {
-    u_char                    *id;
     ngx_array_t               *roster;
     const char                *err;
     ngx_mobility_conv_t        c;
@@ -2126,48 +2052,24 @@ ngx_mobility_ucwa_cf_adhoc(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_cf_t     cf;
 
     if (app->anonymous) {
-        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_FORBIDDEN,
-                                       "Forbidden", NULL,
-                                       "An anonymous user cannot start a "
-                                       "meeting.");
+        return ngx_mobility_ucwa_anonymous_refused(rq, rs,
+                                           "An anonymous user cannot start "
+                                           "a meeting.");
     }
 
     ngx_memzero(&c, sizeof(ngx_mobility_conv_t));
     ngx_memzero(&me, sizeof(ngx_mobility_conv_part_t));
 
-    err = ngx_mobility_ucwa_cf_inputs(rq, &c, &me.operation_id);
+    err = ngx_mobility_ucwa_conv_inputs(rq, &c, &me.operation_id, 1);
     if (err) {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, err);
+        return ngx_mobility_ucwa_bad(rq, rs, err);
     }
 
-    id = ngx_pnalloc(rq->pool, NGX_MOBILITY_UCWA_RANDOM_LEN + 1);
-    if (id == NULL) {
+    if (ngx_mobility_ucwa_conv_init(rq->pool, tx, app, &c,
+                                    NGX_MOBILITY_CONV_CONNECTED)
+        != NGX_OK)
+    {
         return NGX_ERROR;
-    }
-
-    ngx_mobility_ucwa_random_hex(id, NGX_MOBILITY_UCWA_RANDOM_LEN);
-    id[NGX_MOBILITY_UCWA_RANDOM_LEN] = '\0';
-
-    c.id.data = id;
-    c.id.len = NGX_MOBILITY_UCWA_RANDOM_LEN;
-    c.from.data = app->owner.data;
-    c.from.len = app->owner.len;
-    c.from_app.data = app->id.data;
-    c.from_app.len = app->id.len;
-    c.state = NGX_MOBILITY_CONV_CONNECTED;
-    c.created = tx->now;
-    c.next_msg = 1;
-
-    if (c.thread_id.len == 0) {
-        u_char  *t = ngx_pnalloc(rq->pool, NGX_MOBILITY_UCWA_RANDOM_LEN);
-
-        if (t == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_mobility_ucwa_random_hex(t, NGX_MOBILITY_UCWA_RANDOM_LEN);
-        c.thread_id.data = t;
-        c.thread_id.len = NGX_MOBILITY_UCWA_RANDOM_LEN;
     }
 
     if (ngx_mobility_ucwa_cf_make(tx, &c, &app->owner) != NGX_OK) {
@@ -2190,7 +2092,7 @@ ngx_mobility_ucwa_cf_adhoc(ngx_mobility_ucwa_req_t *rq,
         return NGX_ERROR;
     }
 
-    if (ngx_mobility_ucwa_cf_conv_dup(rq->pool, &c) != NGX_OK
+    if (ngx_mobility_ucwa_conv_dup(rq->pool, &c) != NGX_OK
         || ngx_mobility_ucwa_cf_part_dup(rq->pool, &me) != NGX_OK)
     {
         return NGX_ERROR;
@@ -2201,7 +2103,7 @@ ngx_mobility_ucwa_cf_adhoc(ngx_mobility_ucwa_req_t *rq,
     if (roster == NULL
         || ngx_mobility_ucwa_cf_join_events(tx, app, &c, roster, &me)
            != NGX_OK
-        || ngx_mobility_ucwa_cf_location(rq, rs, app,
+        || ngx_mobility_ucwa_set_location(rq, rs, app,
                ngx_mobility_ucwa_cf_inv_path(rq->pool, NGX_MOBILITY_UCWA_OMI,
                                              &c, me.inv, ""))
            != NGX_OK)
@@ -2266,13 +2168,11 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
     int                           n;
     u_char                        sip[NGX_MOBILITY_SIP_MAX + 1];
     ngx_int_t                     rc;
-    ngx_str_t                     cid, to, user;
-    ngx_uint_t                    i, escalate, avail;
-    ngx_array_t                  *roster, *ids;
-    ngx_str_t                    *list;
+    ngx_str_t                     cid, user;
+    ngx_uint_t                    i, escalate;
+    ngx_array_t                  *roster;
     const char                   *reason;
     ngx_mobility_conv_t           c;
-    ngx_mobility_user_t           u;
     ngx_mobility_bytes_t          op, inviter, invitee;
     ngx_mobility_conv_part_t      me, p, *e;
     ngx_mobility_ucwa_cf_t        cf;
@@ -2283,10 +2183,10 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
         != NGX_OK
         && ngx_mobility_ucwa_input_str(rq, "conversation", &cid) != NGX_OK)
     {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, "Missing 'conversation'.");
+        return ngx_mobility_ucwa_bad(rq, rs, "Missing 'conversation'.");
     }
 
-    rc = ngx_mobility_ucwa_cf_get(tx, &cid, &c);
+    rc = ngx_mobility_ucwa_conv_read(tx, &cid, &c);
 
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -2296,14 +2196,13 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
         || !ngx_mobility_ucwa_conf_member(tx, &c, app->owner.data,
                                           app->owner.len))
     {
-        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
     if (app->anonymous) {
-        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_FORBIDDEN,
-                                       "Forbidden", NULL,
-                                       "An anonymous user cannot add "
-                                       "participants.");
+        return ngx_mobility_ucwa_anonymous_refused(rq, rs,
+                                           "An anonymous user cannot add "
+                                           "participants.");
     }
 
     escalate = !c.conference;
@@ -2318,7 +2217,7 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
         if (!ngx_mobility_ucwa_cf_is(&c.from_app, &app->id)
             && !ngx_mobility_ucwa_cf_is(&c.to_app, &app->id))
         {
-            return ngx_mobility_ucwa_cf_not_found(rq, rs);
+            return ngx_mobility_ucwa_not_found(rq, rs);
         }
 
     } else {
@@ -2337,29 +2236,18 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
         }
     }
 
-    if (ngx_mobility_ucwa_input_str(rq, "to", &to) != NGX_OK
-        && ngx_mobility_ucwa_arg(rq->pool, &rq->args, "to", &to) != NGX_OK)
-    {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, "Missing 'to'.");
-    }
-
-    n = ngx_mobility_sip_canon(to.data, to.len, sip, NULL);
-    if (n <= 0) {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, "Invalid 'to'.");
-    }
-
-    if ((size_t) n == app->owner.len
-        && ngx_strncmp(sip, app->owner.data, n) == 0)
-    {
-        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                       "BadRequest", "InvalidInvitee",
-                                       "One cannot invite oneself.");
+    n = ngx_mobility_ucwa_invitee_input(rq, rs, app, 1, sip,
+                                        "One cannot invite oneself.", &rc);
+    if (n == 0) {
+        return rc;
     }
 
     ngx_memzero(&p, sizeof(ngx_mobility_conv_part_t));
 
-    if (ngx_mobility_ucwa_cf_input(rq, "operationId", 50, &op) != NGX_OK) {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, "A parameter is too long.");
+    if (ngx_mobility_ucwa_conv_input(rq, "operationId", 50, 1, &op)
+        != NGX_OK)
+    {
+        return ngx_mobility_ucwa_bad(rq, rs, "A parameter is too long.");
     }
 
     invitee.data = sip;
@@ -2459,43 +2347,11 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
     }
 
     /* is the invitee there, and available for messaging? */
-    reason = NULL;
+    user.data = sip;
+    user.len = n;
 
-    rc = ngx_mobility_user_get(tx->st, tx->txn, sip, n, &u);
-
-    if (rc == NGX_MOBILITY_ERROR) {
+    if (ngx_mobility_ucwa_invitee(tx, &user, &reason) == NGX_ERROR) {
         return NGX_ERROR;
-    }
-
-    if (rc != NGX_MOBILITY_OK || !u.enabled) {
-        reason = "DestinationNotFound";
-
-    } else {
-        user.data = sip;
-        user.len = n;
-
-        ids = ngx_mobility_ucwa_user_apps(tx, &user);
-        if (ids == NULL) {
-            return NGX_ERROR;
-        }
-
-        list = ids->elts;
-        avail = 0;
-
-        for (i = 0; i < ids->nelts; i++) {
-            if (ngx_mobility_ucwa_app_get(tx, &list[i], &ra) == NGX_OK
-                && !(ra.flags & NGX_MOBILITY_UCWA_APP_EXPIRED)
-                && (ra.flags & NGX_MOBILITY_UCWA_APP_AVAILABLE)
-                && (ra.modalities & NGX_MOBILITY_UCWA_MOD_MESSAGING))
-            {
-                avail = 1;
-                break;
-            }
-        }
-
-        if (!avail) {
-            reason = "TemporarilyUnavailable";
-        }
     }
 
     inviter.data = app->owner.data;
@@ -2524,7 +2380,7 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (ngx_mobility_ucwa_cf_put(tx, &c) != NGX_OK
-        || ngx_mobility_ucwa_cf_conv_dup(rq->pool, &c) != NGX_OK
+        || ngx_mobility_ucwa_conv_dup(rq->pool, &c) != NGX_OK
         || ngx_mobility_ucwa_cf_part_dup(rq->pool, &p) != NGX_OK)
     {
         return NGX_ERROR;
@@ -2601,7 +2457,7 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
         }
     }
 
-    if (ngx_mobility_ucwa_cf_location(rq, rs, app,
+    if (ngx_mobility_ucwa_set_location(rq, rs, app,
             ngx_mobility_ucwa_cf_inv_path(rq->pool, NGX_MOBILITY_UCWA_PI,
                                           &c, p.inv, ""))
         != NGX_OK)
@@ -2646,7 +2502,7 @@ ngx_mobility_ucwa_cf_inv_find(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *seg,
     cid.data = seg->data;
     cid.len = dash - seg->data;
 
-    rc = ngx_mobility_ucwa_cf_get(tx, &cid, c);
+    rc = ngx_mobility_ucwa_conv_read(tx, &cid, c);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -2713,18 +2569,11 @@ ngx_mobility_ucwa_cf_answer(ngx_mobility_ucwa_req_t *rq,
     p->flags |= NGX_MOBILITY_PART_MESSAGING;
     p->joined = tx->now;
 
-    if (ngx_mobility_ucwa_cf_part_put(tx, c, p) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    roster = ngx_mobility_ucwa_cf_roster(tx, c);
+    roster = ngx_mobility_ucwa_cf_update(tx, c, p, 0, &cf);
     if (roster == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_memzero(&cf, sizeof(ngx_mobility_ucwa_cf_t));
-    cf.conv = c;
-    cf.part = p;
     cf.state = "Connecting";
 
     /* the invitation loses accept/decline, then the join */
@@ -2757,42 +2606,32 @@ ngx_mobility_ucwa_cf_answer(ngx_mobility_ucwa_req_t *rq,
 }
 
 
-static ngx_uint_t
-ngx_mobility_ucwa_cf_eat(ngx_str_t *s, const char *word)
+/*
+ * The inviter cancels its participantInvitation while the invitee has
+ * not answered: the invitation fails Canceled on both sides (the
+ * invitee's onlineMeetingInvitation, its conversation deleted), as when
+ * the conference ends before an answer.
+ */
+static ngx_int_t
+ngx_mobility_ucwa_cf_cancel(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p)
 {
-    size_t  n;
-
-    n = ngx_strlen(word);
-
-    if (s->len >= n && ngx_strncasecmp(s->data, (u_char *) word, n) == 0
-        && (s->len == n || s->data[n] == '/' || s->data[n] == '?'))
+    if (p->state != NGX_MOBILITY_PART_INVITED
+        || c->state != NGX_MOBILITY_CONV_CONNECTED)
     {
-        s->data += n;
-        s->len -= n;
-        return 1;
+        return ngx_mobility_ucwa_cf_state_error(rq, rs,
+                                         "The invitation is not pending.");
     }
 
-    return 0;
-}
-
-
-static void
-ngx_mobility_ucwa_cf_segment(ngx_str_t *s, ngx_str_t *seg)
-{
-    u_char  *p;
-
-    if (s->len && s->data[0] == '/') {
-        s->data++;
-        s->len--;
+    if (ngx_mobility_ucwa_cf_part_del(tx, c, p) != NGX_OK
+        || ngx_mobility_ucwa_cf_inv_failed(tx, c, p, "Canceled") != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    p = ngx_strlchr(s->data, s->data + s->len, '/');
-
-    seg->data = s->data;
-    seg->len = p ? (size_t) (p - s->data) : s->len;
-
-    s->data += seg->len;
-    s->len -= seg->len;
+    rs->status = NGX_HTTP_NO_CONTENT;
+    return NGX_OK;
 }
 
 
@@ -2825,15 +2664,15 @@ ngx_mobility_ucwa_conference(ngx_mobility_ucwa_req_t *rq,
         rest.len--;
     }
 
-    (void) ngx_mobility_ucwa_cf_eat(&rest, "/communication");
+    (void) ngx_mobility_ucwa_path_eat(&rest, "/communication");
 
-    omi = ngx_mobility_ucwa_cf_eat(&rest, "/onlineMeetingInvitations");
+    omi = ngx_mobility_ucwa_path_eat(&rest, "/onlineMeetingInvitations");
 
-    if (!omi && !ngx_mobility_ucwa_cf_eat(&rest, "/participantInvitations")) {
-        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+    if (!omi && !ngx_mobility_ucwa_path_eat(&rest, "/participantInvitations")) {
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
-    ngx_mobility_ucwa_cf_segment(&rest, &seg);
+    ngx_mobility_ucwa_path_segment(&rest, &seg);
 
     write = (rq->method == NGX_HTTP_POST);
 
@@ -2905,7 +2744,7 @@ ngx_mobility_ucwa_conference(ngx_mobility_ucwa_req_t *rq,
         || (!omi && (!ngx_mobility_ucwa_cf_is(&p.inviter, &app.owner)
                      || (p.flags & NGX_MOBILITY_PART_SELF_JOIN))))
     {
-        rc = ngx_mobility_ucwa_cf_not_found(rq, rs);
+        rc = ngx_mobility_ucwa_not_found(rq, rs);
         goto done;
     }
 
@@ -2921,40 +2760,30 @@ ngx_mobility_ucwa_conference(ngx_mobility_ucwa_req_t *rq,
         goto done;
     }
 
+    if (!omi && write && ngx_mobility_ucwa_path_eat(&rest, "/cancel")
+        && rest.len == 0)
+    {
+        rc = ngx_mobility_ucwa_cf_cancel(rq, rs, &tx, &c, &p);
+        goto done;
+    }
+
     if (omi && write && !(p.flags & NGX_MOBILITY_PART_SELF_JOIN)) {
-        if (ngx_mobility_ucwa_cf_eat(&rest, "/accept") && rest.len == 0) {
+        if (ngx_mobility_ucwa_path_eat(&rest, "/accept") && rest.len == 0) {
             rc = ngx_mobility_ucwa_cf_answer(rq, rs, &tx, &app, &c, &p, 1);
             goto done;
         }
 
-        if (ngx_mobility_ucwa_cf_eat(&rest, "/decline") && rest.len == 0) {
+        if (ngx_mobility_ucwa_path_eat(&rest, "/decline") && rest.len == 0) {
             rc = ngx_mobility_ucwa_cf_answer(rq, rs, &tx, &app, &c, &p, 0);
             goto done;
         }
     }
 
-    rc = ngx_mobility_ucwa_cf_not_found(rq, rs);
+    rc = ngx_mobility_ucwa_not_found(rq, rs);
 
 done:
 
-    if (rc != NGX_OK || !write || rs->error
-        || (rs->status != NGX_HTTP_OK && rs->status != NGX_HTTP_CREATED
-            && rs->status != NGX_HTTP_NO_CONTENT))
-    {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return rc;
-    }
-
-    if (ngx_mobility_ucwa_tx_commit(&tx) != NGX_OK) {
-        ngx_memzero(rs, sizeof(ngx_mobility_ucwa_resp_t));
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    if (tx.due && (rq->due == 0 || tx.due < rq->due)) {
-        rq->due = tx.due;
-    }
-
-    return NGX_OK;
+    return ngx_mobility_ucwa_conv_done(rq, rs, &tx, rc, write);
 }
 
 
@@ -2974,7 +2803,7 @@ ngx_mobility_ucwa_cf_send(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_cf_t    cf;
 
     if (rq->body.len == 0) {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, "An empty message.");
+        return ngx_mobility_ucwa_bad(rq, rs, "An empty message.");
     }
 
     if (rq->body.len > NGX_MOBILITY_CONV_TEXT_MAX) {
@@ -2998,7 +2827,7 @@ ngx_mobility_ucwa_cf_send(ngx_mobility_ucwa_req_t *rq,
         me->typing = 0;
 
         if (ngx_mobility_ucwa_cf_part_put(tx, c, me) != NGX_OK
-            || ngx_mobility_ucwa_cf_members(tx, roster, &me->user, &cf,
+            || ngx_mobility_ucwa_cf_members(tx, roster, &me->user, 0, &cf,
                                             CF_TYPING, "deleted", NULL)
                != NGX_OK)
         {
@@ -3026,7 +2855,7 @@ ngx_mobility_ucwa_cf_send(ngx_mobility_ucwa_req_t *rq,
     /* the sender, then every other member (stored once, told to all) */
     if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, CF_MESSAGE,
                                    "completed", "Success", NULL) != NGX_OK
-        || ngx_mobility_ucwa_cf_members(tx, roster, &me->user, &cf,
+        || ngx_mobility_ucwa_cf_members(tx, roster, &me->user, 0, &cf,
                                         CF_MESSAGE, "completed", "Success")
            != NGX_OK)
     {
@@ -3035,7 +2864,7 @@ ngx_mobility_ucwa_cf_send(ngx_mobility_ucwa_req_t *rq,
 
     ngx_snprintf(tail, sizeof(tail) - 1, "/messaging/messages/%uL%Z", m.seq);
 
-    if (ngx_mobility_ucwa_cf_location(rq, rs, app,
+    if (ngx_mobility_ucwa_set_location(rq, rs, app,
             ngx_mobility_ucwa_cf_conv_path(rq->pool, c, (const char *) tail))
         != NGX_OK)
     {
@@ -3082,7 +2911,7 @@ ngx_mobility_ucwa_cf_typing(ngx_mobility_ucwa_req_t *rq,
         cf.conv = c;
         cf.part = me;
 
-        if (ngx_mobility_ucwa_cf_members(tx, roster, &me->user, &cf,
+        if (ngx_mobility_ucwa_cf_members(tx, roster, &me->user, 0, &cf,
                                          CF_TYPING, "added", NULL)
             != NGX_OK)
         {
@@ -3174,27 +3003,35 @@ ngx_mobility_ucwa_cf_list(ngx_mobility_ucwa_req_t *rq,
 
 
 /* POST …/participants/<sip>/admit|reject: a leader decides for the lobby */
+/*
+ * What a leader does to a participant (POST …/participants/<sip>/<op>):
+ * admit or reject one in the lobby, eject, promote or demote a member.
+ * 404 for anyone else than a member or a waiting one, 403 for anyone but
+ * a joined leader, 409 when the participant is not in the right state.
+ */
 static ngx_int_t
-ngx_mobility_ucwa_cf_lobby_op(ngx_mobility_ucwa_req_t *rq,
+ngx_mobility_ucwa_cf_participant_op(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *me, ngx_uint_t joined,
     ngx_str_t *r)
 {
     ngx_int_t                  rc;
     ngx_str_t                  seg;
-    ngx_uint_t                 admit;
+    ngx_uint_t                 op, lobby;
     ngx_mobility_conv_part_t   p;
 
-    ngx_mobility_ucwa_cf_segment(r, &seg);
+    ngx_mobility_ucwa_path_segment(r, &seg);
 
-    if (ngx_mobility_ucwa_cf_eat(r, "/admit") && r->len == 0) {
-        admit = 1;
+    for (op = 0; ngx_mobility_ucwa_cf_ops[op]; op++) {
+        if (ngx_mobility_ucwa_path_eat(r, ngx_mobility_ucwa_cf_ops[op])
+            && r->len == 0)
+        {
+            break;
+        }
+    }
 
-    } else if (ngx_mobility_ucwa_cf_eat(r, "/reject") && r->len == 0) {
-        admit = 0;
-
-    } else {
-        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+    if (ngx_mobility_ucwa_cf_ops[op] == NULL) {
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
     rc = ngx_mobility_ucwa_cf_part_get(tx, c, seg.data, seg.len, &p);
@@ -3204,23 +3041,69 @@ ngx_mobility_ucwa_cf_lobby_op(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (rc == NGX_DECLINED || p.state == NGX_MOBILITY_PART_INVITED) {
-        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
     if (!joined || me->role != NGX_MOBILITY_PART_LEADER) {
         return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_FORBIDDEN,
                                        "Forbidden", NULL,
-                                       "Only a leader admits or rejects.");
+                                       "Only a leader does this.");
     }
 
-    if (p.state != NGX_MOBILITY_PART_LOBBY) {
+    lobby = (op <= 1);
+
+    if (lobby && p.state != NGX_MOBILITY_PART_LOBBY) {
         return ngx_mobility_ucwa_cf_state_error(rq, rs,
                                          "The participant is not in the "
                                          "lobby.");
     }
 
-    rc = admit ? ngx_mobility_ucwa_cf_admit(tx, c, &p)
-               : ngx_mobility_ucwa_cf_lobby_out(tx, c, &p, "Rejected");
+    if (!lobby && p.state != NGX_MOBILITY_PART_JOINED) {
+        return ngx_mobility_ucwa_cf_state_error(rq, rs,
+                                         "The participant is not in the "
+                                         "conference.");
+    }
+
+    if (op == 2 && ngx_mobility_ucwa_cf_same(&p.user, &me->user)) {
+        return ngx_mobility_ucwa_cf_state_error(rq, rs,
+                                         "A leader leaves with "
+                                         "terminate, not eject.");
+    }
+
+    if ((op == 2 || op == 4) && ngx_mobility_ucwa_cf_same(&p.user,
+                                                          &c->organizer))
+    {
+        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_FORBIDDEN,
+                                       "Forbidden", NULL,
+                                       "The organizer stays a leader of "
+                                       "the meeting.");
+    }
+
+    if ((op == 3 && p.role == NGX_MOBILITY_PART_LEADER)
+        || (op == 4 && p.role != NGX_MOBILITY_PART_LEADER))
+    {
+        return ngx_mobility_ucwa_cf_state_error(rq, rs,
+                                         "The participant has this role "
+                                         "already.");
+    }
+
+    switch (op) {
+    case 0:
+        rc = ngx_mobility_ucwa_cf_admit(tx, c, &p);
+        break;
+    case 1:
+        rc = ngx_mobility_ucwa_cf_lobby_out(tx, c, &p, "Rejected");
+        break;
+    case 2:
+        rc = ngx_mobility_ucwa_cf_eject(tx, c, &p);
+        break;
+    case 3:
+        rc = ngx_mobility_ucwa_cf_role(tx, c, &p, NGX_MOBILITY_PART_LEADER);
+        break;
+    default:
+        rc = ngx_mobility_ucwa_cf_role(tx, c, &p,
+                                       NGX_MOBILITY_PART_ATTENDEE);
+    }
 
     if (rc != NGX_OK) {
         return NGX_ERROR;
@@ -3253,7 +3136,7 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
     r = *rest;
     write = (rq->method == NGX_HTTP_POST || rq->method == NGX_HTTP_DELETE);
 
-    if (ngx_mobility_ucwa_cf_conv_dup(rq->pool, c) != NGX_OK) {
+    if (ngx_mobility_ucwa_conv_dup(rq->pool, c) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -3264,7 +3147,7 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (rc == NGX_DECLINED) {
-        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
     /* only the application that joined acts for the member */
@@ -3291,7 +3174,7 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
             goto resource;
         }
 
-        if (ngx_mobility_ucwa_cf_eat(&r, "/messaging") && r.len == 0) {
+        if (ngx_mobility_ucwa_path_eat(&r, "/messaging") && r.len == 0) {
             cf.state = joined ? "Connected" : "Disconnected";
             obj = ngx_mobility_ucwa_cf_messaging_json(tx, app, &cf);
             goto resource;
@@ -3299,20 +3182,20 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
 
         r = *rest;
 
-        if (ngx_mobility_ucwa_cf_eat(&r, "/onlineMeeting") && r.len == 0) {
+        if (ngx_mobility_ucwa_path_eat(&r, "/onlineMeeting") && r.len == 0) {
             obj = ngx_mobility_ucwa_cf_meeting_json(tx, app, c);
             goto resource;
         }
 
         r = *rest;
 
-        if (ngx_mobility_ucwa_cf_eat(&r, "/participants")) {
+        if (ngx_mobility_ucwa_path_eat(&r, "/participants")) {
             if (r.len == 0) {
                 return ngx_mobility_ucwa_cf_list(rq, rs, tx, app, c,
                                                  "participants");
             }
 
-            ngx_mobility_ucwa_cf_segment(&r, &seg);
+            ngx_mobility_ucwa_path_segment(&r, &seg);
 
             e = roster->elts;
 
@@ -3328,29 +3211,29 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
                 }
             }
 
-            return ngx_mobility_ucwa_cf_not_found(rq, rs);
+            return ngx_mobility_ucwa_not_found(rq, rs);
         }
 
         r = *rest;
 
-        if (ngx_mobility_ucwa_cf_eat(&r, "/leaders") && r.len == 0) {
+        if (ngx_mobility_ucwa_path_eat(&r, "/leaders") && r.len == 0) {
             return ngx_mobility_ucwa_cf_list(rq, rs, tx, app, c, "leaders");
         }
 
         r = *rest;
 
-        if (ngx_mobility_ucwa_cf_eat(&r, "/attendees") && r.len == 0) {
+        if (ngx_mobility_ucwa_path_eat(&r, "/attendees") && r.len == 0) {
             return ngx_mobility_ucwa_cf_list(rq, rs, tx, app, c,
                                              "attendees");
         }
 
         r = *rest;
 
-        if (ngx_mobility_ucwa_cf_eat(&r, "/lobby") && r.len == 0) {
+        if (ngx_mobility_ucwa_path_eat(&r, "/lobby") && r.len == 0) {
             return ngx_mobility_ucwa_cf_list(rq, rs, tx, app, c, "lobby");
         }
 
-        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+        return ngx_mobility_ucwa_not_found(rq, rs);
 
     resource:
 
@@ -3362,21 +3245,22 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
 
     if (rq->method == NGX_HTTP_DELETE) {
         if (r.len != 0) {
-            return ngx_mobility_ucwa_cf_not_found(rq, rs);
+            return ngx_mobility_ucwa_not_found(rq, rs);
         }
 
         goto leave;
     }
 
-    if (ngx_mobility_ucwa_cf_eat(&r, "/participants")) {
-        return ngx_mobility_ucwa_cf_lobby_op(rq, rs, tx, c, &me, joined, &r);
+    if (ngx_mobility_ucwa_path_eat(&r, "/participants")) {
+        return ngx_mobility_ucwa_cf_participant_op(rq, rs, tx, c, &me, joined,
+                                                   &r);
     }
 
-    if (!ngx_mobility_ucwa_cf_eat(&r, "/messaging")) {
-        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+    if (!ngx_mobility_ucwa_path_eat(&r, "/messaging")) {
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
-    if (ngx_mobility_ucwa_cf_eat(&r, "/terminate") && r.len == 0) {
+    if (ngx_mobility_ucwa_path_eat(&r, "/terminate") && r.len == 0) {
         goto leave;
     }
 
@@ -3386,28 +3270,28 @@ ngx_mobility_ucwa_conf_conversation(ngx_mobility_ucwa_req_t *rq,
                                    "conference.");
     }
 
-    if (ngx_mobility_ucwa_cf_eat(&r, "/messages")) {
+    if (ngx_mobility_ucwa_path_eat(&r, "/messages")) {
         /* a reply may be posted to an incoming message's href */
-        ngx_mobility_ucwa_cf_segment(&r, &seg);
+        ngx_mobility_ucwa_path_segment(&r, &seg);
 
         if (r.len == 0) {
             return ngx_mobility_ucwa_cf_send(rq, rs, tx, app, c, &me);
         }
 
-        return ngx_mobility_ucwa_cf_not_found(rq, rs);
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
-    if (ngx_mobility_ucwa_cf_eat(&r, "/typing") && r.len == 0) {
+    if (ngx_mobility_ucwa_path_eat(&r, "/typing") && r.len == 0) {
         return ngx_mobility_ucwa_cf_typing(rq, rs, tx, c, &me);
     }
 
-    if (ngx_mobility_ucwa_cf_eat(&r, "/addMessaging") && r.len == 0) {
+    if (ngx_mobility_ucwa_path_eat(&r, "/addMessaging") && r.len == 0) {
         /* messaging is joined with the conference: nothing to add */
         rs->status = NGX_HTTP_NO_CONTENT;
         return NGX_OK;
     }
 
-    return ngx_mobility_ucwa_cf_not_found(rq, rs);
+    return ngx_mobility_ucwa_not_found(rq, rs);
 
 leave:
 
@@ -3483,7 +3367,7 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
         != NGX_OK
         || mid.len == 0 || mid.len > NGX_MOBILITY_CONV_MEETING_MAX)
     {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, "Invalid onlineMeetingUri.");
+        return ngx_mobility_ucwa_bad(rq, rs, "Invalid onlineMeetingUri.");
     }
 
     if (joinurl) {
@@ -3491,7 +3375,7 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
         at = ngx_strlchr(app->owner.data, app->owner.data + app->owner.len,
                          '@');
         if (at == NULL) {
-            return ngx_mobility_ucwa_cf_bad(rq, rs, "Invalid joinUrl.");
+            return ngx_mobility_ucwa_bad(rq, rs, "Invalid joinUrl.");
         }
 
         p = ngx_pnalloc(rq->pool, organizer.len
@@ -3509,7 +3393,7 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
 
     n = ngx_mobility_sip_canon(organizer.data, organizer.len, org, NULL);
     if (n <= 0) {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, "Invalid onlineMeetingUri.");
+        return ngx_mobility_ucwa_bad(rq, rs, "Invalid onlineMeetingUri.");
     }
 
     organizer.data = org;
@@ -3518,20 +3402,21 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
     ngx_memzero(&in, sizeof(ngx_mobility_conv_t));
     ngx_memzero(&me, sizeof(ngx_mobility_conv_part_t));
 
-    err = ngx_mobility_ucwa_cf_inputs(rq, &in, &me.operation_id);
+    err = ngx_mobility_ucwa_conv_inputs(rq, &in, &me.operation_id, 1);
     if (err) {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, err);
+        return ngx_mobility_ucwa_bad(rq, rs, err);
     }
 
-    if (ngx_mobility_ucwa_cf_input(rq, "anonymousDisplayName", 250, &name)
+    if (ngx_mobility_ucwa_conv_input(rq, "anonymousDisplayName", 250, 1,
+                                     &name)
         != NGX_OK)
     {
-        return ngx_mobility_ucwa_cf_bad(rq, rs, "A parameter is too long.");
+        return ngx_mobility_ucwa_bad(rq, rs, "A parameter is too long.");
     }
 
     if (app->anonymous) {
         if (name.len == 0) {
-            return ngx_mobility_ucwa_cf_bad(rq, rs,
+            return ngx_mobility_ucwa_bad(rq, rs,
                                    "Missing 'anonymousDisplayName'.");
         }
 
@@ -3610,7 +3495,7 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
         s.data = cid;
         s.len = n;
 
-        irc = ngx_mobility_ucwa_cf_get(tx, &s, &c);
+        irc = ngx_mobility_ucwa_conv_read(tx, &s, &c);
 
         if (irc == NGX_ERROR) {
             return NGX_ERROR;
@@ -3623,40 +3508,19 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
     if (fresh) {
         c = in;
 
-        p = ngx_pnalloc(rq->pool, NGX_MOBILITY_UCWA_RANDOM_LEN + 1);
-        if (p == NULL) {
+        if (ngx_mobility_ucwa_conv_init(rq->pool, tx, app, &c,
+                                        NGX_MOBILITY_CONV_CONNECTED)
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
-        ngx_mobility_ucwa_random_hex(p, NGX_MOBILITY_UCWA_RANDOM_LEN);
-        p[NGX_MOBILITY_UCWA_RANDOM_LEN] = '\0';
-
-        c.id.data = p;
-        c.id.len = NGX_MOBILITY_UCWA_RANDOM_LEN;
-        c.from.data = app->owner.data;
-        c.from.len = app->owner.len;
-        c.from_app.data = app->id.data;
-        c.from_app.len = app->id.len;
-        c.state = NGX_MOBILITY_CONV_CONNECTED;
-        c.created = tx->now;
-        c.next_msg = 1;
         c.next_inv = 1;
         c.conference = 1;
         c.organizer.data = organizer.data;
         c.organizer.len = organizer.len;
         c.meeting.data = mid.data;
         c.meeting.len = mid.len;
-
-        if (c.thread_id.len == 0) {
-            p = ngx_pnalloc(rq->pool, NGX_MOBILITY_UCWA_RANDOM_LEN);
-            if (p == NULL) {
-                return NGX_ERROR;
-            }
-
-            ngx_mobility_ucwa_random_hex(p, NGX_MOBILITY_UCWA_RANDOM_LEN);
-            c.thread_id.data = p;
-            c.thread_id.len = NGX_MOBILITY_UCWA_RANDOM_LEN;
-        }
 
     } else {
         ngx_memzero(&find, sizeof(ngx_mobility_ucwa_cf_find_t));
@@ -3703,7 +3567,7 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
     me.joined = tx->now;
     me.inv = c.next_inv++;
 
-    if (ngx_mobility_ucwa_cf_conv_dup(rq->pool, &c) != NGX_OK
+    if (ngx_mobility_ucwa_conv_dup(rq->pool, &c) != NGX_OK
         || ngx_mobility_ucwa_cf_part_dup(rq->pool, &me) != NGX_OK)
     {
         return NGX_ERROR;
@@ -3723,27 +3587,11 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
             tx->due = me.deadline;
         }
 
-        if (ngx_mobility_ucwa_cf_put(tx, &c) != NGX_OK
-            || ngx_mobility_ucwa_cf_part_put(tx, &c, &me) != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        if (fresh
-            && ngx_mobility_conv_meeting_put(tx->st, tx->txn, &c)
-               != NGX_MOBILITY_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                          tx->st->err);
-            return NGX_ERROR;
-        }
-
-        roster = ngx_mobility_ucwa_cf_roster(tx, &c);
+        roster = ngx_mobility_ucwa_cf_enter(tx, app, &c, &me, fresh);
 
         if (roster == NULL
-            || ngx_mobility_ucwa_cf_join_events(tx, app, &c, roster, &me)
-               != NGX_OK
-            || ngx_mobility_ucwa_cf_leaders(tx, roster, &cf, "added")
+            || ngx_mobility_ucwa_cf_members(tx, roster, NULL, 1, &cf,
+                                            CF_LOBBY, "added", NULL)
                != NGX_OK)
         {
             return NGX_ERROR;
@@ -3775,26 +3623,9 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
         }
 
     } else {
-        if (ngx_mobility_ucwa_cf_put(tx, &c) != NGX_OK
-            || ngx_mobility_ucwa_cf_part_put(tx, &c, &me) != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        if (fresh
-            && ngx_mobility_conv_meeting_put(tx->st, tx->txn, &c)
-               != NGX_MOBILITY_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                          tx->st->err);
-            return NGX_ERROR;
-        }
-
-        roster = ngx_mobility_ucwa_cf_roster(tx, &c);
+        roster = ngx_mobility_ucwa_cf_enter(tx, app, &c, &me, fresh);
 
         if (roster == NULL
-            || ngx_mobility_ucwa_cf_join_events(tx, app, &c, roster, &me)
-               != NGX_OK
             || ngx_mobility_ucwa_cf_announce(tx, &c, roster, &me) != NGX_OK)
         {
             return NGX_ERROR;
@@ -3804,7 +3635,7 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
         cf.cstate = NULL;
     }
 
-    if (ngx_mobility_ucwa_cf_location(rq, rs, app,
+    if (ngx_mobility_ucwa_set_location(rq, rs, app,
             ngx_mobility_ucwa_cf_inv_path(rq->pool, NGX_MOBILITY_UCWA_OMI,
                                           &c, me.inv, ""))
         != NGX_OK)
@@ -3892,7 +3723,7 @@ ngx_mobility_ucwa_conf_app_gone(ngx_mobility_ucwa_tx_t *tx,
     id = ctx.ids->elts;
 
     for (i = 0; i < ctx.ids->nelts; i++) {
-        rc = ngx_mobility_ucwa_cf_get(tx, &id[i], &c);
+        rc = ngx_mobility_ucwa_conv_read(tx, &id[i], &c);
 
         if (rc == NGX_ERROR) {
             return NGX_ERROR;

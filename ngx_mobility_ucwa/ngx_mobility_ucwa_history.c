@@ -285,39 +285,27 @@ ngx_mobility_ucwa_history_status(ngx_mobility_conv_t *c, ngx_uint_t in)
 
 
 /*
- * Conversation c has just ended: each participant whose effective mobility
- * policy allows saving IM history (AllowSaveIMHistory) gets a log with the
- * transcript, unless the retention is 0.
+ * The transcript of c into pool memory: the invitation's message, then
+ * the messages, those sent at or after since (ms) only; NULL on failure.
  */
-ngx_int_t
-ngx_mobility_ucwa_history_log(ngx_mobility_ucwa_tx_t *tx,
-    ngx_mobility_conv_t *c)
+static ngx_array_t *
+ngx_mobility_ucwa_history_transcript(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, uint64_t since)
 {
     int                        rc;
     uint64_t                   seq;
-    ngx_uint_t                 i, n;
     ngx_array_t               *msgs;
-    ngx_mobility_cfg_t        *pol;
-    ngx_mobility_bytes_t      *user;
-    ngx_mobility_convlog_t     log;
     ngx_mobility_conv_msg_t   *m;
 
-    if (tx->umcf->history_retention == 0) {
-        return NGX_OK;
-    }
-
-    /* the transcript: the invitation's message, then the messages */
     msgs = ngx_array_create(tx->pool, 4, sizeof(ngx_mobility_conv_msg_t));
-    pol = ngx_palloc(tx->pool, sizeof(ngx_mobility_cfg_t));
-
-    if (msgs == NULL || pol == NULL) {
-        return NGX_ERROR;
+    if (msgs == NULL) {
+        return NULL;
     }
 
-    if (c->message.len) {
+    if (c->message.len && c->created >= since) {
         m = ngx_array_push(msgs);
         if (m == NULL) {
-            return NGX_ERROR;
+            return NULL;
         }
 
         ngx_memzero(m, sizeof(ngx_mobility_conv_msg_t));
@@ -330,12 +318,14 @@ ngx_mobility_ucwa_history_log(ngx_mobility_ucwa_tx_t *tx,
     for (seq = 1; seq < c->next_msg; seq++) {
         m = ngx_array_push(msgs);
         if (m == NULL) {
-            return NGX_ERROR;
+            return NULL;
         }
 
         rc = ngx_mobility_conv_msg_get(tx->st, tx->txn, c->id.data, c->id.len,
                                        seq, m);
-        if (rc == NGX_MOBILITY_NOTFOUND) {
+        if (rc == NGX_MOBILITY_NOTFOUND || (rc == NGX_MOBILITY_OK
+                                            && m->time < since))
+        {
             msgs->nelts--;
             continue;
         }
@@ -345,73 +335,93 @@ ngx_mobility_ucwa_history_log(ngx_mobility_ucwa_tx_t *tx,
             || ngx_mobility_ucwa_history_copy(tx->pool, &m->from) != NGX_OK
             || ngx_mobility_ucwa_history_copy(tx->pool, &m->text) != NGX_OK)
         {
-            goto failed;
+            ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                          tx->st->err);
+            return NULL;
         }
     }
 
-    for (i = 0; i < 2; i++) {
-        user = (i == 0) ? &c->from : &c->to;
+    return msgs;
+}
 
-        rc = ngx_mobility_policy_effective_sip(tx->st, tx->txn, user->data,
-                                               user->len, pol);
-        if (rc == NGX_MOBILITY_NOTFOUND) {
-            /* not (or no longer) in the directory */
-            continue;
-        }
 
-        if (rc != NGX_MOBILITY_OK) {
-            goto failed;
-        }
+/*
+ * The log of c for user (with peer, direction, status) and its
+ * transcript msgs, when user is in the directory and its effective
+ * mobility policy allows saving IM history (AllowSaveIMHistory).
+ */
+static ngx_int_t
+ngx_mobility_ucwa_history_write(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_array_t *msgs, ngx_mobility_bytes_t *user,
+    ngx_mobility_bytes_t *peer, uint64_t direction, const char *status)
+{
+    int                        rc;
+    ngx_uint_t                 n;
+    ngx_mobility_cfg_t        *pol;
+    ngx_mobility_convlog_t     log;
+    ngx_mobility_conv_msg_t   *m;
 
-        if (!ngx_mobility_cfg_bool(pol,
-                                   NGX_MOBILITY_POL_ALLOW_SAVE_IM_HISTORY))
-        {
-            continue;
-        }
+    pol = ngx_palloc(tx->pool, sizeof(ngx_mobility_cfg_t));
+    if (pol == NULL) {
+        return NGX_ERROR;
+    }
 
-        ngx_memzero(&log, sizeof(ngx_mobility_convlog_t));
+    rc = ngx_mobility_policy_effective_sip(tx->st, tx->txn, user->data,
+                                           user->len, pol);
+    if (rc == NGX_MOBILITY_NOTFOUND) {
+        /* not (or no longer) in the directory: a guest too */
+        return NGX_OK;
+    }
 
-        log.id = c->id;
-        log.peer = (i == 0) ? c->to : c->from;
-        log.subject = c->subject;
-        log.importance = c->importance;
-        log.thread_id = c->thread_id;
-        log.direction = (i == 0) ? NGX_MOBILITY_HISTORY_OUTGOING
-                                 : NGX_MOBILITY_HISTORY_INCOMING;
-        log.status.data = (u_char *) ngx_mobility_ucwa_history_status(c, i);
-        log.status.len = ngx_strlen(log.status.data);
-        log.created = c->created;
-        log.ended = c->ended ? c->ended : tx->now;
-        log.messages = msgs->nelts;
+    if (rc != NGX_MOBILITY_OK) {
+        goto failed;
+    }
 
-        if (msgs->nelts) {
-            m = msgs->elts;
-            log.preview = m[0].text;
-        }
+    if (!ngx_mobility_cfg_bool(pol, NGX_MOBILITY_POL_ALLOW_SAVE_IM_HISTORY)) {
+        return NGX_OK;
+    }
 
-        if (ngx_mobility_convlog_add(tx->st, tx->txn, user->data, user->len,
-                                     &log)
+    ngx_memzero(&log, sizeof(ngx_mobility_convlog_t));
+
+    log.id = c->id;
+    log.peer = *peer;
+    log.subject = c->subject;
+    log.importance = c->importance;
+    log.thread_id = c->thread_id;
+    log.direction = direction;
+    log.status.data = (u_char *) status;
+    log.status.len = ngx_strlen(status);
+    log.created = c->created;
+    log.ended = c->ended ? c->ended : tx->now;
+    log.messages = msgs->nelts;
+
+    if (msgs->nelts) {
+        m = msgs->elts;
+        log.preview = m[0].text;
+    }
+
+    if (ngx_mobility_convlog_add(tx->st, tx->txn, user->data, user->len,
+                                 &log)
+        != NGX_MOBILITY_OK)
+    {
+        goto failed;
+    }
+
+    if (ngx_mobility_ucwa_history_logged(tx, user->data, user->len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    m = msgs->elts;
+
+    for (n = 0; n < msgs->nelts; n++) {
+        if (ngx_mobility_convlog_msg_add(tx->st, tx->txn, user->data,
+                                         user->len, c->id.data, c->id.len,
+                                         &m[n])
             != NGX_MOBILITY_OK)
         {
             goto failed;
-        }
-
-        if (ngx_mobility_ucwa_history_logged(tx, user->data, user->len)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-        m = msgs->elts;
-
-        for (n = 0; n < msgs->nelts; n++) {
-            if (ngx_mobility_convlog_msg_add(tx->st, tx->txn, user->data,
-                                             user->len, c->id.data, c->id.len,
-                                             &m[n])
-                != NGX_MOBILITY_OK)
-            {
-                goto failed;
-            }
         }
     }
 
@@ -423,6 +433,90 @@ failed:
                   tx->st->err);
 
     return NGX_ERROR;
+}
+
+
+/*
+ * Conversation c has just ended: each participant whose effective mobility
+ * policy allows saving IM history (AllowSaveIMHistory) gets a log with the
+ * transcript, unless the retention is 0.
+ */
+ngx_int_t
+ngx_mobility_ucwa_history_log(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c)
+{
+    ngx_array_t  *msgs;
+
+    if (tx->umcf->history_retention == 0) {
+        return NGX_OK;
+    }
+
+    msgs = ngx_mobility_ucwa_history_transcript(tx, c, 0);
+    if (msgs == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_ucwa_history_write(tx, c, msgs, &c->from, &c->to,
+                                        NGX_MOBILITY_HISTORY_OUTGOING,
+                                        ngx_mobility_ucwa_history_status(c, 0))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_mobility_ucwa_history_write(tx, c, msgs, &c->to, &c->from,
+                                      NGX_MOBILITY_HISTORY_INCOMING,
+                                      ngx_mobility_ucwa_history_status(c, 1));
+}
+
+
+/*
+ * Member user leaves conference c (it joined at since): its log of the
+ * conference ("Connected"), the messages from its join on.  peer, when
+ * empty, is the last other sender of the transcript, else user itself.
+ */
+ngx_int_t
+ngx_mobility_ucwa_history_member(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_bytes_t *user,
+    ngx_mobility_bytes_t *peer, ngx_uint_t outgoing, uint64_t since)
+{
+    ngx_uint_t                 n;
+    ngx_array_t               *msgs;
+    ngx_mobility_bytes_t       other;
+    ngx_mobility_conv_msg_t   *m;
+
+    if (tx->umcf->history_retention == 0) {
+        return NGX_OK;
+    }
+
+    msgs = ngx_mobility_ucwa_history_transcript(tx, c, since);
+    if (msgs == NULL) {
+        return NGX_ERROR;
+    }
+
+    other = *user;
+
+    if (peer->len) {
+        other = *peer;
+
+    } else {
+        m = msgs->elts;
+
+        for (n = msgs->nelts; n > 0; n--) {
+            if (m[n - 1].from.len != user->len
+                || ngx_memcmp(m[n - 1].from.data, user->data, user->len))
+            {
+                other = m[n - 1].from;
+                break;
+            }
+        }
+    }
+
+    return ngx_mobility_ucwa_history_write(tx, c, msgs, user, &other,
+                                           outgoing
+                                           ? NGX_MOBILITY_HISTORY_OUTGOING
+                                           : NGX_MOBILITY_HISTORY_INCOMING,
+                                           "Connected");
 }
 
 

@@ -38,65 +38,6 @@ typedef struct {
 } ngx_mobility_ucwa_im_t;
 
 
-static ngx_int_t
-ngx_mobility_ucwa_im_dup(ngx_pool_t *pool, ngx_mobility_bytes_t *b)
-{
-    u_char  *p;
-
-    p = ngx_pnalloc(pool, b->len + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (b->len) {
-        ngx_memcpy(p, b->data, b->len);
-    }
-
-    p[b->len] = '\0';
-    b->data = p;
-
-    return NGX_OK;
-}
-
-
-/* reads a conversation into pool memory; OK, NGX_DECLINED (none), ERROR */
-static ngx_int_t
-ngx_mobility_ucwa_im_get(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
-    ngx_mobility_conv_t *c)
-{
-    int  rc;
-
-    rc = ngx_mobility_conv_get(tx->st, tx->txn, id->data, id->len, c);
-
-    if (rc == NGX_MOBILITY_NOTFOUND) {
-        return NGX_DECLINED;
-    }
-
-    if (rc != NGX_MOBILITY_OK) {
-        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                      tx->st->err);
-        return NGX_ERROR;
-    }
-
-    if (ngx_mobility_ucwa_im_dup(tx->pool, &c->id) != NGX_OK
-        || ngx_mobility_ucwa_im_dup(tx->pool, &c->from) != NGX_OK
-        || ngx_mobility_ucwa_im_dup(tx->pool, &c->to) != NGX_OK
-        || ngx_mobility_ucwa_im_dup(tx->pool, &c->from_app) != NGX_OK
-        || ngx_mobility_ucwa_im_dup(tx->pool, &c->to_app) != NGX_OK
-        || ngx_mobility_ucwa_im_dup(tx->pool, &c->subject) != NGX_OK
-        || ngx_mobility_ucwa_im_dup(tx->pool, &c->importance) != NGX_OK
-        || ngx_mobility_ucwa_im_dup(tx->pool, &c->thread_id) != NGX_OK
-        || ngx_mobility_ucwa_im_dup(tx->pool, &c->operation_id) != NGX_OK
-        || ngx_mobility_ucwa_im_dup(tx->pool, &c->message) != NGX_OK
-        || ngx_mobility_ucwa_im_dup(tx->pool, &c->reason) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
 /*
  * Writes the conversation; the write that ends it (Terminated or Failed
  * after Connecting or Connected, or a new one that failed at once) stamps
@@ -228,13 +169,6 @@ ngx_mobility_ucwa_im_remote(ngx_mobility_ucwa_app_t *app,
 {
     return ngx_mobility_ucwa_im_outgoing(app, c) ? (const char *) c->to.data
                                                 : (const char *) c->from.data;
-}
-
-
-static json_t *
-ngx_mobility_ucwa_im_bytes(ngx_mobility_bytes_t *b)
-{
-    return json_stringn((const char *) b->data, b->len);
 }
 
 
@@ -438,18 +372,11 @@ ngx_mobility_ucwa_im_participant_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_uint_t            local;
     ngx_mobility_user_t   u;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
     local = (ngx_strcmp(sip, ngx_mobility_ucwa_im_local(app, c)) == 0);
 
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         NULL);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -461,7 +388,7 @@ ngx_mobility_ucwa_im_participant_json(ngx_mobility_ucwa_tx_t *tx,
         == NGX_MOBILITY_OK
         && u.name.len)
     {
-        json_object_set_new(obj, "name", ngx_mobility_ucwa_im_bytes(&u.name));
+        json_object_set_new(obj, "name", ngx_mobility_ucwa_json_bytes(&u.name));
     }
 
     json_object_set_new(obj, "uri", ngx_mobility_ucwa_im_sip(sip));
@@ -497,7 +424,7 @@ static json_t *
 ngx_mobility_ucwa_im_invitation_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, void *data)
 {
-    json_t                  *obj, *links, *emb, *from;
+    json_t                  *obj, *links, *from;
     ngx_str_t                prefix;
     ngx_uint_t               out;
     const char              *state;
@@ -508,16 +435,9 @@ ngx_mobility_ucwa_im_invitation_json(ngx_mobility_ucwa_tx_t *tx,
     c = im->conv;
     out = ngx_mobility_ucwa_im_outgoing(app, c);
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         NULL);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -537,17 +457,17 @@ ngx_mobility_ucwa_im_invitation_json(ngx_mobility_ucwa_tx_t *tx,
                         json_string(out ? "Outgoing" : "Incoming"));
     json_object_set_new(obj, "importance",
                         c->importance.len
-                        ? ngx_mobility_ucwa_im_bytes(&c->importance)
+                        ? ngx_mobility_ucwa_json_bytes(&c->importance)
                         : json_string("Normal"));
     json_object_set_new(obj, "threadId",
-                        ngx_mobility_ucwa_im_bytes(&c->thread_id));
+                        ngx_mobility_ucwa_json_bytes(&c->thread_id));
     json_object_set_new(obj, "state", json_string(state));
     json_object_set_new(obj, "subject",
-                        ngx_mobility_ucwa_im_bytes(&c->subject));
+                        ngx_mobility_ucwa_json_bytes(&c->subject));
 
     if (out && c->operation_id.len) {
         json_object_set_new(obj, "operationId",
-                            ngx_mobility_ucwa_im_bytes(&c->operation_id));
+                            ngx_mobility_ucwa_json_bytes(&c->operation_id));
     }
 
     json_object_set_new(obj, "_links", links);
@@ -600,16 +520,7 @@ ngx_mobility_ucwa_im_invitation_json(ngx_mobility_ucwa_tx_t *tx,
     if (!out) {
         from = ngx_mobility_ucwa_im_participant_json(tx, app, c,
                                               (const char *) c->from.data);
-        emb = json_object();
-
-        if (from && emb) {
-            json_object_set_new(emb, "from", from);
-            json_object_set_new(obj, "_embedded", emb);
-
-        } else {
-            json_decref(from);
-            json_decref(emb);
-        }
+        ngx_mobility_ucwa_embed(obj, "from", from);
     }
 
     json_object_set_new(obj, "rel", json_string("messagingInvitation"));
@@ -631,18 +542,9 @@ ngx_mobility_ucwa_im_conversation_json(ngx_mobility_ucwa_tx_t *tx,
     im = data;
     c = im->conv;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-    mods = json_array();
-
-    if (obj == NULL || links == NULL || mods == NULL) {
-        json_decref(obj);
-        json_decref(links);
-        json_decref(mods);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         &mods);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -661,13 +563,13 @@ ngx_mobility_ucwa_im_conversation_json(ngx_mobility_ucwa_tx_t *tx,
 
     json_object_set_new(obj, "state", json_string(state));
     json_object_set_new(obj, "threadId",
-                        ngx_mobility_ucwa_im_bytes(&c->thread_id));
+                        ngx_mobility_ucwa_json_bytes(&c->thread_id));
     json_object_set_new(obj, "subject",
-                        ngx_mobility_ucwa_im_bytes(&c->subject));
+                        ngx_mobility_ucwa_json_bytes(&c->subject));
     json_object_set_new(obj, "activeModalities", mods);
     json_object_set_new(obj, "importance",
                         c->importance.len
-                        ? ngx_mobility_ucwa_im_bytes(&c->importance)
+                        ? ngx_mobility_ucwa_json_bytes(&c->importance)
                         : json_string("Normal"));
     json_object_set_new(obj, "recording", json_false());
     json_object_set_new(obj, "_links", links);
@@ -716,16 +618,9 @@ ngx_mobility_ucwa_im_messaging_json(ngx_mobility_ucwa_tx_t *tx,
     im = data;
     c = im->conv;
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         NULL);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -811,16 +706,9 @@ ngx_mobility_ucwa_im_message_json(ngx_mobility_ucwa_tx_t *tx,
     out = (app->owner.len == ngx_strlen(from)
            && ngx_strncmp(app->owner.data, from, app->owner.len) == 0);
 
-    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
-        return NULL;
-    }
-
-    obj = json_object();
-    links = json_object();
-
-    if (obj == NULL || links == NULL) {
-        json_decref(obj);
-        json_decref(links);
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         NULL);
+    if (obj == NULL) {
         return NULL;
     }
 
@@ -853,7 +741,7 @@ ngx_mobility_ucwa_im_message_json(ngx_mobility_ucwa_tx_t *tx,
             && u.name.len)
         {
             json_object_set_new(l, "title",
-                                ngx_mobility_ucwa_im_bytes(&u.name));
+                                ngx_mobility_ucwa_json_bytes(&u.name));
         }
     }
 
@@ -1274,15 +1162,11 @@ ngx_mobility_ucwa_im_typing_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
             break;
         }
 
-        s.data = ngx_pnalloc(tx->pool, n);
-        if (s.data == NULL) {
+        if (ngx_mobility_ucwa_due_id(tx, id, n, &s) != NGX_OK) {
             break;
         }
 
-        ngx_memcpy(s.data, id, n);
-        s.len = n;
-
-        rc = ngx_mobility_ucwa_im_get(tx, &s, &c);
+        rc = ngx_mobility_ucwa_conv_read(tx, &s, &c);
 
         if (rc == NGX_ERROR) {
             break;
@@ -1316,13 +1200,7 @@ ngx_mobility_ucwa_im_typing_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
         }
     }
 
-    if (i == limit) {
-        next = tx->now;
-    }
-
-    if (next && (tx->due == 0 || next < tx->due)) {
-        tx->due = next;
-    }
+    ngx_mobility_ucwa_due_next(tx, next, i == limit);
 }
 
 
@@ -1355,15 +1233,11 @@ ngx_mobility_ucwa_im_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
             break;
         }
 
-        s.data = ngx_pnalloc(tx->pool, n);
-        if (s.data == NULL) {
+        if (ngx_mobility_ucwa_due_id(tx, id, n, &s) != NGX_OK) {
             break;
         }
 
-        ngx_memcpy(s.data, id, n);
-        s.len = n;
-
-        rc = ngx_mobility_ucwa_im_get(tx, &s, &c);
+        rc = ngx_mobility_ucwa_conv_read(tx, &s, &c);
 
         if (rc == NGX_ERROR) {
             break;
@@ -1415,14 +1289,8 @@ ngx_mobility_ucwa_im_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
                       "not answered", &s, c.from.data, c.to.data);
     }
 
-    if (i == limit) {
-        /* more to do: come back at once */
-        next = tx->now;
-    }
-
-    if (next && (tx->due == 0 || next < tx->due)) {
-        tx->due = next;
-    }
+    /* more to do: come back at once */
+    ngx_mobility_ucwa_due_next(tx, next, i == limit);
 
     ngx_mobility_ucwa_im_typing_due(tx, limit);
 }
@@ -1430,47 +1298,6 @@ ngx_mobility_ucwa_im_due(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t limit)
 
 /* ------------------------------------------------------------------ */
 /* operations                                                         */
-
-
-static ngx_int_t
-ngx_mobility_ucwa_im_bad(ngx_mobility_ucwa_req_t *rq,
-    ngx_mobility_ucwa_resp_t *rs, const char *message)
-{
-    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                   "BadRequest", "ParameterValidationFailure",
-                                   message);
-}
-
-
-static ngx_int_t
-ngx_mobility_ucwa_im_not_found(ngx_mobility_ucwa_req_t *rq,
-    ngx_mobility_ucwa_resp_t *rs)
-{
-    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_FOUND, "NotFound",
-                                   NULL, "The resource does not exist.");
-}
-
-
-static ngx_int_t
-ngx_mobility_ucwa_im_input(ngx_mobility_ucwa_req_t *rq, const char *name,
-    size_t max, ngx_mobility_bytes_t *out)
-{
-    ngx_str_t  s;
-
-    if (ngx_mobility_ucwa_input_str(rq, name, &s) != NGX_OK) {
-        s.len = 0;
-        s.data = (u_char *) "";
-    }
-
-    if (s.len > max) {
-        return NGX_ERROR;
-    }
-
-    out->data = s.data;
-    out->len = s.len;
-
-    return NGX_OK;
-}
 
 
 typedef struct {
@@ -1545,61 +1372,32 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
 {
     int                       n;
     u_char                    sip[NGX_MOBILITY_SIP_MAX + 1];
-    u_char                    id[NGX_MOBILITY_UCWA_RANDOM_LEN];
     json_t                   *links, *msg, *href;
     ngx_int_t                 rc;
-    ngx_str_t                 to, uri, text, prefix;
+    ngx_str_t                 uri, text, prefix, invitee;
     ngx_uint_t                u_exists;
-    ngx_array_t              *ids;
-    const char               *reason;
+    const char               *reason, *err;
     ngx_mobility_conv_t       c;
-    ngx_mobility_user_t       u;
     ngx_mobility_ucwa_im_t    im, local;
     ngx_mobility_ucwa_th_t    th;
 
-    if (ngx_mobility_ucwa_input_str(rq, "to", &to) != NGX_OK || to.len == 0) {
-        return ngx_mobility_ucwa_im_bad(rq, rs, "Missing 'to'.");
+    if (app->anonymous) {
+        return ngx_mobility_ucwa_anonymous_refused(rq, rs,
+                                           "An anonymous user cannot start "
+                                           "a conversation.");
     }
 
-    n = ngx_mobility_sip_canon(to.data, to.len, sip, NULL);
-    if (n <= 0) {
-        return ngx_mobility_ucwa_im_bad(rq, rs, "Invalid 'to'.");
-    }
-
-    if ((size_t) n == app->owner.len
-        && ngx_strncmp(sip, app->owner.data, n) == 0)
-    {
-        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST,
-                                       "BadRequest", "InvalidInvitee",
-                                       "One cannot message oneself.");
+    n = ngx_mobility_ucwa_invitee_input(rq, rs, app, 0, sip,
+                                        "One cannot message oneself.", &rc);
+    if (n == 0) {
+        return rc;
     }
 
     ngx_memzero(&c, sizeof(ngx_mobility_conv_t));
 
-    if (ngx_mobility_ucwa_im_input(rq, "operationId", 50, &c.operation_id)
-        != NGX_OK
-        || ngx_mobility_ucwa_im_input(rq, "subject", 250, &c.subject)
-           != NGX_OK
-        || ngx_mobility_ucwa_im_input(rq, "importance", 32, &c.importance)
-           != NGX_OK
-        || ngx_mobility_ucwa_im_input(rq, "threadId", 100, &c.thread_id)
-           != NGX_OK)
-    {
-        return ngx_mobility_ucwa_im_bad(rq, rs, "A parameter is too long.");
-    }
-
-    if (c.importance.len
-        && !(c.importance.len == 6
-             && ngx_strncasecmp((u_char *) c.importance.data,
-                                (u_char *) "Normal", 6) == 0)
-        && !(c.importance.len == 6
-             && ngx_strncasecmp((u_char *) c.importance.data,
-                                (u_char *) "Urgent", 6) == 0)
-        && !(c.importance.len == 9
-             && ngx_strncasecmp((u_char *) c.importance.data,
-                                (u_char *) "Emergency", 9) == 0))
-    {
-        return ngx_mobility_ucwa_im_bad(rq, rs, "Invalid importance.");
+    err = ngx_mobility_ucwa_conv_inputs(rq, &c, &c.operation_id, 0);
+    if (err) {
+        return ngx_mobility_ucwa_bad(rq, rs, err);
     }
 
     /* the first message: _links.message.href, a data URI */
@@ -1621,7 +1419,7 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
         if (ngx_mobility_ucwa_im_data_decode(rq->pool, &uri, &text) != NGX_OK
             || text.len > NGX_MOBILITY_CONV_TEXT_MAX)
         {
-            return ngx_mobility_ucwa_im_bad(rq, rs, "Invalid message.");
+            return ngx_mobility_ucwa_bad(rq, rs, "Invalid message.");
         }
 
         c.message.data = text.data;
@@ -1655,79 +1453,27 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
         }
     }
 
-    ngx_mobility_ucwa_random_hex(id, sizeof(id));
-
-    c.id.data = id;
-    c.id.len = sizeof(id);
-    c.from.data = app->owner.data;
-    c.from.len = app->owner.len;
-    c.to.data = sip;
-    c.to.len = n;
-    c.from_app.data = app->id.data;
-    c.from_app.len = app->id.len;
-    c.state = NGX_MOBILITY_CONV_CONNECTING;
-    c.created = tx->now;
-    c.next_msg = 1;
-
-    if (c.thread_id.len == 0) {
-        u_char  *t = ngx_pnalloc(rq->pool, NGX_MOBILITY_UCWA_RANDOM_LEN);
-
-        if (t == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_mobility_ucwa_random_hex(t, NGX_MOBILITY_UCWA_RANDOM_LEN);
-        c.thread_id.data = t;
-        c.thread_id.len = NGX_MOBILITY_UCWA_RANDOM_LEN;
-    }
-
-    /* is the recipient there, and available for messaging? */
-    reason = NULL;
-
-    rc = ngx_mobility_user_get(tx->st, tx->txn, sip, n, &u);
-
-    if (rc == NGX_MOBILITY_ERROR) {
+    if (ngx_mobility_ucwa_conv_init(rq->pool, tx, app, &c,
+                                    NGX_MOBILITY_CONV_CONNECTING)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    u_exists = 0;
+    c.to.data = sip;
+    c.to.len = n;
 
-    if (rc != NGX_MOBILITY_OK || !u.enabled) {
-        reason = "DestinationNotFound";
+    /* is the recipient there, and available for messaging? */
+    invitee.data = sip;
+    invitee.len = n;
 
-    } else {
-        u_exists = 1;
+    rc = ngx_mobility_ucwa_invitee(tx, &invitee, &reason);
 
-        ngx_str_t                 s, *list;
-        ngx_uint_t                i, avail;
-        ngx_mobility_ucwa_app_t   ra;
-
-        s.data = sip;
-        s.len = n;
-
-        ids = ngx_mobility_ucwa_user_apps(tx, &s);
-        if (ids == NULL) {
-            return NGX_ERROR;
-        }
-
-        list = ids->elts;
-        avail = 0;
-
-        for (i = 0; i < ids->nelts; i++) {
-            if (ngx_mobility_ucwa_app_get(tx, &list[i], &ra) == NGX_OK
-                && !(ra.flags & NGX_MOBILITY_UCWA_APP_EXPIRED)
-                && (ra.flags & NGX_MOBILITY_UCWA_APP_AVAILABLE)
-                && (ra.modalities & NGX_MOBILITY_UCWA_MOD_MESSAGING))
-            {
-                avail = 1;
-                break;
-            }
-        }
-
-        if (!avail) {
-            reason = "TemporarilyUnavailable";
-        }
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
     }
+
+    u_exists = (rc == NGX_OK);
 
     if (reason) {
         c.state = NGX_MOBILITY_CONV_FAILED;
@@ -1749,10 +1495,10 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
     }
 
     /* NUL-terminated copies for the renderings */
-    if (ngx_mobility_ucwa_im_dup(rq->pool, &c.id) != NGX_OK
-        || ngx_mobility_ucwa_im_dup(rq->pool, &c.from) != NGX_OK
-        || ngx_mobility_ucwa_im_dup(rq->pool, &c.to) != NGX_OK
-        || ngx_mobility_ucwa_im_dup(rq->pool, &c.thread_id) != NGX_OK)
+    if (ngx_mobility_ucwa_bytes_dup(rq->pool, &c.id) != NGX_OK
+        || ngx_mobility_ucwa_bytes_dup(rq->pool, &c.from) != NGX_OK
+        || ngx_mobility_ucwa_bytes_dup(rq->pool, &c.to) != NGX_OK
+        || ngx_mobility_ucwa_bytes_dup(rq->pool, &c.thread_id) != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -1789,8 +1535,8 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
 
         /* a user who exists but is offline misses the conversation */
         if (u_exists
-            && (ngx_mobility_ucwa_im_dup(rq->pool, &c.subject) != NGX_OK
-                || ngx_mobility_ucwa_im_dup(rq->pool, &c.importance)
+            && (ngx_mobility_ucwa_bytes_dup(rq->pool, &c.subject) != NGX_OK
+                || ngx_mobility_ucwa_bytes_dup(rq->pool, &c.importance)
                    != NGX_OK
                 || ngx_mobility_ucwa_im_missed(tx, &c) != NGX_OK))
         {
@@ -1842,7 +1588,7 @@ ngx_mobility_ucwa_im_answer(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_im_t    im;
 
     if (ngx_mobility_ucwa_im_outgoing(app, c)) {
-        return ngx_mobility_ucwa_im_not_found(rq, rs);
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
     if (c->state != NGX_MOBILITY_CONV_CONNECTING) {
@@ -1967,8 +1713,6 @@ ngx_mobility_ucwa_im_send(ngx_mobility_ucwa_req_t *rq,
 {
     u_char                    tail[64];
     ngx_int_t                 rc, format;
-    ngx_str_t                 prefix;
-    const char               *path;
     ngx_mobility_ucwa_app_t   other;
     ngx_mobility_conv_msg_t   m;
     ngx_mobility_ucwa_im_t    im;
@@ -2015,7 +1759,7 @@ ngx_mobility_ucwa_im_send(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (rq->body.len == 0) {
-        return ngx_mobility_ucwa_im_bad(rq, rs, "An empty message.");
+        return ngx_mobility_ucwa_bad(rq, rs, "An empty message.");
     }
 
     if (rq->body.len > NGX_MOBILITY_CONV_TEXT_MAX) {
@@ -2067,24 +1811,15 @@ ngx_mobility_ucwa_im_send(ngx_mobility_ucwa_req_t *rq,
         return NGX_ERROR;
     }
 
-    if (ngx_mobility_ucwa_prefix(rq->pool, app, &prefix) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
     ngx_snprintf(tail, sizeof(tail) - 1, "/messaging/messages/%uL%Z", m.seq);
 
-    path = im_conv(rq->pool, c, (const char *) tail);
-    if (path == NULL) {
+    if (ngx_mobility_ucwa_set_location(rq, rs, app,
+                                       im_conv(rq->pool, c,
+                                               (const char *) tail))
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
-
-    rs->location.len = prefix.len + ngx_strlen(path);
-    rs->location.data = ngx_pnalloc(rq->pool, rs->location.len);
-    if (rs->location.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    (void) ngx_sprintf(rs->location.data, "%V%s", &prefix, path);
 
     rs->status = NGX_HTTP_CREATED;
     return NGX_OK;
@@ -2106,18 +1841,18 @@ ngx_mobility_ucwa_im_message_get(ngx_mobility_ucwa_req_t *rq,
     seq = ngx_atoi(seg->data, seg->len);
 
     if (seq < 1) {
-        return ngx_mobility_ucwa_im_not_found(rq, rs);
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
     rc = ngx_mobility_conv_msg_get(tx->st, tx->txn, c->id.data, c->id.len,
                                    (uint64_t) seq, &m);
 
     if (rc == NGX_MOBILITY_NOTFOUND) {
-        return ngx_mobility_ucwa_im_not_found(rq, rs);
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
     if (rc != NGX_MOBILITY_OK
-        || ngx_mobility_ucwa_im_dup(rq->pool, &m.from) != NGX_OK)
+        || ngx_mobility_ucwa_bytes_dup(rq->pool, &m.from) != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
                       tx->st->err);
@@ -2336,7 +2071,7 @@ ngx_mobility_ucwa_im_list_each(void *data, const u_char *id, size_t len)
     s.data = (u_char *) id;
     s.len = len;
 
-    if (ngx_mobility_ucwa_im_get(ctx->tx, &s, &c) != NGX_OK
+    if (ngx_mobility_ucwa_conv_read(ctx->tx, &s, &c) != NGX_OK
         || c.state > NGX_MOBILITY_CONV_CONNECTED
         || !ngx_mobility_ucwa_conf_member(ctx->tx, &c, ctx->app->owner.data,
                                           ctx->app->owner.len))
@@ -2415,45 +2150,6 @@ ngx_mobility_ucwa_im_list(ngx_mobility_ucwa_req_t *rq,
 /* ------------------------------------------------------------------ */
 
 
-static ngx_uint_t
-ngx_mobility_ucwa_im_eat(ngx_str_t *s, const char *word)
-{
-    size_t  n;
-
-    n = ngx_strlen(word);
-
-    if (s->len >= n && ngx_strncasecmp(s->data, (u_char *) word, n) == 0
-        && (s->len == n || s->data[n] == '/'))
-    {
-        s->data += n;
-        s->len -= n;
-        return 1;
-    }
-
-    return 0;
-}
-
-
-static void
-ngx_mobility_ucwa_im_segment(ngx_str_t *s, ngx_str_t *seg)
-{
-    u_char  *p;
-
-    if (s->len && s->data[0] == '/') {
-        s->data++;
-        s->len--;
-    }
-
-    p = ngx_strlchr(s->data, s->data + s->len, '/');
-
-    seg->data = s->data;
-    seg->len = p ? (size_t) (p - s->data) : s->len;
-
-    s->data += seg->len;
-    s->len -= seg->len;
-}
-
-
 ngx_int_t
 ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs)
@@ -2473,15 +2169,15 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
         rest.len--;
     }
 
-    (void) ngx_mobility_ucwa_im_eat(&rest, "/communication");
+    (void) ngx_mobility_ucwa_path_eat(&rest, "/communication");
 
-    inv = ngx_mobility_ucwa_im_eat(&rest, "/messagingInvitations");
+    inv = ngx_mobility_ucwa_path_eat(&rest, "/messagingInvitations");
 
-    if (!inv && !ngx_mobility_ucwa_im_eat(&rest, "/conversations")) {
-        return ngx_mobility_ucwa_im_not_found(rq, rs);
+    if (!inv && !ngx_mobility_ucwa_path_eat(&rest, "/conversations")) {
+        return ngx_mobility_ucwa_not_found(rq, rs);
     }
 
-    ngx_mobility_ucwa_im_segment(&rest, &id);
+    ngx_mobility_ucwa_path_segment(&rest, &id);
 
     write = (rq->method == NGX_HTTP_POST || rq->method == NGX_HTTP_DELETE);
 
@@ -2515,7 +2211,7 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
                                            "MethodNotAllowed", NULL,
                                            "The method is not allowed on "
                                            "this resource.")
-                 : ngx_mobility_ucwa_im_not_found(rq, rs);
+                 : ngx_mobility_ucwa_not_found(rq, rs);
             goto done;
         }
 
@@ -2523,7 +2219,7 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
         goto done;
     }
 
-    rc = ngx_mobility_ucwa_im_get(&tx, &id, &c);
+    rc = ngx_mobility_ucwa_conv_read(&tx, &id, &c);
 
     if (rc == NGX_ERROR) {
         goto done;
@@ -2533,14 +2229,14 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
         || !ngx_mobility_ucwa_conf_member(&tx, &c, app.owner.data,
                                           app.owner.len))
     {
-        rc = ngx_mobility_ucwa_im_not_found(rq, rs);
+        rc = ngx_mobility_ucwa_not_found(rq, rs);
         goto done;
     }
 
     if (c.conference && (!inv || c.to.len == 0)) {
         /* a conference: ngx_mobility_ucwa_conference.c; only one that was
          * a two-party conversation has a messagingInvitation */
-        rc = inv ? ngx_mobility_ucwa_im_not_found(rq, rs)
+        rc = inv ? ngx_mobility_ucwa_not_found(rq, rs)
                  : ngx_mobility_ucwa_conf_conversation(rq, rs, &tx, &app, &c,
                                                        &rest);
         goto done;
@@ -2552,7 +2248,7 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
     if (rq->method == NGX_HTTP_DELETE) {
         rc = (!inv && rest.len == 0)
              ? ngx_mobility_ucwa_im_leave(rq, rs, &tx, &app, &c)
-             : ngx_mobility_ucwa_im_not_found(rq, rs);
+             : ngx_mobility_ucwa_not_found(rq, rs);
         goto done;
     }
 
@@ -2564,21 +2260,21 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
             goto done;
         }
 
-        if (write && ngx_mobility_ucwa_im_eat(&rest, "/accept")
+        if (write && ngx_mobility_ucwa_path_eat(&rest, "/accept")
             && rest.len == 0)
         {
             rc = ngx_mobility_ucwa_im_answer(rq, rs, &tx, &app, &c, 1);
             goto done;
         }
 
-        if (write && ngx_mobility_ucwa_im_eat(&rest, "/decline")
+        if (write && ngx_mobility_ucwa_path_eat(&rest, "/decline")
             && rest.len == 0)
         {
             rc = ngx_mobility_ucwa_im_answer(rq, rs, &tx, &app, &c, 0);
             goto done;
         }
 
-        rc = ngx_mobility_ucwa_im_not_found(rq, rs);
+        rc = ngx_mobility_ucwa_not_found(rq, rs);
         goto done;
     }
 
@@ -2586,11 +2282,11 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
         obj = write ? NULL
                     : ngx_mobility_ucwa_im_conversation_json(&tx, &app, &im);
         rc = obj ? ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj)
-                 : ngx_mobility_ucwa_im_not_found(rq, rs);
+                 : ngx_mobility_ucwa_not_found(rq, rs);
         goto done;
     }
 
-    if (ngx_mobility_ucwa_im_eat(&rest, "/messaging")) {
+    if (ngx_mobility_ucwa_path_eat(&rest, "/messaging")) {
 
         if (rest.len == 0 && !write) {
             obj = ngx_mobility_ucwa_im_messaging_json(&tx, &app, &im);
@@ -2599,17 +2295,17 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
             goto done;
         }
 
-        if (write && ngx_mobility_ucwa_im_eat(&rest, "/messages")) {
+        if (write && ngx_mobility_ucwa_path_eat(&rest, "/messages")) {
             /* a reply may be posted to an incoming message's href */
-            ngx_mobility_ucwa_im_segment(&rest, &seg);
+            ngx_mobility_ucwa_path_segment(&rest, &seg);
 
             if (rest.len == 0) {
                 rc = ngx_mobility_ucwa_im_send(rq, rs, &tx, &app, &c);
                 goto done;
             }
 
-        } else if (!write && ngx_mobility_ucwa_im_eat(&rest, "/messages")) {
-            ngx_mobility_ucwa_im_segment(&rest, &seg);
+        } else if (!write && ngx_mobility_ucwa_path_eat(&rest, "/messages")) {
+            ngx_mobility_ucwa_path_segment(&rest, &seg);
 
             if (rest.len == 0 && seg.len) {
                 rc = ngx_mobility_ucwa_im_message_get(rq, rs, &tx, &app, &c,
@@ -2618,14 +2314,14 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
             }
         }
 
-        if (write && ngx_mobility_ucwa_im_eat(&rest, "/terminate")
+        if (write && ngx_mobility_ucwa_path_eat(&rest, "/terminate")
             && rest.len == 0)
         {
             rc = ngx_mobility_ucwa_im_stop(rq, rs, &tx, &app, &c);
             goto done;
         }
 
-        if (write && ngx_mobility_ucwa_im_eat(&rest, "/typing")
+        if (write && ngx_mobility_ucwa_path_eat(&rest, "/typing")
             && rest.len == 0)
         {
             rc = ngx_mobility_ucwa_im_typing(rq, rs, &tx, &app, &c);
@@ -2633,8 +2329,8 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
         }
     }
 
-    if (!write && ngx_mobility_ucwa_im_eat(&rest, "/participants")) {
-        ngx_mobility_ucwa_im_segment(&rest, &seg);
+    if (!write && ngx_mobility_ucwa_path_eat(&rest, "/participants")) {
+        ngx_mobility_ucwa_path_segment(&rest, &seg);
 
         if (rest.len == 0 && seg.len == c.from.len
             && ngx_strncasecmp(seg.data, (u_char *) c.from.data, seg.len)
@@ -2658,29 +2354,12 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
         }
     }
 
-    rc = ngx_mobility_ucwa_im_not_found(rq, rs);
+    rc = ngx_mobility_ucwa_not_found(rq, rs);
 
 done:
 
-    if (rc != NGX_OK || !write || rs->error
-        || (rs->status != NGX_HTTP_OK && rs->status != NGX_HTTP_CREATED
-            && rs->status != NGX_HTTP_NO_CONTENT))
-    {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return rc;
-    }
-
-    if (ngx_mobility_ucwa_tx_commit(&tx) != NGX_OK) {
-        ngx_memzero(rs, sizeof(ngx_mobility_ucwa_resp_t));
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    /* the no-answer deadline of a new invitation: this worker's timer */
-    if (tx.due && (rq->due == 0 || tx.due < rq->due)) {
-        rq->due = tx.due;
-    }
-
-    return NGX_OK;
+    /* a new invitation's no-answer deadline arms this worker's timer */
+    return ngx_mobility_ucwa_conv_done(rq, rs, &tx, rc, write);
 }
 
 

@@ -1,5 +1,6 @@
 # UCWA history (spec §7.7): the conversation logs every ended two-party
-# conversation leaves for each participant, their transcripts, DELETE of
+# conversation leaves for each participant (and a conference for each
+# member as it leaves), their transcripts, DELETE of
 # one user's copy, markAsRead of a missed conversation, retention and the
 # AllowSaveIMHistory policy; leaving a conversation (DELETE) with its
 # event order, conversations?filter=active, and the pruning of ended
@@ -414,3 +415,74 @@ MobilityUcwa::request($block, GET => "$B->{app}/communication/missedItems", toke
 --- response_body_like: "conversationLogsCount":\d+
 --- no_error_log
 [alert]
+
+
+
+=== TEST 8: a conference leaves a log for each member as it leaves (the messages from its join on), not for one whose policy keeps no history
+--- init
+my $A = MobilityUcwa::session('alice');
+my $B = MobilityUcwa::session('bob');
+my $E = MobilityUcwa::session('erin');
+main::available($A);
+main::available($B);
+main::available($E);
+my ($st, $h) = MobilityUcwa::ucwa($A, POST => '/communication/onlineMeetingInvitations?onlineMeetingUri=adhoc', body => '{"subject":"Retro"}');
+Test::More::is($st, 201, 'alice starts a meeting');
+my ($id) = ($h->{location}[0] // '') =~ m{/onlineMeetingInvitations/([0-9a-f]+)-\d+$};
+main::next_package($A);
+my $msgs = "/communication/conversations/$id/messaging/messages";
+($st) = MobilityUcwa::ucwa($A, POST => $msgs, type => 'text/plain', body => 'early');
+Test::More::is($st, 201, 'alice writes before anyone joins');
+main::next_package($A);
+for my $s ($B, $E) {
+    my $who = ($s == $B) ? 'bob@contoso.com' : 'erin@contoso.com';
+    ($st) = MobilityUcwa::ucwa($A, POST => "/communication/participantInvitations?conversation=$id", body => qq({"to":"sip:$who"}));
+    Test::More::is($st, 201, "invite $who");
+    main::next_package($A);
+    my (undef, $j) = main::next_package($s);
+    ($st) = MobilityUcwa::ucwa($s, POST => main::embedded($j, 'onlineMeetingInvitation')->{_links}{accept}{href});
+    Test::More::is($st, 204, "$who accepts");
+    main::next_package($s);
+    main::next_package($A);
+    main::next_package($B) if $s == $E;
+}
+($st) = MobilityUcwa::ucwa($B, POST => $msgs, type => 'text/plain', body => 'hello all');
+Test::More::is($st, 201, 'bob writes');
+($st) = MobilityUcwa::ucwa($A, POST => $msgs, type => 'text/plain', body => 'bye');
+Test::More::is($st, 201, 'alice writes');
+my $l;
+($st, $l) = main::logs($B);
+my $nb = scalar(@$l);
+# erin (no history) and bob leave
+($st) = MobilityUcwa::ucwa($E, DELETE => "/communication/conversations/$id");
+Test::More::is($st, 204, 'erin leaves');
+($st, $l) = main::logs($E);
+Test::More::is("$st " . scalar(@$l), '200 0', 'erin: no log (AllowSaveIMHistory False)');
+($st) = MobilityUcwa::ucwa($B, DELETE => "/communication/conversations/$id");
+Test::More::is($st, 204, 'bob leaves');
+($st, $l) = main::logs($B);
+Test::More::is(scalar(@$l), $nb + 1, 'bob: a log');
+my $b;
+($st, undef, $b) = MobilityUcwa::ucwa($B, GET => "/communication/conversationLogs/$id");
+Test::More::is($st, 200, 'bob: the log of the conference');
+my $j = MobilityUcwa::decode($b);
+Test::More::is("$j->{direction} $j->{status} $j->{subject} $j->{previewMessage}", 'Incoming Connected Retro hello all', 'bob: incoming, connected, from his join on');
+Test::More::is($j->{_embedded}{conversationLogRecipient}[0]{sipUri}, 'sip:alice@contoso.com', 'bob: who invited him');
+($st, undef, $b) = MobilityUcwa::ucwa($B, GET => "/communication/conversationLogs/$id/conversationLogTranscripts");
+my @t = @{ MobilityUcwa::decode($b)->{_embedded}{conversationLogTranscript} // [] };
+Test::More::is(join('|', map { $_->{_embedded}{messageTranscript}{_links}{plainMessage}{href} } @t),
+    'data:text/plain;charset=utf-8,hello+all|data:text/plain;charset=utf-8,bye', 'bob: the messages since he joined');
+# alice, the last one out, ends the meeting
+($st, $l) = main::logs($A);
+Test::More::ok(!grep({ m{/conversationLogs/$id$} } @$l), 'alice: no log while she is in');
+($st) = MobilityUcwa::ucwa($A, POST => "/communication/conversations/$id/messaging/terminate");
+Test::More::is($st, 204, 'alice leaves');
+($st, undef, $b) = MobilityUcwa::ucwa($A, GET => "/communication/conversationLogs/$id/conversationLogTranscripts");
+@t = @{ MobilityUcwa::decode($b)->{_embedded}{conversationLogTranscript} // [] };
+Test::More::is(scalar(@t), 3, 'alice: every message, hers before the others joined too');
+MobilityUcwa::request($block, GET => "$A->{app}/communication/conversationLogs/$id", token => $A->{token});
+--- error_code: 200
+--- response_body_like: "direction":"Outgoing".*"status":"Connected".*"sipUri":"sip:bob\@contoso\.com"
+--- no_error_log
+[alert]
+[error]

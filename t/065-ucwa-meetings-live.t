@@ -2,7 +2,9 @@
 # an ad-hoc meeting (startOnlineMeeting), addParticipant with the incoming
 # onlineMeetingInvitation, accept, decline and no answer, the escalation of
 # a two-party IM to three parties keeping its id and messages, messages
-# reaching every member, leaving, bad input and isolation.  Three users
+# reaching every member, leaving, leader operations (eject, promote,
+# demote), the cancel of a participantInvitation, guests refused, bad input
+# and isolation.  Three users
 # across two workers; the event order of each party is pinned.
 
 use lib 't/lib';
@@ -179,13 +181,13 @@ Test::More::is($st, 404, 'nor add to it');
 ($st) = MobilityUcwa::ucwa($B, DELETE => "/communication/conversations/$id");
 Test::More::is($st, 204, 'bob leaves: 204');
 ($ev) = main::next_package($B);
-Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted", 'leaver: ended');
+Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted\ncommunication: missedItems updated", 'leaver: ended, then its conversation log counted');
 ($ev) = main::next_package($A);
 Test::More::is($ev, 'conversation: participant deleted', 'alice sees bob go');
 ($st) = MobilityUcwa::ucwa($A, POST => "/communication/conversations/$id/messaging/terminate");
 Test::More::is($st, 204, 'alice stops messaging: 204');
 ($ev) = main::next_package($A);
-Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted", 'alice: ended');
+Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted\ncommunication: missedItems updated", 'alice: ended, then her conversation log counted');
 MobilityUcwa::request($block, GET => "$A->{app}/communication/conversations/$id", token => $A->{token});
 --- error_code: 404
 --- no_error_log
@@ -512,8 +514,9 @@ my $G = MobilityUcwa::session('guest', token => main::anon_token($mt->{onlineMee
 Test::More::is($st, 400, 'a guest must give anonymousDisplayName');
 ($st) = MobilityUcwa::ucwa($G, POST => '/communication/onlineMeetingInvitations', body => qq({"onlineMeetingUri":"$other->{onlineMeetingUri}","anonymousDisplayName":"Visitor"}));
 Test::More::is($st, 403, 'another meeting than the granted one: 403');
-($st) = MobilityUcwa::ucwa($G, POST => '/communication/onlineMeetingInvitations?onlineMeetingUri=adhoc');
+($st, undef, $b) = MobilityUcwa::ucwa($G, POST => '/communication/onlineMeetingInvitations?onlineMeetingUri=adhoc');
 Test::More::is($st, 403, 'a guest cannot start a meeting');
+Test::More::like($b, qr/AnonymousNotAllowed/, 'AnonymousNotAllowed');
 ($st, $h, $b) = MobilityUcwa::ucwa($G, POST => '/communication/onlineMeetingInvitations', body => qq({"onlineMeetingUri":"$mt->{onlineMeetingUri}","anonymousDisplayName":"Visitor"}));
 Test::More::is($st, 201, 'the guest joins');
 Test::More::is(MobilityUcwa::decode($b)->{anonymousDisplayName}, 'Visitor', 'anonymousDisplayName');
@@ -528,8 +531,12 @@ Test::More::is(main::embedded($j, 'participant')->{name}, 'Visitor', 'by its dis
 Test::More::is($st, 201, 'the guest sends');
 ($ev, $j) = main::next_package($A);
 Test::More::is(main::embedded($j, 'message')->{_links}{plainMessage}{href}, 'data:text/plain;charset=utf-8,Hi+from+a+guest', 'alice receives it');
-($st) = MobilityUcwa::ucwa($G, POST => "/communication/participantInvitations?conversation=$id", body => '{"to":"sip:bob@contoso.com"}');
+($st, undef, $b) = MobilityUcwa::ucwa($G, POST => "/communication/participantInvitations?conversation=$id", body => '{"to":"sip:bob@contoso.com"}');
 Test::More::is($st, 403, 'a guest cannot add participants');
+Test::More::like($b, qr/AnonymousNotAllowed/, 'AnonymousNotAllowed');
+($st, undef, $b) = MobilityUcwa::ucwa($G, POST => '/communication/messagingInvitations', body => '{"to":"sip:bob@contoso.com"}');
+Test::More::is($st, 403, 'a guest cannot start a two-party conversation (startMessaging)');
+Test::More::like($b, qr/AnonymousNotAllowed/, 'AnonymousNotAllowed');
 MobilityUcwa::request($block, GET => "$A->{app}/communication/conversations/$id/attendees", token => $A->{token});
 --- error_code: 200
 --- response_body_like: participants/anon-[0-9a-f]{16}@anonymous\.invalid
@@ -578,3 +585,164 @@ MobilityUcwa::request($block, GET => "$B2->{app}/communication/conversations/$id
 --- error_code: 404
 --- no_error_log
 [alert]
+
+
+
+=== TEST 7: leader operations on participants (participant_ref: eject, promote, demote): events to every member, 403 for a non-leader, 404 for an unknown participant, durable
+--- init
+my $A = MobilityUcwa::session('alice');
+my $B = MobilityUcwa::session('bob');
+my $C = MobilityUcwa::session('carol');
+main::available($A);
+main::available($B);
+main::available($C);
+my ($st, $h) = MobilityUcwa::ucwa($A, POST => '/communication/onlineMeetingInvitations?onlineMeetingUri=adhoc');
+Test::More::is($st, 201, 'ad-hoc meeting');
+my ($id) = ($h->{location}[0] // '') =~ m{/onlineMeetingInvitations/([0-9a-f]+)-\d+$};
+main::next_package($A);
+for my $s ($B, $C) {
+    my $who = ($s == $B) ? 'bob@contoso.com' : 'carol@contoso.com';
+    ($st) = MobilityUcwa::ucwa($A, POST => "/communication/participantInvitations?conversation=$id", body => qq({"to":"sip:$who"}));
+    Test::More::is($st, 201, "invite $who");
+    main::next_package($A);
+    my (undef, $j) = main::next_package($s);
+    ($st) = MobilityUcwa::ucwa($s, POST => main::embedded($j, 'onlineMeetingInvitation')->{_links}{accept}{href});
+    Test::More::is($st, 204, "$who accepts");
+    main::next_package($s);
+    main::next_package($A);
+    main::next_package($B) if $s == $C;
+}
+my $P = "/communication/conversations/$id/participants";
+# what a leader sees, and what an attendee does not
+my ($b);
+($st, undef, $b) = MobilityUcwa::ucwa($A, GET => "$P/bob\@contoso.com");
+my $p = MobilityUcwa::decode($b);
+Test::More::is(join(',', map { $p->{_links}{$_} ? $_ : () } qw(eject promote demote admit)), 'eject,promote', 'a leader sees eject and promote on an attendee');
+Test::More::like($p->{_links}{eject}{href}, qr{$P/bob\@contoso\.com/eject$}, 'the eject link');
+($st, undef, $b) = MobilityUcwa::ucwa($A, GET => "$P/alice\@contoso.com");
+Test::More::ok(!MobilityUcwa::decode($b)->{_links}{eject}, 'no eject of oneself');
+($st, undef, $b) = MobilityUcwa::ucwa($B, GET => "$P/carol\@contoso.com");
+$p = MobilityUcwa::decode($b);
+Test::More::ok(!$p->{_links}{eject} && !$p->{_links}{promote}, 'an attendee sees neither');
+($st, undef, $b) = MobilityUcwa::ucwa($B, POST => "$P/carol\@contoso.com/eject");
+Test::More::is($st, 403, 'an attendee cannot eject: 403');
+($st) = MobilityUcwa::ucwa($B, POST => "$P/bob\@contoso.com/promote");
+Test::More::is($st, 403, 'nor promote itself: 403');
+($st) = MobilityUcwa::ucwa($A, POST => "$P/dave\@contoso.com/eject");
+Test::More::is($st, 404, 'an unknown participant: 404');
+($st) = MobilityUcwa::ucwa($A, POST => "$P/bob\@contoso.com/fly");
+Test::More::is($st, 404, 'an unknown operation: 404');
+($st) = MobilityUcwa::ucwa($A, POST => "$P/bob\@contoso.com/demote");
+Test::More::is($st, 409, 'demote an attendee: 409');
+# promote bob
+($st) = MobilityUcwa::ucwa($A, POST => "$P/bob\@contoso.com/promote");
+Test::More::is($st, 204, 'alice promotes bob: 204');
+my ($ev, $j) = main::next_package($A);
+Test::More::is($ev, 'conversation: participant added', 'alice: bob added again (promoted)');
+Test::More::is(main::embedded($j, 'participant')->{role}, 'Leader', 'as a leader');
+($ev, $j) = main::next_package($C);
+Test::More::is($ev, 'conversation: participant added', 'carol: the same');
+($ev, $j) = main::next_package($B);
+Test::More::is($ev, "conversation: localParticipant updated\nconversation: participant updated\nconversation: participant updated", 'bob: its role, then its capabilities over alice and carol');
+Test::More::is(main::embedded($j, 'localParticipant')->{role}, 'Leader', 'bob is a leader');
+($st) = MobilityUcwa::ucwa($A, POST => "$P/bob\@contoso.com/promote");
+Test::More::is($st, 409, 'promote a leader: 409');
+($st) = MobilityUcwa::ucwa($B, POST => "$P/alice\@contoso.com/demote");
+Test::More::is($st, 403, 'the organizer stays a leader: 403');
+# durable: another application of carol reads the roster from the store
+my $C2 = MobilityUcwa::session('carol');
+($st, undef, $b) = MobilityUcwa::ucwa($C2, GET => "/communication/conversations/$id/leaders");
+Test::More::like($b, qr{participants/bob\@contoso\.com}, 'leaders: bob');
+# bob, now a leader, ejects carol
+($st, undef, $b) = MobilityUcwa::ucwa($B, GET => "$P/carol\@contoso.com");
+Test::More::ok(MobilityUcwa::decode($b)->{_links}{eject}, 'bob sees eject now');
+($st) = MobilityUcwa::ucwa($B, POST => "$P/carol\@contoso.com/eject");
+Test::More::is($st, 204, 'bob ejects carol: 204');
+($ev) = main::next_package($C);
+Test::More::is($ev, "conversation: messaging updated\ncommunication: conversation deleted\ncommunication: missedItems updated", 'carol: her conversation ends (and leaves her a log)');
+($ev) = main::next_package($B);
+Test::More::is($ev, 'conversation: participant deleted', 'bob sees carol go');
+($ev) = main::next_package($A);
+Test::More::is($ev, 'conversation: participant deleted', 'alice sees carol go');
+($st) = MobilityUcwa::ucwa($C2, GET => "/communication/conversations/$id");
+Test::More::is($st, 404, 'carol is out');
+($st) = MobilityUcwa::ucwa($C, POST => "/communication/conversations/$id/messaging/messages", type => 'text/plain', body => 'still here?');
+Test::More::is($st, 404, 'and cannot write');
+($st) = MobilityUcwa::ucwa($A, POST => "$P/carol\@contoso.com/eject");
+Test::More::is($st, 404, 'ejecting her again: 404');
+($st) = MobilityUcwa::ucwa($A, POST => "$P/alice\@contoso.com/eject");
+Test::More::is($st, 409, 'a leader does not eject itself: 409');
+# alice demotes bob
+($st) = MobilityUcwa::ucwa($A, POST => "$P/bob\@contoso.com/demote");
+Test::More::is($st, 204, 'alice demotes bob: 204');
+($ev) = main::next_package($A);
+Test::More::is($ev, 'conversation: participant added', 'alice: bob demoted');
+($ev, $j) = main::next_package($B);
+Test::More::is($ev, "conversation: localParticipant updated\nconversation: participant updated", 'bob: its role, its capabilities over alice');
+Test::More::is(main::embedded($j, 'localParticipant')->{role}, 'Attendee', 'bob is an attendee again');
+($st) = MobilityUcwa::ucwa($B, POST => "$P/alice\@contoso.com/eject");
+Test::More::is($st, 403, 'an attendee again: 403');
+MobilityUcwa::request($block, GET => "$A->{app}$P/bob\@contoso.com", token => $A->{token});
+--- error_code: 200
+--- response_body_like: "role":"Attendee"
+--- no_error_log
+[alert]
+[error]
+
+
+
+=== TEST 8: the inviter cancels its participantInvitation before the answer: Failure Canceled on both sides; not once answered
+--- init
+my $A = MobilityUcwa::session('alice');
+my $B = MobilityUcwa::session('bob');
+my $C = MobilityUcwa::session('carol');
+main::available($A);
+main::available($B);
+main::available($C);
+my ($st, $h) = MobilityUcwa::ucwa($A, POST => '/communication/onlineMeetingInvitations?onlineMeetingUri=adhoc');
+Test::More::is($st, 201, 'ad-hoc meeting');
+my ($id) = ($h->{location}[0] // '') =~ m{/onlineMeetingInvitations/([0-9a-f]+)-\d+$};
+main::next_package($A);
+my $b;
+($st, $h, $b) = MobilityUcwa::ucwa($A, POST => "/communication/participantInvitations?conversation=$id", body => '{"to":"sip:bob@contoso.com"}');
+Test::More::is($st, 201, 'invite bob');
+my $cancel = MobilityUcwa::decode($b)->{_links}{cancel}{href};
+Test::More::like($cancel // '', qr{/communication/participantInvitations/$id-\d+/cancel$}, 'a pending participantInvitation has cancel');
+my ($ev, $j) = main::next_package($A);
+Test::More::is($ev, 'communication: participantInvitation started', 'started');
+Test::More::is(main::embedded($j, 'participantInvitation')->{_links}{cancel}{href}, $cancel, 'cancel in the event too');
+($ev, $j) = main::next_package($B);
+Test::More::is($ev, "communication: onlineMeetingInvitation started\ncommunication: conversation added", 'bob is invited');
+my $accept = main::embedded($j, 'onlineMeetingInvitation')->{_links}{accept}{href};
+($st) = MobilityUcwa::ucwa($C, POST => $cancel);
+Test::More::is($st, 404, 'not the inviter: 404');
+($st) = MobilityUcwa::ucwa($A, GET => $cancel);
+Test::More::is($st, 404, 'cancel is a POST');
+($st) = MobilityUcwa::ucwa($A, POST => $cancel);
+Test::More::is($st, 204, 'alice cancels: 204');
+($ev, $j) = main::next_package($A);
+Test::More::is($ev, 'communication: participantInvitation completed Failure Canceled', 'inviter: Canceled');
+Test::More::ok(!main::embedded($j, 'participantInvitation')->{_links}{cancel}, 'no cancel once completed');
+($ev) = main::next_package($B);
+Test::More::is($ev, "communication: onlineMeetingInvitation completed Failure Canceled\ncommunication: conversation deleted", 'invitee: Canceled, the conversation gone');
+($st) = MobilityUcwa::ucwa($B, POST => $accept);
+Test::More::is($st, 404, 'the invitation is gone: accept 404');
+($st) = MobilityUcwa::ucwa($A, POST => $cancel);
+Test::More::is($st, 404, 'cancel again: 404');
+($st, undef, $b) = MobilityUcwa::ucwa($A, GET => "/communication/conversations/$id/participants");
+Test::More::unlike($b, qr{bob}, 'bob is not in the roster');
+# once answered there is nothing to cancel
+($st, undef, $b) = MobilityUcwa::ucwa($A, POST => "/communication/participantInvitations?conversation=$id", body => '{"to":"sip:carol@contoso.com"}');
+$cancel = MobilityUcwa::decode($b)->{_links}{cancel}{href};
+main::next_package($A);
+(undef, $j) = main::next_package($C);
+($st) = MobilityUcwa::ucwa($C, POST => main::embedded($j, 'onlineMeetingInvitation')->{_links}{accept}{href});
+Test::More::is($st, 204, 'carol accepts');
+($ev) = main::next_package($A);
+Test::More::like($ev, qr{participantInvitation completed Success$}, 'carol is in');
+MobilityUcwa::request($block, POST => $cancel, token => $A->{token});
+--- error_code: 409
+--- response_body_like: InvalidState
+--- no_error_log
+[alert]
+[error]

@@ -1,0 +1,554 @@
+/*
+ * Copyright (C) The nginx mobility authors
+ *
+ * What two-party messaging (ngx_mobility_ucwa_messaging.c) and
+ * conferences (ngx_mobility_ucwa_conference.c) share: pool copies of
+ * conversations, the common inputs of an invitation, the path walk, the
+ * end of a request's write transaction, a new conversation's identity,
+ * whether someone can be reached for messaging, the deadline bookkeeping
+ * of the due scans.
+ */
+
+#include "ngx_mobility_ucwa.h"
+#include "ngx_mobility_conversations.h"
+#include "ngx_mobility_directory.h"
+#include "ngx_mobility_sip.h"
+
+
+ngx_int_t
+ngx_mobility_ucwa_bytes_dup(ngx_pool_t *pool, ngx_mobility_bytes_t *b)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, b->len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (b->len) {
+        ngx_memcpy(p, b->data, b->len);
+    }
+
+    p[b->len] = '\0';
+    b->data = p;
+
+    return NGX_OK;
+}
+
+
+/* NUL-terminated pool copies of the n strings f[] */
+ngx_int_t
+ngx_mobility_ucwa_bytes_dup_n(ngx_pool_t *pool, ngx_mobility_bytes_t **f,
+    ngx_uint_t n)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (ngx_mobility_ucwa_bytes_dup(pool, f[i]) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+json_t *
+ngx_mobility_ucwa_json_bytes(ngx_mobility_bytes_t *b)
+{
+    return json_stringn((const char *) b->data, b->len);
+}
+
+
+/* NUL-terminated pool copies of the strings of c */
+ngx_int_t
+ngx_mobility_ucwa_conv_dup(ngx_pool_t *pool, ngx_mobility_conv_t *c)
+{
+    ngx_mobility_bytes_t  *f[13];
+
+    f[0] = &c->id;
+    f[1] = &c->from;
+    f[2] = &c->to;
+    f[3] = &c->from_app;
+    f[4] = &c->to_app;
+    f[5] = &c->subject;
+    f[6] = &c->importance;
+    f[7] = &c->thread_id;
+    f[8] = &c->operation_id;
+    f[9] = &c->message;
+    f[10] = &c->reason;
+    f[11] = &c->organizer;
+    f[12] = &c->meeting;
+
+    return ngx_mobility_ucwa_bytes_dup_n(pool, f, 13);
+}
+
+
+/*
+ * A store read's result: NGX_OK, NGX_DECLINED (not found) or NGX_ERROR
+ * (logged).
+ */
+ngx_int_t
+ngx_mobility_ucwa_store_rc(ngx_mobility_ucwa_tx_t *tx, int rc)
+{
+    if (rc == NGX_MOBILITY_NOTFOUND) {
+        return NGX_DECLINED;
+    }
+
+    if (rc != NGX_MOBILITY_OK) {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* reads a conversation into pool memory; OK, NGX_DECLINED (none), ERROR */
+ngx_int_t
+ngx_mobility_ucwa_conv_read(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
+    ngx_mobility_conv_t *c)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_mobility_ucwa_store_rc(tx, ngx_mobility_conv_get(tx->st,
+                                        tx->txn, id->data, id->len, c));
+
+    return (rc == NGX_OK) ? ngx_mobility_ucwa_conv_dup(tx->pool, c) : rc;
+}
+
+
+ngx_int_t
+ngx_mobility_ucwa_bad(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, const char *message)
+{
+    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                   "BadRequest", "ParameterValidationFailure",
+                                   message);
+}
+
+
+ngx_int_t
+ngx_mobility_ucwa_not_found(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs)
+{
+    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_FOUND, "NotFound",
+                                   NULL, "The resource does not exist.");
+}
+
+
+/*
+ * A string input from the body (and the query when query is set);
+ * NGX_ERROR if it is longer than max.
+ */
+ngx_int_t
+ngx_mobility_ucwa_conv_input(ngx_mobility_ucwa_req_t *rq, const char *name,
+    size_t max, ngx_uint_t query, ngx_mobility_bytes_t *out)
+{
+    ngx_str_t  s;
+
+    if (ngx_mobility_ucwa_input_str(rq, name, &s) != NGX_OK
+        && (!query
+            || ngx_mobility_ucwa_arg(rq->pool, &rq->args, name, &s)
+               != NGX_OK))
+    {
+        s.len = 0;
+        s.data = (u_char *) "";
+    }
+
+    if (s.len > max) {
+        return NGX_ERROR;
+    }
+
+    out->data = s.data;
+    out->len = s.len;
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_mobility_ucwa_is_word(ngx_mobility_bytes_t *b, const char *word)
+{
+    size_t  n;
+
+    n = ngx_strlen(word);
+
+    return b->len == n
+           && ngx_strncasecmp((u_char *) b->data, (u_char *) word, n) == 0;
+}
+
+
+/*
+ * operationId (into op), subject, importance, threadId of an invitation:
+ * NULL, or the message of a 400
+ */
+const char *
+ngx_mobility_ucwa_conv_inputs(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_conv_t *c, ngx_mobility_bytes_t *op, ngx_uint_t query)
+{
+    ngx_mobility_bytes_t  *imp;
+
+    if (ngx_mobility_ucwa_conv_input(rq, "operationId", 50, query, op)
+        != NGX_OK
+        || ngx_mobility_ucwa_conv_input(rq, "subject", 250, query,
+                                        &c->subject) != NGX_OK
+        || ngx_mobility_ucwa_conv_input(rq, "importance", 32, query,
+                                        &c->importance) != NGX_OK
+        || ngx_mobility_ucwa_conv_input(rq, "threadId", 100, query,
+                                        &c->thread_id) != NGX_OK)
+    {
+        return "A parameter is too long.";
+    }
+
+    imp = &c->importance;
+
+    if (imp->len
+        && !ngx_mobility_ucwa_is_word(imp, "Normal")
+        && !ngx_mobility_ucwa_is_word(imp, "Urgent")
+        && !ngx_mobility_ucwa_is_word(imp, "Emergency"))
+    {
+        return "Invalid importance.";
+    }
+
+    return NULL;
+}
+
+
+/* eats word (case-insensitive) when a segment or the whole of s */
+ngx_uint_t
+ngx_mobility_ucwa_path_eat(ngx_str_t *s, const char *word)
+{
+    size_t  n;
+
+    n = ngx_strlen(word);
+
+    if (s->len >= n && ngx_strncasecmp(s->data, (u_char *) word, n) == 0
+        && (s->len == n || s->data[n] == '/' || s->data[n] == '?'))
+    {
+        s->data += n;
+        s->len -= n;
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/* the next segment of s (after one '/'), eaten */
+void
+ngx_mobility_ucwa_path_segment(ngx_str_t *s, ngx_str_t *seg)
+{
+    u_char  *p;
+
+    if (s->len && s->data[0] == '/') {
+        s->data++;
+        s->len--;
+    }
+
+    p = ngx_strlchr(s->data, s->data + s->len, '/');
+
+    seg->data = s->data;
+    seg->len = p ? (size_t) (p - s->data) : s->len;
+
+    s->data += seg->len;
+    s->len -= seg->len;
+}
+
+
+/*
+ * The end of a request's transaction: aborted unless the handler
+ * succeeded with a write and a success status, else committed; a new
+ * deadline arms this worker's timer.
+ */
+ngx_int_t
+ngx_mobility_ucwa_conv_done(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx, ngx_int_t rc,
+    ngx_uint_t write)
+{
+    if (rc != NGX_OK || !write || rs->error
+        || (rs->status != NGX_HTTP_OK && rs->status != NGX_HTTP_CREATED
+            && rs->status != NGX_HTTP_NO_CONTENT))
+    {
+        ngx_mobility_ucwa_tx_abort(tx);
+        return rc;
+    }
+
+    if (ngx_mobility_ucwa_tx_commit(tx) != NGX_OK) {
+        ngx_memzero(rs, sizeof(ngx_mobility_ucwa_resp_t));
+        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
+    }
+
+    if (tx->due && (rq->due == 0 || tx->due < rq->due)) {
+        rq->due = tx->due;
+    }
+
+    return NGX_OK;
+}
+
+
+/* Location: the application's prefix and path */
+ngx_int_t
+ngx_mobility_ucwa_set_location(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_app_t *app,
+    const char *path)
+{
+    ngx_str_t  prefix;
+
+    if (path == NULL
+        || ngx_mobility_ucwa_prefix(rq->pool, app, &prefix) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rs->location.len = prefix.len + ngx_strlen(path);
+    rs->location.data = ngx_pnalloc(rq->pool, rs->location.len);
+    if (rs->location.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_sprintf(rs->location.data, "%V%s", &prefix, path);
+
+    return NGX_OK;
+}
+
+
+/*
+ * A new conversation started by app: a random id (NUL-terminated), app's
+ * owner as its starter, created now, in state, a random threadId unless
+ * the client gave one.
+ */
+ngx_int_t
+ngx_mobility_ucwa_conv_init(ngx_pool_t *pool, ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c, ngx_uint_t state)
+{
+    u_char  *id, *t;
+
+    id = ngx_pnalloc(pool, NGX_MOBILITY_UCWA_RANDOM_LEN + 1);
+    if (id == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_mobility_ucwa_random_hex(id, NGX_MOBILITY_UCWA_RANDOM_LEN);
+    id[NGX_MOBILITY_UCWA_RANDOM_LEN] = '\0';
+
+    c->id.data = id;
+    c->id.len = NGX_MOBILITY_UCWA_RANDOM_LEN;
+    c->from.data = app->owner.data;
+    c->from.len = app->owner.len;
+    c->from_app.data = app->id.data;
+    c->from_app.len = app->id.len;
+    c->state = state;
+    c->created = tx->now;
+    c->next_msg = 1;
+
+    if (c->thread_id.len == 0) {
+        t = ngx_pnalloc(pool, NGX_MOBILITY_UCWA_RANDOM_LEN);
+        if (t == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_mobility_ucwa_random_hex(t, NGX_MOBILITY_UCWA_RANDOM_LEN);
+        c->thread_id.data = t;
+        c->thread_id.len = NGX_MOBILITY_UCWA_RANDOM_LEN;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Is the invitee user there, and available for messaging?  *reason is
+ * NULL, "DestinationNotFound" (unknown or disabled: NGX_DECLINED) or
+ * "TemporarilyUnavailable" (no available application: NGX_OK).
+ */
+ngx_int_t
+ngx_mobility_ucwa_invitee(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *user,
+    const char **reason)
+{
+    int                       rc;
+    ngx_str_t                *list;
+    ngx_uint_t                i;
+    ngx_array_t              *ids;
+    ngx_mobility_user_t       u;
+    ngx_mobility_ucwa_app_t   ra;
+
+    *reason = NULL;
+
+    rc = ngx_mobility_user_get(tx->st, tx->txn, user->data, user->len, &u);
+
+    if (rc == NGX_MOBILITY_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc != NGX_MOBILITY_OK || !u.enabled) {
+        *reason = "DestinationNotFound";
+        return NGX_DECLINED;
+    }
+
+    ids = ngx_mobility_ucwa_user_apps(tx, user);
+    if (ids == NULL) {
+        return NGX_ERROR;
+    }
+
+    list = ids->elts;
+
+    for (i = 0; i < ids->nelts; i++) {
+        if (ngx_mobility_ucwa_app_get(tx, &list[i], &ra) == NGX_OK
+            && !(ra.flags & NGX_MOBILITY_UCWA_APP_EXPIRED)
+            && (ra.flags & NGX_MOBILITY_UCWA_APP_AVAILABLE)
+            && (ra.modalities & NGX_MOBILITY_UCWA_MOD_MESSAGING))
+        {
+            return NGX_OK;
+        }
+    }
+
+    *reason = "TemporarilyUnavailable";
+
+    return NGX_OK;
+}
+
+
+/*
+ * The end of a due scan: next is the first deadline left (0: none),
+ * more that the scan stopped at its limit (come back at once).
+ */
+void
+ngx_mobility_ucwa_due_next(ngx_mobility_ucwa_tx_t *tx, uint64_t next,
+    ngx_uint_t more)
+{
+    if (more) {
+        next = tx->now;
+    }
+
+    if (next && (tx->due == 0 || next < tx->due)) {
+        tx->due = next;
+    }
+}
+
+
+/* a due key's conversation id, copied into the pool */
+ngx_int_t
+ngx_mobility_ucwa_due_id(ngx_mobility_ucwa_tx_t *tx, u_char *id, size_t n,
+    ngx_str_t *s)
+{
+    s->data = ngx_pnalloc(tx->pool, n);
+    if (s->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s->data, id, n);
+    s->len = n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A representation for app: its link prefix, the object, its _links
+ * object (attached by the caller, where it wants it) and, when mods is
+ * given, an array; NULL when out of memory.
+ */
+json_t *
+ngx_mobility_ucwa_resource_new(ngx_pool_t *pool, ngx_mobility_ucwa_app_t *app,
+    ngx_str_t *prefix, json_t **links, json_t **mods)
+{
+    json_t  *obj;
+
+    if (ngx_mobility_ucwa_prefix(pool, app, prefix) != NGX_OK) {
+        return NULL;
+    }
+
+    obj = json_object();
+    *links = json_object();
+
+    if (mods) {
+        *mods = json_array();
+    }
+
+    if (obj == NULL || *links == NULL || (mods && *mods == NULL)) {
+        json_decref(obj);
+        json_decref(*links);
+
+        if (mods) {
+            json_decref(*mods);
+        }
+
+        return NULL;
+    }
+
+    return obj;
+}
+
+
+/* obj._embedded.name = value (taken), or nothing when out of memory */
+void
+ngx_mobility_ucwa_embed(json_t *obj, const char *name, json_t *value)
+{
+    json_t  *emb;
+
+    emb = json_object();
+
+    if (value && emb) {
+        json_object_set_new(emb, name, value);
+        json_object_set_new(obj, "_embedded", emb);
+        return;
+    }
+
+    json_decref(value);
+    json_decref(emb);
+}
+
+
+/*
+ * The invitee of an invitation: "to" from the body (or the query when
+ * query is set), canonical into sip (NGX_MOBILITY_SIP_MAX + 1 bytes).
+ * Returns its length, or 0 once a 400 is answered (its code in *rc):
+ * missing, invalid, or app's own user (InvalidInvitee, oneself).
+ */
+int
+ngx_mobility_ucwa_invitee_input(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_app_t *app,
+    ngx_uint_t query, u_char *sip, const char *oneself, ngx_int_t *rc)
+{
+    int        n;
+    ngx_str_t  to;
+
+    if ((ngx_mobility_ucwa_input_str(rq, "to", &to) != NGX_OK
+         && (!query
+             || ngx_mobility_ucwa_arg(rq->pool, &rq->args, "to", &to)
+                != NGX_OK))
+        || to.len == 0)
+    {
+        *rc = ngx_mobility_ucwa_bad(rq, rs, "Missing 'to'.");
+        return 0;
+    }
+
+    n = ngx_mobility_sip_canon(to.data, to.len, sip, NULL);
+    if (n <= 0) {
+        *rc = ngx_mobility_ucwa_bad(rq, rs, "Invalid 'to'.");
+        return 0;
+    }
+
+    if ((size_t) n == app->owner.len
+        && ngx_strncmp(sip, app->owner.data, n) == 0)
+    {
+        *rc = ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_BAD_REQUEST,
+                                      "BadRequest", "InvalidInvitee",
+                                      oneself);
+        return 0;
+    }
+
+    return n;
+}
+
+
+/* what an anonymous meeting guest may not do: 403 AnonymousNotAllowed */
+ngx_int_t
+ngx_mobility_ucwa_anonymous_refused(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, const char *message)
+{
+    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_FORBIDDEN, "Forbidden",
+                                   "AnonymousNotAllowed", message);
+}
