@@ -467,7 +467,8 @@ ngx_mobility_ucwa_tx_begin(ngx_mobility_ucwa_tx_t *tx,
              * token check; it ends with this one, so that a later read
              * sees what the request wrote in between
              */
-            tx->txn = ngx_http_mobility_txn_take(rq->r, &tx->user);
+            tx->txn = ngx_http_mobility_txn_take(rq->r, &tx->user,
+                                                 &tx->dir_gen);
 
             if (tx->txn) {
                 return NGX_OK;
@@ -957,8 +958,11 @@ ngx_mobility_ucwa_parse_path(ngx_str_t *uri, ngx_mobility_ucwa_req_t *rq)
     for (i = 0; i < 2; i++) {
         b = &ngx_mobility_ucwa_bases[i];
 
+        /* the exact spelling first: ngx_strncasecmp() walks bytes */
+
         if (uri->len >= b->len
-            && ngx_strncasecmp(uri->data, b->data, b->len) == 0
+            && (ngx_memcmp(uri->data, b->data, b->len) == 0
+                || ngx_strncasecmp(uri->data, b->data, b->len) == 0)
             && (uri->len == b->len || uri->data[b->len] == '/'))
         {
             break;
@@ -1282,6 +1286,7 @@ ngx_http_mobility_ucwa_send(ngx_http_request_t *r,
     u_char     *p;
     uint32_t    crc;
     ngx_str_t   body, type, etag, v;
+    u_char      digits[NGX_INT32_LEN];
 
     if (rs->status == 0) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1311,7 +1316,17 @@ ngx_http_mobility_ucwa_send(ngx_http_request_t *r,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        etag.len = ngx_sprintf(etag.data, "%uD", crc) - etag.data;
+        /* "%uD", without ngx_sprintf()'s format walk */
+
+        p = digits + sizeof(digits);
+
+        do {
+            *--p = (u_char) ('0' + crc % 10);
+            crc /= 10;
+        } while (crc);
+
+        etag.len = digits + sizeof(digits) - p;
+        ngx_memcpy(etag.data, p, etag.len);
     }
 
     if (etag.len) {

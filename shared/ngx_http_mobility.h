@@ -98,6 +98,7 @@ typedef struct {
      * the user record read in it (valid while txn is) */
     MDB_txn                            *txn;
     ngx_mobility_user_t                 user;
+    uint64_t                            dir_gen;  /* read in txn */
 
     unsigned                            authenticated:1;
     unsigned                            user_found:1;
@@ -150,7 +151,7 @@ ngx_int_t ngx_http_mobility_authenticate(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobility_authenticate_keep(ngx_http_request_t *r,
     ngx_uint_t sources, ngx_http_mobility_identity_t **id);
 MDB_txn *ngx_http_mobility_txn_take(ngx_http_request_t *r,
-    ngx_mobility_user_t **user);
+    ngx_mobility_user_t **user, uint64_t *dir_gen);
 void ngx_http_mobility_txn_end(ngx_http_request_t *r);
 
 /* the identity ngx_http_mobility_authenticate() found, or NULL */

@@ -1516,11 +1516,12 @@ ngx_http_mobility_find_token(ngx_http_request_t *r, ngx_uint_t sources,
  * alike) is the one it was filled under.  A hit skips the base64url
  * decoding, the key lookup and the MAC check, and the user's B-tree
  * lookup: the request reads one meta value instead.  Expiry, enablement
- * and auth_gen are still checked on every request.  2-way sets, 1 KB an
+ * and auth_gen are still checked on every request.  4-way sets, 1 KB an
  * entry, 16 MB allocated at the first use; only successful checks enter.
  */
 
-#define NGX_HTTP_MOBILITY_AUTH_SETS       8192
+#define NGX_HTTP_MOBILITY_AUTH_SETS       4096
+#define NGX_HTTP_MOBILITY_AUTH_WAYS       4
 #define NGX_HTTP_MOBILITY_AUTH_ENTRY      1024
 #define NGX_HTTP_MOBILITY_AUTH_SIP_MAX    64
 #define NGX_HTTP_MOBILITY_AUTH_TOKEN_MAX  208
@@ -1568,7 +1569,7 @@ ngx_http_mobility_auth_set(ngx_str_t *token)
         }
 
         ngx_http_mobility_auth_cache =
-            calloc(NGX_HTTP_MOBILITY_AUTH_SETS * 2,
+            calloc(NGX_HTTP_MOBILITY_AUTH_SETS * NGX_HTTP_MOBILITY_AUTH_WAYS,
                    sizeof(ngx_http_mobility_auth_entry_t));
 
         if (ngx_http_mobility_auth_cache == NULL) {
@@ -1585,8 +1586,10 @@ ngx_http_mobility_auth_set(ngx_str_t *token)
 
     tail = (tail ^ token->len) * 0x9e3779b97f4a7c15ULL;
 
-    return &ngx_http_mobility_auth_cache[2 * ((tail >> 40)
-                                         & (NGX_HTTP_MOBILITY_AUTH_SETS - 1))];
+    return &ngx_http_mobility_auth_cache[NGX_HTTP_MOBILITY_AUTH_WAYS
+                                         * ((tail >> 40)
+                                            & (NGX_HTTP_MOBILITY_AUTH_SETS
+                                               - 1))];
 }
 
 
@@ -1613,7 +1616,7 @@ ngx_http_mobility_auth_cached(ngx_http_request_t *r, ngx_str_t *token,
         return NGX_DECLINED;
     }
 
-    for (i = 0; i < 2; i++, e++) {
+    for (i = 0; i < NGX_HTTP_MOBILITY_AUTH_WAYS; i++, e++) {
         if (e->h.token_len == token->len && e->h.gen == gen
             && ngx_memcmp(e->h.token, token->data, token->len) == 0)
         {
@@ -1668,7 +1671,8 @@ static void
 ngx_http_mobility_auth_remember(ngx_str_t *token, uint64_t gen,
     ngx_mobility_token_t *t, MDB_val *rec, ngx_uint_t found)
 {
-    ngx_http_mobility_auth_entry_t  *e;
+    ngx_uint_t                       i;
+    ngx_http_mobility_auth_entry_t  *set, *e;
 
     if (token->len == 0 || token->len > NGX_HTTP_MOBILITY_AUTH_TOKEN_MAX
         || t->sip_len > NGX_HTTP_MOBILITY_AUTH_SIP_MAX
@@ -1677,15 +1681,19 @@ ngx_http_mobility_auth_remember(ngx_str_t *token, uint64_t gen,
         return;
     }
 
-    e = ngx_http_mobility_auth_set(token);
-    if (e == NULL) {
+    set = ngx_http_mobility_auth_set(token);
+    if (set == NULL) {
         return;
     }
 
+    e = set;
+
     /* the way used least recently */
 
-    if (e[1].h.stamp < e[0].h.stamp) {
-        e++;
+    for (i = 1; i < NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
+        if (set[i].h.stamp < e->h.stamp) {
+            e = &set[i];
+        }
     }
 
     e->h.gen = gen;
@@ -1806,6 +1814,7 @@ checked:
     if (rc == NGX_MOBILITY_OK && keep) {
         ctx->txn = txn;
         ctx->user_found = found;
+        ctx->dir_gen = gen;
 
     } else {
         ngx_mobility_store_read_end(st, txn);
@@ -1854,7 +1863,8 @@ ngx_http_mobility_authenticate_keep(ngx_http_request_t *r,
 
 
 MDB_txn *
-ngx_http_mobility_txn_take(ngx_http_request_t *r, ngx_mobility_user_t **user)
+ngx_http_mobility_txn_take(ngx_http_request_t *r, ngx_mobility_user_t **user,
+    uint64_t *dir_gen)
 {
     MDB_txn                  *txn;
     ngx_http_mobility_ctx_t  *ctx;
@@ -1866,6 +1876,7 @@ ngx_http_mobility_txn_take(ngx_http_request_t *r, ngx_mobility_user_t **user)
     }
 
     *user = ctx->user_found ? &ctx->user : NULL;
+    *dir_gen = ctx->dir_gen;
 
     txn = ctx->txn;
     ctx->txn = NULL;
