@@ -1610,6 +1610,13 @@ ngx_http_mobility_ucwa_start(ngx_http_request_t *r)
             /* <img> tags cannot send a Bearer token: the cookie does */
             sources |= NGX_HTTP_MOBILITY_AUTH_COOKIE;
         }
+
+        if (route && route->handler == NULL
+            && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)))
+        {
+            /* a P-GET: its token is not worth a cache entry (W4) */
+            ngx_http_mobility_auth_transient(r);
+        }
     }
 
     /*

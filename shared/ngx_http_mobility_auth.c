@@ -1878,7 +1878,7 @@ ngx_http_mobility_authenticate_txn(ngx_http_request_t *r, ngx_uint_t sources,
         }
     }
 
-    if (rc == NGX_MOBILITY_OK) {
+    if (rc == NGX_MOBILITY_OK && !ctx->auth_transient) {
         ngx_http_mobility_auth_remember(&token, gen, &t, &rec, found);
     }
 
@@ -1932,6 +1932,19 @@ ngx_http_mobility_authenticate_keep(ngx_http_request_t *r,
     ngx_uint_t sources, ngx_http_mobility_identity_t **id)
 {
     return ngx_http_mobility_authenticate_txn(r, sources, id, 1);
+}
+
+
+void
+ngx_http_mobility_auth_transient(ngx_http_request_t *r)
+{
+    ngx_http_mobility_ctx_t  *ctx;
+
+    ctx = ngx_http_mobility_get_ctx(r->main);
+
+    if (ctx) {
+        ctx->auth_transient = 1;
+    }
 }
 
 
