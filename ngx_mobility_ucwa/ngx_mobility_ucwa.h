@@ -153,8 +153,10 @@ typedef struct {
                                                         log count changed */
     ngx_uint_t                           write;      /* a write txn */
 
-    /* the record of the token's user when txn is the token check's */
+    /* the record of the token's user when txn is the token check's, and
+     * the directory generation read in txn (ngx_mobility_store_dir_gen()) */
     ngx_mobility_user_t                 *user;
+    uint64_t                             dir_gen;
 } ngx_mobility_ucwa_tx_t;
 
 

@@ -374,6 +374,192 @@ ngx_mobility_ucwa_jw_text(ngx_mobility_ucwa_jw_t *jw, const u_char *s,
 
 
 /*
+ * The user's part of "me" in JSON (name, uri, emailAddresses and the
+ * directory fields: everything before endpointUri), rendered once per
+ * user and directory generation, per process.  It depends on the user's
+ * record only, and the record is the same while the store's directory
+ * generation is (every change to a user bumps it, CLI included), so a
+ * part rendered under the generation the request's transaction read is
+ * exactly what rendering now would give.  4 096 sets of four 512-byte
+ * entries (8 MB, allocated at the first use).
+ */
+
+#define NGX_MOBILITY_UCWA_ME_SETS     4096
+#define NGX_MOBILITY_UCWA_ME_WAYS     4
+#define NGX_MOBILITY_UCWA_ME_ENTRY    512
+#define NGX_MOBILITY_UCWA_ME_SIP_MAX  64
+
+
+typedef struct {
+    uint64_t   gen;
+    uint32_t   stamp;
+    uint16_t   part_len;
+    u_char     sip_len;
+    u_char     sip[NGX_MOBILITY_UCWA_ME_SIP_MAX];
+} ngx_mobility_ucwa_me_head_t;
+
+
+#define NGX_MOBILITY_UCWA_ME_PART_MAX                                         \
+    (NGX_MOBILITY_UCWA_ME_ENTRY - sizeof(ngx_mobility_ucwa_me_head_t))
+
+
+typedef struct {
+    ngx_mobility_ucwa_me_head_t  h;
+    u_char                       part[NGX_MOBILITY_UCWA_ME_PART_MAX];
+} ngx_mobility_ucwa_me_entry_t;
+
+
+/* the ways of a set are found by their tags (64 KB in all) */
+static ngx_mobility_ucwa_me_entry_t  *ngx_mobility_ucwa_me_cache;
+static uint32_t                      *ngx_mobility_ucwa_me_tags;
+static ngx_uint_t                     ngx_mobility_ucwa_me_cache_failed;
+static uint32_t                       ngx_mobility_ucwa_me_stamp;
+
+
+/* the first way of sip's set and its tag (never 0) */
+static ngx_int_t
+ngx_mobility_ucwa_me_set(ngx_str_t *sip, ngx_uint_t *set, uint32_t *tag)
+{
+    uint64_t  key;
+
+    if (sip->len == 0 || sip->len > NGX_MOBILITY_UCWA_ME_SIP_MAX) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_mobility_ucwa_me_cache == NULL) {
+        if (ngx_mobility_ucwa_me_cache_failed) {
+            return NGX_DECLINED;
+        }
+
+        /* zeroed pages, touched as entries are filled */
+
+        ngx_mobility_ucwa_me_cache = calloc(NGX_MOBILITY_UCWA_ME_SETS
+                                            * NGX_MOBILITY_UCWA_ME_WAYS,
+                                        sizeof(ngx_mobility_ucwa_me_entry_t));
+        ngx_mobility_ucwa_me_tags = calloc(NGX_MOBILITY_UCWA_ME_SETS
+                                           * NGX_MOBILITY_UCWA_ME_WAYS,
+                                           sizeof(uint32_t));
+
+        if (ngx_mobility_ucwa_me_cache == NULL
+            || ngx_mobility_ucwa_me_tags == NULL)
+        {
+            free(ngx_mobility_ucwa_me_cache);
+            free(ngx_mobility_ucwa_me_tags);
+            ngx_mobility_ucwa_me_cache = NULL;
+            ngx_mobility_ucwa_me_cache_failed = 1;
+            return NGX_DECLINED;
+        }
+    }
+
+    /* sips differ in a few characters: the hash is mixed before use */
+
+    key = (uint64_t) ngx_murmur_hash2(sip->data, sip->len)
+          * 0x9e3779b97f4a7c15ULL;
+
+    *set = NGX_MOBILITY_UCWA_ME_WAYS
+           * ((key >> 40) & (NGX_MOBILITY_UCWA_ME_SETS - 1));
+    *tag = (uint32_t) key | 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_mobility_ucwa_me_entry_t *
+ngx_mobility_ucwa_me_find(ngx_uint_t set, uint32_t tag, ngx_str_t *sip,
+    uint64_t gen)
+{
+    ngx_uint_t                     i;
+    ngx_mobility_ucwa_me_entry_t  *e;
+
+    for (i = set; i < set + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
+        if (ngx_mobility_ucwa_me_tags[i] != tag) {
+            continue;
+        }
+
+        e = &ngx_mobility_ucwa_me_cache[i];
+
+        if (e->h.part_len && e->h.gen == gen && e->h.sip_len == sip->len
+            && ngx_memcmp(e->h.sip, sip->data, sip->len) == 0)
+        {
+            e->h.stamp = ++ngx_mobility_ucwa_me_stamp;
+            return e;
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_mobility_ucwa_me_prefetch(ngx_mobility_bytes_t *sip)
+{
+    u_char      *p;
+    uint32_t     tag;
+    ngx_str_t    s;
+    ngx_uint_t   i, set, n;
+
+    s.data = (u_char *) sip->data;
+    s.len = sip->len;
+
+    if (ngx_mobility_ucwa_me_set(&s, &set, &tag) != NGX_OK) {
+        return;
+    }
+
+    for (i = set; i < set + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
+        if (ngx_mobility_ucwa_me_tags[i] == tag) {
+            p = (u_char *) &ngx_mobility_ucwa_me_cache[i];
+
+            for (n = 0; n < NGX_MOBILITY_UCWA_ME_ENTRY; n += 64) {
+                __builtin_prefetch(p + n);
+            }
+
+            return;
+        }
+    }
+}
+
+
+static void
+ngx_mobility_ucwa_me_keep(ngx_uint_t set, uint32_t tag, ngx_str_t *sip,
+    uint64_t gen, const u_char *part, size_t len)
+{
+    ngx_uint_t                     i, way;
+    ngx_mobility_ucwa_me_entry_t  *e;
+
+    if (len == 0 || len > NGX_MOBILITY_UCWA_ME_PART_MAX) {
+        return;
+    }
+
+    /* a free way, else the one used least recently */
+
+    way = set;
+
+    for (i = set; i < set + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
+        if (ngx_mobility_ucwa_me_tags[i] == 0) {
+            way = i;
+            break;
+        }
+
+        if (ngx_mobility_ucwa_me_cache[i].h.stamp
+            < ngx_mobility_ucwa_me_cache[way].h.stamp)
+        {
+            way = i;
+        }
+    }
+
+    e = &ngx_mobility_ucwa_me_cache[way];
+
+    e->h.gen = gen;
+    e->h.sip_len = (u_char) sip->len;
+    ngx_memcpy(e->h.sip, sip->data, sip->len);
+    e->h.part_len = (uint16_t) len;
+    ngx_memcpy(e->part, part, len);
+    e->h.stamp = ++ngx_mobility_ucwa_me_stamp;
+    ngx_mobility_ucwa_me_tags[way] = tag;
+}
+
+
+/*
  * GET me in JSON, written straight into the body: the hot path of every
  * client.  The same representation as ngx_mobility_ucwa_me_json() and
  * ngx_mobility_ucwa_dump() give (t/ pins both), without building it in
@@ -384,13 +570,16 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app)
 {
-    u_char                  *p;
-    size_t                   n;
-    ngx_str_t                prefix;
-    ngx_uint_t               i, found;
-    ngx_mobility_user_t      u;
-    ngx_mobility_bytes_t    *b;
-    ngx_mobility_ucwa_jw_t   jw;
+    u_char                        *p;
+    size_t                         n, start;
+    ngx_str_t                      prefix;
+    ngx_uint_t                     i, found;
+    ngx_mobility_user_t            u;
+    ngx_mobility_bytes_t          *b;
+    ngx_mobility_ucwa_jw_t         jw;
+    uint32_t                       tag;
+    ngx_uint_t                     set;
+    ngx_mobility_ucwa_me_entry_t  *e;
     u_char                   buf[NGX_MOBILITY_FIELD_MAX + 8];
     u_char                   uri[sizeof("sip:") + NGX_MOBILITY_SIP_MAX
                                  + sizeof(";opaque=user:epid:;gruu")
@@ -433,11 +622,35 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
         u = *tx->user;
         found = 1;
 
+        /* its part as rendered under this directory generation */
+
+        if (app->anonymous
+            || ngx_mobility_ucwa_me_set(&app->owner, &set, &tag) != NGX_OK)
+        {
+            set = NGX_CONF_UNSET_UINT;
+        }
+
     } else {
         found = (ngx_mobility_user_get(tx->st, tx->txn, app->owner.data,
                                        app->owner.len, &u)
                  == NGX_MOBILITY_OK);
+        set = NGX_CONF_UNSET_UINT;
     }
+
+    p = ngx_cpymem(ngx_cpymem(uri, "sip:", 4), app->owner.data,
+                   app->owner.len);
+
+    if (set != NGX_CONF_UNSET_UINT) {
+        e = ngx_mobility_ucwa_me_find(set, tag, &app->owner, tx->dir_gen);
+
+        if (e) {
+            ngx_mobility_ucwa_jw_raw(&jw, (const char *) e->part,
+                                     e->h.part_len);
+            goto endpoint;
+        }
+    }
+
+    start = jw.pos - jw.start;
 
     ngx_mobility_ucwa_jw_lit(&jw, "{\"name\":");
 
@@ -449,9 +662,6 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
     }
 
     ngx_mobility_ucwa_jw_lit(&jw, ",\"uri\":");
-
-    p = ngx_cpymem(ngx_cpymem(uri, "sip:", 4), app->owner.data,
-                   app->owner.len);
     ngx_mobility_ucwa_jw_text(&jw, uri, p - uri);
 
     if (!app->anonymous) {
@@ -486,6 +696,16 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
                 ngx_mobility_ucwa_jw_text(&jw, b->data, b->len);
             }
         }
+    }
+
+    if (set != NGX_CONF_UNSET_UINT && !jw.failed) {
+        ngx_mobility_ucwa_me_keep(set, tag, &app->owner, tx->dir_gen,
+                                  jw.start + start, jw.pos - jw.start - start);
+    }
+
+endpoint:
+
+    if (!app->anonymous) {
 
         /* the endpoint's GRUU: the random part of the application id */
 
@@ -556,6 +776,11 @@ ngx_mobility_ucwa_me(ngx_mobility_ucwa_req_t *rq,
 
     if (ngx_mobility_ucwa_tx_begin(&tx, rq, 0) != NGX_OK) {
         return ngx_mobility_ucwa_store_error(rq, rs, NULL);
+    }
+
+    if (!rq->xml && !rq->batch && tx.user) {
+        /* the user's part, if kept, is loaded while the store is read */
+        ngx_mobility_ucwa_me_prefetch(&tx.user->sip);
     }
 
     rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);

@@ -378,6 +378,19 @@ ngx_mobility_ucwa_utf8_ok(const u_char *p, size_t len)
 }
 
 
+/* printable ASCII that needs no escape: 1 */
+static const u_char  ngx_mobility_ucwa_jw_plain_tab[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* not '"' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,     /* not '\\' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0      /* not DEL */
+};
+
+
 /* a JSON string of bytes ngx_mobility_ucwa_utf8_ok() accepted */
 void
 ngx_mobility_ucwa_jw_str(ngx_mobility_ucwa_jw_t *jw, const u_char *s,
@@ -396,7 +409,17 @@ ngx_mobility_ucwa_jw_str(ngx_mobility_ucwa_jw_t *jw, const u_char *s,
     p = jw->pos;
     *p++ = '"';
 
-    for (last = s + len; s < last; s++) {
+    last = s + len;
+
+    /* what needs no escape is copied in bulk */
+
+    while (s < last && ngx_mobility_ucwa_jw_plain_tab[*s]) {
+        s++;
+    }
+
+    p = ngx_cpymem(p, last - len, s - (last - len));
+
+    for ( /* void */ ; s < last; s++) {
         c = *s;
 
         if (c >= 0x20 && c != '"' && c != '\\') {
@@ -440,20 +463,6 @@ ngx_mobility_ucwa_jw_str(ngx_mobility_ucwa_jw_t *jw, const u_char *s,
 }
 
 
-/* a link of "_links": ,"rel":{"href":"<prefix><path>"} as ..._link() */
-/* printable ASCII that needs no escape: 1 */
-static const u_char  ngx_mobility_ucwa_jw_plain_tab[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* not '"' */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,     /* not '\\' */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0      /* not DEL */
-};
-
-
 static ngx_inline ngx_uint_t
 ngx_mobility_ucwa_jw_plain(const u_char *p, size_t len)
 {
@@ -470,6 +479,7 @@ ngx_mobility_ucwa_jw_plain(const u_char *p, size_t len)
 }
 
 
+/* a link of "_links": ,"rel":{"href":"<prefix><path>"} as ..._link() */
 void
 ngx_mobility_ucwa_jw_link(ngx_mobility_ucwa_jw_t *jw, ngx_uint_t first,
     const char *rel, ngx_str_t *prefix, const u_char *path, size_t len)

@@ -98,9 +98,11 @@ typedef struct {
      * the user record read in it (valid while txn is) */
     MDB_txn                            *txn;
     ngx_mobility_user_t                 user;
+    uint64_t                            dir_gen;  /* read in txn */
 
     unsigned                            authenticated:1;
     unsigned                            user_found:1;
+    unsigned                            auth_transient:1;
 } ngx_http_mobility_ctx_t;
 
 
@@ -150,8 +152,15 @@ ngx_int_t ngx_http_mobility_authenticate(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobility_authenticate_keep(ngx_http_request_t *r,
     ngx_uint_t sources, ngx_http_mobility_identity_t **id);
 MDB_txn *ngx_http_mobility_txn_take(ngx_http_request_t *r,
-    ngx_mobility_user_t **user);
+    ngx_mobility_user_t **user, uint64_t *dir_gen);
 void ngx_http_mobility_txn_end(ngx_http_request_t *r);
+
+/*
+ * The request's token is looked up in the worker's auth cache but not
+ * entered into it (a P-GET: one check per long poll is not worth the
+ * cache's memory); call before authenticating.
+ */
+void ngx_http_mobility_auth_transient(ngx_http_request_t *r);
 
 /* the identity ngx_http_mobility_authenticate() found, or NULL */
 ngx_http_mobility_identity_t *ngx_http_mobility_request_identity(

@@ -1508,12 +1508,294 @@ ngx_http_mobility_find_token(ngx_http_request_t *r, ngx_uint_t sources,
 }
 
 
+/*
+ * Verified tokens, per process (the "auth cache"): the token as sent, what
+ * it decoded to, and the record of its user, valid while the store's
+ * directory generation (meta "dir_gen", bumped in the write transaction of
+ * every change to a user or a token key, by the modules and the CLI
+ * alike) is the one it was filled under.  A hit skips the base64url
+ * decoding, the key lookup and the MAC check, and the user's B-tree
+ * lookup: the request reads one meta value instead.  Expiry, enablement
+ * and auth_gen are still checked on every request.  4-way sets, 1 KB an
+ * entry, 16 MB allocated at the first use; only successful checks enter.
+ */
+
+#define NGX_HTTP_MOBILITY_AUTH_SETS       4096
+#define NGX_HTTP_MOBILITY_AUTH_WAYS       4
+#define NGX_HTTP_MOBILITY_AUTH_ENTRY      1024
+#define NGX_HTTP_MOBILITY_AUTH_SIP_MAX    64
+#define NGX_HTTP_MOBILITY_AUTH_TOKEN_MAX  208
+
+
+typedef struct {
+    uint64_t   gen;
+    uint64_t   issued;
+    uint64_t   expires;
+    uint64_t   auth_gen;
+    uint32_t   stamp;
+    uint16_t   token_len;
+    uint16_t   rec_len;
+    u_char     flags;
+    u_char     found;
+    u_char     sip_len;
+    u_char     sip[NGX_HTTP_MOBILITY_AUTH_SIP_MAX];
+    u_char     token[NGX_HTTP_MOBILITY_AUTH_TOKEN_MAX];
+} ngx_http_mobility_auth_head_t;
+
+
+#define NGX_HTTP_MOBILITY_AUTH_REC_MAX                                        \
+    (NGX_HTTP_MOBILITY_AUTH_ENTRY - sizeof(ngx_http_mobility_auth_head_t))
+
+
+typedef struct {
+    ngx_http_mobility_auth_head_t  h;
+    u_char                         rec[NGX_HTTP_MOBILITY_AUTH_REC_MAX];
+} ngx_http_mobility_auth_entry_t;
+
+
+/*
+ * A set's ways are found by their tags (16 bytes a set, 64 KB in all, so
+ * they stay in the CPU's caches): a lookup reads one entry, not four.
+ */
+typedef struct {
+    ngx_http_mobility_auth_entry_t  *entries;
+    uint32_t                        *tags;
+    ngx_uint_t                       failed;
+    uint32_t                         stamp;
+} ngx_http_mobility_auth_cache_t;
+
+
+static ngx_http_mobility_auth_cache_t  ngx_http_mobility_auth_cache;
+
+
+/* the set of a token (its first way's index) and its tag, never 0 */
+static ngx_int_t
+ngx_http_mobility_auth_set(ngx_str_t *token, ngx_uint_t *set, uint32_t *tag)
+{
+    uint64_t                         tail;
+    ngx_http_mobility_auth_cache_t  *c;
+
+    c = &ngx_http_mobility_auth_cache;
+
+    if (c->entries == NULL) {
+        if (c->failed) {
+            return NGX_DECLINED;
+        }
+
+        /* zeroed pages, touched as entries are filled */
+
+        c->entries = calloc(NGX_HTTP_MOBILITY_AUTH_SETS
+                            * NGX_HTTP_MOBILITY_AUTH_WAYS,
+                            sizeof(ngx_http_mobility_auth_entry_t));
+        c->tags = calloc(NGX_HTTP_MOBILITY_AUTH_SETS
+                         * NGX_HTTP_MOBILITY_AUTH_WAYS, sizeof(uint32_t));
+
+        if (c->entries == NULL || c->tags == NULL) {
+            free(c->entries);
+            free(c->tags);
+            c->entries = NULL;
+            c->failed = 1;
+            return NGX_DECLINED;
+        }
+    }
+
+    /* a token ends with its MAC: its last 8 characters are random */
+
+    tail = 0;
+    ngx_memcpy(&tail, token->data + token->len - ngx_min(token->len, 8),
+               ngx_min(token->len, 8));
+
+    tail = (tail ^ token->len) * 0x9e3779b97f4a7c15ULL;
+
+    *set = NGX_HTTP_MOBILITY_AUTH_WAYS
+           * ((tail >> 40) & (NGX_HTTP_MOBILITY_AUTH_SETS - 1));
+    *tag = (uint32_t) tail | 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The entry a token would be in is loaded while the request reads the
+ * store (the entries are 16 MB of random accesses: a miss to memory each)
+ */
+static void
+ngx_http_mobility_auth_prefetch(ngx_str_t *token)
+{
+    u_char                          *p;
+    uint32_t                         tag;
+    ngx_uint_t                       i, set, n;
+    ngx_http_mobility_auth_cache_t  *c;
+
+    if (token->len == 0 || token->len > NGX_HTTP_MOBILITY_AUTH_TOKEN_MAX
+        || ngx_http_mobility_auth_set(token, &set, &tag) != NGX_OK)
+    {
+        return;
+    }
+
+    c = &ngx_http_mobility_auth_cache;
+
+    for (i = set; i < set + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
+        if (c->tags[i] == tag) {
+            p = (u_char *) &c->entries[i];
+
+            for (n = 0; n < NGX_HTTP_MOBILITY_AUTH_ENTRY * 3 / 4; n += 64) {
+                __builtin_prefetch(p + n);
+            }
+
+            return;
+        }
+    }
+}
+
+
+/*
+ * NGX_OK: the token was found under this generation and *t, *u, *found
+ * are set (the user's record copied into the pool); NGX_DECLINED: not
+ * found; NGX_ABORT: found, but it expired
+ */
+static ngx_int_t
+ngx_http_mobility_auth_cached(ngx_http_request_t *r, ngx_str_t *token,
+    uint64_t gen, ngx_mobility_token_t *t, ngx_mobility_user_t *u,
+    ngx_uint_t *found)
+{
+    u_char                          *rec;
+    uint32_t                         tag;
+    ngx_uint_t                       i, set;
+    ngx_http_mobility_auth_entry_t  *e;
+    ngx_http_mobility_auth_cache_t  *c;
+
+    if (token->len == 0 || token->len > NGX_HTTP_MOBILITY_AUTH_TOKEN_MAX
+        || ngx_http_mobility_auth_set(token, &set, &tag) != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    c = &ngx_http_mobility_auth_cache;
+
+    for (i = set; i < set + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
+        if (c->tags[i] != tag) {
+            continue;
+        }
+
+        e = &c->entries[i];
+
+        if (e->h.token_len == token->len && e->h.gen == gen
+            && ngx_memcmp(e->h.token, token->data, token->len) == 0)
+        {
+            goto found;
+        }
+    }
+
+    return NGX_DECLINED;
+
+found:
+
+    if (e->h.expires <= (uint64_t) ngx_time()) {
+        return NGX_ABORT;
+    }
+
+    e->h.stamp = ++c->stamp;
+
+    ngx_memcpy(t->sip, e->h.sip, e->h.sip_len);
+    t->sip[e->h.sip_len] = '\0';
+    t->sip_len = e->h.sip_len;
+    t->issued = e->h.issued;
+    t->expires = e->h.expires;
+    t->auth_gen = e->h.auth_gen;
+    t->flags = e->h.flags;
+
+    *found = 0;
+
+    if (!e->h.found) {
+        return NGX_OK;
+    }
+
+    /* a copy: the entry may be replaced while the request still runs */
+
+    rec = ngx_pnalloc(r->pool, e->h.rec_len);
+    if (rec == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(rec, e->rec, e->h.rec_len);
+
+    if (ngx_mobility_user_decode(rec, e->h.rec_len, u) != 0) {
+        return NGX_DECLINED;
+    }
+
+    *found = 1;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_mobility_auth_remember(ngx_str_t *token, uint64_t gen,
+    ngx_mobility_token_t *t, MDB_val *rec, ngx_uint_t found)
+{
+    uint32_t                         tag;
+    ngx_uint_t                       i, set, way;
+    ngx_http_mobility_auth_entry_t  *e;
+    ngx_http_mobility_auth_cache_t  *c;
+
+    if (token->len == 0 || token->len > NGX_HTTP_MOBILITY_AUTH_TOKEN_MAX
+        || t->sip_len > NGX_HTTP_MOBILITY_AUTH_SIP_MAX
+        || (found && rec->mv_size > NGX_HTTP_MOBILITY_AUTH_REC_MAX)
+        || ngx_http_mobility_auth_set(token, &set, &tag) != NGX_OK)
+    {
+        return;
+    }
+
+    c = &ngx_http_mobility_auth_cache;
+
+    /* a free way, else the one used least recently */
+
+    way = set;
+
+    for (i = set; i < set + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
+        if (c->tags[i] == 0) {
+            way = i;
+            break;
+        }
+
+        if (c->entries[i].h.stamp < c->entries[way].h.stamp) {
+            way = i;
+        }
+    }
+
+    e = &c->entries[way];
+
+    e->h.gen = gen;
+    e->h.issued = t->issued;
+    e->h.expires = t->expires;
+    e->h.auth_gen = t->auth_gen;
+    e->h.flags = (u_char) t->flags;
+    e->h.found = found ? 1 : 0;
+    e->h.sip_len = (u_char) t->sip_len;
+    ngx_memcpy(e->h.sip, t->sip, t->sip_len);
+    e->h.token_len = (uint16_t) token->len;
+    ngx_memcpy(e->h.token, token->data, token->len);
+    e->h.rec_len = found ? (uint16_t) rec->mv_size : 0;
+
+    if (found) {
+        ngx_memcpy(e->rec, rec->mv_data, rec->mv_size);
+    }
+
+    e->h.stamp = ++c->stamp;
+    c->tags[way] = tag;
+}
+
+
 static ngx_int_t
 ngx_http_mobility_authenticate_txn(ngx_http_request_t *r, ngx_uint_t sources,
     ngx_http_mobility_identity_t **id, ngx_uint_t keep)
 {
     int                       rc;
+    MDB_val                   rec;
     MDB_txn                  *txn;
+    uint64_t                  gen;
+    ngx_int_t                 cached;
     ngx_str_t                 token;
     ngx_uint_t                found;
     ngx_mobility_user_t      *u;
@@ -1540,6 +1822,8 @@ ngx_http_mobility_authenticate_txn(ngx_http_request_t *r, ngx_uint_t sources,
         return NGX_ERROR;
     }
 
+    ngx_http_mobility_auth_prefetch(&token);
+
     if (ngx_mobility_store_read(st, &txn) != 0) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "mobility auth: %s", st->err);
@@ -1549,11 +1833,35 @@ ngx_http_mobility_authenticate_txn(ngx_http_request_t *r, ngx_uint_t sources,
     u = &ctx->user;
     found = 0;
 
+    if (ngx_mobility_store_dir_gen(st, txn, &gen) != 0) {
+        ngx_mobility_store_read_end(st, txn);
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "mobility auth: %s", st->err);
+        return NGX_ERROR;
+    }
+
+    cached = ngx_http_mobility_auth_cached(r, &token, gen, &t, u, &found);
+
+    if (cached == NGX_OK) {
+        /* the same user record as when it was filled: checked the same */
+        rc = (found && (!u->enabled || u->auth_gen != t.auth_gen))
+             ? NGX_MOBILITY_NOTFOUND : NGX_MOBILITY_OK;
+        goto checked;
+    }
+
+    if (cached == NGX_ABORT) {
+        rc = NGX_MOBILITY_NOTFOUND;
+        goto checked;
+    }
+
+    rec.mv_size = 0;
+    rec.mv_data = NULL;
+
     rc = ngx_mobility_token_verify(st, txn, token.data, token.len,
                                    ngx_time(), &t);
 
     if (rc == NGX_MOBILITY_OK && !(t.flags & NGX_MOBILITY_TOKEN_ANONYMOUS)) {
-        rc = ngx_mobility_user_get(st, txn, t.sip, t.sip_len, u);
+        rc = ngx_mobility_user_get_raw(st, txn, t.sip, t.sip_len, u, &rec);
 
         if (rc == NGX_MOBILITY_OK
             && (!u->enabled || u->auth_gen != t.auth_gen))
@@ -1570,9 +1878,16 @@ ngx_http_mobility_authenticate_txn(ngx_http_request_t *r, ngx_uint_t sources,
         }
     }
 
+    if (rc == NGX_MOBILITY_OK && !ctx->auth_transient) {
+        ngx_http_mobility_auth_remember(&token, gen, &t, &rec, found);
+    }
+
+checked:
+
     if (rc == NGX_MOBILITY_OK && keep) {
         ctx->txn = txn;
         ctx->user_found = found;
+        ctx->dir_gen = gen;
 
     } else {
         ngx_mobility_store_read_end(st, txn);
@@ -1620,8 +1935,22 @@ ngx_http_mobility_authenticate_keep(ngx_http_request_t *r,
 }
 
 
+void
+ngx_http_mobility_auth_transient(ngx_http_request_t *r)
+{
+    ngx_http_mobility_ctx_t  *ctx;
+
+    ctx = ngx_http_mobility_get_ctx(r->main);
+
+    if (ctx) {
+        ctx->auth_transient = 1;
+    }
+}
+
+
 MDB_txn *
-ngx_http_mobility_txn_take(ngx_http_request_t *r, ngx_mobility_user_t **user)
+ngx_http_mobility_txn_take(ngx_http_request_t *r, ngx_mobility_user_t **user,
+    uint64_t *dir_gen)
 {
     MDB_txn                  *txn;
     ngx_http_mobility_ctx_t  *ctx;
@@ -1633,6 +1962,7 @@ ngx_http_mobility_txn_take(ngx_http_request_t *r, ngx_mobility_user_t **user)
     }
 
     *user = ctx->user_found ? &ctx->user : NULL;
+    *dir_gen = ctx->dir_gen;
 
     txn = ctx->txn;
     ctx->txn = NULL;

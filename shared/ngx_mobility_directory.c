@@ -106,6 +106,17 @@ int
 ngx_mobility_user_get(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *sip, size_t len, ngx_mobility_user_t *u)
 {
+    MDB_val  v;
+
+    return ngx_mobility_user_get_raw(st, txn, sip, len, u, &v);
+}
+
+
+/* ngx_mobility_user_get(), and the record's bytes in the map into *raw */
+int
+ngx_mobility_user_get_raw(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *sip, size_t len, ngx_mobility_user_t *u, MDB_val *raw)
+{
     int      rc;
     MDB_val  k, v;
 
@@ -126,6 +137,8 @@ ngx_mobility_user_get(ngx_mobility_store_t *st, MDB_txn *txn,
                  (int) len, sip);
         return NGX_MOBILITY_ERROR;
     }
+
+    *raw = v;
 
     return NGX_MOBILITY_OK;
 }
@@ -248,7 +261,17 @@ ngx_mobility_user_put(ngx_mobility_store_t *st, MDB_txn *txn,
         return NGX_MOBILITY_ERROR;
     }
 
-    return ngx_mobility_search_index(st, txn, &tnew, sip, sip_len, 1);
+    rc = ngx_mobility_search_index(st, txn, &tnew, sip, sip_len, 1);
+    if (rc != NGX_MOBILITY_OK) {
+        return rc;
+    }
+
+    /* the workers' caches of verified tokens see the change */
+    if (ngx_mobility_store_dir_gen_bump(st, txn) != 0) {
+        return NGX_MOBILITY_ERROR;
+    }
+
+    return NGX_MOBILITY_OK;
 }
 
 
@@ -288,6 +311,10 @@ ngx_mobility_user_del(ngx_mobility_store_t *st, MDB_txn *txn,
     rc = mdb_del(txn, st->dbi[NGX_MOBILITY_DB_USERS], &k, NULL);
     if (rc != 0) {
         return ngx_mobility_store_fail(st, "removing a user", rc);
+    }
+
+    if (ngx_mobility_store_dir_gen_bump(st, txn) != 0) {
+        return NGX_MOBILITY_ERROR;
     }
 
     return NGX_MOBILITY_OK;

@@ -94,6 +94,8 @@ extern const ngx_mobility_user_field_t  ngx_mobility_user_fields[];
 
 int ngx_mobility_user_get(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *sip, size_t len, ngx_mobility_user_t *u);
+int ngx_mobility_user_get_raw(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *sip, size_t len, ngx_mobility_user_t *u, MDB_val *raw);
 int ngx_mobility_user_decode(const u_char *rec, size_t len,
     ngx_mobility_user_t *u);
 

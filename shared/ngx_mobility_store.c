@@ -384,6 +384,78 @@ ngx_mobility_store_set_meta_u32(ngx_mobility_store_t *st, MDB_txn *txn,
 }
 
 
+/*
+ * The directory generation: 0 when absent (a store that never had a user
+ * or key change since it existed); -1 and st->err on a store error.
+ */
+int
+ngx_mobility_store_dir_gen(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t *gen)
+{
+    int      rc;
+    MDB_val  k, v;
+
+    k.mv_data = (void *) NGX_MOBILITY_META_DIR_GEN;
+    k.mv_size = sizeof(NGX_MOBILITY_META_DIR_GEN) - 1;
+
+    rc = mdb_get(txn, st->dbi[NGX_MOBILITY_DB_META], &k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        *gen = 0;
+        return 0;
+    }
+
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "reading the directory generation",
+                                       rc);
+    }
+
+    if (v.mv_size != 8) {
+        snprintf(st->err, sizeof(st->err),
+                 "the directory generation is corrupt");
+        return -1;
+    }
+
+    *gen = ngx_mobility_le64(v.mv_data);
+
+    return 0;
+}
+
+
+/*
+ * Called in the write transaction of every change to a user record or
+ * to the token keys, by the nginx modules and the CLI alike: a worker
+ * that sees the same generation knows that no user and no key changed.
+ */
+int
+ngx_mobility_store_dir_gen_bump(ngx_mobility_store_t *st, MDB_txn *txn)
+{
+    int       rc;
+    u_char    buf[8];
+    MDB_val   k, d;
+    uint64_t  gen;
+
+    if (ngx_mobility_store_dir_gen(st, txn, &gen) != 0) {
+        return -1;
+    }
+
+    ngx_mobility_put_le64(buf, gen + 1);
+
+    k.mv_data = (void *) NGX_MOBILITY_META_DIR_GEN;
+    k.mv_size = sizeof(NGX_MOBILITY_META_DIR_GEN) - 1;
+    d.mv_data = buf;
+    d.mv_size = 8;
+
+    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_META], &k, &d, 0);
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "writing the directory generation",
+                                       rc);
+    }
+
+    return 0;
+}
+
+
 unsigned
 ngx_mobility_store_usage(ngx_mobility_store_t *st)
 {

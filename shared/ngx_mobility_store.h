@@ -32,6 +32,10 @@
 #define NGX_MOBILITY_META_FORMAT         "format"
 #define NGX_MOBILITY_META_PW_ITERATIONS  "password_iterations"
 #define NGX_MOBILITY_META_INSTANCE       "instance"
+/* u64 LE, bumped in the write transaction of every change to users and
+ * token keys (ngx_mobility_store_dir_gen_bump()): what the per-worker
+ * cache of verified tokens is validated by */
+#define NGX_MOBILITY_META_DIR_GEN        "dir_gen"
 
 
 typedef enum {
@@ -119,6 +123,9 @@ int ngx_mobility_store_fail(ngx_mobility_store_t *st, const char *what,
 
 uint32_t ngx_mobility_store_meta_u32(ngx_mobility_store_t *st, MDB_txn *txn,
     const char *key, uint32_t dflt);
+int ngx_mobility_store_dir_gen(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t *gen);
+int ngx_mobility_store_dir_gen_bump(ngx_mobility_store_t *st, MDB_txn *txn);
 int ngx_mobility_store_set_meta_u32(ngx_mobility_store_t *st, MDB_txn *txn,
     const char *key, uint32_t v);
 

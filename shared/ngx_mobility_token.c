@@ -227,6 +227,11 @@ ngx_mobility_key_rotate(ngx_mobility_store_t *st, uint64_t now,
     mdb_cursor_close(cur);
     OPENSSL_cleanse(&old, sizeof(old));
 
+    /* a new key, maybe old ones gone: the workers' token caches see it */
+    if (ngx_mobility_store_dir_gen_bump(st, txn) != 0) {
+        goto failed;
+    }
+
     return ngx_mobility_store_commit(st, txn);
 
 failed:
