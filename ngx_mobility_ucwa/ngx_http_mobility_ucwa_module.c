@@ -452,6 +452,7 @@ ngx_mobility_ucwa_tx_begin(ngx_mobility_ucwa_tx_t *tx,
     tx->txn = NULL;
     tx->write = write;
     tx->user = NULL;
+    tx->user_raw.len = 0;
 
     tx->st = ngx_mobility_store_current();
     if (tx->st == NULL) {
@@ -468,6 +469,7 @@ ngx_mobility_ucwa_tx_begin(ngx_mobility_ucwa_tx_t *tx,
              * sees what the request wrote in between
              */
             tx->txn = ngx_http_mobility_txn_take(rq->r, &tx->user,
+                                                 &tx->user_raw,
                                                  &tx->dir_gen);
 
             if (tx->txn) {

@@ -156,6 +156,9 @@ typedef struct {
     /* the record of the token's user when txn is the token check's, and
      * the directory generation read in txn (ngx_mobility_store_dir_gen()) */
     ngx_mobility_user_t                 *user;
+    ngx_str_t                            user_raw;   /* user's record, not
+                                                        yet decoded: only
+                                                        user->sip is set */
     uint64_t                             dir_gen;
 } ngx_mobility_ucwa_tx_t;
 
