@@ -351,6 +351,14 @@ void ngx_mobility_ucwa_jw_str(ngx_mobility_ucwa_jw_t *jw, const u_char *s,
     size_t len);
 void ngx_mobility_ucwa_jw_link(ngx_mobility_ucwa_jw_t *jw, ngx_uint_t first,
     const char *rel, ngx_str_t *prefix, const u_char *path, size_t len);
+void ngx_mobility_ucwa_jw_link_n(ngx_mobility_ucwa_jw_t *jw, ngx_uint_t first,
+    const char *rel, size_t rlen, ngx_str_t *prefix, const u_char *path,
+    size_t len, ngx_uint_t plain_path);
+
+/* a link whose rel and path are string literals of plain ASCII */
+#define ngx_mobility_ucwa_jw_link_lit(jw, first, rel, prefix, path)         \
+    ngx_mobility_ucwa_jw_link_n(jw, first, rel, sizeof(rel) - 1, prefix,     \
+                                (const u_char *) path, sizeof(path) - 1, 1)
 ngx_int_t ngx_mobility_ucwa_jw_done(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_jw_t *jw);
 void ngx_mobility_ucwa_raw_json(ngx_mobility_ucwa_req_t *rq,

@@ -764,39 +764,33 @@ endpoint:
 
     ngx_mobility_ucwa_jw_lit(&jw, ",\"_links\":{");
 
-    ngx_mobility_ucwa_jw_link(&jw, 1, "self", &prefix, (u_char *) "/me", 3);
+    ngx_mobility_ucwa_jw_link_lit(&jw, 1, "self", &prefix, "/me");
 
     if (!app->anonymous) {
         if (!(app->flags & NGX_MOBILITY_UCWA_APP_AVAILABLE)) {
-            ngx_mobility_ucwa_jw_link(&jw, 0, "makeMeAvailable", &prefix,
-                                      (u_char *) "/me/makeMeAvailable",
-                                      sizeof("/me/makeMeAvailable") - 1);
+            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "makeMeAvailable",
+                                          &prefix, "/me/makeMeAvailable");
         }
 
-        ngx_mobility_ucwa_jw_link(&jw, 0, "callForwardingSettings", &prefix,
-                                  (u_char *) "/me/callForwardingSettings",
-                                  sizeof("/me/callForwardingSettings") - 1);
-        ngx_mobility_ucwa_jw_link(&jw, 0, "phones", &prefix,
-                                  (u_char *) "/me/phones",
-                                  sizeof("/me/phones") - 1);
+        ngx_mobility_ucwa_jw_link_lit(&jw, 0, "callForwardingSettings",
+                                      &prefix, "/me/callForwardingSettings");
+        ngx_mobility_ucwa_jw_link_lit(&jw, 0, "phones", &prefix,
+                                      "/me/phones");
 
         p = ngx_cpymem(ngx_cpymem(uri, "/photos/", 8), app->owner.data,
                        app->owner.len);
-        ngx_mobility_ucwa_jw_link(&jw, 0, "photo", &prefix, uri, p - uri);
+        ngx_mobility_ucwa_jw_link_n(&jw, 0, "photo", 5, &prefix, uri,
+                                    p - uri, 0);
 
         if (app->flags & NGX_MOBILITY_UCWA_APP_AVAILABLE) {
-            ngx_mobility_ucwa_jw_link(&jw, 0, "presence", &prefix,
-                                      (u_char *) "/me/presence",
-                                      sizeof("/me/presence") - 1);
-            ngx_mobility_ucwa_jw_link(&jw, 0, "note", &prefix,
-                                      (u_char *) "/me/note",
-                                      sizeof("/me/note") - 1);
-            ngx_mobility_ucwa_jw_link(&jw, 0, "location", &prefix,
-                                      (u_char *) "/me/location",
-                                      sizeof("/me/location") - 1);
-            ngx_mobility_ucwa_jw_link(&jw, 0, "reportMyActivity", &prefix,
-                                      (u_char *) "/me/reportMyActivity",
-                                      sizeof("/me/reportMyActivity") - 1);
+            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "presence", &prefix,
+                                          "/me/presence");
+            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "note", &prefix,
+                                          "/me/note");
+            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "location", &prefix,
+                                          "/me/location");
+            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "reportMyActivity",
+                                          &prefix, "/me/reportMyActivity");
         }
     }
 
