@@ -470,6 +470,7 @@ ngx_mobility_ucwa_tx_begin(ngx_mobility_ucwa_tx_t *tx,
     tx->write = write;
     tx->user = NULL;
     tx->user_raw.len = 0;
+    tx->app_view = 0;
 
     tx->st = ngx_mobility_store_current();
     if (tx->st == NULL) {

@@ -153,6 +153,10 @@ typedef struct {
                                                         log count changed */
     ngx_uint_t                           write;      /* a write txn */
 
+    /* ngx_mobility_ucwa_app_get() may leave the application's strings
+     * in txn's pages (read-only use that ends before txn does) */
+    ngx_uint_t                           app_view;
+
     /* the record of the token's user when txn is the token check's, and
      * the directory generation read in txn (ngx_mobility_store_dir_gen()) */
     ngx_mobility_user_t                 *user;

@@ -813,6 +813,9 @@ ngx_mobility_ucwa_me(ngx_mobility_ucwa_req_t *rq,
         return ngx_mobility_ucwa_store_error(rq, rs, NULL);
     }
 
+    /* the application is rendered (copied) before the transaction ends */
+    tx.app_view = 1;
+
     if (!rq->xml && !rq->batch && tx.user) {
         /* the user's part, if kept, is loaded while the store is read */
         ngx_mobility_ucwa_me_prefetch(&tx.user->sip);
