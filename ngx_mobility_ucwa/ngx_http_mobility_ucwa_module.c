@@ -1061,6 +1061,19 @@ ngx_http_mobility_ucwa_scan_headers(ngx_http_request_t *r,
 }
 
 
+/* the bytes of an application id: [a-z0-9-] */
+static const u_char  ngx_mobility_ucwa_id_char[256] = {
+    ['-'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+    ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1
+};
+
+
 ngx_int_t
 ngx_mobility_ucwa_parse_path(ngx_str_t *uri, ngx_mobility_ucwa_req_t *rq)
 {
@@ -1098,8 +1111,14 @@ ngx_mobility_ucwa_parse_path(ngx_str_t *uri, ngx_mobility_ucwa_req_t *rq)
 
     id = p;
 
-    while (p < last && *p != '/') {
+    /* an id is [a-z0-9-]*, up to the next slash: one walk */
+
+    while (p < last && ngx_mobility_ucwa_id_char[*p]) {
         p++;
+    }
+
+    if (p < last && *p != '/') {
+        return NGX_DECLINED;
     }
 
     rq->app_id.data = id;
@@ -1107,14 +1126,6 @@ ngx_mobility_ucwa_parse_path(ngx_str_t *uri, ngx_mobility_ucwa_req_t *rq)
 
     if (rq->app_id.len > NGX_MOBILITY_UCWA_ID_MAX) {
         return NGX_DECLINED;
-    }
-
-    for (i = 0; i < rq->app_id.len; i++) {
-        if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9')
-              || id[i] == '-'))
-        {
-            return NGX_DECLINED;
-        }
     }
 
     rq->rest.data = p;
