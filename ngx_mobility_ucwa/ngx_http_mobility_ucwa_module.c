@@ -34,6 +34,18 @@ typedef struct {
 typedef struct {
     ngx_mobility_ucwa_req_t       *rq;
     ngx_str_t                      origin;      /* allowed: echo in CORS */
+
+    /* the request's headers the module reads, found in one scan */
+    ngx_table_elt_t               *accept;
+    ngx_table_elt_t               *h_origin;
+    ngx_table_elt_t               *ms_origin;
+    ngx_table_elt_t               *min_version;
+    ngx_table_elt_t               *correlation;
+    ngx_table_elt_t               *client_request;
+
+    ngx_mobility_ucwa_route_t     *route;       /* of rq->rest, if routed */
+    unsigned                       scanned:1;
+    unsigned                       routed:1;
 } ngx_http_mobility_ucwa_ctx_t;
 
 
@@ -48,6 +60,11 @@ static ngx_int_t ngx_http_mobility_ucwa_preflight(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mobility_ucwa_send_error(ngx_http_request_t *r,
     ngx_mobility_ucwa_req_t *rq, ngx_uint_t status, const char *code,
     const char *subcode, const char *message);
+static ngx_int_t ngx_mobility_ucwa_dispatch_route(
+    ngx_mobility_ucwa_req_t *rq, ngx_mobility_ucwa_resp_t *rs,
+    ngx_uint_t routed, ngx_mobility_ucwa_route_t *route);
+static void ngx_http_mobility_ucwa_scan_headers(ngx_http_request_t *r,
+    ngx_http_mobility_ucwa_ctx_t *ctx);
 static ngx_table_elt_t *ngx_http_mobility_ucwa_header(ngx_http_request_t *r,
     const char *name);
 static ngx_int_t ngx_http_mobility_ucwa_init_process(ngx_cycle_t *cycle);
@@ -452,6 +469,8 @@ ngx_mobility_ucwa_tx_begin(ngx_mobility_ucwa_tx_t *tx,
     tx->txn = NULL;
     tx->write = write;
     tx->user = NULL;
+    tx->user_raw.len = 0;
+    tx->app_view = 0;
 
     tx->st = ngx_mobility_store_current();
     if (tx->st == NULL) {
@@ -468,6 +487,7 @@ ngx_mobility_ucwa_tx_begin(ngx_mobility_ucwa_tx_t *tx,
              * sees what the request wrote in between
              */
             tx->txn = ngx_http_mobility_txn_take(rq->r, &tx->user,
+                                                 &tx->user_raw,
                                                  &tx->dir_gen);
 
             if (tx->txn) {
@@ -817,8 +837,17 @@ ngx_int_t
 ngx_mobility_ucwa_dispatch(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs)
 {
-    ngx_uint_t                  bit;
-    ngx_mobility_ucwa_route_t  *route;
+    return ngx_mobility_ucwa_dispatch_route(rq, rs, 0, NULL);
+}
+
+
+/* routed: the route of rq->rest was found already (may be NULL) */
+static ngx_int_t
+ngx_mobility_ucwa_dispatch_route(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_uint_t routed,
+    ngx_mobility_ucwa_route_t *route)
+{
+    ngx_uint_t  bit;
 
     bit = ngx_mobility_ucwa_method_bit(rq->method);
 
@@ -837,7 +866,9 @@ ngx_mobility_ucwa_dispatch(ngx_mobility_ucwa_req_t *rq,
         return ngx_mobility_ucwa_applications(rq, rs);
     }
 
-    route = ngx_mobility_ucwa_find_route(&rq->rest);
+    if (!routed) {
+        route = ngx_mobility_ucwa_find_route(&rq->rest);
+    }
 
     if (route == NULL) {
         return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_FOUND,
@@ -948,6 +979,101 @@ ngx_http_mobility_ucwa_header(ngx_http_request_t *r, const char *name)
 }
 
 
+/*
+ * The headers the module reads, in one walk of the list (the first of a
+ * name, as ngx_http_mobility_ucwa_header() finds it): by their lower case
+ * names, which nginx made while parsing them
+ */
+static void
+ngx_http_mobility_ucwa_scan_headers(ngx_http_request_t *r,
+    ngx_http_mobility_ucwa_ctx_t *ctx)
+{
+    u_char            *k;
+    ngx_uint_t         i;
+    ngx_list_part_t   *part;
+    ngx_table_elt_t   *h, **slot;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        k = h[i].lowcase_key;
+        slot = NULL;
+
+        switch (h[i].key.len) {
+
+        case sizeof("accept") - 1:
+            if (ngx_memcmp(k, "accept", 6) == 0) {
+                slot = &ctx->accept;
+
+            } else if (ngx_memcmp(k, "origin", 6) == 0) {
+                slot = &ctx->h_origin;
+            }
+
+            break;
+
+        case sizeof("x-ms-origin") - 1:
+            if (ngx_memcmp(k, "x-ms-origin", 11) == 0) {
+                slot = &ctx->ms_origin;
+            }
+
+            break;
+
+        case sizeof("client-request-id") - 1:
+            if (ngx_memcmp(k, "client-request-id", 17) == 0) {
+                slot = &ctx->client_request;
+            }
+
+            break;
+
+        case sizeof("x-ms-correlation-id") - 1:
+            if (ngx_memcmp(k, "x-ms-correlation-id", 19) == 0) {
+                slot = &ctx->correlation;
+            }
+
+            break;
+
+        case sizeof("x-ms-requiresminresourceversion") - 1:
+            if (ngx_memcmp(k, "x-ms-requiresminresourceversion", 31) == 0) {
+                slot = &ctx->min_version;
+            }
+
+            break;
+        }
+
+        if (slot && *slot == NULL) {
+            *slot = &h[i];
+        }
+    }
+
+    ctx->scanned = 1;
+}
+
+
+/* the bytes of an application id: [a-z0-9-] */
+static const u_char  ngx_mobility_ucwa_id_char[256] = {
+    ['-'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+    ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1
+};
+
+
 ngx_int_t
 ngx_mobility_ucwa_parse_path(ngx_str_t *uri, ngx_mobility_ucwa_req_t *rq)
 {
@@ -985,8 +1111,14 @@ ngx_mobility_ucwa_parse_path(ngx_str_t *uri, ngx_mobility_ucwa_req_t *rq)
 
     id = p;
 
-    while (p < last && *p != '/') {
+    /* an id is [a-z0-9-]*, up to the next slash: one walk */
+
+    while (p < last && ngx_mobility_ucwa_id_char[*p]) {
         p++;
+    }
+
+    if (p < last && *p != '/') {
+        return NGX_DECLINED;
     }
 
     rq->app_id.data = id;
@@ -994,14 +1126,6 @@ ngx_mobility_ucwa_parse_path(ngx_str_t *uri, ngx_mobility_ucwa_req_t *rq)
 
     if (rq->app_id.len > NGX_MOBILITY_UCWA_ID_MAX) {
         return NGX_DECLINED;
-    }
-
-    for (i = 0; i < rq->app_id.len; i++) {
-        if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9')
-              || id[i] == '-'))
-        {
-            return NGX_DECLINED;
-        }
     }
 
     rq->rest.data = p;
@@ -1045,7 +1169,8 @@ static void
 ngx_http_mobility_ucwa_common_headers(ngx_http_request_t *r,
     ngx_mobility_ucwa_resp_t *rs)
 {
-    ngx_table_elt_t  *h;
+    ngx_table_elt_t               *h, *c;
+    ngx_http_mobility_ucwa_ctx_t  *ctx;
 
     static ngx_str_t  nosniff = ngx_string("nosniff");
     static ngx_str_t  p3p = ngx_string("CP=\"IDC CUR ADM OUR BUS\"");
@@ -1057,13 +1182,23 @@ ngx_http_mobility_ucwa_common_headers(ngx_http_request_t *r,
     (void) ngx_http_mobility_add_header(r, "X-Content-Type-Options",
                                         &nosniff);
 
-    h = ngx_http_mobility_ucwa_header(r, "X-MS-Correlation-Id");
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mobility_ucwa_module);
+
+    if (ctx && ctx->scanned) {
+        h = ctx->correlation;
+        c = ctx->client_request;
+
+    } else {
+        h = ngx_http_mobility_ucwa_header(r, "X-MS-Correlation-Id");
+        c = ngx_http_mobility_ucwa_header(r, "client-request-id");
+    }
+
     if (h && h->value.len && h->value.len <= 128) {
         (void) ngx_http_mobility_add_header(r, "X-MS-Correlation-Id",
                                             &h->value);
     }
 
-    h = ngx_http_mobility_ucwa_header(r, "client-request-id");
+    h = c;
     if (h && h->value.len && h->value.len <= 128) {
         (void) ngx_http_mobility_add_header(r, "client-request-id",
                                             &h->value);
@@ -1542,7 +1677,9 @@ ngx_http_mobility_ucwa_start(ngx_http_request_t *r)
         rq->content_type = r->headers_in.content_type->value;
     }
 
-    h = ngx_http_mobility_ucwa_header(r, "Accept");
+    ngx_http_mobility_ucwa_scan_headers(r, ctx);
+
+    h = ctx->accept;
     if (h) {
         rq->accept = h->value;
     }
@@ -1561,7 +1698,7 @@ ngx_http_mobility_ucwa_start(ngx_http_request_t *r)
 
     /* cross-origin rules come before anything else */
 
-    h = ngx_http_mobility_ucwa_header(r, "Origin");
+    h = ctx->h_origin;
     if (h && h->value.len
         && ngx_http_mobility_ucwa_origin_allowed(r, &h->value))
     {
@@ -1572,7 +1709,7 @@ ngx_http_mobility_ucwa_start(ngx_http_request_t *r)
         return ngx_http_mobility_ucwa_preflight(r, ctx);
     }
 
-    h = ngx_http_mobility_ucwa_header(r, "X-Ms-Origin");
+    h = ctx->ms_origin;
     if (h && !ngx_http_mobility_ucwa_origin_allowed(r, &h->value)) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "mobility ucwa: origin \"%V\" is not allowed",
@@ -1605,6 +1742,9 @@ ngx_http_mobility_ucwa_start(ngx_http_request_t *r)
 
     if (rc == NGX_OK && rq->app_id.len) {
         route = ngx_mobility_ucwa_find_route(&rq->rest);
+
+        ctx->route = route;
+        ctx->routed = 1;
 
         if (route && route->handler == ngx_mobility_ucwa_photo) {
             /* <img> tags cannot send a Bearer token: the cookie does */
@@ -1661,7 +1801,7 @@ ngx_http_mobility_ucwa_start(ngx_http_request_t *r)
 
     /* X-MS-RequiresMinResourceVersion: we serve revision 2 */
 
-    h = ngx_http_mobility_ucwa_header(r, "X-MS-RequiresMinResourceVersion");
+    h = ctx->min_version;
 
     if (h && !ngx_http_mobility_ucwa_version_ok(&h->value)) {
         if (ngx_http_discard_request_body(r) != NGX_OK) {
@@ -1716,12 +1856,28 @@ static ngx_int_t
 ngx_http_mobility_ucwa_process(ngx_http_request_t *r,
     ngx_mobility_ucwa_req_t *rq)
 {
-    ngx_int_t                   rc;
-    ngx_mobility_ucwa_resp_t    rs;
-    ngx_mobility_ucwa_route_t  *route;
+    ngx_int_t                      rc;
+    ngx_uint_t                     routed;
+    ngx_mobility_ucwa_resp_t       rs;
+    ngx_mobility_ucwa_route_t     *route;
+    ngx_http_mobility_ucwa_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mobility_ucwa_module);
+
+    if (ctx && ctx->routed) {
+        routed = 1;
+        route = ctx->route;
+
+    } else {
+        routed = 0;
+        route = NULL;
+    }
 
     if (rq->app_id.len && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        route = ngx_mobility_ucwa_find_route(&rq->rest);
+        if (!routed) {
+            route = ngx_mobility_ucwa_find_route(&rq->rest);
+            routed = 1;
+        }
 
         if (route && route->handler == NULL) {
             return ngx_mobility_ucwa_pget(r, rq);
@@ -1733,7 +1889,7 @@ ngx_http_mobility_ucwa_process(ngx_http_request_t *r,
     rc = ngx_mobility_ucwa_parse_input(rq, &rs);
 
     if (rc == NGX_OK) {
-        rc = ngx_mobility_ucwa_dispatch(rq, &rs);
+        rc = ngx_mobility_ucwa_dispatch_route(rq, &rs, routed, route);
 
     } else if (rc == NGX_DECLINED) {
         /* rs holds the error */

@@ -153,9 +153,16 @@ typedef struct {
                                                         log count changed */
     ngx_uint_t                           write;      /* a write txn */
 
+    /* ngx_mobility_ucwa_app_get() may leave the application's strings
+     * in txn's pages (read-only use that ends before txn does) */
+    ngx_uint_t                           app_view;
+
     /* the record of the token's user when txn is the token check's, and
      * the directory generation read in txn (ngx_mobility_store_dir_gen()) */
     ngx_mobility_user_t                 *user;
+    ngx_str_t                            user_raw;   /* user's record, not
+                                                        yet decoded: only
+                                                        user->sip is set */
     uint64_t                             dir_gen;
 } ngx_mobility_ucwa_tx_t;
 
@@ -348,6 +355,14 @@ void ngx_mobility_ucwa_jw_str(ngx_mobility_ucwa_jw_t *jw, const u_char *s,
     size_t len);
 void ngx_mobility_ucwa_jw_link(ngx_mobility_ucwa_jw_t *jw, ngx_uint_t first,
     const char *rel, ngx_str_t *prefix, const u_char *path, size_t len);
+void ngx_mobility_ucwa_jw_link_n(ngx_mobility_ucwa_jw_t *jw, ngx_uint_t first,
+    const char *rel, size_t rlen, ngx_str_t *prefix, const u_char *path,
+    size_t len, ngx_uint_t plain_path);
+
+/* a link whose rel and path are string literals of plain ASCII */
+#define ngx_mobility_ucwa_jw_link_lit(jw, first, rel, prefix, path)         \
+    ngx_mobility_ucwa_jw_link_n(jw, first, rel, sizeof(rel) - 1, prefix,     \
+                                (const u_char *) path, sizeof(path) - 1, 1)
 ngx_int_t ngx_mobility_ucwa_jw_done(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_jw_t *jw);
 void ngx_mobility_ucwa_raw_json(ngx_mobility_ucwa_req_t *rq,

@@ -62,6 +62,7 @@ static ngx_str_t  ngx_mobility_ucwa_base_paths[] = {
 };
 
 
+/* pool NULL: s points into the record (tx->app_view) */
 static ngx_int_t
 ngx_mobility_ucwa_copy(ngx_pool_t *pool, ngx_mobility_bytes_t *b,
     ngx_str_t *s)
@@ -70,6 +71,11 @@ ngx_mobility_ucwa_copy(ngx_pool_t *pool, ngx_mobility_bytes_t *b,
 
     if (b->len == 0) {
         s->data = (u_char *) "";
+        return NGX_OK;
+    }
+
+    if (pool == NULL) {
+        s->data = (u_char *) b->data;
         return NGX_OK;
     }
 
@@ -93,6 +99,7 @@ ngx_mobility_ucwa_app_get(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
     size_t                 len;
     MDB_val                k, v;
     ngx_uint_t             i;
+    ngx_pool_t            *pool;
     ngx_mobility_bytes_t   b, f[NGX_MOBILITY_UCWA_APP_TAGS];
     const u_char          *rec;
 
@@ -154,15 +161,22 @@ ngx_mobility_ucwa_app_get(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
         return NGX_DECLINED;
     }
 
-    app->id.data = ngx_pstrdup(tx->pool, id);
-    if (app->id.data == NULL) {
-        return NGX_ERROR;
+    pool = tx->app_view ? NULL : tx->pool;
+
+    if (pool) {
+        app->id.data = ngx_pstrdup(pool, id);
+        if (app->id.data == NULL) {
+            return NGX_ERROR;
+        }
+
+    } else {
+        app->id.data = id->data;
     }
 
     app->id.len = id->len;
 
     for (i = 0; strs[i].tag; i++) {
-        if (ngx_mobility_ucwa_copy(tx->pool, &f[strs[i].tag],
+        if (ngx_mobility_ucwa_copy(pool, &f[strs[i].tag],
                                    (ngx_str_t *) ((u_char *) app
                                                   + strs[i].offset))
             != NGX_OK)
@@ -207,7 +221,7 @@ ngx_mobility_ucwa_app_get(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
         b.data = p + 3;
         b.len = p[2];
 
-        if (ngx_mobility_ucwa_copy(tx->pool, &b,
+        if (ngx_mobility_ucwa_copy(pool, &b,
                                    &app->channels[app->nchannels].instance)
             != NGX_OK)
         {

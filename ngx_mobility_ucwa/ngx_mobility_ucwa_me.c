@@ -172,6 +172,33 @@ ngx_mobility_ucwa_bytes(ngx_mobility_bytes_t *b)
 /* me                                                                 */
 
 
+/*
+ * The token's user in full: from the auth cache only its sip is set and
+ * its record (a pool copy) is decoded here, when it is needed
+ */
+static ngx_int_t
+ngx_mobility_ucwa_me_user(ngx_mobility_ucwa_tx_t *tx)
+{
+    if (tx->user_raw.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_mobility_user_decode(tx->user_raw.data, tx->user_raw.len,
+                                 tx->user)
+        != NGX_MOBILITY_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0,
+                      "mobility ucwa: the record of user \"%*s\" is corrupt",
+                      tx->user->sip.len, tx->user->sip.data);
+        return NGX_ERROR;
+    }
+
+    tx->user_raw.len = 0;
+
+    return NGX_OK;
+}
+
+
 json_t *
 ngx_mobility_ucwa_me_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, void *data)
@@ -209,6 +236,10 @@ ngx_mobility_ucwa_me_json(ngx_mobility_ucwa_tx_t *tx,
            == 0)
     {
         /* the token's user, read by the token check in this transaction */
+        if (ngx_mobility_ucwa_me_user(tx) != NGX_OK) {
+            return NULL;
+        }
+
         u = *tx->user;
         found = 1;
 
@@ -573,7 +604,7 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
     u_char                        *p;
     size_t                         n, start;
     ngx_str_t                      prefix;
-    ngx_uint_t                     i, found;
+    ngx_uint_t                     i, found, token_user;
     ngx_mobility_user_t            u;
     ngx_mobility_bytes_t          *b;
     ngx_mobility_ucwa_jw_t         jw;
@@ -619,7 +650,7 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
            == 0)
     {
         /* the token's user, read by the token check in this transaction */
-        u = *tx->user;
+        token_user = 1;
         found = 1;
 
         /* its part as rendered under this directory generation */
@@ -631,6 +662,7 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
         }
 
     } else {
+        token_user = 0;
         found = (ngx_mobility_user_get(tx->st, tx->txn, app->owner.data,
                                        app->owner.len, &u)
                  == NGX_MOBILITY_OK);
@@ -648,6 +680,15 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
                                      e->h.part_len);
             goto endpoint;
         }
+    }
+
+    if (token_user) {
+        /* not kept: the record is needed (decoded only now) */
+        if (ngx_mobility_ucwa_me_user(tx) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        u = *tx->user;
     }
 
     start = jw.pos - jw.start;
@@ -723,39 +764,33 @@ endpoint:
 
     ngx_mobility_ucwa_jw_lit(&jw, ",\"_links\":{");
 
-    ngx_mobility_ucwa_jw_link(&jw, 1, "self", &prefix, (u_char *) "/me", 3);
+    ngx_mobility_ucwa_jw_link_lit(&jw, 1, "self", &prefix, "/me");
 
     if (!app->anonymous) {
         if (!(app->flags & NGX_MOBILITY_UCWA_APP_AVAILABLE)) {
-            ngx_mobility_ucwa_jw_link(&jw, 0, "makeMeAvailable", &prefix,
-                                      (u_char *) "/me/makeMeAvailable",
-                                      sizeof("/me/makeMeAvailable") - 1);
+            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "makeMeAvailable",
+                                          &prefix, "/me/makeMeAvailable");
         }
 
-        ngx_mobility_ucwa_jw_link(&jw, 0, "callForwardingSettings", &prefix,
-                                  (u_char *) "/me/callForwardingSettings",
-                                  sizeof("/me/callForwardingSettings") - 1);
-        ngx_mobility_ucwa_jw_link(&jw, 0, "phones", &prefix,
-                                  (u_char *) "/me/phones",
-                                  sizeof("/me/phones") - 1);
+        ngx_mobility_ucwa_jw_link_lit(&jw, 0, "callForwardingSettings",
+                                      &prefix, "/me/callForwardingSettings");
+        ngx_mobility_ucwa_jw_link_lit(&jw, 0, "phones", &prefix,
+                                      "/me/phones");
 
         p = ngx_cpymem(ngx_cpymem(uri, "/photos/", 8), app->owner.data,
                        app->owner.len);
-        ngx_mobility_ucwa_jw_link(&jw, 0, "photo", &prefix, uri, p - uri);
+        ngx_mobility_ucwa_jw_link_n(&jw, 0, "photo", 5, &prefix, uri,
+                                    p - uri, 0);
 
         if (app->flags & NGX_MOBILITY_UCWA_APP_AVAILABLE) {
-            ngx_mobility_ucwa_jw_link(&jw, 0, "presence", &prefix,
-                                      (u_char *) "/me/presence",
-                                      sizeof("/me/presence") - 1);
-            ngx_mobility_ucwa_jw_link(&jw, 0, "note", &prefix,
-                                      (u_char *) "/me/note",
-                                      sizeof("/me/note") - 1);
-            ngx_mobility_ucwa_jw_link(&jw, 0, "location", &prefix,
-                                      (u_char *) "/me/location",
-                                      sizeof("/me/location") - 1);
-            ngx_mobility_ucwa_jw_link(&jw, 0, "reportMyActivity", &prefix,
-                                      (u_char *) "/me/reportMyActivity",
-                                      sizeof("/me/reportMyActivity") - 1);
+            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "presence", &prefix,
+                                          "/me/presence");
+            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "note", &prefix,
+                                          "/me/note");
+            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "location", &prefix,
+                                          "/me/location");
+            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "reportMyActivity",
+                                          &prefix, "/me/reportMyActivity");
         }
     }
 
@@ -777,6 +812,9 @@ ngx_mobility_ucwa_me(ngx_mobility_ucwa_req_t *rq,
     if (ngx_mobility_ucwa_tx_begin(&tx, rq, 0) != NGX_OK) {
         return ngx_mobility_ucwa_store_error(rq, rs, NULL);
     }
+
+    /* the application is rendered (copied) before the transaction ends */
+    tx.app_view = 1;
 
     if (!rq->xml && !rq->batch && tx.user) {
         /* the user's part, if kept, is loaded while the store is read */

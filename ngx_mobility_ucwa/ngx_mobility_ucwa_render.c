@@ -484,22 +484,33 @@ void
 ngx_mobility_ucwa_jw_link(ngx_mobility_ucwa_jw_t *jw, ngx_uint_t first,
     const char *rel, ngx_str_t *prefix, const u_char *path, size_t len)
 {
+    ngx_mobility_ucwa_jw_link_n(jw, first, rel, ngx_strlen(rel), prefix,
+                                path, len, 0);
+}
+
+
+/*
+ * The same with the length of rel; plain_path: the path is known to be
+ * plain ASCII (a literal), not checked again
+ */
+void
+ngx_mobility_ucwa_jw_link_n(ngx_mobility_ucwa_jw_t *jw, ngx_uint_t first,
+    const char *rel, size_t rlen, ngx_str_t *prefix, const u_char *path,
+    size_t len, ngx_uint_t plain_path)
+{
     u_char  *p;
-    size_t   rlen;
     u_char   buf[1024];
 
     if (prefix->len + len <= sizeof(buf)
         && ((jw->plain == prefix->data && jw->plain_len == prefix->len)
             || ngx_mobility_ucwa_jw_plain(prefix->data, prefix->len))
-        && ngx_mobility_ucwa_jw_plain(path, len))
+        && (plain_path || ngx_mobility_ucwa_jw_plain(path, len)))
     {
         /* the links of a resource share their prefix: checked once */
         jw->plain = prefix->data;
         jw->plain_len = prefix->len;
 
         /* the common case: an id, a base path and a literal */
-
-        rlen = ngx_strlen(rel);
 
         if (!ngx_mobility_ucwa_jw_room(jw, rlen + prefix->len + len + 18)) {
             return;
@@ -541,7 +552,7 @@ ngx_mobility_ucwa_jw_link(ngx_mobility_ucwa_jw_t *jw, ngx_uint_t first,
     }
 
     ngx_mobility_ucwa_jw_raw(jw, "\"", 1);
-    ngx_mobility_ucwa_jw_raw(jw, rel, ngx_strlen(rel));
+    ngx_mobility_ucwa_jw_raw(jw, rel, rlen);
     ngx_mobility_ucwa_jw_raw(jw, "\":{\"href\":", 10);
     ngx_mobility_ucwa_jw_str(jw, buf, p - buf);
     ngx_mobility_ucwa_jw_raw(jw, "}", 1);

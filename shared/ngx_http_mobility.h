@@ -95,9 +95,12 @@ typedef struct {
     ngx_http_mobility_signin_t         *signin;
 
     /* ngx_http_mobility_authenticate_keep(): its read transaction and
-     * the user record read in it (valid while txn is) */
+     * the user record read in it (valid while txn is); from the auth
+     * cache only its sip is set and user_rec holds the record, decoded
+     * when needed (ngx_http_mobility_txn_take()) */
     MDB_txn                            *txn;
     ngx_mobility_user_t                 user;
+    ngx_str_t                           user_rec;
     uint64_t                            dir_gen;  /* read in txn */
 
     unsigned                            authenticated:1;
@@ -145,14 +148,17 @@ ngx_int_t ngx_http_mobility_authenticate(ngx_http_request_t *r,
  * handler of the request (one transaction per request instead of two).
  * ngx_http_mobility_txn_take() hands it over once, with the user record
  * read in it (NULL for an anonymous token or a user no longer in the
- * directory; valid as long as the transaction): the taker ends it with
+ * directory; valid as long as the transaction).  When raw->len is not 0
+ * only the user's sip is set: the rest is ngx_mobility_user_decode() of
+ * raw (a copy in the request's pool), left to the taker, who may not
+ * need it (the auth cache's hits).  The taker ends it with
  * ngx_mobility_store_read_end().  ngx_http_mobility_txn_end() ends it
  * if nobody took it; the handler calls it before it returns to nginx.
  */
 ngx_int_t ngx_http_mobility_authenticate_keep(ngx_http_request_t *r,
     ngx_uint_t sources, ngx_http_mobility_identity_t **id);
 MDB_txn *ngx_http_mobility_txn_take(ngx_http_request_t *r,
-    ngx_mobility_user_t **user, uint64_t *dir_gen);
+    ngx_mobility_user_t **user, ngx_str_t *raw, uint64_t *dir_gen);
 void ngx_http_mobility_txn_end(ngx_http_request_t *r);
 
 /*

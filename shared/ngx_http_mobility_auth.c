@@ -1650,14 +1650,15 @@ ngx_http_mobility_auth_prefetch(ngx_str_t *token)
 
 
 /*
- * NGX_OK: the token was found under this generation and *t, *u, *found
- * are set (the user's record copied into the pool); NGX_DECLINED: not
+ * NGX_OK: the token was found under this generation and *t, *found are
+ * set, and with a user *raw (its record copied into the pool, not
+ * decoded: u is not touched); NGX_DECLINED: not
  * found; NGX_ABORT: found, but it expired
  */
 static ngx_int_t
 ngx_http_mobility_auth_cached(ngx_http_request_t *r, ngx_str_t *token,
     uint64_t gen, ngx_mobility_token_t *t, ngx_mobility_user_t *u,
-    ngx_uint_t *found)
+    ngx_str_t *raw, ngx_uint_t *found)
 {
     u_char                          *rec;
     uint32_t                         tag;
@@ -1711,7 +1712,13 @@ found:
         return NGX_OK;
     }
 
-    /* a copy: the entry may be replaced while the request still runs */
+    /*
+     * a copy: the entry may be replaced while the request still runs.
+     * It is decoded by whoever needs more than the sip (txn_take()'s
+     * taker): an entry with a user was entered only after its record
+     * passed the checks (enabled, the token's auth_gen), and the same
+     * generation means the same record, so there is nothing to check.
+     */
 
     rec = ngx_pnalloc(r->pool, e->h.rec_len);
     if (rec == NULL) {
@@ -1720,9 +1727,8 @@ found:
 
     ngx_memcpy(rec, e->rec, e->h.rec_len);
 
-    if (ngx_mobility_user_decode(rec, e->h.rec_len, u) != 0) {
-        return NGX_DECLINED;
-    }
+    raw->data = rec;
+    raw->len = e->h.rec_len;
 
     *found = 1;
 
@@ -1833,19 +1839,21 @@ ngx_http_mobility_authenticate_txn(ngx_http_request_t *r, ngx_uint_t sources,
     u = &ctx->user;
     found = 0;
 
-    if (ngx_mobility_store_dir_gen(st, txn, &gen) != 0) {
+    if (ngx_mobility_store_read_dir_gen(st, txn, &gen) != 0) {
         ngx_mobility_store_read_end(st, txn);
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
                       "mobility auth: %s", st->err);
         return NGX_ERROR;
     }
 
-    cached = ngx_http_mobility_auth_cached(r, &token, gen, &t, u, &found);
+    ctx->user_rec.len = 0;
+
+    cached = ngx_http_mobility_auth_cached(r, &token, gen, &t, u,
+                                           &ctx->user_rec, &found);
 
     if (cached == NGX_OK) {
-        /* the same user record as when it was filled: checked the same */
-        rc = (found && (!u->enabled || u->auth_gen != t.auth_gen))
-             ? NGX_MOBILITY_NOTFOUND : NGX_MOBILITY_OK;
+        /* the same user record as when it was entered: it passed then */
+        rc = NGX_MOBILITY_OK;
         goto checked;
     }
 
@@ -1950,7 +1958,7 @@ ngx_http_mobility_auth_transient(ngx_http_request_t *r)
 
 MDB_txn *
 ngx_http_mobility_txn_take(ngx_http_request_t *r, ngx_mobility_user_t **user,
-    uint64_t *dir_gen)
+    ngx_str_t *raw, uint64_t *dir_gen)
 {
     MDB_txn                  *txn;
     ngx_http_mobility_ctx_t  *ctx;
@@ -1963,6 +1971,14 @@ ngx_http_mobility_txn_take(ngx_http_request_t *r, ngx_mobility_user_t **user,
 
     *user = ctx->user_found ? &ctx->user : NULL;
     *dir_gen = ctx->dir_gen;
+    raw->len = 0;
+
+    if (ctx->user_found && ctx->user_rec.len) {
+        /* an auth cache hit: the record's key is the token's sip */
+        ctx->user.sip.data = ctx->identity.sip;
+        ctx->user.sip.len = ctx->identity.sip_len;
+        *raw = ctx->user_rec;
+    }
 
     txn = ctx->txn;
     ctx->txn = NULL;

@@ -422,6 +422,37 @@ ngx_mobility_store_dir_gen(ngx_mobility_store_t *st, MDB_txn *txn,
 }
 
 
+int
+ngx_mobility_store_read_dir_gen(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t *gen)
+{
+    size_t  id;
+
+    /*
+     * Only for read-only transactions: a write transaction has the id its
+     * commit will have, and an aborted one leaves that id to the next.
+     * Readers of the same id see the same committed pages.
+     */
+
+    id = mdb_txn_id(txn);
+
+    if (st->gen_known && st->gen_txnid == id) {
+        *gen = st->gen;
+        return 0;
+    }
+
+    if (ngx_mobility_store_dir_gen(st, txn, gen) != 0) {
+        return -1;
+    }
+
+    st->gen_known = 1;
+    st->gen_txnid = id;
+    st->gen = *gen;
+
+    return 0;
+}
+
+
 /*
  * Called in the write transaction of every change to a user record or
  * to the token keys, by the nginx modules and the CLI alike: a worker

@@ -88,6 +88,9 @@ typedef struct {
     size_t     map_size;
     unsigned   readonly:1;
     MDB_txn   *spare;     /* a reset read transaction, kept for reuse */
+    unsigned   gen_known:1;
+    size_t     gen_txnid; /* the snapshot dir_gen was last read in */
+    uint64_t   gen;       /* and what it was */
     char       err[NGX_MOBILITY_STORE_ERRLEN];
 } ngx_mobility_store_t;
 
@@ -126,6 +129,14 @@ uint32_t ngx_mobility_store_meta_u32(ngx_mobility_store_t *st, MDB_txn *txn,
 int ngx_mobility_store_dir_gen(ngx_mobility_store_t *st, MDB_txn *txn,
     uint64_t *gen);
 int ngx_mobility_store_dir_gen_bump(ngx_mobility_store_t *st, MDB_txn *txn);
+
+/*
+ * ngx_mobility_store_dir_gen() for a read-only transaction: a snapshot
+ * is named by its transaction id, so the value read in the last snapshot
+ * of the same id is the value (no lookup while nothing was committed)
+ */
+int ngx_mobility_store_read_dir_gen(ngx_mobility_store_t *st, MDB_txn *txn,
+    uint64_t *gen);
 int ngx_mobility_store_set_meta_u32(ngx_mobility_store_t *st, MDB_txn *txn,
     const char *key, uint32_t v);
 

@@ -181,3 +181,26 @@ main::all_status('own', 200, main::both(GET => "$A->{app}/me", $A->{token}));
 main::all_status('own', 200, main::both(GET => "$B->{app}/me", $B->{token}));
 main::all_status("bob's token on alice's application", 404,
                  main::both(GET => "$A->{app}/me", $B->{token}));
+
+
+
+=== TEST 7: GET me in XML after both workers cached the token: the user's record, kept raw by the auth cache, is decoded in full
+--- init
+Mobility::ctl('user', 'set', 'bob@contoso.com', '--title', 'Raw Record Keeper');
+my $S = MobilityUcwa::session('bob');
+main::all_status('JSON first', 200, main::both(GET => "$S->{app}/me", $S->{token}));
+my (%seen, @bad);
+for (1 .. 400) {
+    my ($st, $h, $b) = MobilityUcwa::call('GET', "$S->{app}/me",
+        token => $S->{token},
+        accept => 'application/vnd.microsoft.com.ucwa+xml');
+    my $pid = $h->{'x-pid'} ? $h->{'x-pid'}[0] : 'none';
+    $seen{$pid}++;
+    push @bad, "$pid:$st" unless $st == 200 && $b =~ /Raw Record Keeper/
+                                 && $b =~ /bob\@contoso\.com/;
+    last if keys %seen >= 2 && !grep { $_ < 3 } values %seen;
+}
+Test::More::is(scalar(keys %seen), 2, 'XML answered by both workers');
+Test::More::is(scalar(@bad), 0, 'every XML me carries the directory title'
+               . (@bad ? " (not: @bad)" : ''));
+Mobility::ctl('user', 'set', 'bob@contoso.com', '--clear', 'title');
