@@ -464,18 +464,18 @@ ngx_mobility_ucwa_me_set(ngx_str_t *sip, ngx_uint_t *set, uint32_t *tag)
 
         /* zeroed pages, touched as entries are filled */
 
-        ngx_mobility_ucwa_me_cache = calloc(NGX_MOBILITY_UCWA_ME_SETS
-                                            * NGX_MOBILITY_UCWA_ME_WAYS,
+        ngx_mobility_ucwa_me_cache = ngx_mobility_process_calloc(
+                                        NGX_MOBILITY_UCWA_ME_SETS
+                                        * NGX_MOBILITY_UCWA_ME_WAYS,
                                         sizeof(ngx_mobility_ucwa_me_entry_t));
-        ngx_mobility_ucwa_me_tags = calloc(NGX_MOBILITY_UCWA_ME_SETS
-                                           * NGX_MOBILITY_UCWA_ME_WAYS,
-                                           sizeof(uint32_t));
+        ngx_mobility_ucwa_me_tags = ngx_mobility_process_calloc(
+                                        NGX_MOBILITY_UCWA_ME_SETS
+                                        * NGX_MOBILITY_UCWA_ME_WAYS,
+                                        sizeof(uint32_t));
 
         if (ngx_mobility_ucwa_me_cache == NULL
             || ngx_mobility_ucwa_me_tags == NULL)
         {
-            free(ngx_mobility_ucwa_me_cache);
-            free(ngx_mobility_ucwa_me_tags);
             ngx_mobility_ucwa_me_cache = NULL;
             ngx_mobility_ucwa_me_cache_failed = 1;
             return NGX_DECLINED;

@@ -1584,15 +1584,15 @@ ngx_http_mobility_auth_set(ngx_str_t *token, ngx_uint_t *set, uint32_t *tag)
 
         /* zeroed pages, touched as entries are filled */
 
-        c->entries = calloc(NGX_HTTP_MOBILITY_AUTH_SETS
-                            * NGX_HTTP_MOBILITY_AUTH_WAYS,
-                            sizeof(ngx_http_mobility_auth_entry_t));
-        c->tags = calloc(NGX_HTTP_MOBILITY_AUTH_SETS
-                         * NGX_HTTP_MOBILITY_AUTH_WAYS, sizeof(uint32_t));
+        c->entries = ngx_mobility_process_calloc(
+                                        NGX_HTTP_MOBILITY_AUTH_SETS
+                                        * NGX_HTTP_MOBILITY_AUTH_WAYS,
+                                        sizeof(ngx_http_mobility_auth_entry_t));
+        c->tags = ngx_mobility_process_calloc(NGX_HTTP_MOBILITY_AUTH_SETS
+                                              * NGX_HTTP_MOBILITY_AUTH_WAYS,
+                                              sizeof(uint32_t));
 
         if (c->entries == NULL || c->tags == NULL) {
-            free(c->entries);
-            free(c->tags);
             c->entries = NULL;
             c->failed = 1;
             return NGX_DECLINED;

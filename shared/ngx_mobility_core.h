@@ -36,6 +36,9 @@ extern ngx_module_t  ngx_mobility_module;
 ngx_mobility_store_t *ngx_mobility_store_current(void);
 ngx_mobility_core_conf_t *ngx_mobility_core_conf(ngx_cycle_t *cycle);
 
+/* zeroed memory for the rest of this process (per-worker caches) */
+void *ngx_mobility_process_calloc(size_t n, size_t size);
+
 /* IPC and store timers, once the event module is up (init_process) */
 ngx_int_t ngx_mobility_init_events(ngx_cycle_t *cycle);
 

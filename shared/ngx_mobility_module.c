@@ -34,6 +34,7 @@ static void ngx_mobility_store_flush_arm(ngx_mobility_core_conf_t *mcf);
 #if (NGX_THREADS)
 static void ngx_mobility_store_flush_thread(void *data, ngx_log_t *log);
 static void ngx_mobility_store_flush_done(ngx_event_t *ev);
+static void ngx_mobility_process_free(void *data);
 #endif
 
 
@@ -103,6 +104,41 @@ ngx_mobility_core_conf(ngx_cycle_t *cycle)
 {
     return (ngx_mobility_core_conf_t *) ngx_get_conf(cycle->conf_ctx,
                                                      ngx_mobility_module);
+}
+
+
+/*
+ * n zeroed elements for the rest of this process: calloc()'s pages stay
+ * untouched (no resident memory) until used, unlike a pool's memset;
+ * freed with the cycle's pool when the process exits
+ */
+void *
+ngx_mobility_process_calloc(size_t n, size_t size)
+{
+    void                *p;
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(ngx_cycle->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    p = calloc(n, size);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_mobility_process_free;
+    cln->data = p;
+
+    return p;
+}
+
+
+static void
+ngx_mobility_process_free(void *data)
+{
+    free(data);
 }
 
 
