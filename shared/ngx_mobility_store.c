@@ -46,6 +46,10 @@ const char *ngx_mobility_db_names[NGX_MOBILITY_DB_COUNT] = {
 };
 
 
+static int ngx_mobility_store_meta_put(ngx_mobility_store_t *st,
+    MDB_txn *txn, const char *key, u_char *buf, size_t len, const char *what);
+
+
 /* sub-databases with sorted duplicates */
 static const unsigned  ngx_mobility_db_flags[NGX_MOBILITY_DB_COUNT] = {
     [NGX_MOBILITY_DB_USER_SEARCH] = MDB_DUPSORT,
@@ -364,20 +368,30 @@ int
 ngx_mobility_store_set_meta_u32(ngx_mobility_store_t *st, MDB_txn *txn,
     const char *key, uint32_t v)
 {
-    int      rc;
-    u_char   buf[4];
-    MDB_val  k, d;
+    u_char  buf[4];
 
     ngx_mobility_put_le32(buf, v);
+
+    return ngx_mobility_store_meta_put(st, txn, key, buf, 4,
+                                       "writing store settings");
+}
+
+
+static int
+ngx_mobility_store_meta_put(ngx_mobility_store_t *st, MDB_txn *txn,
+    const char *key, u_char *buf, size_t len, const char *what)
+{
+    int      rc;
+    MDB_val  k, d;
 
     k.mv_data = (void *) key;
     k.mv_size = strlen(key);
     d.mv_data = buf;
-    d.mv_size = 4;
+    d.mv_size = len;
 
     rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_META], &k, &d, 0);
     if (rc != 0) {
-        return ngx_mobility_store_fail(st, "writing store settings", rc);
+        return ngx_mobility_store_fail(st, what, rc);
     }
 
     return 0;
@@ -461,9 +475,7 @@ ngx_mobility_store_read_dir_gen(ngx_mobility_store_t *st, MDB_txn *txn,
 int
 ngx_mobility_store_dir_gen_bump(ngx_mobility_store_t *st, MDB_txn *txn)
 {
-    int       rc;
     u_char    buf[8];
-    MDB_val   k, d;
     uint64_t  gen;
 
     if (ngx_mobility_store_dir_gen(st, txn, &gen) != 0) {
@@ -472,18 +484,9 @@ ngx_mobility_store_dir_gen_bump(ngx_mobility_store_t *st, MDB_txn *txn)
 
     ngx_mobility_put_le64(buf, gen + 1);
 
-    k.mv_data = (void *) NGX_MOBILITY_META_DIR_GEN;
-    k.mv_size = sizeof(NGX_MOBILITY_META_DIR_GEN) - 1;
-    d.mv_data = buf;
-    d.mv_size = 8;
-
-    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_META], &k, &d, 0);
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "writing the directory generation",
-                                       rc);
-    }
-
-    return 0;
+    return ngx_mobility_store_meta_put(st, txn, NGX_MOBILITY_META_DIR_GEN,
+                                       buf, 8,
+                                       "writing the directory generation");
 }
 
 
