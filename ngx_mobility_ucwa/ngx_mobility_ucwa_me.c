@@ -412,7 +412,7 @@ ngx_mobility_ucwa_jw_text(ngx_mobility_ucwa_jw_t *jw, const u_char *s,
  * generation is (every change to a user bumps it, CLI included), so a
  * part rendered under the generation the request's transaction read is
  * exactly what rendering now would give.  4 096 sets of four 512-byte
- * entries (8 MB, allocated at the first use).
+ * entries, two choices of set a user (8 MB, allocated at the first use).
  */
 
 #define NGX_MOBILITY_UCWA_ME_SETS     4096
@@ -447,7 +447,11 @@ static ngx_uint_t                     ngx_mobility_ucwa_me_cache_failed;
 static uint32_t                       ngx_mobility_ucwa_me_stamp;
 
 
-/* the first way of sip's set and its tag (never 0) */
+/*
+ * the first ways of sip's two sets and its tag (never 0): two choices of
+ * set, as for the auth cache, so that a full set does not evict its users
+ * on every use while other sets have room
+ */
 static ngx_int_t
 ngx_mobility_ucwa_me_set(ngx_str_t *sip, ngx_uint_t *set, uint32_t *tag)
 {
@@ -487,8 +491,10 @@ ngx_mobility_ucwa_me_set(ngx_str_t *sip, ngx_uint_t *set, uint32_t *tag)
     key = (uint64_t) ngx_murmur_hash2(sip->data, sip->len)
           * 0x9e3779b97f4a7c15ULL;
 
-    *set = NGX_MOBILITY_UCWA_ME_WAYS
-           * ((key >> 40) & (NGX_MOBILITY_UCWA_ME_SETS - 1));
+    set[0] = NGX_MOBILITY_UCWA_ME_WAYS
+             * ((key >> 40) & (NGX_MOBILITY_UCWA_ME_SETS - 1));
+    set[1] = NGX_MOBILITY_UCWA_ME_WAYS
+             * ((key >> 52) & (NGX_MOBILITY_UCWA_ME_SETS - 1));
     *tag = (uint32_t) key | 1;
 
     return NGX_OK;
@@ -496,24 +502,26 @@ ngx_mobility_ucwa_me_set(ngx_str_t *sip, ngx_uint_t *set, uint32_t *tag)
 
 
 static ngx_mobility_ucwa_me_entry_t *
-ngx_mobility_ucwa_me_find(ngx_uint_t set, uint32_t tag, ngx_str_t *sip,
+ngx_mobility_ucwa_me_find(ngx_uint_t *set, uint32_t tag, ngx_str_t *sip,
     uint64_t gen)
 {
-    ngx_uint_t                     i;
+    ngx_uint_t                     i, k;
     ngx_mobility_ucwa_me_entry_t  *e;
 
-    for (i = set; i < set + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
-        if (ngx_mobility_ucwa_me_tags[i] != tag) {
-            continue;
-        }
+    for (k = 0; k < 2; k++) {
+        for (i = set[k]; i < set[k] + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
+            if (ngx_mobility_ucwa_me_tags[i] != tag) {
+                continue;
+            }
 
-        e = &ngx_mobility_ucwa_me_cache[i];
+            e = &ngx_mobility_ucwa_me_cache[i];
 
-        if (e->h.part_len && e->h.gen == gen && e->h.sip_len == sip->len
-            && ngx_memcmp(e->h.sip, sip->data, sip->len) == 0)
-        {
-            e->h.stamp = ++ngx_mobility_ucwa_me_stamp;
-            return e;
+            if (e->h.part_len && e->h.gen == gen && e->h.sip_len == sip->len
+                && ngx_memcmp(e->h.sip, sip->data, sip->len) == 0)
+            {
+                e->h.stamp = ++ngx_mobility_ucwa_me_stamp;
+                return e;
+            }
         }
     }
 
@@ -527,17 +535,21 @@ ngx_mobility_ucwa_me_prefetch(ngx_mobility_bytes_t *sip)
     u_char      *p;
     uint32_t     tag;
     ngx_str_t    s;
-    ngx_uint_t   i, set, n;
+    ngx_uint_t   i, k, n, set[2];
 
     s.data = (u_char *) sip->data;
     s.len = sip->len;
 
-    if (ngx_mobility_ucwa_me_set(&s, &set, &tag) != NGX_OK) {
+    if (ngx_mobility_ucwa_me_set(&s, set, &tag) != NGX_OK) {
         return;
     }
 
-    for (i = set; i < set + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
-        if (ngx_mobility_ucwa_me_tags[i] == tag) {
+    for (k = 0; k < 2; k++) {
+        for (i = set[k]; i < set[k] + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
+            if (ngx_mobility_ucwa_me_tags[i] != tag) {
+                continue;
+            }
+
             p = (u_char *) &ngx_mobility_ucwa_me_cache[i];
 
             for (n = 0; n < NGX_MOBILITY_UCWA_ME_ENTRY; n += 64) {
@@ -551,31 +563,53 @@ ngx_mobility_ucwa_me_prefetch(ngx_mobility_bytes_t *sip)
 
 
 static void
-ngx_mobility_ucwa_me_keep(ngx_uint_t set, uint32_t tag, ngx_str_t *sip,
+ngx_mobility_ucwa_me_keep(ngx_uint_t *set, uint32_t tag, ngx_str_t *sip,
     uint64_t gen, const u_char *part, size_t len)
 {
-    ngx_uint_t                     i, way;
+    ngx_uint_t                     i, k, way, lru;
     ngx_mobility_ucwa_me_entry_t  *e;
 
     if (len == 0 || len > NGX_MOBILITY_UCWA_ME_PART_MAX) {
         return;
     }
 
-    /* a free way, else the one used least recently */
+    /*
+     * the user's own entry of an older generation, else a free way of
+     * either set, else the way of the two sets used least recently
+     */
 
-    way = set;
+    way = NGX_CONF_UNSET_UINT;
+    lru = set[0];
 
-    for (i = set; i < set + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
-        if (ngx_mobility_ucwa_me_tags[i] == 0) {
-            way = i;
-            break;
+    for (k = 0; k < 2 && way == NGX_CONF_UNSET_UINT; k++) {
+        for (i = set[k]; i < set[k] + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
+            e = &ngx_mobility_ucwa_me_cache[i];
+
+            if (ngx_mobility_ucwa_me_tags[i] == tag
+                && e->h.sip_len == sip->len
+                && ngx_memcmp(e->h.sip, sip->data, sip->len) == 0)
+            {
+                way = i;
+                break;
+            }
+
+            if (e->h.stamp < ngx_mobility_ucwa_me_cache[lru].h.stamp) {
+                lru = i;
+            }
         }
+    }
 
-        if (ngx_mobility_ucwa_me_cache[i].h.stamp
-            < ngx_mobility_ucwa_me_cache[way].h.stamp)
-        {
-            way = i;
+    for (k = 0; k < 2 && way == NGX_CONF_UNSET_UINT; k++) {
+        for (i = set[k]; i < set[k] + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
+            if (ngx_mobility_ucwa_me_tags[i] == 0) {
+                way = i;
+                break;
+            }
         }
+    }
+
+    if (way == NGX_CONF_UNSET_UINT) {
+        way = lru;
     }
 
     e = &ngx_mobility_ucwa_me_cache[way];
@@ -609,7 +643,7 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_bytes_t          *b;
     ngx_mobility_ucwa_jw_t         jw;
     uint32_t                       tag;
-    ngx_uint_t                     set;
+    ngx_uint_t                     keep, set[2];
     ngx_mobility_ucwa_me_entry_t  *e;
     u_char                   buf[NGX_MOBILITY_FIELD_MAX + 8];
     u_char                   uri[sizeof("sip:") + NGX_MOBILITY_SIP_MAX
@@ -655,24 +689,21 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
 
         /* its part as rendered under this directory generation */
 
-        if (app->anonymous
-            || ngx_mobility_ucwa_me_set(&app->owner, &set, &tag) != NGX_OK)
-        {
-            set = NGX_CONF_UNSET_UINT;
-        }
+        keep = (!app->anonymous
+                && ngx_mobility_ucwa_me_set(&app->owner, set, &tag) == NGX_OK);
 
     } else {
         token_user = 0;
         found = (ngx_mobility_user_get(tx->st, tx->txn, app->owner.data,
                                        app->owner.len, &u)
                  == NGX_MOBILITY_OK);
-        set = NGX_CONF_UNSET_UINT;
+        keep = 0;
     }
 
     p = ngx_cpymem(ngx_cpymem(uri, "sip:", 4), app->owner.data,
                    app->owner.len);
 
-    if (set != NGX_CONF_UNSET_UINT) {
+    if (keep) {
         e = ngx_mobility_ucwa_me_find(set, tag, &app->owner, tx->dir_gen);
 
         if (e) {
@@ -739,7 +770,7 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
         }
     }
 
-    if (set != NGX_CONF_UNSET_UINT && !jw.failed) {
+    if (keep && !jw.failed) {
         ngx_mobility_ucwa_me_keep(set, tag, &app->owner, tx->dir_gen,
                                   jw.start + start, jw.pos - jw.start - start);
     }

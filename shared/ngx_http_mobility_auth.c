@@ -1516,8 +1516,9 @@ ngx_http_mobility_find_token(ngx_http_request_t *r, ngx_uint_t sources,
  * alike) is the one it was filled under.  A hit skips the base64url
  * decoding, the key lookup and the MAC check, and the user's B-tree
  * lookup: the request reads one meta value instead.  Expiry, enablement
- * and auth_gen are still checked on every request.  4-way sets, 1 KB an
- * entry, 16 MB allocated at the first use; only successful checks enter.
+ * and auth_gen are still checked on every request.  4-way sets, two
+ * choices of set a token (ngx_http_mobility_auth_set()), 1 KB an entry,
+ * 16 MB allocated at the first use; only successful checks enter.
  */
 
 #define NGX_HTTP_MOBILITY_AUTH_SETS       4096
@@ -1568,7 +1569,13 @@ typedef struct {
 static ngx_http_mobility_auth_cache_t  ngx_http_mobility_auth_cache;
 
 
-/* the set of a token (its first way's index) and its tag, never 0 */
+/*
+ * The two sets a token may be in (their first ways' indexes) and its tag,
+ * never 0.  Two choices of four ways: 10 000 tokens in 4 096 sets of one
+ * choice overflowed a set for 6 % of them (Poisson, 2.4 a set), which
+ * then evicted each other on every use; with the emptier of two sets
+ * taken, a set overflows only near full load.
+ */
 static ngx_int_t
 ngx_http_mobility_auth_set(ngx_str_t *token, ngx_uint_t *set, uint32_t *tag)
 {
@@ -1607,8 +1614,12 @@ ngx_http_mobility_auth_set(ngx_str_t *token, ngx_uint_t *set, uint32_t *tag)
 
     tail = (tail ^ token->len) * 0x9e3779b97f4a7c15ULL;
 
-    *set = NGX_HTTP_MOBILITY_AUTH_WAYS
-           * ((tail >> 40) & (NGX_HTTP_MOBILITY_AUTH_SETS - 1));
+    /* the tag and the two sets from distinct bits of the mixed value */
+
+    set[0] = NGX_HTTP_MOBILITY_AUTH_WAYS
+             * ((tail >> 40) & (NGX_HTTP_MOBILITY_AUTH_SETS - 1));
+    set[1] = NGX_HTTP_MOBILITY_AUTH_WAYS
+             * ((tail >> 52) & (NGX_HTTP_MOBILITY_AUTH_SETS - 1));
     *tag = (uint32_t) tail | 1;
 
     return NGX_OK;
@@ -1624,19 +1635,23 @@ ngx_http_mobility_auth_prefetch(ngx_str_t *token)
 {
     u_char                          *p;
     uint32_t                         tag;
-    ngx_uint_t                       i, set, n;
+    ngx_uint_t                       i, k, n, set[2];
     ngx_http_mobility_auth_cache_t  *c;
 
     if (token->len == 0 || token->len > NGX_HTTP_MOBILITY_AUTH_TOKEN_MAX
-        || ngx_http_mobility_auth_set(token, &set, &tag) != NGX_OK)
+        || ngx_http_mobility_auth_set(token, set, &tag) != NGX_OK)
     {
         return;
     }
 
     c = &ngx_http_mobility_auth_cache;
 
-    for (i = set; i < set + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
-        if (c->tags[i] == tag) {
+    for (k = 0; k < 2; k++) {
+        for (i = set[k]; i < set[k] + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
+            if (c->tags[i] != tag) {
+                continue;
+            }
+
             p = (u_char *) &c->entries[i];
 
             for (n = 0; n < NGX_HTTP_MOBILITY_AUTH_ENTRY * 3 / 4; n += 64) {
@@ -1662,29 +1677,31 @@ ngx_http_mobility_auth_cached(ngx_http_request_t *r, ngx_str_t *token,
 {
     u_char                          *rec;
     uint32_t                         tag;
-    ngx_uint_t                       i, set;
+    ngx_uint_t                       i, k, set[2];
     ngx_http_mobility_auth_entry_t  *e;
     ngx_http_mobility_auth_cache_t  *c;
 
     if (token->len == 0 || token->len > NGX_HTTP_MOBILITY_AUTH_TOKEN_MAX
-        || ngx_http_mobility_auth_set(token, &set, &tag) != NGX_OK)
+        || ngx_http_mobility_auth_set(token, set, &tag) != NGX_OK)
     {
         return NGX_DECLINED;
     }
 
     c = &ngx_http_mobility_auth_cache;
 
-    for (i = set; i < set + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
-        if (c->tags[i] != tag) {
-            continue;
-        }
+    for (k = 0; k < 2; k++) {
+        for (i = set[k]; i < set[k] + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
+            if (c->tags[i] != tag) {
+                continue;
+            }
 
-        e = &c->entries[i];
+            e = &c->entries[i];
 
-        if (e->h.token_len == token->len && e->h.gen == gen
-            && ngx_memcmp(e->h.token, token->data, token->len) == 0)
-        {
-            goto found;
+            if (e->h.token_len == token->len && e->h.gen == gen
+                && ngx_memcmp(e->h.token, token->data, token->len) == 0)
+            {
+                goto found;
+            }
         }
     }
 
@@ -1741,33 +1758,56 @@ ngx_http_mobility_auth_remember(ngx_str_t *token, uint64_t gen,
     ngx_mobility_token_t *t, MDB_val *rec, ngx_uint_t found)
 {
     uint32_t                         tag;
-    ngx_uint_t                       i, set, way;
+    ngx_uint_t                       i, k, set[2], way, lru;
     ngx_http_mobility_auth_entry_t  *e;
     ngx_http_mobility_auth_cache_t  *c;
 
     if (token->len == 0 || token->len > NGX_HTTP_MOBILITY_AUTH_TOKEN_MAX
         || t->sip_len > NGX_HTTP_MOBILITY_AUTH_SIP_MAX
         || (found && rec->mv_size > NGX_HTTP_MOBILITY_AUTH_REC_MAX)
-        || ngx_http_mobility_auth_set(token, &set, &tag) != NGX_OK)
+        || ngx_http_mobility_auth_set(token, set, &tag) != NGX_OK)
     {
         return;
     }
 
     c = &ngx_http_mobility_auth_cache;
 
-    /* a free way, else the one used least recently */
+    /*
+     * the token's own entry of an older generation, else a free way of
+     * either set, else the way of the two sets used least recently
+     */
 
-    way = set;
+    way = NGX_CONF_UNSET_UINT;
+    lru = set[0];
 
-    for (i = set; i < set + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
-        if (c->tags[i] == 0) {
-            way = i;
-            break;
+    for (k = 0; k < 2 && way == NGX_CONF_UNSET_UINT; k++) {
+        for (i = set[k]; i < set[k] + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
+            if (c->tags[i] == tag
+                && c->entries[i].h.token_len == token->len
+                && ngx_memcmp(c->entries[i].h.token, token->data, token->len)
+                   == 0)
+            {
+                way = i;
+                break;
+            }
+
+            if (c->entries[i].h.stamp < c->entries[lru].h.stamp) {
+                lru = i;
+            }
         }
+    }
 
-        if (c->entries[i].h.stamp < c->entries[way].h.stamp) {
-            way = i;
+    for (k = 0; k < 2 && way == NGX_CONF_UNSET_UINT; k++) {
+        for (i = set[k]; i < set[k] + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
+            if (c->tags[i] == 0) {
+                way = i;
+                break;
+            }
         }
+    }
+
+    if (way == NGX_CONF_UNSET_UINT) {
+        way = lru;
     }
 
     e = &c->entries[way];
