@@ -625,6 +625,181 @@ ngx_mobility_ucwa_me_keep(ngx_uint_t *set, uint32_t tag, ngx_str_t *sip,
 
 
 /*
+ * The application's part of "me" in JSON, after the user's: endpointUri
+ * and the links, a function of the owner, the id, the base path and two
+ * flags.  owner->len <= NGX_MOBILITY_SIP_MAX, id->len <=
+ * NGX_MOBILITY_UCWA_ID_MAX.
+ */
+static void
+ngx_mobility_ucwa_me_tail(ngx_mobility_ucwa_jw_t *jw, ngx_str_t *owner,
+    ngx_str_t *id, ngx_str_t *prefix, ngx_uint_t anonymous,
+    ngx_uint_t available)
+{
+    u_char  *p;
+    size_t   n;
+    u_char   uri[sizeof("sip:") + NGX_MOBILITY_SIP_MAX
+                 + sizeof(";opaque=user:epid:;gruu")
+                 + NGX_MOBILITY_UCWA_ID_MAX];
+
+    if (!anonymous) {
+
+        /* the endpoint's GRUU: the random part of the application id */
+
+        p = ngx_cpymem(ngx_cpymem(uri, "sip:", 4), owner->data, owner->len);
+        n = ngx_cpymem(ngx_cpymem(ngx_cpymem(p, ";opaque=user:epid:",
+                                             sizeof(";opaque=user:epid:") - 1),
+                                  id->data, id->len),
+                       ";gruu", 5)
+            - uri;
+
+        if (ngx_mobility_ucwa_utf8_ok(uri, n)) {
+            ngx_mobility_ucwa_jw_lit(jw, ",\"endpointUri\":");
+            ngx_mobility_ucwa_jw_str(jw, uri, n);
+        }
+    }
+
+    ngx_mobility_ucwa_jw_lit(jw, ",\"_links\":{");
+
+    ngx_mobility_ucwa_jw_link_lit(jw, 1, "self", prefix, "/me");
+
+    if (!anonymous) {
+        if (!available) {
+            ngx_mobility_ucwa_jw_link_lit(jw, 0, "makeMeAvailable",
+                                          prefix, "/me/makeMeAvailable");
+        }
+
+        ngx_mobility_ucwa_jw_link_lit(jw, 0, "callForwardingSettings",
+                                      prefix, "/me/callForwardingSettings");
+        ngx_mobility_ucwa_jw_link_lit(jw, 0, "phones", prefix, "/me/phones");
+
+        p = ngx_cpymem(ngx_cpymem(uri, "/photos/", 8), owner->data,
+                       owner->len);
+        ngx_mobility_ucwa_jw_link_n(jw, 0, "photo", 5, prefix, uri, p - uri,
+                                    0);
+
+        if (available) {
+            ngx_mobility_ucwa_jw_link_lit(jw, 0, "presence", prefix,
+                                          "/me/presence");
+            ngx_mobility_ucwa_jw_link_lit(jw, 0, "note", prefix, "/me/note");
+            ngx_mobility_ucwa_jw_link_lit(jw, 0, "location", prefix,
+                                          "/me/location");
+            ngx_mobility_ucwa_jw_link_lit(jw, 0, "reportMyActivity",
+                                          prefix, "/me/reportMyActivity");
+        }
+    }
+
+    ngx_mobility_ucwa_jw_lit(jw, "},\"rel\":\"me\"}");
+}
+
+
+/*
+ * The application's part of "me" as a splice, per process and per base
+ * path, anonymity and availability (nothing else of the application or
+ * the store enters it): rendered once with marks in the place of the id
+ * and the owner, then checked against the direct rendering of the first
+ * application that uses it.  Plain ids and owners (all of them in
+ * practice) are then copied into it; others are rendered.
+ */
+
+static ngx_mobility_ucwa_splice_t  ngx_mobility_ucwa_me_splices[2 * 2 * 2];
+
+
+static ngx_mobility_ucwa_splice_t *
+ngx_mobility_ucwa_me_splice(ngx_pool_t *pool, ngx_mobility_ucwa_app_t *app)
+{
+    ngx_str_t                    prefix, marks[NGX_MOBILITY_UCWA_SPLICE_HOLES];
+    ngx_str_t                    values[NGX_MOBILITY_UCWA_SPLICE_HOLES];
+    ngx_uint_t                   anonymous, available;
+    ngx_mobility_ucwa_jw_t       jw, check;
+    ngx_mobility_ucwa_splice_t  *sp;
+
+    if (app->base > NGX_MOBILITY_UCWA_BASE_V1) {
+        return NULL;
+    }
+
+    anonymous = app->anonymous ? 1 : 0;
+    available = (app->flags & NGX_MOBILITY_UCWA_APP_AVAILABLE) ? 1 : 0;
+
+    sp = &ngx_mobility_ucwa_me_splices[(app->base * 2 + anonymous) * 2
+                                       + available];
+
+    if (sp->state == NGX_MOBILITY_UCWA_SPLICE_READY) {
+        return sp;
+    }
+
+    if (sp->state == NGX_MOBILITY_UCWA_SPLICE_UNUSABLE) {
+        return NULL;
+    }
+
+    /* characters no literal of the rendering holds */
+
+    ngx_str_set(&marks[0], "|^i^|");
+    ngx_str_set(&marks[1], "|^o^|");
+
+    if (ngx_mobility_ucwa_prefix_id(pool, app->base, marks[0].data,
+                                    marks[0].len, &prefix)
+        != NGX_OK
+        || ngx_mobility_ucwa_jw_init(&jw, pool, 1024) != NGX_OK)
+    {
+        /* out of memory: tried again by the next request */
+        return NULL;
+    }
+
+    ngx_mobility_ucwa_me_tail(&jw, &marks[1], &marks[0], &prefix, anonymous,
+                              available);
+
+    if (jw.failed) {
+        return NULL;
+    }
+
+    if (ngx_mobility_ucwa_splice_make(sp, jw.start, jw.pos - jw.start, marks)
+        != NGX_OK)
+    {
+        sp->state = NGX_MOBILITY_UCWA_SPLICE_UNUSABLE;
+        return NULL;
+    }
+
+    /* the first use checks it against the rendering */
+
+    values[0] = app->id;
+    values[1] = app->owner;
+
+    if (ngx_mobility_ucwa_prefix(pool, app, &prefix) != NGX_OK
+        || ngx_mobility_ucwa_jw_init(&jw, pool, 1024) != NGX_OK
+        || ngx_mobility_ucwa_jw_init(&check, pool, 1024) != NGX_OK)
+    {
+        ngx_memzero(sp, sizeof(ngx_mobility_ucwa_splice_t));
+        return NULL;
+    }
+
+    ngx_mobility_ucwa_me_tail(&check, &app->owner, &app->id, &prefix,
+                              anonymous, available);
+
+    if (ngx_mobility_ucwa_jw_splice(&jw, sp, values) != NGX_OK
+        || check.failed)
+    {
+        /* not plain, or out of memory: checked by a later request */
+        ngx_memzero(sp, sizeof(ngx_mobility_ucwa_splice_t));
+        return NULL;
+    }
+
+    if (jw.pos - jw.start != check.pos - check.start
+        || ngx_memcmp(jw.start, check.start, jw.pos - jw.start) != 0)
+    {
+        ngx_log_error(NGX_LOG_ALERT, pool->log, 0,
+                      "mobility ucwa: the splice of \"me\" differs from "
+                      "its rendering, not used");
+        sp->state = NGX_MOBILITY_UCWA_SPLICE_UNUSABLE;
+        return NULL;
+    }
+
+    sp->state = NGX_MOBILITY_UCWA_SPLICE_READY;
+
+    return sp;
+}
+
+
+/*
  * GET me in JSON, written straight into the body: the hot path of every
  * client.  The same representation as ngx_mobility_ucwa_me_json() and
  * ngx_mobility_ucwa_dump() give (t/ pins both), without building it in
@@ -643,7 +818,10 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_bytes_t          *b;
     ngx_mobility_ucwa_jw_t         jw;
     uint32_t                       tag;
+    ngx_int_t                      rc;
+    ngx_str_t                      values[NGX_MOBILITY_UCWA_SPLICE_HOLES];
     ngx_uint_t                     keep, set[2];
+    ngx_mobility_ucwa_splice_t    *sp;
     ngx_mobility_ucwa_me_entry_t  *e;
     u_char                   buf[NGX_MOBILITY_FIELD_MAX + 8];
     u_char                   uri[sizeof("sip:") + NGX_MOBILITY_SIP_MAX
@@ -672,7 +850,6 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
 
     if (app->owner.len > NGX_MOBILITY_SIP_MAX
         || app->id.len > NGX_MOBILITY_UCWA_ID_MAX
-        || ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK
         || ngx_mobility_ucwa_jw_init(&jw, tx->pool, 1024) != NGX_OK)
     {
         return NGX_ERROR;
@@ -777,55 +954,32 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
 
 endpoint:
 
-    if (!app->anonymous) {
+    /* the application's part: spliced, or rendered */
 
-        /* the endpoint's GRUU: the random part of the application id */
+    sp = ngx_mobility_ucwa_me_splice(tx->pool, app);
 
-        n = ngx_cpymem(ngx_cpymem(ngx_cpymem(p, ";opaque=user:epid:",
-                                             sizeof(";opaque=user:epid:") - 1),
-                                  app->id.data, app->id.len),
-                       ";gruu", 5)
-            - uri;
+    if (sp) {
+        values[0] = app->id;
+        values[1] = app->owner;
 
-        if (ngx_mobility_ucwa_utf8_ok(uri, n)) {
-            ngx_mobility_ucwa_jw_lit(&jw, ",\"endpointUri\":");
-            ngx_mobility_ucwa_jw_str(&jw, uri, n);
+        rc = ngx_mobility_ucwa_jw_splice(&jw, sp, values);
+
+        if (rc == NGX_OK) {
+            return ngx_mobility_ucwa_jw_done(rq, rs, &jw);
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
         }
     }
 
-    ngx_mobility_ucwa_jw_lit(&jw, ",\"_links\":{");
-
-    ngx_mobility_ucwa_jw_link_lit(&jw, 1, "self", &prefix, "/me");
-
-    if (!app->anonymous) {
-        if (!(app->flags & NGX_MOBILITY_UCWA_APP_AVAILABLE)) {
-            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "makeMeAvailable",
-                                          &prefix, "/me/makeMeAvailable");
-        }
-
-        ngx_mobility_ucwa_jw_link_lit(&jw, 0, "callForwardingSettings",
-                                      &prefix, "/me/callForwardingSettings");
-        ngx_mobility_ucwa_jw_link_lit(&jw, 0, "phones", &prefix,
-                                      "/me/phones");
-
-        p = ngx_cpymem(ngx_cpymem(uri, "/photos/", 8), app->owner.data,
-                       app->owner.len);
-        ngx_mobility_ucwa_jw_link_n(&jw, 0, "photo", 5, &prefix, uri,
-                                    p - uri, 0);
-
-        if (app->flags & NGX_MOBILITY_UCWA_APP_AVAILABLE) {
-            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "presence", &prefix,
-                                          "/me/presence");
-            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "note", &prefix,
-                                          "/me/note");
-            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "location", &prefix,
-                                          "/me/location");
-            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "reportMyActivity",
-                                          &prefix, "/me/reportMyActivity");
-        }
+    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
+        return NGX_ERROR;
     }
 
-    ngx_mobility_ucwa_jw_lit(&jw, "},\"rel\":\"me\"}");
+    ngx_mobility_ucwa_me_tail(&jw, &app->owner, &app->id, &prefix,
+                              app->anonymous,
+                              app->flags & NGX_MOBILITY_UCWA_APP_AVAILABLE);
 
     return ngx_mobility_ucwa_jw_done(rq, rs, &jw);
 }

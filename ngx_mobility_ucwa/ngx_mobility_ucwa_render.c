@@ -479,6 +479,143 @@ ngx_mobility_ucwa_jw_plain(const u_char *p, size_t len)
 }
 
 
+/*
+ * A splice from a rendering whose variable parts were the marks (plain
+ * strings found nowhere else in it): the text between the marks and which
+ * mark follows each piece.  NGX_DECLINED: too long or too many pieces.
+ */
+ngx_int_t
+ngx_mobility_ucwa_splice_make(ngx_mobility_ucwa_splice_t *sp,
+    const u_char *text, size_t len, ngx_str_t *marks)
+{
+    size_t      start, i;
+    ngx_uint_t  k, hole;
+
+    ngx_memzero(sp, sizeof(ngx_mobility_ucwa_splice_t));
+
+    if (len > NGX_MOBILITY_UCWA_SPLICE_TEXT) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(sp->text, text, len);
+
+    start = 0;
+
+    for (i = 0; i < len; i++) {
+        hole = 0;
+
+        for (k = 0; k < NGX_MOBILITY_UCWA_SPLICE_HOLES; k++) {
+            if (marks[k].len && len - i >= marks[k].len
+                && ngx_memcmp(text + i, marks[k].data, marks[k].len) == 0)
+            {
+                hole = k + 1;
+                break;
+            }
+        }
+
+        if (hole == 0) {
+            continue;
+        }
+
+        if (sp->nsegs == NGX_MOBILITY_UCWA_SPLICE_SEGS - 1) {
+            return NGX_DECLINED;
+        }
+
+        sp->segs[sp->nsegs].off = (uint16_t) start;
+        sp->segs[sp->nsegs].len = (uint16_t) (i - start);
+        sp->segs[sp->nsegs].hole = (uint16_t) hole;
+        sp->nsegs++;
+
+        sp->lit += i - start;
+        sp->uses[hole - 1]++;
+
+        i += marks[hole - 1].len - 1;
+        start = i + 1;
+    }
+
+    sp->segs[sp->nsegs].off = (uint16_t) start;
+    sp->segs[sp->nsegs].len = (uint16_t) (len - start);
+    sp->segs[sp->nsegs].hole = 0;
+    sp->nsegs++;
+
+    sp->lit += len - start;
+
+    return NGX_OK;
+}
+
+
+/* n bytes in 16-byte steps: up to 15 more are read and written */
+static ngx_inline u_char *
+ngx_mobility_ucwa_copy16(u_char *dst, const u_char *src, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i += 16) {
+        ngx_memcpy(dst + i, src + i, 16);
+    }
+
+    return dst + n;
+}
+
+
+/*
+ * The splice with its holes filled: the bytes the rendering would give
+ * for these values, which must be plain (NGX_DECLINED otherwise: render
+ * them).  NGX_ERROR: out of memory (jw->failed).
+ */
+ngx_int_t
+ngx_mobility_ucwa_jw_splice(ngx_mobility_ucwa_jw_t *jw,
+    ngx_mobility_ucwa_splice_t *sp, ngx_str_t *values)
+{
+    u_char                          *p;
+    size_t                           n;
+    ngx_uint_t                       i, k;
+    ngx_mobility_ucwa_splice_seg_t  *seg;
+    u_char                           v[NGX_MOBILITY_UCWA_SPLICE_HOLES]
+                                      [NGX_MOBILITY_UCWA_SPLICE_VALUE + 16];
+
+    n = sp->lit + 16;
+
+    for (k = 0; k < NGX_MOBILITY_UCWA_SPLICE_HOLES; k++) {
+        if (sp->uses[k] == 0) {
+            continue;
+        }
+
+        if (values[k].len > NGX_MOBILITY_UCWA_SPLICE_VALUE
+            || !ngx_mobility_ucwa_jw_plain(values[k].data, values[k].len))
+        {
+            return NGX_DECLINED;
+        }
+
+        /* a copy with room for the 16-byte steps */
+        ngx_memcpy(v[k], values[k].data, values[k].len);
+
+        n += sp->uses[k] * values[k].len;
+    }
+
+    if (!ngx_mobility_ucwa_jw_room(jw, n)) {
+        return NGX_ERROR;
+    }
+
+    p = jw->pos;
+
+    for (i = 0; i < sp->nsegs; i++) {
+        seg = &sp->segs[i];
+
+        p = ngx_mobility_ucwa_copy16(p, sp->text + seg->off, seg->len);
+
+        if (seg->hole) {
+            p = ngx_mobility_ucwa_copy16(p, v[seg->hole - 1],
+                                         values[seg->hole - 1].len);
+        }
+    }
+
+    jw->pos = p;
+
+    return NGX_OK;
+}
+
+
 /* a link of "_links": ,"rel":{"href":"<prefix><path>"} as ..._link() */
 void
 ngx_mobility_ucwa_jw_link(ngx_mobility_ucwa_jw_t *jw, ngx_uint_t first,
