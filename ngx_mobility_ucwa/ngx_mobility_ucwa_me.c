@@ -529,24 +529,34 @@ ngx_mobility_ucwa_me_find(ngx_uint_t *set, uint32_t tag, ngx_str_t *sip,
 }
 
 
+/* the sets and tag of a sip, found once a request */
+typedef struct {
+    ngx_str_t   sip;
+    ngx_uint_t  set[2];
+    uint32_t    tag;
+} ngx_mobility_ucwa_me_key_t;
+
+
 static void
-ngx_mobility_ucwa_me_prefetch(ngx_mobility_bytes_t *sip)
+ngx_mobility_ucwa_me_prefetch(ngx_mobility_bytes_t *sip,
+    ngx_mobility_ucwa_me_key_t *key)
 {
     u_char      *p;
-    uint32_t     tag;
-    ngx_str_t    s;
-    ngx_uint_t   i, k, n, set[2];
+    ngx_uint_t   i, k, n, *set;
 
-    s.data = (u_char *) sip->data;
-    s.len = sip->len;
+    key->sip.data = (u_char *) sip->data;
+    key->sip.len = sip->len;
 
-    if (ngx_mobility_ucwa_me_set(&s, set, &tag) != NGX_OK) {
+    if (ngx_mobility_ucwa_me_set(&key->sip, key->set, &key->tag) != NGX_OK) {
+        key->sip.len = 0;
         return;
     }
 
+    set = key->set;
+
     for (k = 0; k < 2; k++) {
         for (i = set[k]; i < set[k] + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
-            if (ngx_mobility_ucwa_me_tags[i] != tag) {
+            if (ngx_mobility_ucwa_me_tags[i] != key->tag) {
                 continue;
             }
 
@@ -808,7 +818,7 @@ ngx_mobility_ucwa_me_splice(ngx_pool_t *pool, ngx_mobility_ucwa_app_t *app)
 static ngx_int_t
 ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
-    ngx_mobility_ucwa_app_t *app)
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_ucwa_me_key_t *key)
 {
     u_char                        *p;
     size_t                         n, start;
@@ -866,8 +876,23 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
 
         /* its part as rendered under this directory generation */
 
-        keep = (!app->anonymous
-                && ngx_mobility_ucwa_me_set(&app->owner, set, &tag) == NGX_OK);
+        if (app->anonymous) {
+            keep = 0;
+
+        } else if (key->sip.len && key->sip.len == app->owner.len
+                   && ngx_memcmp(key->sip.data, app->owner.data,
+                                 app->owner.len) == 0)
+        {
+            /* found by the prefetch */
+            keep = 1;
+            set[0] = key->set[0];
+            set[1] = key->set[1];
+            tag = key->tag;
+
+        } else {
+            keep = (ngx_mobility_ucwa_me_set(&app->owner, set, &tag)
+                    == NGX_OK);
+        }
 
     } else {
         token_user = 0;
@@ -989,28 +1014,31 @@ ngx_int_t
 ngx_mobility_ucwa_me(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs)
 {
-    json_t                   *obj;
-    ngx_int_t                 rc;
-    ngx_mobility_ucwa_tx_t    tx;
-    ngx_mobility_ucwa_app_t   app;
+    json_t                      *obj;
+    ngx_int_t                    rc;
+    ngx_mobility_ucwa_tx_t       tx;
+    ngx_mobility_ucwa_app_t      app;
+    ngx_mobility_ucwa_me_key_t   key;
 
     if (ngx_mobility_ucwa_tx_begin(&tx, rq, 0) != NGX_OK) {
         return ngx_mobility_ucwa_store_error(rq, rs, NULL);
     }
+
+    key.sip.len = 0;
 
     /* the application is rendered (copied) before the transaction ends */
     tx.app_view = 1;
 
     if (!rq->xml && !rq->batch && tx.user) {
         /* the user's part, if kept, is loaded while the store is read */
-        ngx_mobility_ucwa_me_prefetch(&tx.user->sip);
+        ngx_mobility_ucwa_me_prefetch(&tx.user->sip, &key);
     }
 
     rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
 
     if (rc == NGX_OK) {
         if (!rq->xml && !rq->batch) {
-            rc = ngx_mobility_ucwa_me_write(rq, rs, &tx, &app);
+            rc = ngx_mobility_ucwa_me_write(rq, rs, &tx, &app, &key);
 
         } else {
             obj = ngx_mobility_ucwa_me_json(&tx, &app, NULL);

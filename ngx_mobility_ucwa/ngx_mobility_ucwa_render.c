@@ -463,11 +463,36 @@ ngx_mobility_ucwa_jw_str(ngx_mobility_ucwa_jw_t *jw, const u_char *s,
 }
 
 
+/*
+ * Whether every byte is plain (the table's 1s: 0x20-0x7e but '"' and
+ * '\\'), 8 bytes at a step: a byte below 0x20 or above 0x7e, a '"' or a
+ * '\\' sets its high bit in v (the borrows and carries of the
+ * arithmetic only reach bytes above one that is already caught)
+ */
 static ngx_inline ngx_uint_t
 ngx_mobility_ucwa_jw_plain(const u_char *p, size_t len)
 {
     u_char         ok;
+    uint64_t       w, q, b, v;
     const u_char  *last;
+
+    static const uint64_t  ones = 0x0101010101010101ULL;
+
+    for ( /* void */ ; len >= 8; p += 8, len -= 8) {
+        ngx_memcpy(&w, p, 8);
+
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+
+        v = ((w - ones * 0x20) & ~w)
+            | ((w + ones) | w)
+            | ((q - ones) & ~q)
+            | ((b - ones) & ~b);
+
+        if (v & 0x8080808080808080ULL) {
+            return 0;
+        }
+    }
 
     ok = 1;
 

@@ -1630,25 +1630,25 @@ ngx_http_mobility_auth_set(ngx_str_t *token, ngx_uint_t *set, uint32_t *tag)
  * The entry a token would be in is loaded while the request reads the
  * store (the entries are 16 MB of random accesses: a miss to memory each)
  */
-static void
-ngx_http_mobility_auth_prefetch(ngx_str_t *token)
+static ngx_int_t
+ngx_http_mobility_auth_prefetch(ngx_str_t *token, ngx_uint_t *set,
+    uint32_t *tag)
 {
     u_char                          *p;
-    uint32_t                         tag;
-    ngx_uint_t                       i, k, n, set[2];
+    ngx_uint_t                       i, k, n;
     ngx_http_mobility_auth_cache_t  *c;
 
     if (token->len == 0 || token->len > NGX_HTTP_MOBILITY_AUTH_TOKEN_MAX
-        || ngx_http_mobility_auth_set(token, set, &tag) != NGX_OK)
+        || ngx_http_mobility_auth_set(token, set, tag) != NGX_OK)
     {
-        return;
+        return NGX_DECLINED;
     }
 
     c = &ngx_http_mobility_auth_cache;
 
     for (k = 0; k < 2; k++) {
         for (i = set[k]; i < set[k] + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
-            if (c->tags[i] != tag) {
+            if (c->tags[i] != *tag) {
                 continue;
             }
 
@@ -1658,9 +1658,11 @@ ngx_http_mobility_auth_prefetch(ngx_str_t *token)
                 __builtin_prefetch(p + n);
             }
 
-            return;
+            return NGX_OK;
         }
     }
+
+    return NGX_OK;
 }
 
 
@@ -1672,20 +1674,13 @@ ngx_http_mobility_auth_prefetch(ngx_str_t *token)
  */
 static ngx_int_t
 ngx_http_mobility_auth_cached(ngx_http_request_t *r, ngx_str_t *token,
-    uint64_t gen, ngx_mobility_token_t *t, ngx_mobility_user_t *u,
-    ngx_str_t *raw, ngx_uint_t *found)
+    ngx_uint_t *set, uint32_t tag, uint64_t gen, ngx_mobility_token_t *t,
+    ngx_mobility_user_t *u, ngx_str_t *raw, ngx_uint_t *found)
 {
     u_char                          *rec;
-    uint32_t                         tag;
-    ngx_uint_t                       i, k, set[2];
+    ngx_uint_t                       i, k;
     ngx_http_mobility_auth_entry_t  *e;
     ngx_http_mobility_auth_cache_t  *c;
-
-    if (token->len == 0 || token->len > NGX_HTTP_MOBILITY_AUTH_TOKEN_MAX
-        || ngx_http_mobility_auth_set(token, set, &tag) != NGX_OK)
-    {
-        return NGX_DECLINED;
-    }
 
     c = &ngx_http_mobility_auth_cache;
 
@@ -1754,18 +1749,16 @@ found:
 
 
 static void
-ngx_http_mobility_auth_remember(ngx_str_t *token, uint64_t gen,
-    ngx_mobility_token_t *t, MDB_val *rec, ngx_uint_t found)
+ngx_http_mobility_auth_remember(ngx_str_t *token, ngx_uint_t *set,
+    uint32_t tag, uint64_t gen, ngx_mobility_token_t *t, MDB_val *rec,
+    ngx_uint_t found)
 {
-    uint32_t                         tag;
-    ngx_uint_t                       i, k, set[2], way, lru;
+    ngx_uint_t                       i, k, way, lru;
     ngx_http_mobility_auth_entry_t  *e;
     ngx_http_mobility_auth_cache_t  *c;
 
-    if (token->len == 0 || token->len > NGX_HTTP_MOBILITY_AUTH_TOKEN_MAX
-        || t->sip_len > NGX_HTTP_MOBILITY_AUTH_SIP_MAX
-        || (found && rec->mv_size > NGX_HTTP_MOBILITY_AUTH_REC_MAX)
-        || ngx_http_mobility_auth_set(token, set, &tag) != NGX_OK)
+    if (t->sip_len > NGX_HTTP_MOBILITY_AUTH_SIP_MAX
+        || (found && rec->mv_size > NGX_HTTP_MOBILITY_AUTH_REC_MAX))
     {
         return;
     }
@@ -1840,8 +1833,10 @@ ngx_http_mobility_authenticate_txn(ngx_http_request_t *r, ngx_uint_t sources,
     int                       rc;
     MDB_val                   rec;
     MDB_txn                  *txn;
+    uint32_t                  tag;
     uint64_t                  gen;
     ngx_int_t                 cached;
+    ngx_uint_t                cacheable, set[2];
     ngx_str_t                 token;
     ngx_uint_t                found;
     ngx_mobility_user_t      *u;
@@ -1868,7 +1863,12 @@ ngx_http_mobility_authenticate_txn(ngx_http_request_t *r, ngx_uint_t sources,
         return NGX_ERROR;
     }
 
-    ngx_http_mobility_auth_prefetch(&token);
+    /* the token's sets and tag, its entry loaded while the store is read */
+    tag = 0;
+    set[0] = 0;
+    set[1] = 0;
+    cacheable = (ngx_http_mobility_auth_prefetch(&token, set, &tag)
+                 == NGX_OK);
 
     if (ngx_mobility_store_read(st, &txn) != 0) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
@@ -1888,8 +1888,10 @@ ngx_http_mobility_authenticate_txn(ngx_http_request_t *r, ngx_uint_t sources,
 
     ctx->user_rec.len = 0;
 
-    cached = ngx_http_mobility_auth_cached(r, &token, gen, &t, u,
-                                           &ctx->user_rec, &found);
+    cached = cacheable
+             ? ngx_http_mobility_auth_cached(r, &token, set, tag, gen, &t, u,
+                                             &ctx->user_rec, &found)
+             : NGX_DECLINED;
 
     if (cached == NGX_OK) {
         /* the same user record as when it was entered: it passed then */
@@ -1927,7 +1929,10 @@ ngx_http_mobility_authenticate_txn(ngx_http_request_t *r, ngx_uint_t sources,
     }
 
     if (rc == NGX_MOBILITY_OK && !ctx->auth_transient) {
-        ngx_http_mobility_auth_remember(&token, gen, &t, &rec, found);
+        if (cacheable) {
+            ngx_http_mobility_auth_remember(&token, set, tag, gen, &t, &rec,
+                                            found);
+        }
     }
 
 checked:
