@@ -243,6 +243,7 @@ typedef struct {
 #define NGX_MOBILITY_UCWA_SPLICE_SEGS   32
 #define NGX_MOBILITY_UCWA_SPLICE_TEXT   1024
 #define NGX_MOBILITY_UCWA_SPLICE_VALUE  256
+#define NGX_MOBILITY_UCWA_SPLICE_LAYOUT 2048
 
 typedef struct {
     uint16_t                             off;
@@ -258,6 +259,14 @@ typedef struct {
     ngx_mobility_ucwa_splice_seg_t       segs[NGX_MOBILITY_UCWA_SPLICE_SEGS];
     u_char                               text[NGX_MOBILITY_UCWA_SPLICE_TEXT
                                               + 16];
+
+    /* the last output: its length, its values' lengths and places */
+    size_t                               lay_total;
+    size_t                    lay_len[NGX_MOBILITY_UCWA_SPLICE_HOLES];
+    ngx_uint_t                           lay_holes;
+    uint16_t                  lay_off[NGX_MOBILITY_UCWA_SPLICE_SEGS];
+    u_char                    lay_hole[NGX_MOBILITY_UCWA_SPLICE_SEGS];
+    u_char                    lay[NGX_MOBILITY_UCWA_SPLICE_LAYOUT];
 } ngx_mobility_ucwa_splice_t;
 
 #define NGX_MOBILITY_UCWA_SPLICE_READY     1

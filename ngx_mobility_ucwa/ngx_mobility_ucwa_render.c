@@ -583,23 +583,42 @@ ngx_mobility_ucwa_copy16(u_char *dst, const u_char *src, size_t n)
 }
 
 
+/* len >= 8 bytes exactly, 8 at a step, the last step overlapping */
+static ngx_inline void
+ngx_mobility_ucwa_put8(u_char *dst, const u_char *src, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i + 8 < len; i += 8) {
+        ngx_memcpy(dst + i, src + i, 8);
+    }
+
+    ngx_memcpy(dst + len - 8, src + len - 8, 8);
+}
+
+
 /*
  * The splice with its holes filled: the bytes the rendering would give
  * for these values, which must be plain (NGX_DECLINED otherwise: render
  * them).  NGX_ERROR: out of memory (jw->failed).
+ *
+ * The last output is kept as a layout: while the values have the same
+ * lengths (ids have one length, owners a few), the next one is that
+ * layout copied at once with the values written over their places.
  */
 ngx_int_t
 ngx_mobility_ucwa_jw_splice(ngx_mobility_ucwa_jw_t *jw,
     ngx_mobility_ucwa_splice_t *sp, ngx_str_t *values)
 {
-    u_char                          *p;
+    u_char                          *p, *start;
     size_t                           n;
-    ngx_uint_t                       i, k;
+    ngx_uint_t                       i, k, same, nholes;
     ngx_mobility_ucwa_splice_seg_t  *seg;
     u_char                           v[NGX_MOBILITY_UCWA_SPLICE_HOLES]
                                       [NGX_MOBILITY_UCWA_SPLICE_VALUE + 16];
 
-    n = sp->lit + 16;
+    n = sp->lit;
+    same = (sp->lay_total != 0);
 
     for (k = 0; k < NGX_MOBILITY_UCWA_SPLICE_HOLES; k++) {
         if (sp->uses[k] == 0) {
@@ -612,17 +631,42 @@ ngx_mobility_ucwa_jw_splice(ngx_mobility_ucwa_jw_t *jw,
             return NGX_DECLINED;
         }
 
-        /* a copy with room for the 16-byte steps */
-        ngx_memcpy(v[k], values[k].data, values[k].len);
+        if (values[k].len != sp->lay_len[k]) {
+            same = 0;
+        }
 
         n += sp->uses[k] * values[k].len;
     }
 
-    if (!ngx_mobility_ucwa_jw_room(jw, n)) {
+    if (!ngx_mobility_ucwa_jw_room(jw, n + 16)) {
         return NGX_ERROR;
     }
 
     p = jw->pos;
+
+    if (same) {
+        ngx_memcpy(p, sp->lay, n);
+
+        for (i = 0; i < sp->lay_holes; i++) {
+            k = sp->lay_hole[i];
+            ngx_mobility_ucwa_put8(p + sp->lay_off[i], values[k].data,
+                                   values[k].len);
+        }
+
+        jw->pos = p + n;
+
+        return NGX_OK;
+    }
+
+    for (k = 0; k < NGX_MOBILITY_UCWA_SPLICE_HOLES; k++) {
+        if (sp->uses[k]) {
+            /* a copy with room for the 16-byte steps */
+            ngx_memcpy(v[k], values[k].data, values[k].len);
+        }
+    }
+
+    start = p;
+    nholes = 0;
 
     for (i = 0; i < sp->nsegs; i++) {
         seg = &sp->segs[i];
@@ -630,12 +674,36 @@ ngx_mobility_ucwa_jw_splice(ngx_mobility_ucwa_jw_t *jw,
         p = ngx_mobility_ucwa_copy16(p, sp->text + seg->off, seg->len);
 
         if (seg->hole) {
+            sp->lay_off[nholes] = (uint16_t) (p - start);
+            sp->lay_hole[nholes] = (u_char) (seg->hole - 1);
+            nholes++;
+
             p = ngx_mobility_ucwa_copy16(p, v[seg->hole - 1],
                                          values[seg->hole - 1].len);
         }
     }
 
     jw->pos = p;
+
+    /* the layout for the next values of these lengths (8 bytes or more) */
+
+    sp->lay_total = 0;
+
+    if (n > NGX_MOBILITY_UCWA_SPLICE_LAYOUT) {
+        return NGX_OK;
+    }
+
+    for (k = 0; k < NGX_MOBILITY_UCWA_SPLICE_HOLES; k++) {
+        if (sp->uses[k] && values[k].len < 8) {
+            return NGX_OK;
+        }
+
+        sp->lay_len[k] = values[k].len;
+    }
+
+    ngx_memcpy(sp->lay, start, n);
+    sp->lay_holes = nholes;
+    sp->lay_total = n;
 
     return NGX_OK;
 }

@@ -86,13 +86,15 @@ qr{^\{"name":"Alice Smith",.*"rel":"me"\}$}
 
 
 
-=== TEST 3: the /ucwa/v1 base path, before and after makeMeAvailable, on both workers: identical, and each application's own id and owner
+=== TEST 3: the /ucwa/v1 base path, before and after makeMeAvailable, on both workers: identical, and each application's own id and owner (owners and ids of the same lengths in turn)
 --- init
-my @S = map { MobilityUcwa::session($_, base => '/ucwa/v1/applications') } qw(alice bob alice);
-for my $S (@S) {
+my @U = qw(alice bob alice carol);
+my @S = map { MobilityUcwa::session($_, base => '/ucwa/v1/applications') } @U;
+for my $i (0 .. $#S) {
+    my $S = $S[$i];
+    my $owner = $U[$i];
     my ($id) = $S->{app} =~ m{^/ucwa/v1/applications/([a-z0-9]+-[0-9a-f]{16})$};
     Test::More::ok($id, "an application under /ucwa/v1: $S->{app}");
-    my ($owner) = $S == $S[1] ? 'bob' : 'alice';
     for my $round (1 .. 2) {
         for my $try (1 .. 4) {
             my ($st, $h, $fast) = MobilityUcwa::ucwa($S, GET => '/me');
@@ -101,6 +103,7 @@ for my $S (@S) {
             Test::More::like($fast, qr{"endpointUri":"sip:$owner\@contoso\.com;opaque=user:epid:$id;gruu","_links":\{"self":\{"href":"/ucwa/v1/applications/$id/me"\}}, "its endpointUri and self link ($round, $try)");
             Test::More::like($fast, qr{"photo":\{"href":"/ucwa/v1/applications/$id/photos/$owner\@contoso\.com"\}}, "its photo link ($round, $try)");
             Test::More::is(($fast =~ m{"/ucwa/v1/applications/$id/} ? 1 : 0) && !($fast =~ m{/applications/(?!$id/)}), 1, "no other application's id ($round, $try)");
+            Test::More::unlike($fast, qr{(?<![a-z])(?!$owner\@)[a-z]+\@contoso\.com}, "no other owner ($round, $try)");
         }
         my ($st) = MobilityUcwa::ucwa($S, POST => '/me/makeMeAvailable', body => '{}');
         Test::More::is($st, 204, 'makeMeAvailable') if $round == 1;
