@@ -174,7 +174,8 @@ ngx_mobility_ucwa_bytes(ngx_mobility_bytes_t *b)
 
 /*
  * The token's user in full: from the auth cache only its sip is set and
- * its record (a pool copy) is decoded here, when it is needed
+ * its record (in the cache's entry, valid during the handler's run) is
+ * decoded here, when it is needed
  */
 static ngx_int_t
 ngx_mobility_ucwa_me_user(ngx_mobility_ucwa_tx_t *tx)

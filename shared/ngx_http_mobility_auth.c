@@ -1652,9 +1652,11 @@ ngx_http_mobility_auth_prefetch(ngx_str_t *token, ngx_uint_t *set,
                 continue;
             }
 
+            /* the head: the record is read only when it is decoded */
+
             p = (u_char *) &c->entries[i];
 
-            for (n = 0; n < NGX_HTTP_MOBILITY_AUTH_ENTRY * 3 / 4; n += 64) {
+            for (n = 0; n < sizeof(ngx_http_mobility_auth_head_t); n += 64) {
                 __builtin_prefetch(p + n);
             }
 
@@ -1677,7 +1679,6 @@ ngx_http_mobility_auth_cached(ngx_http_request_t *r, ngx_str_t *token,
     ngx_uint_t *set, uint32_t tag, uint64_t gen, ngx_mobility_token_t *t,
     ngx_mobility_user_t *u, ngx_str_t *raw, ngx_uint_t *found)
 {
-    u_char                          *rec;
     ngx_uint_t                       i, k;
     ngx_http_mobility_auth_entry_t  *e;
     ngx_http_mobility_auth_cache_t  *c;
@@ -1725,21 +1726,19 @@ found:
     }
 
     /*
-     * a copy: the entry may be replaced while the request still runs.
-     * It is decoded by whoever needs more than the sip (txn_take()'s
-     * taker): an entry with a user was entered only after its record
-     * passed the checks (enabled, the token's auth_gen), and the same
-     * generation means the same record, so there is nothing to check.
+     * the record in the entry itself, neither copied nor read: it is
+     * handed over only with the kept transaction of the request
+     * (ngx_http_mobility_txn_take()), which the handler ends before it
+     * returns to the event loop, and an entry is replaced only by the
+     * check of another request's token.  It is decoded by whoever needs
+     * more than the sip (txn_take()'s taker, GET me when the user's part
+     * is not kept): an entry with a user was entered only after its
+     * record passed the checks (enabled, the token's auth_gen), and the
+     * same generation means the same record, so there is nothing to
+     * check.
      */
 
-    rec = ngx_pnalloc(r->pool, e->h.rec_len);
-    if (rec == NULL) {
-        return NGX_DECLINED;
-    }
-
-    ngx_memcpy(rec, e->rec, e->h.rec_len);
-
-    raw->data = rec;
+    raw->data = e->rec;
     raw->len = e->h.rec_len;
 
     *found = 1;
@@ -1944,6 +1943,9 @@ checked:
 
     } else {
         ngx_mobility_store_read_end(st, txn);
+
+        /* it is valid only with the kept transaction */
+        ctx->user_rec.len = 0;
     }
 
     if (rc == NGX_MOBILITY_ERROR) {
