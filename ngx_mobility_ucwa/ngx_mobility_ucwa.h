@@ -233,6 +233,46 @@ typedef struct {
 } ngx_mobility_ucwa_jw_t;
 
 
+/*
+ * A rendering with holes (ngx_mobility_ucwa_splice_make()): its text in
+ * segments, each followed by a hole for value 1 or 2 (0: the last), so
+ * that what depends on a few plain strings only (an application's id and
+ * owner in "me") is copied, not rendered (ngx_mobility_ucwa_jw_splice())
+ */
+#define NGX_MOBILITY_UCWA_SPLICE_HOLES  2
+#define NGX_MOBILITY_UCWA_SPLICE_SEGS   32
+#define NGX_MOBILITY_UCWA_SPLICE_TEXT   1024
+#define NGX_MOBILITY_UCWA_SPLICE_VALUE  256
+#define NGX_MOBILITY_UCWA_SPLICE_LAYOUT 2048
+
+typedef struct {
+    uint16_t                             off;
+    uint16_t                             len;
+    uint16_t                             hole;
+} ngx_mobility_ucwa_splice_seg_t;
+
+typedef struct {
+    ngx_uint_t                           state;      /* 0, ready, unusable */
+    size_t                               lit;        /* bytes of text */
+    ngx_uint_t                           uses[NGX_MOBILITY_UCWA_SPLICE_HOLES];
+    ngx_uint_t                           nsegs;
+    ngx_mobility_ucwa_splice_seg_t       segs[NGX_MOBILITY_UCWA_SPLICE_SEGS];
+    u_char                               text[NGX_MOBILITY_UCWA_SPLICE_TEXT
+                                              + 16];
+
+    /* the last output: its length, its values' lengths and places */
+    size_t                               lay_total;
+    size_t                    lay_len[NGX_MOBILITY_UCWA_SPLICE_HOLES];
+    ngx_uint_t                           lay_holes;
+    uint16_t                  lay_off[NGX_MOBILITY_UCWA_SPLICE_SEGS];
+    u_char                    lay_hole[NGX_MOBILITY_UCWA_SPLICE_SEGS];
+    u_char                    lay[NGX_MOBILITY_UCWA_SPLICE_LAYOUT];
+} ngx_mobility_ucwa_splice_t;
+
+#define NGX_MOBILITY_UCWA_SPLICE_READY     1
+#define NGX_MOBILITY_UCWA_SPLICE_UNUSABLE  2
+
+
 typedef ngx_int_t (*ngx_mobility_ucwa_handler_pt)(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
 
@@ -365,6 +405,10 @@ void ngx_mobility_ucwa_jw_link_n(ngx_mobility_ucwa_jw_t *jw, ngx_uint_t first,
                                 (const u_char *) path, sizeof(path) - 1, 1)
 ngx_int_t ngx_mobility_ucwa_jw_done(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_jw_t *jw);
+ngx_int_t ngx_mobility_ucwa_splice_make(ngx_mobility_ucwa_splice_t *sp,
+    const u_char *text, size_t len, ngx_str_t *marks);
+ngx_int_t ngx_mobility_ucwa_jw_splice(ngx_mobility_ucwa_jw_t *jw,
+    ngx_mobility_ucwa_splice_t *sp, ngx_str_t *values);
 void ngx_mobility_ucwa_raw_json(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_str_t *raw);
 

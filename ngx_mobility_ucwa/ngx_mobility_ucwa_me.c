@@ -174,7 +174,8 @@ ngx_mobility_ucwa_bytes(ngx_mobility_bytes_t *b)
 
 /*
  * The token's user in full: from the auth cache only its sip is set and
- * its record (a pool copy) is decoded here, when it is needed
+ * its record (in the cache's entry, valid during the handler's run) is
+ * decoded here, when it is needed
  */
 static ngx_int_t
 ngx_mobility_ucwa_me_user(ngx_mobility_ucwa_tx_t *tx)
@@ -412,7 +413,7 @@ ngx_mobility_ucwa_jw_text(ngx_mobility_ucwa_jw_t *jw, const u_char *s,
  * generation is (every change to a user bumps it, CLI included), so a
  * part rendered under the generation the request's transaction read is
  * exactly what rendering now would give.  4 096 sets of four 512-byte
- * entries (8 MB, allocated at the first use).
+ * entries, two choices of set a user (8 MB, allocated at the first use).
  */
 
 #define NGX_MOBILITY_UCWA_ME_SETS     4096
@@ -447,7 +448,11 @@ static ngx_uint_t                     ngx_mobility_ucwa_me_cache_failed;
 static uint32_t                       ngx_mobility_ucwa_me_stamp;
 
 
-/* the first way of sip's set and its tag (never 0) */
+/*
+ * the first ways of sip's two sets and its tag (never 0): two choices of
+ * set, as for the auth cache, so that a full set does not evict its users
+ * on every use while other sets have room
+ */
 static ngx_int_t
 ngx_mobility_ucwa_me_set(ngx_str_t *sip, ngx_uint_t *set, uint32_t *tag)
 {
@@ -487,8 +492,10 @@ ngx_mobility_ucwa_me_set(ngx_str_t *sip, ngx_uint_t *set, uint32_t *tag)
     key = (uint64_t) ngx_murmur_hash2(sip->data, sip->len)
           * 0x9e3779b97f4a7c15ULL;
 
-    *set = NGX_MOBILITY_UCWA_ME_WAYS
-           * ((key >> 40) & (NGX_MOBILITY_UCWA_ME_SETS - 1));
+    set[0] = NGX_MOBILITY_UCWA_ME_WAYS
+             * ((key >> 40) & (NGX_MOBILITY_UCWA_ME_SETS - 1));
+    set[1] = NGX_MOBILITY_UCWA_ME_WAYS
+             * ((key >> 52) & (NGX_MOBILITY_UCWA_ME_SETS - 1));
     *tag = (uint32_t) key | 1;
 
     return NGX_OK;
@@ -496,24 +503,26 @@ ngx_mobility_ucwa_me_set(ngx_str_t *sip, ngx_uint_t *set, uint32_t *tag)
 
 
 static ngx_mobility_ucwa_me_entry_t *
-ngx_mobility_ucwa_me_find(ngx_uint_t set, uint32_t tag, ngx_str_t *sip,
+ngx_mobility_ucwa_me_find(ngx_uint_t *set, uint32_t tag, ngx_str_t *sip,
     uint64_t gen)
 {
-    ngx_uint_t                     i;
+    ngx_uint_t                     i, k;
     ngx_mobility_ucwa_me_entry_t  *e;
 
-    for (i = set; i < set + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
-        if (ngx_mobility_ucwa_me_tags[i] != tag) {
-            continue;
-        }
+    for (k = 0; k < 2; k++) {
+        for (i = set[k]; i < set[k] + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
+            if (ngx_mobility_ucwa_me_tags[i] != tag) {
+                continue;
+            }
 
-        e = &ngx_mobility_ucwa_me_cache[i];
+            e = &ngx_mobility_ucwa_me_cache[i];
 
-        if (e->h.part_len && e->h.gen == gen && e->h.sip_len == sip->len
-            && ngx_memcmp(e->h.sip, sip->data, sip->len) == 0)
-        {
-            e->h.stamp = ++ngx_mobility_ucwa_me_stamp;
-            return e;
+            if (e->h.part_len && e->h.gen == gen && e->h.sip_len == sip->len
+                && ngx_memcmp(e->h.sip, sip->data, sip->len) == 0)
+            {
+                e->h.stamp = ++ngx_mobility_ucwa_me_stamp;
+                return e;
+            }
         }
     }
 
@@ -521,23 +530,37 @@ ngx_mobility_ucwa_me_find(ngx_uint_t set, uint32_t tag, ngx_str_t *sip,
 }
 
 
+/* the sets and tag of a sip, found once a request */
+typedef struct {
+    ngx_str_t   sip;
+    ngx_uint_t  set[2];
+    uint32_t    tag;
+} ngx_mobility_ucwa_me_key_t;
+
+
 static void
-ngx_mobility_ucwa_me_prefetch(ngx_mobility_bytes_t *sip)
+ngx_mobility_ucwa_me_prefetch(ngx_mobility_bytes_t *sip,
+    ngx_mobility_ucwa_me_key_t *key)
 {
     u_char      *p;
-    uint32_t     tag;
-    ngx_str_t    s;
-    ngx_uint_t   i, set, n;
+    ngx_uint_t   i, k, n, *set;
 
-    s.data = (u_char *) sip->data;
-    s.len = sip->len;
+    key->sip.data = (u_char *) sip->data;
+    key->sip.len = sip->len;
 
-    if (ngx_mobility_ucwa_me_set(&s, &set, &tag) != NGX_OK) {
+    if (ngx_mobility_ucwa_me_set(&key->sip, key->set, &key->tag) != NGX_OK) {
+        key->sip.len = 0;
         return;
     }
 
-    for (i = set; i < set + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
-        if (ngx_mobility_ucwa_me_tags[i] == tag) {
+    set = key->set;
+
+    for (k = 0; k < 2; k++) {
+        for (i = set[k]; i < set[k] + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
+            if (ngx_mobility_ucwa_me_tags[i] != key->tag) {
+                continue;
+            }
+
             p = (u_char *) &ngx_mobility_ucwa_me_cache[i];
 
             for (n = 0; n < NGX_MOBILITY_UCWA_ME_ENTRY; n += 64) {
@@ -551,31 +574,53 @@ ngx_mobility_ucwa_me_prefetch(ngx_mobility_bytes_t *sip)
 
 
 static void
-ngx_mobility_ucwa_me_keep(ngx_uint_t set, uint32_t tag, ngx_str_t *sip,
+ngx_mobility_ucwa_me_keep(ngx_uint_t *set, uint32_t tag, ngx_str_t *sip,
     uint64_t gen, const u_char *part, size_t len)
 {
-    ngx_uint_t                     i, way;
+    ngx_uint_t                     i, k, way, lru;
     ngx_mobility_ucwa_me_entry_t  *e;
 
     if (len == 0 || len > NGX_MOBILITY_UCWA_ME_PART_MAX) {
         return;
     }
 
-    /* a free way, else the one used least recently */
+    /*
+     * the user's own entry of an older generation, else a free way of
+     * either set, else the way of the two sets used least recently
+     */
 
-    way = set;
+    way = NGX_CONF_UNSET_UINT;
+    lru = set[0];
 
-    for (i = set; i < set + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
-        if (ngx_mobility_ucwa_me_tags[i] == 0) {
-            way = i;
-            break;
+    for (k = 0; k < 2 && way == NGX_CONF_UNSET_UINT; k++) {
+        for (i = set[k]; i < set[k] + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
+            e = &ngx_mobility_ucwa_me_cache[i];
+
+            if (ngx_mobility_ucwa_me_tags[i] == tag
+                && e->h.sip_len == sip->len
+                && ngx_memcmp(e->h.sip, sip->data, sip->len) == 0)
+            {
+                way = i;
+                break;
+            }
+
+            if (e->h.stamp < ngx_mobility_ucwa_me_cache[lru].h.stamp) {
+                lru = i;
+            }
         }
+    }
 
-        if (ngx_mobility_ucwa_me_cache[i].h.stamp
-            < ngx_mobility_ucwa_me_cache[way].h.stamp)
-        {
-            way = i;
+    for (k = 0; k < 2 && way == NGX_CONF_UNSET_UINT; k++) {
+        for (i = set[k]; i < set[k] + NGX_MOBILITY_UCWA_ME_WAYS; i++) {
+            if (ngx_mobility_ucwa_me_tags[i] == 0) {
+                way = i;
+                break;
+            }
         }
+    }
+
+    if (way == NGX_CONF_UNSET_UINT) {
+        way = lru;
     }
 
     e = &ngx_mobility_ucwa_me_cache[way];
@@ -591,6 +636,181 @@ ngx_mobility_ucwa_me_keep(ngx_uint_t set, uint32_t tag, ngx_str_t *sip,
 
 
 /*
+ * The application's part of "me" in JSON, after the user's: endpointUri
+ * and the links, a function of the owner, the id, the base path and two
+ * flags.  owner->len <= NGX_MOBILITY_SIP_MAX, id->len <=
+ * NGX_MOBILITY_UCWA_ID_MAX.
+ */
+static void
+ngx_mobility_ucwa_me_tail(ngx_mobility_ucwa_jw_t *jw, ngx_str_t *owner,
+    ngx_str_t *id, ngx_str_t *prefix, ngx_uint_t anonymous,
+    ngx_uint_t available)
+{
+    u_char  *p;
+    size_t   n;
+    u_char   uri[sizeof("sip:") + NGX_MOBILITY_SIP_MAX
+                 + sizeof(";opaque=user:epid:;gruu")
+                 + NGX_MOBILITY_UCWA_ID_MAX];
+
+    if (!anonymous) {
+
+        /* the endpoint's GRUU: the random part of the application id */
+
+        p = ngx_cpymem(ngx_cpymem(uri, "sip:", 4), owner->data, owner->len);
+        n = ngx_cpymem(ngx_cpymem(ngx_cpymem(p, ";opaque=user:epid:",
+                                             sizeof(";opaque=user:epid:") - 1),
+                                  id->data, id->len),
+                       ";gruu", 5)
+            - uri;
+
+        if (ngx_mobility_ucwa_utf8_ok(uri, n)) {
+            ngx_mobility_ucwa_jw_lit(jw, ",\"endpointUri\":");
+            ngx_mobility_ucwa_jw_str(jw, uri, n);
+        }
+    }
+
+    ngx_mobility_ucwa_jw_lit(jw, ",\"_links\":{");
+
+    ngx_mobility_ucwa_jw_link_lit(jw, 1, "self", prefix, "/me");
+
+    if (!anonymous) {
+        if (!available) {
+            ngx_mobility_ucwa_jw_link_lit(jw, 0, "makeMeAvailable",
+                                          prefix, "/me/makeMeAvailable");
+        }
+
+        ngx_mobility_ucwa_jw_link_lit(jw, 0, "callForwardingSettings",
+                                      prefix, "/me/callForwardingSettings");
+        ngx_mobility_ucwa_jw_link_lit(jw, 0, "phones", prefix, "/me/phones");
+
+        p = ngx_cpymem(ngx_cpymem(uri, "/photos/", 8), owner->data,
+                       owner->len);
+        ngx_mobility_ucwa_jw_link_n(jw, 0, "photo", 5, prefix, uri, p - uri,
+                                    0);
+
+        if (available) {
+            ngx_mobility_ucwa_jw_link_lit(jw, 0, "presence", prefix,
+                                          "/me/presence");
+            ngx_mobility_ucwa_jw_link_lit(jw, 0, "note", prefix, "/me/note");
+            ngx_mobility_ucwa_jw_link_lit(jw, 0, "location", prefix,
+                                          "/me/location");
+            ngx_mobility_ucwa_jw_link_lit(jw, 0, "reportMyActivity",
+                                          prefix, "/me/reportMyActivity");
+        }
+    }
+
+    ngx_mobility_ucwa_jw_lit(jw, "},\"rel\":\"me\"}");
+}
+
+
+/*
+ * The application's part of "me" as a splice, per process and per base
+ * path, anonymity and availability (nothing else of the application or
+ * the store enters it): rendered once with marks in the place of the id
+ * and the owner, then checked against the direct rendering of the first
+ * application that uses it.  Plain ids and owners (all of them in
+ * practice) are then copied into it; others are rendered.
+ */
+
+static ngx_mobility_ucwa_splice_t  ngx_mobility_ucwa_me_splices[2 * 2 * 2];
+
+
+static ngx_mobility_ucwa_splice_t *
+ngx_mobility_ucwa_me_splice(ngx_pool_t *pool, ngx_mobility_ucwa_app_t *app)
+{
+    ngx_str_t                    prefix, marks[NGX_MOBILITY_UCWA_SPLICE_HOLES];
+    ngx_str_t                    values[NGX_MOBILITY_UCWA_SPLICE_HOLES];
+    ngx_uint_t                   anonymous, available;
+    ngx_mobility_ucwa_jw_t       jw, check;
+    ngx_mobility_ucwa_splice_t  *sp;
+
+    if (app->base > NGX_MOBILITY_UCWA_BASE_V1) {
+        return NULL;
+    }
+
+    anonymous = app->anonymous ? 1 : 0;
+    available = (app->flags & NGX_MOBILITY_UCWA_APP_AVAILABLE) ? 1 : 0;
+
+    sp = &ngx_mobility_ucwa_me_splices[(app->base * 2 + anonymous) * 2
+                                       + available];
+
+    if (sp->state == NGX_MOBILITY_UCWA_SPLICE_READY) {
+        return sp;
+    }
+
+    if (sp->state == NGX_MOBILITY_UCWA_SPLICE_UNUSABLE) {
+        return NULL;
+    }
+
+    /* characters no literal of the rendering holds */
+
+    ngx_str_set(&marks[0], "|^i^|");
+    ngx_str_set(&marks[1], "|^o^|");
+
+    if (ngx_mobility_ucwa_prefix_id(pool, app->base, marks[0].data,
+                                    marks[0].len, &prefix)
+        != NGX_OK
+        || ngx_mobility_ucwa_jw_init(&jw, pool, 1024) != NGX_OK)
+    {
+        /* out of memory: tried again by the next request */
+        return NULL;
+    }
+
+    ngx_mobility_ucwa_me_tail(&jw, &marks[1], &marks[0], &prefix, anonymous,
+                              available);
+
+    if (jw.failed) {
+        return NULL;
+    }
+
+    if (ngx_mobility_ucwa_splice_make(sp, jw.start, jw.pos - jw.start, marks)
+        != NGX_OK)
+    {
+        sp->state = NGX_MOBILITY_UCWA_SPLICE_UNUSABLE;
+        return NULL;
+    }
+
+    /* the first use checks it against the rendering */
+
+    values[0] = app->id;
+    values[1] = app->owner;
+
+    if (ngx_mobility_ucwa_prefix(pool, app, &prefix) != NGX_OK
+        || ngx_mobility_ucwa_jw_init(&jw, pool, 1024) != NGX_OK
+        || ngx_mobility_ucwa_jw_init(&check, pool, 1024) != NGX_OK)
+    {
+        ngx_memzero(sp, sizeof(ngx_mobility_ucwa_splice_t));
+        return NULL;
+    }
+
+    ngx_mobility_ucwa_me_tail(&check, &app->owner, &app->id, &prefix,
+                              anonymous, available);
+
+    if (ngx_mobility_ucwa_jw_splice(&jw, sp, values) != NGX_OK
+        || check.failed)
+    {
+        /* not plain, or out of memory: checked by a later request */
+        ngx_memzero(sp, sizeof(ngx_mobility_ucwa_splice_t));
+        return NULL;
+    }
+
+    if (jw.pos - jw.start != check.pos - check.start
+        || ngx_memcmp(jw.start, check.start, jw.pos - jw.start) != 0)
+    {
+        ngx_log_error(NGX_LOG_ALERT, pool->log, 0,
+                      "mobility ucwa: the splice of \"me\" differs from "
+                      "its rendering, not used");
+        sp->state = NGX_MOBILITY_UCWA_SPLICE_UNUSABLE;
+        return NULL;
+    }
+
+    sp->state = NGX_MOBILITY_UCWA_SPLICE_READY;
+
+    return sp;
+}
+
+
+/*
  * GET me in JSON, written straight into the body: the hot path of every
  * client.  The same representation as ngx_mobility_ucwa_me_json() and
  * ngx_mobility_ucwa_dump() give (t/ pins both), without building it in
@@ -599,7 +819,7 @@ ngx_mobility_ucwa_me_keep(ngx_uint_t set, uint32_t tag, ngx_str_t *sip,
 static ngx_int_t
 ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
-    ngx_mobility_ucwa_app_t *app)
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_ucwa_me_key_t *key)
 {
     u_char                        *p;
     size_t                         n, start;
@@ -609,7 +829,10 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_bytes_t          *b;
     ngx_mobility_ucwa_jw_t         jw;
     uint32_t                       tag;
-    ngx_uint_t                     set;
+    ngx_int_t                      rc;
+    ngx_str_t                      values[NGX_MOBILITY_UCWA_SPLICE_HOLES];
+    ngx_uint_t                     keep, set[2];
+    ngx_mobility_ucwa_splice_t    *sp;
     ngx_mobility_ucwa_me_entry_t  *e;
     u_char                   buf[NGX_MOBILITY_FIELD_MAX + 8];
     u_char                   uri[sizeof("sip:") + NGX_MOBILITY_SIP_MAX
@@ -638,7 +861,6 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
 
     if (app->owner.len > NGX_MOBILITY_SIP_MAX
         || app->id.len > NGX_MOBILITY_UCWA_ID_MAX
-        || ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK
         || ngx_mobility_ucwa_jw_init(&jw, tx->pool, 1024) != NGX_OK)
     {
         return NGX_ERROR;
@@ -655,10 +877,22 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
 
         /* its part as rendered under this directory generation */
 
-        if (app->anonymous
-            || ngx_mobility_ucwa_me_set(&app->owner, &set, &tag) != NGX_OK)
+        if (app->anonymous) {
+            keep = 0;
+
+        } else if (key->sip.len && key->sip.len == app->owner.len
+                   && ngx_memcmp(key->sip.data, app->owner.data,
+                                 app->owner.len) == 0)
         {
-            set = NGX_CONF_UNSET_UINT;
+            /* found by the prefetch */
+            keep = 1;
+            set[0] = key->set[0];
+            set[1] = key->set[1];
+            tag = key->tag;
+
+        } else {
+            keep = (ngx_mobility_ucwa_me_set(&app->owner, set, &tag)
+                    == NGX_OK);
         }
 
     } else {
@@ -666,13 +900,13 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
         found = (ngx_mobility_user_get(tx->st, tx->txn, app->owner.data,
                                        app->owner.len, &u)
                  == NGX_MOBILITY_OK);
-        set = NGX_CONF_UNSET_UINT;
+        keep = 0;
     }
 
     p = ngx_cpymem(ngx_cpymem(uri, "sip:", 4), app->owner.data,
                    app->owner.len);
 
-    if (set != NGX_CONF_UNSET_UINT) {
+    if (keep) {
         e = ngx_mobility_ucwa_me_find(set, tag, &app->owner, tx->dir_gen);
 
         if (e) {
@@ -739,62 +973,39 @@ ngx_mobility_ucwa_me_write(ngx_mobility_ucwa_req_t *rq,
         }
     }
 
-    if (set != NGX_CONF_UNSET_UINT && !jw.failed) {
+    if (keep && !jw.failed) {
         ngx_mobility_ucwa_me_keep(set, tag, &app->owner, tx->dir_gen,
                                   jw.start + start, jw.pos - jw.start - start);
     }
 
 endpoint:
 
-    if (!app->anonymous) {
+    /* the application's part: spliced, or rendered */
 
-        /* the endpoint's GRUU: the random part of the application id */
+    sp = ngx_mobility_ucwa_me_splice(tx->pool, app);
 
-        n = ngx_cpymem(ngx_cpymem(ngx_cpymem(p, ";opaque=user:epid:",
-                                             sizeof(";opaque=user:epid:") - 1),
-                                  app->id.data, app->id.len),
-                       ";gruu", 5)
-            - uri;
+    if (sp) {
+        values[0] = app->id;
+        values[1] = app->owner;
 
-        if (ngx_mobility_ucwa_utf8_ok(uri, n)) {
-            ngx_mobility_ucwa_jw_lit(&jw, ",\"endpointUri\":");
-            ngx_mobility_ucwa_jw_str(&jw, uri, n);
+        rc = ngx_mobility_ucwa_jw_splice(&jw, sp, values);
+
+        if (rc == NGX_OK) {
+            return ngx_mobility_ucwa_jw_done(rq, rs, &jw);
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
         }
     }
 
-    ngx_mobility_ucwa_jw_lit(&jw, ",\"_links\":{");
-
-    ngx_mobility_ucwa_jw_link_lit(&jw, 1, "self", &prefix, "/me");
-
-    if (!app->anonymous) {
-        if (!(app->flags & NGX_MOBILITY_UCWA_APP_AVAILABLE)) {
-            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "makeMeAvailable",
-                                          &prefix, "/me/makeMeAvailable");
-        }
-
-        ngx_mobility_ucwa_jw_link_lit(&jw, 0, "callForwardingSettings",
-                                      &prefix, "/me/callForwardingSettings");
-        ngx_mobility_ucwa_jw_link_lit(&jw, 0, "phones", &prefix,
-                                      "/me/phones");
-
-        p = ngx_cpymem(ngx_cpymem(uri, "/photos/", 8), app->owner.data,
-                       app->owner.len);
-        ngx_mobility_ucwa_jw_link_n(&jw, 0, "photo", 5, &prefix, uri,
-                                    p - uri, 0);
-
-        if (app->flags & NGX_MOBILITY_UCWA_APP_AVAILABLE) {
-            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "presence", &prefix,
-                                          "/me/presence");
-            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "note", &prefix,
-                                          "/me/note");
-            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "location", &prefix,
-                                          "/me/location");
-            ngx_mobility_ucwa_jw_link_lit(&jw, 0, "reportMyActivity",
-                                          &prefix, "/me/reportMyActivity");
-        }
+    if (ngx_mobility_ucwa_prefix(tx->pool, app, &prefix) != NGX_OK) {
+        return NGX_ERROR;
     }
 
-    ngx_mobility_ucwa_jw_lit(&jw, "},\"rel\":\"me\"}");
+    ngx_mobility_ucwa_me_tail(&jw, &app->owner, &app->id, &prefix,
+                              app->anonymous,
+                              app->flags & NGX_MOBILITY_UCWA_APP_AVAILABLE);
 
     return ngx_mobility_ucwa_jw_done(rq, rs, &jw);
 }
@@ -804,28 +1015,31 @@ ngx_int_t
 ngx_mobility_ucwa_me(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs)
 {
-    json_t                   *obj;
-    ngx_int_t                 rc;
-    ngx_mobility_ucwa_tx_t    tx;
-    ngx_mobility_ucwa_app_t   app;
+    json_t                      *obj;
+    ngx_int_t                    rc;
+    ngx_mobility_ucwa_tx_t       tx;
+    ngx_mobility_ucwa_app_t      app;
+    ngx_mobility_ucwa_me_key_t   key;
 
     if (ngx_mobility_ucwa_tx_begin(&tx, rq, 0) != NGX_OK) {
         return ngx_mobility_ucwa_store_error(rq, rs, NULL);
     }
+
+    key.sip.len = 0;
 
     /* the application is rendered (copied) before the transaction ends */
     tx.app_view = 1;
 
     if (!rq->xml && !rq->batch && tx.user) {
         /* the user's part, if kept, is loaded while the store is read */
-        ngx_mobility_ucwa_me_prefetch(&tx.user->sip);
+        ngx_mobility_ucwa_me_prefetch(&tx.user->sip, &key);
     }
 
     rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
 
     if (rc == NGX_OK) {
         if (!rq->xml && !rq->batch) {
-            rc = ngx_mobility_ucwa_me_write(rq, rs, &tx, &app);
+            rc = ngx_mobility_ucwa_me_write(rq, rs, &tx, &app, &key);
 
         } else {
             obj = ngx_mobility_ucwa_me_json(&tx, &app, NULL);

@@ -463,11 +463,36 @@ ngx_mobility_ucwa_jw_str(ngx_mobility_ucwa_jw_t *jw, const u_char *s,
 }
 
 
+/*
+ * Whether every byte is plain (the table's 1s: 0x20-0x7e but '"' and
+ * '\\'), 8 bytes at a step: a byte below 0x20 or above 0x7e, a '"' or a
+ * '\\' sets its high bit in v (the borrows and carries of the
+ * arithmetic only reach bytes above one that is already caught)
+ */
 static ngx_inline ngx_uint_t
 ngx_mobility_ucwa_jw_plain(const u_char *p, size_t len)
 {
     u_char         ok;
+    uint64_t       w, q, b, v;
     const u_char  *last;
+
+    static const uint64_t  ones = 0x0101010101010101ULL;
+
+    for ( /* void */ ; len >= 8; p += 8, len -= 8) {
+        ngx_memcpy(&w, p, 8);
+
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+
+        v = ((w - ones * 0x20) & ~w)
+            | ((w + ones) | w)
+            | ((q - ones) & ~q)
+            | ((b - ones) & ~b);
+
+        if (v & 0x8080808080808080ULL) {
+            return 0;
+        }
+    }
 
     ok = 1;
 
@@ -476,6 +501,211 @@ ngx_mobility_ucwa_jw_plain(const u_char *p, size_t len)
     }
 
     return ok;
+}
+
+
+/*
+ * A splice from a rendering whose variable parts were the marks (plain
+ * strings found nowhere else in it): the text between the marks and which
+ * mark follows each piece.  NGX_DECLINED: too long or too many pieces.
+ */
+ngx_int_t
+ngx_mobility_ucwa_splice_make(ngx_mobility_ucwa_splice_t *sp,
+    const u_char *text, size_t len, ngx_str_t *marks)
+{
+    size_t      start, i;
+    ngx_uint_t  k, hole;
+
+    ngx_memzero(sp, sizeof(ngx_mobility_ucwa_splice_t));
+
+    if (len > NGX_MOBILITY_UCWA_SPLICE_TEXT) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(sp->text, text, len);
+
+    start = 0;
+
+    for (i = 0; i < len; i++) {
+        hole = 0;
+
+        for (k = 0; k < NGX_MOBILITY_UCWA_SPLICE_HOLES; k++) {
+            if (marks[k].len && len - i >= marks[k].len
+                && ngx_memcmp(text + i, marks[k].data, marks[k].len) == 0)
+            {
+                hole = k + 1;
+                break;
+            }
+        }
+
+        if (hole == 0) {
+            continue;
+        }
+
+        if (sp->nsegs == NGX_MOBILITY_UCWA_SPLICE_SEGS - 1) {
+            return NGX_DECLINED;
+        }
+
+        sp->segs[sp->nsegs].off = (uint16_t) start;
+        sp->segs[sp->nsegs].len = (uint16_t) (i - start);
+        sp->segs[sp->nsegs].hole = (uint16_t) hole;
+        sp->nsegs++;
+
+        sp->lit += i - start;
+        sp->uses[hole - 1]++;
+
+        i += marks[hole - 1].len - 1;
+        start = i + 1;
+    }
+
+    sp->segs[sp->nsegs].off = (uint16_t) start;
+    sp->segs[sp->nsegs].len = (uint16_t) (len - start);
+    sp->segs[sp->nsegs].hole = 0;
+    sp->nsegs++;
+
+    sp->lit += len - start;
+
+    return NGX_OK;
+}
+
+
+/* n bytes in 16-byte steps: up to 15 more are read and written */
+static ngx_inline u_char *
+ngx_mobility_ucwa_copy16(u_char *dst, const u_char *src, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i += 16) {
+        ngx_memcpy(dst + i, src + i, 16);
+    }
+
+    return dst + n;
+}
+
+
+/* len >= 8 bytes exactly, 8 at a step, the last step overlapping */
+static ngx_inline void
+ngx_mobility_ucwa_put8(u_char *dst, const u_char *src, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i + 8 < len; i += 8) {
+        ngx_memcpy(dst + i, src + i, 8);
+    }
+
+    ngx_memcpy(dst + len - 8, src + len - 8, 8);
+}
+
+
+/*
+ * The splice with its holes filled: the bytes the rendering would give
+ * for these values, which must be plain (NGX_DECLINED otherwise: render
+ * them).  NGX_ERROR: out of memory (jw->failed).
+ *
+ * The last output is kept as a layout: while the values have the same
+ * lengths (ids have one length, owners a few), the next one is that
+ * layout copied at once with the values written over their places.
+ */
+ngx_int_t
+ngx_mobility_ucwa_jw_splice(ngx_mobility_ucwa_jw_t *jw,
+    ngx_mobility_ucwa_splice_t *sp, ngx_str_t *values)
+{
+    u_char                          *p, *start;
+    size_t                           n;
+    ngx_uint_t                       i, k, same, nholes;
+    ngx_mobility_ucwa_splice_seg_t  *seg;
+    u_char                           v[NGX_MOBILITY_UCWA_SPLICE_HOLES]
+                                      [NGX_MOBILITY_UCWA_SPLICE_VALUE + 16];
+
+    n = sp->lit;
+    same = (sp->lay_total != 0);
+
+    for (k = 0; k < NGX_MOBILITY_UCWA_SPLICE_HOLES; k++) {
+        if (sp->uses[k] == 0) {
+            continue;
+        }
+
+        if (values[k].len > NGX_MOBILITY_UCWA_SPLICE_VALUE
+            || !ngx_mobility_ucwa_jw_plain(values[k].data, values[k].len))
+        {
+            return NGX_DECLINED;
+        }
+
+        if (values[k].len != sp->lay_len[k]) {
+            same = 0;
+        }
+
+        n += sp->uses[k] * values[k].len;
+    }
+
+    if (!ngx_mobility_ucwa_jw_room(jw, n + 16)) {
+        return NGX_ERROR;
+    }
+
+    p = jw->pos;
+
+    if (same) {
+        ngx_memcpy(p, sp->lay, n);
+
+        for (i = 0; i < sp->lay_holes; i++) {
+            k = sp->lay_hole[i];
+            ngx_mobility_ucwa_put8(p + sp->lay_off[i], values[k].data,
+                                   values[k].len);
+        }
+
+        jw->pos = p + n;
+
+        return NGX_OK;
+    }
+
+    for (k = 0; k < NGX_MOBILITY_UCWA_SPLICE_HOLES; k++) {
+        if (sp->uses[k]) {
+            /* a copy with room for the 16-byte steps */
+            ngx_memcpy(v[k], values[k].data, values[k].len);
+        }
+    }
+
+    start = p;
+    nholes = 0;
+
+    for (i = 0; i < sp->nsegs; i++) {
+        seg = &sp->segs[i];
+
+        p = ngx_mobility_ucwa_copy16(p, sp->text + seg->off, seg->len);
+
+        if (seg->hole) {
+            sp->lay_off[nholes] = (uint16_t) (p - start);
+            sp->lay_hole[nholes] = (u_char) (seg->hole - 1);
+            nholes++;
+
+            p = ngx_mobility_ucwa_copy16(p, v[seg->hole - 1],
+                                         values[seg->hole - 1].len);
+        }
+    }
+
+    jw->pos = p;
+
+    /* the layout for the next values of these lengths (8 bytes or more) */
+
+    sp->lay_total = 0;
+
+    if (n > NGX_MOBILITY_UCWA_SPLICE_LAYOUT) {
+        return NGX_OK;
+    }
+
+    for (k = 0; k < NGX_MOBILITY_UCWA_SPLICE_HOLES; k++) {
+        if (sp->uses[k] && values[k].len < 8) {
+            return NGX_OK;
+        }
+
+        sp->lay_len[k] = values[k].len;
+    }
+
+    ngx_memcpy(sp->lay, start, n);
+    sp->lay_holes = nholes;
+    sp->lay_total = n;
+
+    return NGX_OK;
 }
 
 

@@ -96,8 +96,10 @@ typedef struct {
 
     /* ngx_http_mobility_authenticate_keep(): its read transaction and
      * the user record read in it (valid while txn is); from the auth
-     * cache only its sip is set and user_rec holds the record, decoded
-     * when needed (ngx_http_mobility_txn_take()) */
+     * cache only its sip is set and user_rec points to the record in
+     * the cache's entry (valid while txn is too: the handler's
+     * synchronous run), decoded when needed
+     * (ngx_http_mobility_txn_take()) */
     MDB_txn                            *txn;
     ngx_mobility_user_t                 user;
     ngx_str_t                           user_rec;

@@ -1516,8 +1516,9 @@ ngx_http_mobility_find_token(ngx_http_request_t *r, ngx_uint_t sources,
  * alike) is the one it was filled under.  A hit skips the base64url
  * decoding, the key lookup and the MAC check, and the user's B-tree
  * lookup: the request reads one meta value instead.  Expiry, enablement
- * and auth_gen are still checked on every request.  4-way sets, 1 KB an
- * entry, 16 MB allocated at the first use; only successful checks enter.
+ * and auth_gen are still checked on every request.  4-way sets, two
+ * choices of set a token (ngx_http_mobility_auth_set()), 1 KB an entry,
+ * 16 MB allocated at the first use; only successful checks enter.
  */
 
 #define NGX_HTTP_MOBILITY_AUTH_SETS       4096
@@ -1568,7 +1569,13 @@ typedef struct {
 static ngx_http_mobility_auth_cache_t  ngx_http_mobility_auth_cache;
 
 
-/* the set of a token (its first way's index) and its tag, never 0 */
+/*
+ * The two sets a token may be in (their first ways' indexes) and its tag,
+ * never 0.  Two choices of four ways: 10 000 tokens in 4 096 sets of one
+ * choice overflowed a set for 6 % of them (Poisson, 2.4 a set), which
+ * then evicted each other on every use; with the emptier of two sets
+ * taken, a set overflows only near full load.
+ */
 static ngx_int_t
 ngx_http_mobility_auth_set(ngx_str_t *token, ngx_uint_t *set, uint32_t *tag)
 {
@@ -1607,8 +1614,12 @@ ngx_http_mobility_auth_set(ngx_str_t *token, ngx_uint_t *set, uint32_t *tag)
 
     tail = (tail ^ token->len) * 0x9e3779b97f4a7c15ULL;
 
-    *set = NGX_HTTP_MOBILITY_AUTH_WAYS
-           * ((tail >> 40) & (NGX_HTTP_MOBILITY_AUTH_SETS - 1));
+    /* the tag and the two sets from distinct bits of the mixed value */
+
+    set[0] = NGX_HTTP_MOBILITY_AUTH_WAYS
+             * ((tail >> 40) & (NGX_HTTP_MOBILITY_AUTH_SETS - 1));
+    set[1] = NGX_HTTP_MOBILITY_AUTH_WAYS
+             * ((tail >> 52) & (NGX_HTTP_MOBILITY_AUTH_SETS - 1));
     *tag = (uint32_t) tail | 1;
 
     return NGX_OK;
@@ -1619,33 +1630,41 @@ ngx_http_mobility_auth_set(ngx_str_t *token, ngx_uint_t *set, uint32_t *tag)
  * The entry a token would be in is loaded while the request reads the
  * store (the entries are 16 MB of random accesses: a miss to memory each)
  */
-static void
-ngx_http_mobility_auth_prefetch(ngx_str_t *token)
+static ngx_int_t
+ngx_http_mobility_auth_prefetch(ngx_str_t *token, ngx_uint_t *set,
+    uint32_t *tag)
 {
     u_char                          *p;
-    uint32_t                         tag;
-    ngx_uint_t                       i, set, n;
+    ngx_uint_t                       i, k, n;
     ngx_http_mobility_auth_cache_t  *c;
 
     if (token->len == 0 || token->len > NGX_HTTP_MOBILITY_AUTH_TOKEN_MAX
-        || ngx_http_mobility_auth_set(token, &set, &tag) != NGX_OK)
+        || ngx_http_mobility_auth_set(token, set, tag) != NGX_OK)
     {
-        return;
+        return NGX_DECLINED;
     }
 
     c = &ngx_http_mobility_auth_cache;
 
-    for (i = set; i < set + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
-        if (c->tags[i] == tag) {
+    for (k = 0; k < 2; k++) {
+        for (i = set[k]; i < set[k] + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
+            if (c->tags[i] != *tag) {
+                continue;
+            }
+
+            /* the head: the record is read only when it is decoded */
+
             p = (u_char *) &c->entries[i];
 
-            for (n = 0; n < NGX_HTTP_MOBILITY_AUTH_ENTRY * 3 / 4; n += 64) {
+            for (n = 0; n < sizeof(ngx_http_mobility_auth_head_t); n += 64) {
                 __builtin_prefetch(p + n);
             }
 
-            return;
+            return NGX_OK;
         }
     }
+
+    return NGX_OK;
 }
 
 
@@ -1657,34 +1676,28 @@ ngx_http_mobility_auth_prefetch(ngx_str_t *token)
  */
 static ngx_int_t
 ngx_http_mobility_auth_cached(ngx_http_request_t *r, ngx_str_t *token,
-    uint64_t gen, ngx_mobility_token_t *t, ngx_mobility_user_t *u,
-    ngx_str_t *raw, ngx_uint_t *found)
+    ngx_uint_t *set, uint32_t tag, uint64_t gen, ngx_mobility_token_t *t,
+    ngx_mobility_user_t *u, ngx_str_t *raw, ngx_uint_t *found)
 {
-    u_char                          *rec;
-    uint32_t                         tag;
-    ngx_uint_t                       i, set;
+    ngx_uint_t                       i, k;
     ngx_http_mobility_auth_entry_t  *e;
     ngx_http_mobility_auth_cache_t  *c;
 
-    if (token->len == 0 || token->len > NGX_HTTP_MOBILITY_AUTH_TOKEN_MAX
-        || ngx_http_mobility_auth_set(token, &set, &tag) != NGX_OK)
-    {
-        return NGX_DECLINED;
-    }
-
     c = &ngx_http_mobility_auth_cache;
 
-    for (i = set; i < set + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
-        if (c->tags[i] != tag) {
-            continue;
-        }
+    for (k = 0; k < 2; k++) {
+        for (i = set[k]; i < set[k] + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
+            if (c->tags[i] != tag) {
+                continue;
+            }
 
-        e = &c->entries[i];
+            e = &c->entries[i];
 
-        if (e->h.token_len == token->len && e->h.gen == gen
-            && ngx_memcmp(e->h.token, token->data, token->len) == 0)
-        {
-            goto found;
+            if (e->h.token_len == token->len && e->h.gen == gen
+                && ngx_memcmp(e->h.token, token->data, token->len) == 0)
+            {
+                goto found;
+            }
         }
     }
 
@@ -1713,21 +1726,19 @@ found:
     }
 
     /*
-     * a copy: the entry may be replaced while the request still runs.
-     * It is decoded by whoever needs more than the sip (txn_take()'s
-     * taker): an entry with a user was entered only after its record
-     * passed the checks (enabled, the token's auth_gen), and the same
-     * generation means the same record, so there is nothing to check.
+     * the record in the entry itself, neither copied nor read: it is
+     * handed over only with the kept transaction of the request
+     * (ngx_http_mobility_txn_take()), which the handler ends before it
+     * returns to the event loop, and an entry is replaced only by the
+     * check of another request's token.  It is decoded by whoever needs
+     * more than the sip (txn_take()'s taker, GET me when the user's part
+     * is not kept): an entry with a user was entered only after its
+     * record passed the checks (enabled, the token's auth_gen), and the
+     * same generation means the same record, so there is nothing to
+     * check.
      */
 
-    rec = ngx_pnalloc(r->pool, e->h.rec_len);
-    if (rec == NULL) {
-        return NGX_DECLINED;
-    }
-
-    ngx_memcpy(rec, e->rec, e->h.rec_len);
-
-    raw->data = rec;
+    raw->data = e->rec;
     raw->len = e->h.rec_len;
 
     *found = 1;
@@ -1737,37 +1748,58 @@ found:
 
 
 static void
-ngx_http_mobility_auth_remember(ngx_str_t *token, uint64_t gen,
-    ngx_mobility_token_t *t, MDB_val *rec, ngx_uint_t found)
+ngx_http_mobility_auth_remember(ngx_str_t *token, ngx_uint_t *set,
+    uint32_t tag, uint64_t gen, ngx_mobility_token_t *t, MDB_val *rec,
+    ngx_uint_t found)
 {
-    uint32_t                         tag;
-    ngx_uint_t                       i, set, way;
+    ngx_uint_t                       i, k, way, lru;
     ngx_http_mobility_auth_entry_t  *e;
     ngx_http_mobility_auth_cache_t  *c;
 
-    if (token->len == 0 || token->len > NGX_HTTP_MOBILITY_AUTH_TOKEN_MAX
-        || t->sip_len > NGX_HTTP_MOBILITY_AUTH_SIP_MAX
-        || (found && rec->mv_size > NGX_HTTP_MOBILITY_AUTH_REC_MAX)
-        || ngx_http_mobility_auth_set(token, &set, &tag) != NGX_OK)
+    if (t->sip_len > NGX_HTTP_MOBILITY_AUTH_SIP_MAX
+        || (found && rec->mv_size > NGX_HTTP_MOBILITY_AUTH_REC_MAX))
     {
         return;
     }
 
     c = &ngx_http_mobility_auth_cache;
 
-    /* a free way, else the one used least recently */
+    /*
+     * the token's own entry of an older generation, else a free way of
+     * either set, else the way of the two sets used least recently
+     */
 
-    way = set;
+    way = NGX_CONF_UNSET_UINT;
+    lru = set[0];
 
-    for (i = set; i < set + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
-        if (c->tags[i] == 0) {
-            way = i;
-            break;
+    for (k = 0; k < 2 && way == NGX_CONF_UNSET_UINT; k++) {
+        for (i = set[k]; i < set[k] + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
+            if (c->tags[i] == tag
+                && c->entries[i].h.token_len == token->len
+                && ngx_memcmp(c->entries[i].h.token, token->data, token->len)
+                   == 0)
+            {
+                way = i;
+                break;
+            }
+
+            if (c->entries[i].h.stamp < c->entries[lru].h.stamp) {
+                lru = i;
+            }
         }
+    }
 
-        if (c->entries[i].h.stamp < c->entries[way].h.stamp) {
-            way = i;
+    for (k = 0; k < 2 && way == NGX_CONF_UNSET_UINT; k++) {
+        for (i = set[k]; i < set[k] + NGX_HTTP_MOBILITY_AUTH_WAYS; i++) {
+            if (c->tags[i] == 0) {
+                way = i;
+                break;
+            }
         }
+    }
+
+    if (way == NGX_CONF_UNSET_UINT) {
+        way = lru;
     }
 
     e = &c->entries[way];
@@ -1800,8 +1832,10 @@ ngx_http_mobility_authenticate_txn(ngx_http_request_t *r, ngx_uint_t sources,
     int                       rc;
     MDB_val                   rec;
     MDB_txn                  *txn;
+    uint32_t                  tag;
     uint64_t                  gen;
     ngx_int_t                 cached;
+    ngx_uint_t                cacheable, set[2];
     ngx_str_t                 token;
     ngx_uint_t                found;
     ngx_mobility_user_t      *u;
@@ -1828,7 +1862,12 @@ ngx_http_mobility_authenticate_txn(ngx_http_request_t *r, ngx_uint_t sources,
         return NGX_ERROR;
     }
 
-    ngx_http_mobility_auth_prefetch(&token);
+    /* the token's sets and tag, its entry loaded while the store is read */
+    tag = 0;
+    set[0] = 0;
+    set[1] = 0;
+    cacheable = (ngx_http_mobility_auth_prefetch(&token, set, &tag)
+                 == NGX_OK);
 
     if (ngx_mobility_store_read(st, &txn) != 0) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
@@ -1848,8 +1887,10 @@ ngx_http_mobility_authenticate_txn(ngx_http_request_t *r, ngx_uint_t sources,
 
     ctx->user_rec.len = 0;
 
-    cached = ngx_http_mobility_auth_cached(r, &token, gen, &t, u,
-                                           &ctx->user_rec, &found);
+    cached = cacheable
+             ? ngx_http_mobility_auth_cached(r, &token, set, tag, gen, &t, u,
+                                             &ctx->user_rec, &found)
+             : NGX_DECLINED;
 
     if (cached == NGX_OK) {
         /* the same user record as when it was entered: it passed then */
@@ -1887,7 +1928,10 @@ ngx_http_mobility_authenticate_txn(ngx_http_request_t *r, ngx_uint_t sources,
     }
 
     if (rc == NGX_MOBILITY_OK && !ctx->auth_transient) {
-        ngx_http_mobility_auth_remember(&token, gen, &t, &rec, found);
+        if (cacheable) {
+            ngx_http_mobility_auth_remember(&token, set, tag, gen, &t, &rec,
+                                            found);
+        }
     }
 
 checked:
@@ -1899,6 +1943,9 @@ checked:
 
     } else {
         ngx_mobility_store_read_end(st, txn);
+
+        /* it is valid only with the kept transaction */
+        ctx->user_rec.len = 0;
     }
 
     if (rc == NGX_MOBILITY_ERROR) {

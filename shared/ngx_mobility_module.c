@@ -389,6 +389,31 @@ ngx_mobility_core_init_module(ngx_cycle_t *cycle)
 }
 
 
+/*
+ * A read transaction ended on the event loop stays parked until the
+ * iteration's posted events run (ngx_mobility_store_read(): a request
+ * that finds nothing committed since uses it without a reset and a
+ * renewal); then this releases it.
+ */
+static ngx_event_t  ngx_mobility_park_event;
+
+
+static void
+ngx_mobility_store_park_handler(ngx_event_t *ev)
+{
+    ngx_mobility_store_read_release(&ngx_mobility_store);
+}
+
+
+static void
+ngx_mobility_store_parked(void *data)
+{
+    if (!ngx_mobility_park_event.posted) {
+        ngx_post_event(&ngx_mobility_park_event, &ngx_posted_events);
+    }
+}
+
+
 static ngx_int_t
 ngx_mobility_core_init_process(ngx_cycle_t *cycle)
 {
@@ -437,6 +462,12 @@ ngx_mobility_init_events(ngx_cycle_t *cycle)
     {
         return NGX_ERROR;
     }
+
+    ngx_mobility_park_event.handler = ngx_mobility_store_park_handler;
+    ngx_mobility_park_event.log = cycle->log;
+    ngx_mobility_park_event.cancelable = 1;
+    ngx_mobility_store.on_park = ngx_mobility_store_parked;
+    ngx_mobility_store.park_data = NULL;
 
     if (mcf->durability == NGX_MOBILITY_DURABLE_RELAXED && ngx_worker == 0) {
         ngx_mobility_flush_event.handler = ngx_mobility_store_flush_handler;
@@ -591,6 +622,10 @@ ngx_mobility_core_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_mobility_ipc_exit_process(cycle, &ngx_mobility_store);
+
+    if (ngx_mobility_park_event.posted) {
+        ngx_delete_posted_event(&ngx_mobility_park_event);
+    }
 
     /* relaxed durability: what was committed reaches the disk on exit */
     (void) mdb_env_sync(ngx_mobility_store.env, 1);

@@ -254,6 +254,13 @@ failed:
 void
 ngx_mobility_store_close(ngx_mobility_store_t *st)
 {
+    if (st->parked) {
+        mdb_txn_abort(st->parked);
+        st->parked = NULL;
+    }
+
+    st->on_park = NULL;
+
     if (st->spare) {
         mdb_txn_abort(st->spare);
         st->spare = NULL;
@@ -297,8 +304,39 @@ ngx_mobility_store_begin(ngx_mobility_store_t *st, MDB_txn **txn, int write)
 int
 ngx_mobility_store_read(ngx_mobility_store_t *st, MDB_txn **txn)
 {
-    int       rc;
-    MDB_txn  *t;
+    int          rc;
+    MDB_txn     *t;
+    MDB_envinfo  info;
+
+    t = st->parked;
+
+    if (t) {
+        st->parked = NULL;
+
+        /*
+         * the newest committed snapshot still: what a renewal would give
+         * (a commit between the check and the reads is as a commit just
+         * after a renewal); the meta pages read by mdb_env_info() are
+         * written before a commit ends
+         */
+
+        if (mdb_env_info(st->env, &info) == 0
+            && info.me_last_txnid == mdb_txn_id(t))
+        {
+            *txn = t;
+            return 0;
+        }
+
+        mdb_txn_reset(t);
+
+        rc = mdb_txn_renew(t);
+        if (rc == 0) {
+            *txn = t;
+            return 0;
+        }
+
+        mdb_txn_abort(t);
+    }
 
     t = st->spare;
 
@@ -321,6 +359,12 @@ ngx_mobility_store_read(ngx_mobility_store_t *st, MDB_txn **txn)
 void
 ngx_mobility_store_read_end(ngx_mobility_store_t *st, MDB_txn *txn)
 {
+    if (st->on_park && st->parked == NULL) {
+        st->parked = txn;
+        st->on_park(st->park_data);
+        return;
+    }
+
     if (st->spare == NULL) {
         mdb_txn_reset(txn);
         st->spare = txn;
@@ -328,6 +372,29 @@ ngx_mobility_store_read_end(ngx_mobility_store_t *st, MDB_txn *txn)
     }
 
     mdb_txn_abort(txn);
+}
+
+
+void
+ngx_mobility_store_read_release(ngx_mobility_store_t *st)
+{
+    MDB_txn  *t;
+
+    t = st->parked;
+
+    if (t == NULL) {
+        return;
+    }
+
+    st->parked = NULL;
+
+    if (st->spare == NULL) {
+        mdb_txn_reset(t);
+        st->spare = t;
+        return;
+    }
+
+    mdb_txn_abort(t);
 }
 
 

@@ -88,6 +88,9 @@ typedef struct {
     size_t     map_size;
     unsigned   readonly:1;
     MDB_txn   *spare;     /* a reset read transaction, kept for reuse */
+    MDB_txn   *parked;    /* an ended read transaction, not yet reset */
+    void     (*on_park)(void *data);   /* a park to release later */
+    void      *park_data;
     unsigned   gen_known:1;
     size_t     gen_txnid; /* the snapshot dir_gen was last read in */
     uint64_t   gen;       /* and what it was */
@@ -119,6 +122,19 @@ int ngx_mobility_store_commit(ngx_mobility_store_t *st, MDB_txn *txn);
  */
 int ngx_mobility_store_read(ngx_mobility_store_t *st, MDB_txn **txn);
 void ngx_mobility_store_read_end(ngx_mobility_store_t *st, MDB_txn *txn);
+
+/*
+ * With st->on_park set (the nginx workers: a posted event), an ended read
+ * transaction is parked, not reset, and on_park(park_data) is called; the
+ * next ngx_mobility_store_read() takes it as it is when its snapshot is
+ * still the newest committed one (nothing was committed since: the same
+ * state a renewal would see), else renews it.  The owner of on_park ends
+ * the park with ngx_mobility_store_read_release() soon (the end of the
+ * event loop's iteration), since a parked snapshot keeps the pages
+ * written after it from being reused.  Without on_park (the CLI, the
+ * master), read_end() resets at once as before.
+ */
+void ngx_mobility_store_read_release(ngx_mobility_store_t *st);
 
 /* records an LMDB failure in st->err, naming the operation; returns -1 */
 int ngx_mobility_store_fail(ngx_mobility_store_t *st, const char *what,

@@ -97,6 +97,10 @@ for my $p ('/people/search?query=bob', '/people/contacts', '/onlineMeetings', '/
 Test::More::is($st, 403, 'the guest cannot create meetings');
 ($st, $h, $b) = MobilityUcwa::ucwa($G, GET => '/me');
 Test::More::is($st, 200, 'the guest reads its me');
+Test::More::like($b, qr{^\{"name":"[^"]+","uri":"sip:anon-[0-9a-f]{16}\@anonymous\.invalid","_links":\{"self":\{"href":"/ucwa/oauth/v1/applications/[a-z0-9]+-[0-9a-f]{16}/me"\}\},"rel":"me"\}$}, 'the guest\'s me: no endpointUri, only the self link');
+Test::More::is_deeply(main::j($b), $G->{json}{_embedded}{me}, 'the same me as embedded in its application (jansson)');
+($st, $h, my $b2) = MobilityUcwa::ucwa($G, GET => '/me');
+Test::More::is($b2, $b, 'the guest\'s me again: the same bytes');
 
 # renewal keeps the identity
 ($st, $h, $b) = main::grant(main::anon_form($m->{onlineMeetingUri}, $m->{conferenceKey}, '&ms_rtc_renew=' . main::esc($t->{access_token})));

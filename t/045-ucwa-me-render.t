@@ -83,3 +83,35 @@ Content-Type: application/vnd.microsoft.com.ucwa+json; charset=utf-8
 qr{^\{"name":"Alice Smith",.*"rel":"me"\}$}
 --- no_error_log
 [alert]
+
+
+
+=== TEST 3: the /ucwa/v1 base path, before and after makeMeAvailable, on both workers: identical, and each application's own id and owner (owners and ids of the same lengths in turn)
+--- init
+my @U = qw(alice bob alice carol);
+my @S = map { MobilityUcwa::session($_, base => '/ucwa/v1/applications') } @U;
+for my $i (0 .. $#S) {
+    my $S = $S[$i];
+    my $owner = $U[$i];
+    my ($id) = $S->{app} =~ m{^/ucwa/v1/applications/([a-z0-9]+-[0-9a-f]{16})$};
+    Test::More::ok($id, "an application under /ucwa/v1: $S->{app}");
+    for my $round (1 .. 2) {
+        for my $try (1 .. 4) {
+            my ($st, $h, $fast) = MobilityUcwa::ucwa($S, GET => '/me');
+            Test::More::is($st, 200, "GET me ($round, $try)");
+            Test::More::is($fast, main::batch_me($S), "byte-identical ($round, $try)");
+            Test::More::like($fast, qr{"endpointUri":"sip:$owner\@contoso\.com;opaque=user:epid:$id;gruu","_links":\{"self":\{"href":"/ucwa/v1/applications/$id/me"\}}, "its endpointUri and self link ($round, $try)");
+            Test::More::like($fast, qr{"photo":\{"href":"/ucwa/v1/applications/$id/photos/$owner\@contoso\.com"\}}, "its photo link ($round, $try)");
+            Test::More::is(($fast =~ m{"/ucwa/v1/applications/$id/} ? 1 : 0) && !($fast =~ m{/applications/(?!$id/)}), 1, "no other application's id ($round, $try)");
+            Test::More::unlike($fast, qr{(?<![a-z])(?!$owner\@)[a-z]+\@contoso\.com}, "no other owner ($round, $try)");
+        }
+        my ($st) = MobilityUcwa::ucwa($S, POST => '/me/makeMeAvailable', body => '{}');
+        Test::More::is($st, 204, 'makeMeAvailable') if $round == 1;
+    }
+}
+MobilityUcwa::request($block, GET => "$S[1]->{app}/me", token => $S[1]->{token});
+--- error_code: 200
+--- response_body_like eval
+qr{^\{"name":"Bob [^"]*",.*"reportMyActivity":\{"href":"/ucwa/v1/applications/[a-z0-9]+-[0-9a-f]{16}/me/reportMyActivity"\}\},"rel":"me"\}$}
+--- no_error_log
+[alert]
