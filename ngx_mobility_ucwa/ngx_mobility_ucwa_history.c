@@ -885,15 +885,6 @@ ngx_mobility_ucwa_transcript_each(void *data, ngx_mobility_conv_msg_t *m)
 
 
 static ngx_int_t
-ngx_mobility_ucwa_logs_not_found(ngx_mobility_ucwa_req_t *rq,
-    ngx_mobility_ucwa_resp_t *rs)
-{
-    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_FOUND, "NotFound",
-                                   NULL, "The resource does not exist.");
-}
-
-
-static ngx_int_t
 ngx_mobility_ucwa_logs_list(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app)
@@ -1123,31 +1114,11 @@ ngx_mobility_ucwa_logs_mark_read(ngx_mobility_ucwa_req_t *rq,
 }
 
 
-static ngx_uint_t
-ngx_mobility_ucwa_logs_eat(ngx_str_t *s, const char *word)
-{
-    size_t  n;
-
-    n = ngx_strlen(word);
-
-    if (s->len >= n && ngx_strncasecmp(s->data, (u_char *) word, n) == 0
-        && (s->len == n || s->data[n] == '/'))
-    {
-        s->data += n;
-        s->len -= n;
-        return 1;
-    }
-
-    return 0;
-}
-
-
 ngx_int_t
 ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs)
 {
     int                       rc2;
-    u_char                   *p;
     json_t                   *obj;
     ngx_int_t                 rc;
     ngx_str_t                 rest, id;
@@ -1162,24 +1133,10 @@ ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
         rest.len--;
     }
 
-    (void) ngx_mobility_ucwa_logs_eat(&rest, "/communication");
-    (void) ngx_mobility_ucwa_logs_eat(&rest, "/conversationLogs");
+    (void) ngx_mobility_ucwa_path_eat(&rest, "/communication");
+    (void) ngx_mobility_ucwa_path_eat(&rest, "/conversationLogs");
 
-    id.len = 0;
-    id.data = NULL;
-
-    if (rest.len && rest.data[0] == '/') {
-        rest.data++;
-        rest.len--;
-
-        p = ngx_strlchr(rest.data, rest.data + rest.len, '/');
-
-        id.data = rest.data;
-        id.len = p ? (size_t) (p - rest.data) : rest.len;
-
-        rest.data += id.len;
-        rest.len -= id.len;
-    }
+    ngx_mobility_ucwa_path_segment(&rest, &id);
 
     write = (rq->method != NGX_HTTP_GET);
 
@@ -1192,7 +1149,7 @@ ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
     if (id.len == 0) {
         rc = (rq->method == NGX_HTTP_GET && rest.len == 0)
              ? ngx_mobility_ucwa_logs_list(rq, rs, &tx, &app)
-             : ngx_mobility_ucwa_logs_not_found(rq, rs);
+             : ngx_mobility_ucwa_not_found(rq, rs);
         goto done;
     }
 
@@ -1208,7 +1165,7 @@ ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (rc2 == NGX_MOBILITY_NOTFOUND) {
-        rc = ngx_mobility_ucwa_logs_not_found(rq, rs);
+        rc = ngx_mobility_ucwa_not_found(rq, rs);
         goto done;
     }
 
@@ -1231,7 +1188,7 @@ ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
         goto done;
     }
 
-    if (ngx_mobility_ucwa_logs_eat(&rest, "/conversationLogTranscripts")
+    if (ngx_mobility_ucwa_path_eat(&rest, "/conversationLogTranscripts")
         && rest.len == 0)
     {
         rc = (rq->method == NGX_HTTP_GET)
@@ -1243,7 +1200,7 @@ ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
         goto done;
     }
 
-    if (ngx_mobility_ucwa_logs_eat(&rest, "/markAsRead") && rest.len == 0) {
+    if (ngx_mobility_ucwa_path_eat(&rest, "/markAsRead") && rest.len == 0) {
         rc = (rq->method == NGX_HTTP_POST)
              ? ngx_mobility_ucwa_logs_mark_read(rq, rs, &tx, &app, &id)
              : ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
@@ -1253,23 +1210,11 @@ ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
         goto done;
     }
 
-    rc = ngx_mobility_ucwa_logs_not_found(rq, rs);
+    rc = ngx_mobility_ucwa_not_found(rq, rs);
 
 done:
 
-    if (rc != NGX_OK || !write || rs->error
-        || rs->status != NGX_HTTP_NO_CONTENT)
-    {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return rc;
-    }
-
-    if (ngx_mobility_ucwa_tx_commit(&tx) != NGX_OK) {
-        ngx_memzero(rs, sizeof(ngx_mobility_ucwa_resp_t));
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    return NGX_OK;
+    return ngx_mobility_ucwa_conv_done(rq, rs, &tx, rc, write);
 }
 
 
