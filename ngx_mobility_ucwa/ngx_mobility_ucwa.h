@@ -534,6 +534,8 @@ ngx_int_t ngx_mobility_ucwa_bad(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, const char *message);
 ngx_int_t ngx_mobility_ucwa_not_found(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_not_allowed(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
 ngx_int_t ngx_mobility_ucwa_conv_input(ngx_mobility_ucwa_req_t *rq,
     const char *name, size_t max, ngx_uint_t query,
     ngx_mobility_bytes_t *out);
@@ -541,6 +543,8 @@ const char *ngx_mobility_ucwa_conv_inputs(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_conv_t *c, ngx_mobility_bytes_t *op, ngx_uint_t query);
 ngx_uint_t ngx_mobility_ucwa_path_eat(ngx_str_t *s, const char *word);
 void ngx_mobility_ucwa_path_segment(ngx_str_t *s, ngx_str_t *seg);
+void ngx_mobility_ucwa_comm_path(ngx_mobility_ucwa_req_t *rq,
+    ngx_str_t *rest);
 ngx_int_t ngx_mobility_ucwa_conv_done(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx, ngx_int_t rc,
     ngx_uint_t write);
@@ -572,6 +576,10 @@ const char *ngx_mobility_ucwa_conv_part_path(ngx_pool_t *pool,
 const char *ngx_mobility_ucwa_conv_message_path(ngx_pool_t *pool,
     ngx_mobility_conv_t *c, uint64_t seq);
 json_t *ngx_mobility_ucwa_sip_json(const u_char *sip, size_t len);
+json_t *ngx_mobility_ucwa_text_data_uri(ngx_pool_t *pool,
+    ngx_mobility_bytes_t *text);
+json_t *ngx_mobility_ucwa_html_data_uri(ngx_pool_t *pool,
+    ngx_mobility_bytes_t *text);
 json_t *ngx_mobility_ucwa_importance_json(ngx_mobility_conv_t *c);
 void ngx_mobility_ucwa_conversation_fields(json_t *obj,
     ngx_mobility_conv_t *c, const char *state, json_t *mods);
@@ -627,6 +635,9 @@ ngx_int_t ngx_mobility_ucwa_history_logged(ngx_mobility_ucwa_tx_t *tx,
 ngx_int_t ngx_mobility_ucwa_history_flush(ngx_mobility_ucwa_tx_t *tx);
 ngx_int_t ngx_mobility_ucwa_missed_changed(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *sip);
+ngx_int_t ngx_mobility_ucwa_missed_add(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_bytes_t *user,
+    ngx_mobility_bytes_t *from, ngx_mobility_bytes_t *preview);
 ngx_int_t ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
 ngx_int_t ngx_mobility_ucwa_history_log(ngx_mobility_ucwa_tx_t *tx,

@@ -22,7 +22,6 @@
 
 #include "ngx_mobility_ucwa.h"
 #include "ngx_mobility_conversations.h"
-#include "ngx_mobility_missed.h"
 #include "ngx_mobility_directory.h"
 #include "ngx_mobility_meetings.h"
 #include "ngx_mobility_sip.h"
@@ -1607,9 +1606,6 @@ static ngx_int_t
 ngx_mobility_ucwa_cf_deadline(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p, uint64_t due)
 {
-    ngx_str_t               to;
-    ngx_mobility_missed_t   m;
-
     if (p->deadline != due) {
         return NGX_DECLINED;
     }
@@ -1629,27 +1625,9 @@ ngx_mobility_ucwa_cf_deadline(ngx_mobility_ucwa_tx_t *tx,
     }
 
     /* the invitee missed it */
-    ngx_memzero(&m, sizeof(ngx_mobility_missed_t));
-    m.id = c->id;
-    m.from = p->inviter;
-    m.subject = c->subject;
-    m.importance = c->importance;
-    m.thread_id = c->thread_id;
-    m.time = tx->now;
-
-    if (ngx_mobility_missed_add(tx->st, tx->txn, p->user.data, p->user.len,
-                                &m)
-        != NGX_MOBILITY_OK)
+    if (ngx_mobility_ucwa_missed_add(tx, c, &p->user, &p->inviter, NULL)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                      tx->st->err);
-        return NGX_ERROR;
-    }
-
-    to.data = (u_char *) p->user.data;
-    to.len = p->user.len;
-
-    if (ngx_mobility_ucwa_missed_changed(tx, &to) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -2434,13 +2412,7 @@ ngx_mobility_ucwa_conference(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_conv_part_t   p;
     ngx_mobility_ucwa_cf_t     cf;
 
-    rest = rq->rest;
-
-    if (rest.len > 1 && rest.data[rest.len - 1] == '/') {
-        rest.len--;
-    }
-
-    (void) ngx_mobility_ucwa_path_eat(&rest, "/communication");
+    ngx_mobility_ucwa_comm_path(rq, &rest);
 
     omi = ngx_mobility_ucwa_path_eat(&rest, "/onlineMeetingInvitations");
 
@@ -2453,29 +2425,18 @@ ngx_mobility_ucwa_conference(ngx_mobility_ucwa_req_t *rq,
     write = (rq->method == NGX_HTTP_POST);
 
     if (!write && rq->method != NGX_HTTP_GET) {
-        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                       "MethodNotAllowed", NULL,
-                                       "The method is not allowed on this "
-                                       "resource.");
+        return ngx_mobility_ucwa_not_allowed(rq, rs);
     }
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, write) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, write, NULL);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     if (seg.len == 0) {
         if (!write) {
-            rc = ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                         "MethodNotAllowed", NULL,
-                                         "The method is not allowed on "
-                                         "this resource.");
+            rc = ngx_mobility_ucwa_not_allowed(rq, rs);
             goto done;
         }
 

@@ -141,6 +141,18 @@ ngx_mobility_ucwa_not_found(ngx_mobility_ucwa_req_t *rq,
 }
 
 
+/* 405: the method is not allowed on this resource */
+ngx_int_t
+ngx_mobility_ucwa_not_allowed(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs)
+{
+    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                   "MethodNotAllowed", NULL,
+                                   "The method is not allowed on this "
+                                   "resource.");
+}
+
+
 /*
  * A string input from the body (and the query when query is set);
  * NGX_ERROR if it is longer than max.
@@ -236,6 +248,20 @@ ngx_mobility_ucwa_path_eat(ngx_str_t *s, const char *word)
     }
 
     return 0;
+}
+
+
+/* rq's path after /communication, one trailing slash tolerated */
+void
+ngx_mobility_ucwa_comm_path(ngx_mobility_ucwa_req_t *rq, ngx_str_t *rest)
+{
+    *rest = rq->rest;
+
+    if (rest->len > 1 && rest->data[rest->len - 1] == '/') {
+        rest->len--;
+    }
+
+    (void) ngx_mobility_ucwa_path_eat(rest, "/communication");
 }
 
 
@@ -625,6 +651,77 @@ ngx_mobility_ucwa_sip_json(const u_char *sip, size_t len)
     p = ngx_snprintf(buf, sizeof(buf) - 1, "sip:%*s", len, sip);
 
     return json_stringn((const char *) buf, p - buf);
+}
+
+
+/* "data:text/plain;charset=utf-8," + URL-encoded text, "+" for space */
+json_t *
+ngx_mobility_ucwa_text_data_uri(ngx_pool_t *pool, ngx_mobility_bytes_t *text)
+{
+    u_char        *buf, *p;
+    size_t         i;
+    json_t        *j;
+    static u_char  hex[] = "0123456789abcdef";
+    static char    prefix[] = "data:text/plain;charset=utf-8,";
+
+    buf = ngx_pnalloc(pool, sizeof(prefix) + text->len * 3);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    p = ngx_cpymem(buf, prefix, sizeof(prefix) - 1);
+
+    for (i = 0; i < text->len; i++) {
+        u_char  ch = text->data[i];
+
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+            || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'
+            || ch == '.' || ch == '~' || ch == '!' || ch == '*'
+            || ch == '\'' || ch == '(' || ch == ')')
+        {
+            *p++ = ch;
+
+        } else if (ch == ' ') {
+            *p++ = '+';
+
+        } else {
+            *p++ = '%';
+            *p++ = hex[ch >> 4];
+            *p++ = hex[ch & 0x0f];
+        }
+    }
+
+    j = json_stringn((const char *) buf, p - buf);
+
+    return j;
+}
+
+
+/* "data:text/html;base64," + the HTML in base64 */
+json_t *
+ngx_mobility_ucwa_html_data_uri(ngx_pool_t *pool, ngx_mobility_bytes_t *text)
+{
+    u_char         *buf;
+    size_t          len;
+    ngx_str_t       src, dst;
+    static char     prefix[] = "data:text/html;base64,";
+
+    len = sizeof(prefix) + ngx_base64_encoded_length(text->len);
+
+    buf = ngx_pnalloc(pool, len);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(buf, prefix, sizeof(prefix) - 1);
+
+    src.data = (u_char *) text->data;
+    src.len = text->len;
+    dst.data = buf + sizeof(prefix) - 1;
+
+    ngx_encode_base64(&dst, &src);
+
+    return json_stringn((const char *) buf, sizeof(prefix) - 1 + dst.len);
 }
 
 

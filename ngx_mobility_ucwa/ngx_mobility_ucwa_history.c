@@ -133,6 +133,48 @@ ngx_mobility_ucwa_missed_changed(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *sip)
 
 
 /*
+ * user missed conversation c, started by from (preview: its first
+ * message, if any): recorded now, and "missedItems updated" to every
+ * application of the user.
+ */
+ngx_int_t
+ngx_mobility_ucwa_missed_add(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_bytes_t *user,
+    ngx_mobility_bytes_t *from, ngx_mobility_bytes_t *preview)
+{
+    ngx_str_t              sip;
+    ngx_mobility_missed_t  m;
+
+    ngx_memzero(&m, sizeof(ngx_mobility_missed_t));
+
+    m.id = c->id;
+    m.from = *from;
+    m.subject = c->subject;
+    m.importance = c->importance;
+    m.thread_id = c->thread_id;
+
+    if (preview) {
+        m.preview = *preview;
+    }
+
+    m.time = tx->now;
+
+    if (ngx_mobility_missed_add(tx->st, tx->txn, user->data, user->len, &m)
+        != NGX_MOBILITY_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    sip.data = (u_char *) user->data;
+    sip.len = user->len;
+
+    return ngx_mobility_ucwa_missed_changed(tx, &sip);
+}
+
+
+/*
  * The user's conversation log count changed (conversationLogsCount): one
  * "missedItems updated" goes to the user's applications when the
  * transaction commits, after the events of the change itself (a
@@ -747,12 +789,8 @@ ngx_mobility_ucwa_transcript_each(void *data, ngx_mobility_conv_msg_t *m)
 {
     u_char                        *p;
     json_t                        *t, *links, *emb, *mt, *ml, *pl;
-    size_t                         i;
     ngx_mobility_ucwa_logs_ctx_t  *ctx = data;
     ngx_pool_t                    *pool;
-    static u_char                  hex[] = "0123456789abcdef";
-    static char                    plain[] = "data:text/plain;charset=utf-8,";
-    static char                    html[] = "data:text/html;base64,";
 
     pool = ctx->tx->pool;
 
@@ -801,57 +839,16 @@ ngx_mobility_ucwa_transcript_each(void *data, ngx_mobility_conv_msg_t *m)
         (void) ngx_mobility_ucwa_link(links, "me", ctx->prefix, "/me");
 
     } else {
-        p = ngx_pnalloc(pool, sizeof("/people/") + m->from.len);
-        if (p) {
-            (void) ngx_sprintf(p, "/people/%*s%Z", m->from.len, m->from.data);
-        }
-
         (void) ngx_mobility_ucwa_link(links, "contact", ctx->prefix,
-                                      (const char *) p);
+                                      ngx_mobility_ucwa_people_path(pool,
+                                          "/people/", &m->from, ""));
     }
 
     /* HTML as a base64 data URI (spec §7.4), plain text URL-encoded */
-    p = ngx_pnalloc(pool, sizeof(plain) + 3 * m->text.len
-                          + ngx_base64_encoded_length(m->text.len));
-
-    if (p && m->format == NGX_MOBILITY_CONV_MSG_HTML) {
-        ngx_str_t  src, dst;
-
-        src.data = (u_char *) m->text.data;
-        src.len = m->text.len;
-        dst.data = ngx_cpymem(p, html, sizeof(html) - 1);
-        ngx_encode_base64(&dst, &src);
-
-        json_object_set_new(pl, "href",
-                            json_stringn((const char *) p,
-                                         sizeof(html) - 1 + dst.len));
-
-    } else if (p) {
-        u_char  *q = ngx_cpymem(p, plain, sizeof(plain) - 1);
-
-        for (i = 0; i < m->text.len; i++) {
-            u_char  ch = m->text.data[i];
-
-            if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
-                || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'
-                || ch == '.' || ch == '~' || ch == '!' || ch == '*'
-                || ch == '\'' || ch == '(' || ch == ')')
-            {
-                *q++ = ch;
-
-            } else if (ch == ' ') {
-                *q++ = '+';
-
-            } else {
-                *q++ = '%';
-                *q++ = hex[ch >> 4];
-                *q++ = hex[ch & 0x0f];
-            }
-        }
-
-        json_object_set_new(pl, "href", json_stringn((const char *) p,
-                                                     q - p));
-    }
+    json_object_set_new(pl, "href",
+                        (m->format == NGX_MOBILITY_CONV_MSG_HTML)
+                        ? ngx_mobility_ucwa_html_data_uri(pool, &m->text)
+                        : ngx_mobility_ucwa_text_data_uri(pool, &m->text));
 
     json_object_set_new(mt, "_links", ml);
 
@@ -1127,13 +1124,7 @@ ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_app_t   app;
     ngx_mobility_convlog_t    log;
 
-    rest = rq->rest;
-
-    if (rest.len > 1 && rest.data[rest.len - 1] == '/') {
-        rest.len--;
-    }
-
-    (void) ngx_mobility_ucwa_path_eat(&rest, "/communication");
+    ngx_mobility_ucwa_comm_path(rq, &rest);
     (void) ngx_mobility_ucwa_path_eat(&rest, "/conversationLogs");
 
     ngx_mobility_ucwa_path_segment(&rest, &id);
@@ -1179,10 +1170,7 @@ ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
             rc = ngx_mobility_ucwa_logs_delete(rq, rs, &tx, &app, &id);
 
         } else {
-            rc = ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                         "MethodNotAllowed", NULL,
-                                         "The method is not allowed on "
-                                         "this resource.");
+            rc = ngx_mobility_ucwa_not_allowed(rq, rs);
         }
 
         goto done;
@@ -1193,20 +1181,14 @@ ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
     {
         rc = (rq->method == NGX_HTTP_GET)
              ? ngx_mobility_ucwa_logs_transcripts(rq, rs, &tx, &app, &log)
-             : ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                       "MethodNotAllowed", NULL,
-                                       "The method is not allowed on this "
-                                       "resource.");
+             : ngx_mobility_ucwa_not_allowed(rq, rs);
         goto done;
     }
 
     if (ngx_mobility_ucwa_path_eat(&rest, "/markAsRead") && rest.len == 0) {
         rc = (rq->method == NGX_HTTP_POST)
              ? ngx_mobility_ucwa_logs_mark_read(rq, rs, &tx, &app, &id)
-             : ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                       "MethodNotAllowed", NULL,
-                                       "The method is not allowed on this "
-                                       "resource.");
+             : ngx_mobility_ucwa_not_allowed(rq, rs);
         goto done;
     }
 

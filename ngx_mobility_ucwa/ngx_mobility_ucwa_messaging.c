@@ -17,7 +17,6 @@
 
 #include "ngx_mobility_ucwa.h"
 #include "ngx_mobility_conversations.h"
-#include "ngx_mobility_missed.h"
 #include "ngx_mobility_directory.h"
 #include "ngx_mobility_sip.h"
 #include "ngx_mobility_push.h"
@@ -138,49 +137,6 @@ ngx_mobility_ucwa_im_remote(ngx_mobility_ucwa_app_t *app,
 }
 
 
-/* "data:text/plain;charset=utf-8," + URL-encoded text, "+" for space */
-static json_t *
-ngx_mobility_ucwa_im_data_uri(ngx_pool_t *pool, ngx_mobility_bytes_t *text)
-{
-    u_char        *buf, *p;
-    size_t         i;
-    json_t        *j;
-    static u_char  hex[] = "0123456789abcdef";
-    static char    prefix[] = "data:text/plain;charset=utf-8,";
-
-    buf = ngx_pnalloc(pool, sizeof(prefix) + text->len * 3);
-    if (buf == NULL) {
-        return NULL;
-    }
-
-    p = ngx_cpymem(buf, prefix, sizeof(prefix) - 1);
-
-    for (i = 0; i < text->len; i++) {
-        u_char  ch = text->data[i];
-
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
-            || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'
-            || ch == '.' || ch == '~' || ch == '!' || ch == '*'
-            || ch == '\'' || ch == '(' || ch == ')')
-        {
-            *p++ = ch;
-
-        } else if (ch == ' ') {
-            *p++ = '+';
-
-        } else {
-            *p++ = '%';
-            *p++ = hex[ch >> 4];
-            *p++ = hex[ch & 0x0f];
-        }
-    }
-
-    j = json_stringn((const char *) buf, p - buf);
-
-    return j;
-}
-
-
 /* decodes a data URI (base64 or URL-encoded) into text */
 static ngx_int_t
 ngx_mobility_ucwa_im_data_decode(ngx_pool_t *pool, ngx_str_t *uri,
@@ -283,34 +239,6 @@ ngx_mobility_ucwa_im_formats(ngx_mobility_ucwa_tx_t *tx,
     }
 
     return formats | NGX_MOBILITY_UCWA_FMT_HTML;
-}
-
-
-/* "data:text/html;base64," + the HTML in base64 */
-static json_t *
-ngx_mobility_ucwa_im_html_uri(ngx_pool_t *pool, ngx_mobility_bytes_t *text)
-{
-    u_char         *buf;
-    size_t          len;
-    ngx_str_t       src, dst;
-    static char     prefix[] = "data:text/html;base64,";
-
-    len = sizeof(prefix) + ngx_base64_encoded_length(text->len);
-
-    buf = ngx_pnalloc(pool, len);
-    if (buf == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(buf, prefix, sizeof(prefix) - 1);
-
-    src.data = (u_char *) text->data;
-    src.len = text->len;
-    dst.data = buf + sizeof(prefix) - 1;
-
-    ngx_encode_base64(&dst, &src);
-
-    return json_stringn((const char *) buf, sizeof(prefix) - 1 + dst.len);
 }
 
 
@@ -439,8 +367,8 @@ ngx_mobility_ucwa_im_invitation_json(ngx_mobility_ucwa_tx_t *tx,
 
         if (m) {
             json_object_set_new(m, "href",
-                                ngx_mobility_ucwa_im_data_uri(tx->pool,
-                                                              &c->message));
+                                ngx_mobility_ucwa_text_data_uri(tx->pool,
+                                                                &c->message));
             json_object_set_new(links, "message", m);
         }
     }
@@ -611,13 +539,13 @@ ngx_mobility_ucwa_im_message_json(ngx_mobility_ucwa_tx_t *tx,
 
         if (l && im->msg->format == NGX_MOBILITY_CONV_MSG_HTML) {
             json_object_set_new(l, "href",
-                                ngx_mobility_ucwa_im_html_uri(tx->pool,
+                                ngx_mobility_ucwa_html_data_uri(tx->pool,
                                                         &im->msg->text));
             json_object_set_new(links, "htmlMessage", l);
 
         } else if (l) {
             json_object_set_new(l, "href",
-                                ngx_mobility_ucwa_im_data_uri(tx->pool,
+                                ngx_mobility_ucwa_text_data_uri(tx->pool,
                                                         &im->msg->text));
             json_object_set_new(links, "plainMessage", l);
         }
@@ -871,33 +799,16 @@ ngx_mobility_ucwa_im_missed(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_conv_t *c)
 {
     ngx_str_t                 to;
-    ngx_mobility_missed_t     m;
     ngx_mobility_ucwa_push_t  push;
 
-    ngx_memzero(&m, sizeof(ngx_mobility_missed_t));
-
-    m.id = c->id;
-    m.from = c->from;
-    m.subject = c->subject;
-    m.importance = c->importance;
-    m.thread_id = c->thread_id;
-    m.preview = c->message;
-    m.time = tx->now;
-
-    if (ngx_mobility_missed_add(tx->st, tx->txn, c->to.data, c->to.len, &m)
-        != NGX_MOBILITY_OK)
+    if (ngx_mobility_ucwa_missed_add(tx, c, &c->to, &c->from, &c->message)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                      tx->st->err);
         return NGX_ERROR;
     }
 
     to.data = (u_char *) c->to.data;
     to.len = c->to.len;
-
-    if (ngx_mobility_ucwa_missed_changed(tx, &to) != NGX_OK) {
-        return NGX_ERROR;
-    }
 
     ngx_memzero(&push, sizeof(ngx_mobility_ucwa_push_t));
 
@@ -1922,13 +1833,7 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_im_t    im;
     json_t                   *obj;
 
-    rest = rq->rest;
-
-    if (rest.len > 1 && rest.data[rest.len - 1] == '/') {
-        rest.len--;
-    }
-
-    (void) ngx_mobility_ucwa_path_eat(&rest, "/communication");
+    ngx_mobility_ucwa_comm_path(rq, &rest);
 
     inv = ngx_mobility_ucwa_path_eat(&rest, "/messagingInvitations");
 
@@ -1941,21 +1846,13 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
     write = (rq->method == NGX_HTTP_POST || rq->method == NGX_HTTP_DELETE);
 
     if (!write && rq->method != NGX_HTTP_GET) {
-        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                       "MethodNotAllowed", NULL,
-                                       "The method is not allowed on this "
-                                       "resource.");
+        return ngx_mobility_ucwa_not_allowed(rq, rs);
     }
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, write) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, write, NULL);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     if (id.len == 0 && !inv && rq->method == NGX_HTTP_GET) {
@@ -1966,10 +1863,7 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
     if (id.len == 0) {
         if (!inv || rq->method != NGX_HTTP_POST) {
             rc = (inv && rq->method == NGX_HTTP_GET)
-                 ? ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                           "MethodNotAllowed", NULL,
-                                           "The method is not allowed on "
-                                           "this resource.")
+                 ? ngx_mobility_ucwa_not_allowed(rq, rs)
                  : ngx_mobility_ucwa_not_found(rq, rs);
             goto done;
         }
