@@ -120,22 +120,30 @@ ngx_mobility_ucwa_sip_str(ngx_mobility_ucwa_req_t *rq, ngx_str_t *sip)
 }
 
 
-/* "+1 (425) 555-1234" -> "tel:+14255551234" */
-static json_t *
-ngx_mobility_ucwa_tel(ngx_mobility_bytes_t *b)
+/*
+ * "+1 (425) 555-1234" -> "tel:+14255551234": a phone field as a tel URI
+ * into buf (NGX_MOBILITY_FIELD_MAX + 8); 0: the field is left out (not
+ * UTF-8 where jansson would refuse it, or no digits)
+ */
+static size_t
+ngx_mobility_ucwa_tel_text(ngx_mobility_bytes_t *b, u_char *buf)
 {
     u_char  *p;
     size_t   i;
-    u_char   buf[NGX_MOBILITY_FIELD_MAX + 8];
 
     if (b->len > NGX_MOBILITY_FIELD_MAX) {
-        return NULL;
+        return 0;
     }
 
     if (b->len > 4 && ngx_strncasecmp((u_char *) b->data, (u_char *) "tel:", 4)
                       == 0)
     {
-        return json_stringn((const char *) b->data, b->len);
+        if (!ngx_mobility_ucwa_utf8_ok(b->data, b->len)) {
+            return 0;
+        }
+
+        ngx_memcpy(buf, b->data, b->len);
+        return b->len;
     }
 
     p = ngx_cpymem(buf, "tel:", 4);
@@ -149,11 +157,20 @@ ngx_mobility_ucwa_tel(ngx_mobility_bytes_t *b)
         }
     }
 
-    if (p == buf + 4) {
-        return NULL;
-    }
+    return (p == buf + 4) ? 0 : (size_t) (p - buf);
+}
 
-    return json_stringn((const char *) buf, p - buf);
+
+/* a phone field as JSON (ngx_mobility_ucwa_tel_text()), or NULL */
+static json_t *
+ngx_mobility_ucwa_tel(ngx_mobility_bytes_t *b)
+{
+    size_t  n;
+    u_char  buf[NGX_MOBILITY_FIELD_MAX + 8];
+
+    n = ngx_mobility_ucwa_tel_text(b, buf);
+
+    return n ? json_stringn((const char *) buf, n) : NULL;
 }
 
 
@@ -350,44 +367,6 @@ ngx_mobility_ucwa_me_json(ngx_mobility_ucwa_tx_t *tx,
     json_object_set_new(obj, "rel", json_string("me"));
 
     return obj;
-}
-
-
-/* "tel:..." of a phone field into buf (NGX_MOBILITY_FIELD_MAX + 8), as
- * ngx_mobility_ucwa_tel(); 0: the field is left out */
-static size_t
-ngx_mobility_ucwa_tel_text(ngx_mobility_bytes_t *b, u_char *buf)
-{
-    u_char  *p;
-    size_t   i;
-
-    if (b->len > NGX_MOBILITY_FIELD_MAX) {
-        return 0;
-    }
-
-    if (b->len > 4 && ngx_strncasecmp((u_char *) b->data, (u_char *) "tel:", 4)
-                      == 0)
-    {
-        if (!ngx_mobility_ucwa_utf8_ok(b->data, b->len)) {
-            return 0;
-        }
-
-        ngx_memcpy(buf, b->data, b->len);
-        return b->len;
-    }
-
-    p = ngx_cpymem(buf, "tel:", 4);
-
-    for (i = 0; i < b->len; i++) {
-        if ((b->data[i] >= '0' && b->data[i] <= '9')
-            || (b->data[i] == '+' && p == buf + 4)
-            || b->data[i] == ';' || b->data[i] == '=' || b->data[i] == 'x')
-        {
-            *p++ = b->data[i];
-        }
-    }
-
-    return (p == buf + 4) ? 0 : (size_t) (p - buf);
 }
 
 

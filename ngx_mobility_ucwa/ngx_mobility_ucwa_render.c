@@ -16,6 +16,7 @@
 #include <libxml/tree.h>
 
 #include "ngx_mobility_ucwa.h"
+#include "ngx_mobility_xml.h"
 
 
 /* larger than most resources (an application is about 4 KB) */
@@ -41,8 +42,6 @@ static xmlNodePtr ngx_mobility_ucwa_xml_resource(xmlNodePtr parent,
     xmlNsPtr ns, json_t *obj, const char *rel);
 static void ngx_mobility_ucwa_xml_fill(xmlNodePtr node, xmlNsPtr ns,
     json_t *obj, const char *rel);
-static ngx_int_t ngx_mobility_ucwa_xml_dump(ngx_pool_t *pool, xmlDocPtr doc,
-    ngx_str_t *out);
 
 
 /* ------------------------------------------------------------------ */
@@ -1109,40 +1108,6 @@ ngx_mobility_ucwa_xml_error(xmlNodePtr root, json_t *err)
 }
 
 
-static ngx_int_t
-ngx_mobility_ucwa_xml_dump(ngx_pool_t *pool, xmlDocPtr doc, ngx_str_t *out)
-{
-    int       size;
-    xmlChar  *mem;
-
-    mem = NULL;
-    size = 0;
-
-    xmlDocDumpMemoryEnc(doc, &mem, &size, "utf-8");
-
-    if (mem == NULL || size <= 0) {
-        if (mem) {
-            xmlFree(mem);
-        }
-
-        return NGX_ERROR;
-    }
-
-    out->data = ngx_pnalloc(pool, size);
-    if (out->data == NULL) {
-        xmlFree(mem);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(out->data, mem, size);
-    out->len = size;
-
-    xmlFree(mem);
-
-    return NGX_OK;
-}
-
-
 ngx_int_t
 ngx_mobility_ucwa_render(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_str_t *body, ngx_str_t *type)
@@ -1200,7 +1165,7 @@ ngx_mobility_ucwa_render(ngx_mobility_ucwa_req_t *rq,
         }
     }
 
-    rc = root ? ngx_mobility_ucwa_xml_dump(rq->pool, doc, body) : NGX_ERROR;
+    rc = root ? ngx_mobility_xml_dump(doc, rq->pool, body) : NGX_ERROR;
 
     xmlFreeDoc(doc);
 
