@@ -369,6 +369,12 @@ ngx_int_t ngx_mobility_ucwa_input_str(ngx_mobility_ucwa_req_t *rq,
 ngx_int_t ngx_mobility_ucwa_arg(ngx_pool_t *pool, ngx_str_t *args,
     const char *name, ngx_str_t *out);
 ngx_uint_t ngx_mobility_ucwa_etag_match(ngx_str_t *header, ngx_str_t *etag);
+ngx_int_t ngx_mobility_ucwa_etag_resource(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx, json_t *obj,
+    ngx_str_t *etag);
+ngx_int_t ngx_mobility_ucwa_if_match(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *etag);
 ngx_int_t ngx_mobility_ucwa_jw_init(ngx_mobility_ucwa_jw_t *jw,
     ngx_pool_t *pool, size_t size);
 void ngx_mobility_ucwa_jw_raw(ngx_mobility_ucwa_jw_t *jw, const char *s,

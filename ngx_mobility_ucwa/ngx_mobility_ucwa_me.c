@@ -1818,15 +1818,10 @@ ngx_mobility_ucwa_phones(ngx_mobility_ucwa_req_t *rq,
         { NULL, NULL, 0 }
     };
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, 0) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, 0, NULL);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     if (ngx_mobility_ucwa_prefix(rq->pool, &app, &prefix) != NGX_OK) {
@@ -1924,15 +1919,10 @@ ngx_mobility_ucwa_photo(ngx_mobility_ucwa_req_t *rq,
 
     n = ngx_mobility_sip_canon(who.data, who.len, sip, NULL);
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, 0) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, 0, NULL);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     rc = (n > 0) ? ngx_mobility_photo_get(tx.st, tx.txn, sip, n, &photo)
@@ -2222,15 +2212,10 @@ ngx_mobility_ucwa_call_forwarding(ngx_mobility_ucwa_req_t *rq,
 
     write = (rq->method == NGX_HTTP_PUT);
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, write) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, write, NULL);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     if (app.anonymous) {
@@ -2250,33 +2235,15 @@ ngx_mobility_ucwa_call_forwarding(ngx_mobility_ucwa_req_t *rq,
 
     if (!write) {
         obj = ngx_mobility_ucwa_cf_json(&tx, &app, &cf);
-        ngx_mobility_ucwa_tx_abort(&tx);
-
-        if (ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        rs->etag.data = ngx_pstrdup(rq->pool, &etag);
-        rs->etag.len = rs->etag.data ? etag.len : 0;
-
-        return NGX_OK;
+        return ngx_mobility_ucwa_etag_resource(rq, rs, &tx, obj, &etag);
     }
 
     /* PUT: the full representation, guarded */
 
-    if (rq->if_match.len == 0) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return ngx_mobility_ucwa_error(rq, rs,
-                                       NGX_MOBILITY_UCWA_PRECONDITION_REQUIRED,
-                                       "PreConditionRequired",
-                                       NULL, "The request needs If-Match.");
-    }
+    rc = ngx_mobility_ucwa_if_match(rq, rs, &tx, &etag);
 
-    if (!ngx_mobility_ucwa_etag_match(&rq->if_match, &etag)) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_PRECONDITION_FAILED,
-                                       "PreConditionFailed", NULL,
-                                       "The resource changed meanwhile.");
+    if (rc != NGX_OK) {
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     ngx_mobility_ucwa_user_guid(&sip, "callForwardingSettings", guid);

@@ -1225,6 +1225,64 @@ ngx_mobility_ucwa_wants_xml(ngx_str_t *accept, ngx_str_t *content_type,
 }
 
 
+/*
+ * The answer to a GET of a resource with an ETag: obj (taken) and etag;
+ * the request's read transaction ends here.
+ */
+ngx_int_t
+ngx_mobility_ucwa_etag_resource(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx, json_t *obj,
+    ngx_str_t *etag)
+{
+    ngx_mobility_ucwa_tx_abort(tx);
+
+    if (ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    rs->etag.data = ngx_pstrdup(rq->pool, etag);
+    rs->etag.len = rs->etag.data ? etag->len : 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A write guarded by the resource's ETag: NGX_OK when If-Match names
+ * etag; else the transaction is aborted and the answer is 428 (no
+ * If-Match) or 412 (NGX_DONE), or NGX_ERROR.
+ */
+ngx_int_t
+ngx_mobility_ucwa_if_match(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *etag)
+{
+    ngx_int_t  rc;
+
+    if (rq->if_match.len
+        && ngx_mobility_ucwa_etag_match(&rq->if_match, etag))
+    {
+        return NGX_OK;
+    }
+
+    ngx_mobility_ucwa_tx_abort(tx);
+
+    if (rq->if_match.len == 0) {
+        rc = ngx_mobility_ucwa_error(rq, rs,
+                                     NGX_MOBILITY_UCWA_PRECONDITION_REQUIRED,
+                                     "PreConditionRequired",
+                                     NULL, "The request needs If-Match.");
+
+    } else {
+        rc = ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_PRECONDITION_FAILED,
+                                     "PreConditionFailed", NULL,
+                                     "The resource changed meanwhile.");
+    }
+
+    return (rc == NGX_OK) ? NGX_DONE : NGX_ERROR;
+}
+
+
 ngx_uint_t
 ngx_mobility_ucwa_etag_match(ngx_str_t *header, ngx_str_t *etag)
 {
