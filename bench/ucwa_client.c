@@ -599,14 +599,16 @@ wake_delete(long samples)
 
         n = snprintf(req, sizeof(req),
                      "GET %s/events?ack=1 HTTP/1.1\r\nHost: bench\r\n"
-                     "Authorization: Bearer %s\r\n\r\n", in.f[0][i], in.f[1][i]);
+                     "Authorization: Bearer %s\r\n\r\n",
+                     in.f[0][i], in.f[1][i]);
         wait_writing(s, base);
         send_all(p->fd, req, n);
         wait_writing(s, base + 1);
 
         n = snprintf(req, sizeof(req),
                      "DELETE %s HTTP/1.1\r\nHost: bench\r\n"
-                     "Authorization: Bearer %s\r\n\r\n", in.f[0][i], in.f[1][i]);
+                     "Authorization: Bearer %s\r\n\r\n",
+                     in.f[0][i], in.f[1][i]);
         t0 = now_us();
         send_all(e->fd, req, n);
         if (conn_wait(p, &rp, 10000) != 1) {
@@ -758,7 +760,8 @@ wake_note(long samples, int nlanes)
         l->state = L_DRAIN;
         n = snprintf(req, sizeof(req),
                      "GET %s/events?ack=1 HTTP/1.1\r\nHost: bench\r\n"
-                     "Authorization: Bearer %s\r\n\r\n", in.f[0][k], in.f[1][k]);
+                     "Authorization: Bearer %s\r\n\r\n",
+                     in.f[0][k], in.f[1][k]);
         send_all(l->p.fd, req, n);
     }
 
@@ -1252,7 +1255,8 @@ cmd_fanout(int argc, char **argv)
         pub_status = 0;
         pub_us = 0;
 
-        n = fo_publish_request(round, pub.f[0][0], pub.f[1][0], req, sizeof(req));
+        n = fo_publish_request(round, pub.f[0][0], pub.f[1][0], req,
+                               sizeof(req));
         limit = hold + 30e6 + m * 1000.0;
         t0 = now_us();
         send_all(pubc.fd, req, n);
