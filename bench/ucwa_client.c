@@ -46,104 +46,10 @@
  * been read.
  */
 
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
-
-#ifndef IP_BIND_ADDRESS_NO_PORT
-#define IP_BIND_ADDRESS_NO_PORT 24
-#endif
+#define BENCH_PROG  "ucwa_client"
+#include "bench_http.h"
 
 #define RBUF 65536
-
-static int port;
-
-static void
-die(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    fprintf(stderr, "ucwa_client: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
-    va_end(ap);
-    exit(2);
-}
-
-static double
-now_us(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-/* ------------------------------------------------------------------ */
-/* input files                                                        */
-
-typedef struct {
-    char  **a;      /* first field */
-    char  **b;      /* second field (or NULL) */
-    size_t  n;
-} lines_t;
-
-static void
-lines_read(const char *path, lines_t *l)
-{
-    FILE    *f;
-    char    *line = NULL, *sp;
-    size_t   cap = 0, alloc = 0;
-    ssize_t  len;
-
-    f = fopen(path, "r");
-    if (f == NULL) {
-        die("%s: %s", path, strerror(errno));
-    }
-
-    memset(l, 0, sizeof(*l));
-
-    while ((len = getline(&line, &cap, f)) > 0) {
-        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) {
-            line[--len] = '\0';
-        }
-        if (len == 0) {
-            continue;
-        }
-        if (l->n == alloc) {
-            alloc = alloc ? alloc * 2 : 1024;
-            l->a = realloc(l->a, alloc * sizeof(char *));
-            l->b = realloc(l->b, alloc * sizeof(char *));
-        }
-        sp = strchr(line, ' ');
-        if (sp) {
-            *sp = '\0';
-            l->b[l->n] = strdup(sp + 1);
-        } else {
-            l->b[l->n] = NULL;
-        }
-        l->a[l->n] = strdup(line);
-        l->n++;
-    }
-
-    free(line);
-    fclose(f);
-}
 
 /* ------------------------------------------------------------------ */
 /* connections and responses                                          */
@@ -157,165 +63,41 @@ typedef struct {
     double  sent;
 } conn_t;
 
-typedef struct {
-    int     status;
-    size_t  total;      /* bytes of the whole response */
-    char   *head;       /* NUL-terminated copy of the header */
-    char   *body;
-    size_t  body_len;
-} resp_t;
-
-static int
-conn_open_from(const char *src)
-{
-    int                 fd, one = 1;
-    struct sockaddr_in  sa;
-
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-        die("socket: %s", strerror(errno));
-    }
-
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-
-    if (src) {
-        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-        memset(&sa, 0, sizeof(sa));
-        sa.sin_family = AF_INET;
-        inet_pton(AF_INET, src, &sa.sin_addr);
-        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-            die("bind %s: %s", src, strerror(errno));
-        }
-    }
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-
-    if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
-        die("connect to port %d: %s", port, strerror(errno));
-    }
-
-    return fd;
-}
-
 static void
 conn_init(conn_t *c)
 {
-    c->fd = conn_open_from(NULL);
+    c->fd = conn_open(NULL);
     c->rlen = 0;
     c->job = -1;
     c->pid = 0;
 }
 
+/* write_all() or die */
 static void
-write_all(int fd, const char *buf, size_t len)
+send_all(int fd, const char *buf, size_t len)
 {
-    ssize_t n;
-
-    while (len) {
-        n = write(fd, buf, len);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno == EAGAIN) {
-                struct pollfd p = { fd, POLLOUT, 0 };
-                poll(&p, 1, 1000);
-                continue;
-            }
-            die("write: %s", strerror(errno));
-        }
-        buf += n;
-        len -= n;
+    if (write_all(fd, buf, len) < 0) {
+        die("write: %s", strerror(errno));
     }
 }
 
-static const char *
-header_find(const char *head, const char *name)
-{
-    size_t      nl = strlen(name);
-    const char *p = head;
-
-    while ((p = strchr(p, '\n')) != NULL) {
-        p++;
-        if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
-            p += nl + 1;
-            while (*p == ' ') {
-                p++;
-            }
-            return p;
-        }
-    }
-
-    return NULL;
-}
-
-/* 1: a whole response is in buf (r filled), 0: need more */
-static int
-resp_parse(char *buf, size_t len, resp_t *r)
-{
-    char       *end, *p;
-    const char *h;
-    size_t      hlen, clen;
-
-    end = memmem(buf, len, "\r\n\r\n", 4);
-    if (end == NULL) {
-        return 0;
-    }
-
-    hlen = end + 4 - buf;
-
-    if (len < 12 || strncmp(buf, "HTTP/1.", 7) != 0) {
-        die("not an HTTP response: %.40s", buf);
-    }
-
-    free(r->head);
-    r->head = strndup(buf, hlen);
-    r->status = atoi(buf + 9);
-
-    if (r->status == 204 || r->status == 304 || r->status / 100 == 1) {
-        clen = 0;
-
-    } else if ((h = header_find(r->head, "Content-Length")) != NULL) {
-        clen = strtoul(h, NULL, 10);
-
-    } else if ((h = header_find(r->head, "Transfer-Encoding")) != NULL
-               && strncasecmp(h, "chunked", 7) == 0)
-    {
-        p = memmem(buf + hlen, len - hlen, "0\r\n\r\n", 5);
-        if (p == NULL) {
-            return 0;
-        }
-        r->body = buf + hlen;
-        r->body_len = p - r->body;
-        r->total = p + 5 - buf;
-        return 1;
-
-    } else {
-        die("response without a length: %s", r->head);
-    }
-
-    if (len < hlen + clen) {
-        return 0;
-    }
-
-    r->body = buf + hlen;
-    r->body_len = clen;
-    r->total = hlen + clen;
-
-    return 1;
-}
-
-/* reads what is there; 1 a response is complete, 0 not yet, -1 closed */
+/*
+ * reads what is there; 1 a response is complete, 0 not yet, -1 closed.
+ * r->head is then a NUL-terminated copy of the header that outlives
+ * conn_consume() (freed by the next response read into r)
+ */
 static int
 conn_read(conn_t *c, resp_t *r)
 {
-    ssize_t n;
+    char    *head;
+    ssize_t  n;
 
     for ( ;; ) {
+        head = r->head;
+
         if (c->rlen && resp_parse(c->rbuf, c->rlen, r)) {
+            free(head);
+            r->head = strndup(r->head, r->hlen);
             return 1;
         }
 
@@ -399,7 +181,7 @@ run_jobs(int nconns, long njobs, make_pt make, done_pt done)
             if (cs[i].job < 0 && next < njobs) {
                 int len = make(next, req, sizeof(req));
                 cs[i].job = next++;
-                write_all(cs[i].fd, req, len);
+                send_all(cs[i].fd, req, len);
             }
             ps[i].fd = cs[i].fd;
             ps[i].events = POLLIN;
@@ -422,8 +204,7 @@ run_jobs(int nconns, long njobs, make_pt make, done_pt done)
                 conn_consume(&cs[i], &r);
                 cs[i].job = -1;
                 finished++;
-                const char *h = header_find(r.head, "Connection");
-                if (h && strncasecmp(h, "close", 5) == 0) {
+                if (header_is_close(&r)) {
                     rc = -1;
                     break;
                 }
@@ -476,7 +257,7 @@ make_token(long job, char *buf, size_t size)
 {
     char user[512], pw[512], body[1200];
 
-    url_encode(in.a[job], user);
+    url_encode(in.f[0][job], user);
     url_encode(password, pw);
     snprintf(body, sizeof(body),
              "grant_type=password&username=%s&password=%s", user, pw);
@@ -492,15 +273,15 @@ done_token(long job, resp_t *r)
     char *p, *e;
 
     if (r->status != 200) {
-        die("token for %s: HTTP %d", in.a[job], r->status);
+        die("token for %s: HTTP %d", in.f[0][job], r->status);
     }
     p = memmem(r->body, r->body_len, "\"access_token\":\"", 16);
     if (p == NULL) {
-        die("token for %s: no access_token", in.a[job]);
+        die("token for %s: no access_token", in.f[0][job]);
     }
     p += 16;
     e = memchr(p, '"', r->body + r->body_len - p);
-    printf("%s %.*s\n", in.a[job], (int) (e - p), p);
+    printf("%s %.*s\n", in.f[0][job], (int) (e - p), p);
 }
 
 static int
@@ -517,7 +298,7 @@ make_create(long job, char *buf, size_t size)
                     "Host: bench\r\nAuthorization: Bearer %s\r\n"
                     "Content-Type: application/json\r\n"
                     "Content-Length: %zu\r\n\r\n%s",
-                    in.b[u], strlen(body), body);
+                    in.f[1][u], strlen(body), body);
 }
 
 static void
@@ -529,12 +310,12 @@ done_create(long job, resp_t *r)
         die("creating application %ld: HTTP %d %.*s", job, r->status,
             (int) r->body_len, r->body);
     }
-    loc = header_find(r->head, "Location");
+    loc = header_find(r->head, r->hlen, "Location");
     if (loc == NULL) {
         die("creating application %ld: no Location", job);
     }
     e = strchr(loc, '\r');
-    printf("%.*s %s\n", (int) (e - loc), loc, in.b[job / per_user]);
+    printf("%.*s %s\n", (int) (e - loc), loc, in.f[1][job / per_user]);
 }
 
 static int
@@ -546,13 +327,13 @@ make_call(long job, char *buf, size_t size)
                         "Authorization: Bearer %s\r\n"
                         "Content-Type: application/json\r\n"
                         "Content-Length: %zu\r\n\r\n%s",
-                        method, in.a[job], suffix, in.b[job],
+                        method, in.f[0][job], suffix, in.f[1][job],
                         strlen(json_body), json_body);
     }
     return snprintf(buf, size,
                     "%s %s%s HTTP/1.1\r\nHost: bench\r\n"
                     "Authorization: Bearer %s\r\n\r\n",
-                    method, in.a[job], suffix, in.b[job]);
+                    method, in.f[0][job], suffix, in.f[1][job]);
 }
 
 static void
@@ -581,7 +362,7 @@ cmd_park(int argc, char **argv)
     }
 
     nsrc = atoi(argv[1]);
-    lines_read(argv[2], &in);
+    lines_read(argv[2], &in, 2);
     want = atol(argv[3]);
 
     if ((size_t) want > in.n) {
@@ -598,12 +379,12 @@ cmd_park(int argc, char **argv)
 
     for (i = 0; i < want; i++) {
         snprintf(src, sizeof(src), "127.0.0.%d", 2 + i % nsrc);
-        int fd = conn_open_from(src);
+        int fd = conn_open(src);
         n = snprintf(req, sizeof(req),
                      "GET %s/events?ack=1 HTTP/1.1\r\nHost: bench\r\n"
                      "Authorization: Bearer %s\r\n\r\n",
-                     in.a[i], in.b[i]);
-        write_all(fd, req, n);
+                     in.f[0][i], in.f[1][i]);
+        send_all(fd, req, n);
         ev.events = EPOLLIN | EPOLLRDHUP;
         ev.data.fd = fd;
         epoll_ctl(efd, EPOLL_CTL_ADD, fd, &ev);
@@ -695,7 +476,7 @@ conn_probe(conn_t *c)
     n = snprintf(req, sizeof(req),
                  "GET /probe?c=%ld&r=%d HTTP/1.1\r\nHost: bench\r\n\r\n",
                  serial, run_id);
-    write_all(c->fd, req, n);
+    send_all(c->fd, req, n);
     if (conn_wait(c, &r, 5000) != 1) {
         die("probe: no answer");
     }
@@ -733,7 +514,7 @@ writing(conn_t *s)
     memset(&r, 0, sizeof(r));
     static const char req[] = "GET /status HTTP/1.1\r\nHost: bench\r\n\r\n";
 
-    write_all(s->fd, req, sizeof(req) - 1);
+    send_all(s->fd, req, sizeof(req) - 1);
     /* 30 s: a worker re-parking 10 000 P-GETs, each with its own
        durable commit, answers the status request late */
     if (conn_wait(s, &r, 30000) != 1) {
@@ -770,25 +551,6 @@ wait_writing(conn_t *s, int want)
         usleep(100);
     }
     die("stub_status Writing never reached %d", want);
-}
-
-static int
-parse_next_ack(resp_t *r, int cur)
-{
-    char *p;
-
-    p = memmem(r->body, r->body_len, "\"next\":{\"href\":\"", 16);
-    if (p == NULL) {
-        p = memmem(r->body, r->body_len, "\"resume\":{\"href\":\"", 18);
-    }
-    if (p == NULL) {
-        p = memmem(r->body, r->body_len, "\"resync\":{\"href\":\"", 18);
-    }
-    if (p == NULL) {
-        return cur;
-    }
-    p = memmem(p, r->body + r->body_len - p, "ack=", 4);
-    return p ? atoi(p + 4) : cur;
 }
 
 static int
@@ -837,16 +599,18 @@ wake_delete(long samples)
 
         n = snprintf(req, sizeof(req),
                      "GET %s/events?ack=1 HTTP/1.1\r\nHost: bench\r\n"
-                     "Authorization: Bearer %s\r\n\r\n", in.a[i], in.b[i]);
+                     "Authorization: Bearer %s\r\n\r\n",
+                     in.f[0][i], in.f[1][i]);
         wait_writing(s, base);
-        write_all(p->fd, req, n);
+        send_all(p->fd, req, n);
         wait_writing(s, base + 1);
 
         n = snprintf(req, sizeof(req),
                      "DELETE %s HTTP/1.1\r\nHost: bench\r\n"
-                     "Authorization: Bearer %s\r\n\r\n", in.a[i], in.b[i]);
+                     "Authorization: Bearer %s\r\n\r\n",
+                     in.f[0][i], in.f[1][i]);
         t0 = now_us();
-        write_all(e->fd, req, n);
+        send_all(e->fd, req, n);
         if (conn_wait(p, &rp, 10000) != 1) {
             die("sample %ld: the P-GET was not answered", i);
         }
@@ -858,7 +622,7 @@ wake_delete(long samples)
         conn_consume(e, &re);
 
         printf("%ld %s %.1f %d %d %d %d %s\n", i, cross ? "cross" : "same",
-               t1 - t0, rp.status, re.status, p->pid, e->pid, in.a[i]);
+               t1 - t0, rp.status, re.status, p->pid, e->pid, in.f[0][i]);
     }
 
     return 0;
@@ -901,13 +665,13 @@ wake_replace(long samples)
 
     n = snprintf(req, sizeof(req),
                  "GET %s/events?ack=1 HTTP/1.1\r\nHost: bench\r\n"
-                 "Authorization: Bearer %s\r\n\r\n", in.a[0], in.b[0]);
+                 "Authorization: Bearer %s\r\n\r\n", in.f[0][0], in.f[1][0]);
 
     /* c[0] holds; even samples: c[1] takes (cross), then c[0] takes back
        (cross); every fourth pair a same-worker take: c3 takes from c[0],
        then c[0] takes back from c3 (same) */
 
-    write_all(c[0]->fd, req, n);
+    send_all(c[0]->fd, req, n);
     wait_writing(s[0], base + 1);
     holder = c[0];
 
@@ -923,7 +687,7 @@ wake_replace(long samples)
         sh = (taker->pid == c[0]->pid) ? s[0] : s[1];
 
         t0 = now_us();
-        write_all(taker->fd, req, n);
+        send_all(taker->fd, req, n);
         if (conn_wait(holder, &r, 10000) != 1) {
             die("sample %ld: the held P-GET was not answered", i);
         }
@@ -932,7 +696,7 @@ wake_replace(long samples)
 
         printf("%ld %s %.1f %d 0 %d %d %s\n", i,
                holder->pid != taker->pid ? "cross" : "same", t1 - t0,
-               r.status, holder->pid, taker->pid, in.a[0]);
+               r.status, holder->pid, taker->pid, in.f[0][0]);
 
         holder = taker;
         /* the taker is parked once its worker counts it alone */
@@ -996,8 +760,9 @@ wake_note(long samples, int nlanes)
         l->state = L_DRAIN;
         n = snprintf(req, sizeof(req),
                      "GET %s/events?ack=1 HTTP/1.1\r\nHost: bench\r\n"
-                     "Authorization: Bearer %s\r\n\r\n", in.a[k], in.b[k]);
-        write_all(l->p.fd, req, n);
+                     "Authorization: Bearer %s\r\n\r\n",
+                     in.f[0][k], in.f[1][k]);
+        send_all(l->p.fd, req, n);
     }
 
     fprintf(stderr, "ucwa_client: %d lanes, draining the sign-in events "
@@ -1014,8 +779,8 @@ wake_note(long samples, int nlanes)
                 n = snprintf(req, sizeof(req),
                              "GET %s/events?ack=%d HTTP/1.1\r\nHost: bench\r\n"
                              "Authorization: Bearer %s\r\n\r\n",
-                             in.a[l->app], l->ack, in.b[l->app]);
-                write_all(l->p.fd, req, n);
+                             in.f[0][l->app], l->ack, in.f[1][l->app]);
+                send_all(l->p.fd, req, n);
                 l->state = L_PARKING;
                 l->next_at = now + 10000;
             } else if (l->state == L_PARKING && now >= l->next_at) {
@@ -1027,9 +792,9 @@ wake_note(long samples, int nlanes)
                              "Authorization: Bearer %s\r\n"
                              "Content-Type: application/json\r\n"
                              "Content-Length: %d\r\n\r\n%s",
-                             in.a[l->app], in.b[l->app], blen, body);
+                             in.f[0][l->app], in.f[1][l->app], blen, body);
                 l->t0 = now_us();
-                write_all(l->e.fd, req, n);
+                send_all(l->e.fd, req, n);
                 l->state = L_WAIT;
                 l->p_done = l->e_done = 0;
             }
@@ -1088,7 +853,7 @@ wake_note(long samples, int nlanes)
             if (l->state == L_WAIT && l->p_done && l->e_done) {
                 printf("%ld cross %.1f %d %d %d %d %s\n", got, l->t1 - l->t0,
                        l->p_status, l->e_status, l->p.pid, l->e.pid,
-                       in.a[l->app]);
+                       in.f[0][l->app]);
                 got++;
                 l->state = L_IDLE;
                 l->next_at = now_us();
@@ -1118,7 +883,7 @@ cmd_wake(int argc, char **argv)
     }
 
     access_log = argv[1];
-    lines_read(argv[3], &in);
+    lines_read(argv[3], &in, 2);
     samples = atol(argv[4]);
     run_id = getpid();
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1174,7 +939,7 @@ header_copy(resp_t *r, const char *name, char *dst, size_t size)
 {
     const char *h, *e;
 
-    h = header_find(r->head, name);
+    h = header_find(r->head, r->hlen, name);
     if (h == NULL) {
         return;
     }
@@ -1197,7 +962,7 @@ fo_request(long i)
         n = snprintf(req, sizeof(req),
                      "GET %s/events?ack=1 HTTP/1.1\r\nHost: bench\r\n"
                      "Authorization: Bearer %s\r\n%s%s%s%s%s%s\r\n",
-                     in.a[i], in.b[i],
+                     in.f[0][i], in.f[1][i],
                      s->lastmod[0] ? "If-Modified-Since: " : "", s->lastmod,
                      s->lastmod[0] ? "\r\n" : "",
                      s->etag[0] ? "If-None-Match: " : "", s->etag,
@@ -1206,10 +971,10 @@ fo_request(long i)
         n = snprintf(req, sizeof(req),
                      "GET %s/events?ack=%d&timeout=1800 HTTP/1.1\r\n"
                      "Host: bench\r\nAuthorization: Bearer %s\r\n\r\n",
-                     in.a[i], s->ack, in.b[i]);
+                     in.f[0][i], s->ack, in.f[1][i]);
     }
 
-    write_all(s->c.fd, req, n);
+    send_all(s->c.fd, req, n);
 }
 
 /* 1: the response delivers round "round" */
@@ -1407,10 +1172,10 @@ cmd_fanout(int argc, char **argv)
 
     nsrc = atoi(argv[1]);
     fo_nchan = strcmp(argv[2], "nchan") == 0;
-    lines_read(argv[3], &in);
+    lines_read(argv[3], &in, 2);
     m = atol(argv[4]);
     rounds = atol(argv[5]);
-    lines_read(argv[6], &pub);
+    lines_read(argv[6], &pub, 2);
     raw = fopen(argv[7], "a");
     if (argc > 8) {
         fo_bytes = atol(argv[8]);
@@ -1447,8 +1212,8 @@ cmd_fanout(int argc, char **argv)
         resp_t  r;
 
         memset(&r, 0, sizeof(r));
-        n = fo_publish_request(0, pub.a[0], pub.b[0], req, sizeof(req));
-        write_all(pubc.fd, req, n);
+        n = fo_publish_request(0, pub.f[0][0], pub.f[1][0], req, sizeof(req));
+        send_all(pubc.fd, req, n);
         if (conn_wait(&pubc, &r, 10000) != 1 || r.status != 204) {
             die("setting the publisher Online: HTTP %d", r.status);
         }
@@ -1459,7 +1224,7 @@ cmd_fanout(int argc, char **argv)
     t0 = now_us();
     for (i = 0; i < m; i++) {
         snprintf(src, sizeof(src), "127.0.0.%d", 2 + (int) (i % nsrc));
-        fo_subs[i].c.fd = conn_open_from(src);
+        fo_subs[i].c.fd = conn_open(src);
         fo_subs[i].c.job = -1;
         fo_subs[i].ack = 1;
         ev.events = EPOLLIN;
@@ -1490,10 +1255,11 @@ cmd_fanout(int argc, char **argv)
         pub_status = 0;
         pub_us = 0;
 
-        n = fo_publish_request(round, pub.a[0], pub.b[0], req, sizeof(req));
+        n = fo_publish_request(round, pub.f[0][0], pub.f[1][0], req,
+                               sizeof(req));
         limit = hold + 30e6 + m * 1000.0;
         t0 = now_us();
-        write_all(pubc.fd, req, n);
+        send_all(pubc.fd, req, n);
 
         for (got = 0; got < m && now_us() - t0 < limit; ) {
             got += fo_poll(efd, m, 10, round, t0, lat, &pubc, &pub_status,
@@ -1575,7 +1341,7 @@ im_pget(conn_t *c, const char *href, int ack, const char *tok)
                  "GET %s/events?ack=%d&timeout=1800 HTTP/1.1\r\n"
                  "Host: bench\r\nAuthorization: Bearer %s\r\n\r\n",
                  href, ack, tok);
-    write_all(c->fd, req, n);
+    send_all(c->fd, req, n);
 }
 
 static void
@@ -1590,7 +1356,7 @@ im_post(conn_t *c, const char *href, const char *tok, const char *path,
                  "Authorization: Bearer %s\r\n"
                  "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n%s",
                  href, path, tok, type, strlen(body), body);
-    write_all(c->fd, req, n);
+    send_all(c->fd, req, n);
 }
 
 static void
@@ -1642,7 +1408,7 @@ cmd_im(int argc, char **argv)
     }
 
     access_log = argv[1];
-    lines_read(argv[2], &pl);
+    lines_read(argv[2], &pl, 2);
     lanes = atoi(argv[3]);
     dur = atof(argv[4]);
     run_id = getpid();
@@ -1680,8 +1446,8 @@ cmd_im(int argc, char **argv)
         conn_on(&l->ca, w0);
         conn_on(&l->cb, w1);
 
-        l->href_a = pl.a[k];
-        l->tok_a = strtok(pl.b[k], " ");
+        l->href_a = pl.f[0][k];
+        l->tok_a = strtok(pl.f[1][k], " ");
         l->href_b = strtok(NULL, " ");
         l->tok_b = strtok(NULL, " ");
         l->sip_b = strtok(NULL, " ");
@@ -1951,14 +1717,14 @@ main(int argc, char **argv)
     port = atoi(argv[2]);
 
     if (strcmp(argv[1], "tokens") == 0 && argc == 6) {
-        lines_read(argv[4], &in);
+        lines_read(argv[4], &in, 2);
         password = argv[5];
         run_jobs(atoi(argv[3]), in.n, make_token, done_token);
         return 0;
     }
 
     if (strcmp(argv[1], "create") == 0 && argc == 6) {
-        lines_read(argv[4], &in);
+        lines_read(argv[4], &in, 2);
         per_user = atoi(argv[5]);
         run_jobs(atoi(argv[3]), (long) in.n * per_user, make_create,
                  done_create);
@@ -1966,7 +1732,7 @@ main(int argc, char **argv)
     }
 
     if (strcmp(argv[1], "call") == 0 && (argc == 7 || argc == 8)) {
-        lines_read(argv[4], &in);
+        lines_read(argv[4], &in, 2);
         method = argv[5];
         suffix = argv[6];
         json_body = argc == 8 ? argv[7] : NULL;

@@ -21,6 +21,7 @@
 #include <libxml/tree.h>
 
 #include "ngx_mobility_autodiscover.h"
+#include "ngx_mobility_xml.h"
 
 
 #define NGX_MOBILITY_AD_XSD_NS   "http://www.w3.org/2001/XMLSchema"
@@ -54,8 +55,6 @@ static ngx_int_t ngx_mobility_ad_xml_child(xmlNodePtr parent, xmlNsPtr ns,
     const char *attr2, const u_char *value2);
 static ngx_int_t ngx_mobility_ad_render_ucwa_xml(ngx_mobility_ad_doc_t *doc,
     ngx_pool_t *pool, ngx_str_t *out);
-static ngx_int_t ngx_mobility_ad_xml_dump(xmlDocPtr xml, ngx_pool_t *pool,
-    ngx_str_t *out);
 
 
 ngx_str_t  ngx_mobility_ad_content_types[NGX_MOBILITY_AD_NREPR] = {
@@ -591,7 +590,7 @@ ngx_mobility_ad_render_vnd_xml(ngx_mobility_ad_doc_t *doc, ngx_pool_t *pool,
         }
     }
 
-    rc = ngx_mobility_ad_xml_dump(xml, pool, out);
+    rc = ngx_mobility_xml_dump(xml, pool, out);
 
 done:
 
@@ -703,45 +702,11 @@ ngx_mobility_ad_render_ucwa_xml(ngx_mobility_ad_doc_t *doc, ngx_pool_t *pool,
         }
     }
 
-    rc = ngx_mobility_ad_xml_dump(xml, pool, out);
+    rc = ngx_mobility_xml_dump(xml, pool, out);
 
 done:
 
     xmlFreeDoc(xml);
 
     return rc;
-}
-
-
-static ngx_int_t
-ngx_mobility_ad_xml_dump(xmlDocPtr xml, ngx_pool_t *pool, ngx_str_t *out)
-{
-    int       size;
-    xmlChar  *mem;
-
-    mem = NULL;
-    size = 0;
-
-    xmlDocDumpMemoryEnc(xml, &mem, &size, "utf-8");
-
-    if (mem == NULL || size <= 0) {
-        if (mem) {
-            xmlFree(mem);
-        }
-
-        return NGX_ERROR;
-    }
-
-    out->data = ngx_pnalloc(pool, size);
-    if (out->data == NULL) {
-        xmlFree(mem);
-        return NGX_ERROR;
-    }
-
-    out->len = size;
-    ngx_memcpy(out->data, mem, size);
-
-    xmlFree(mem);
-
-    return NGX_OK;
 }

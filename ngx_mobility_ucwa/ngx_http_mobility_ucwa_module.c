@@ -807,10 +807,7 @@ ngx_mobility_ucwa_allow(ngx_mobility_ucwa_req_t *rq,
 
     rs->allow.len = (p - rs->allow.data > 2) ? p - rs->allow.data - 2 : 0;
 
-    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                   "MethodNotAllowed", NULL,
-                                   "The method is not allowed on this "
-                                   "resource.");
+    return ngx_mobility_ucwa_not_allowed(rq, rs);
 }
 
 

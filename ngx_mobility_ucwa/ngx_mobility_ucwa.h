@@ -59,6 +59,9 @@
 #define NGX_MOBILITY_UCWA_MOD_PHONEAUDIO  0x02
 #define NGX_MOBILITY_UCWA_MOD_UNSUPPORTED 0x80  /* audio, video, sharing */
 
+/* a conversation's resources, after the application prefix */
+#define NGX_MOBILITY_UCWA_CONV_PATH       "/communication/conversations/"
+
 /* message formats */
 #define NGX_MOBILITY_UCWA_FMT_PLAIN       0x01
 #define NGX_MOBILITY_UCWA_FMT_HTML        0x02
@@ -308,6 +311,26 @@ typedef struct {
 } ngx_mobility_ucwa_event_t;
 
 
+/*
+ * What an event about a conversation is about: its resources
+ * (ngx_mobility_ucwa_conv_event_at()), then the invitations, each
+ * addressed by the file that has it.
+ */
+typedef enum {
+    EV_CONVERSATION = 0,
+    EV_LOCAL_PARTICIPANT,
+    EV_PARTICIPANT,
+    EV_PARTICIPANT_MESSAGING,
+    EV_MESSAGING,
+    EV_MESSAGE,
+    EV_TYPING,
+    EV_LOBBY,
+    EV_INVITATION,                       /* messagingInvitation */
+    EV_OMI,                              /* onlineMeetingInvitation */
+    EV_PI                                /* participantInvitation */
+} ngx_mobility_ucwa_conv_what_e;
+
+
 /* an event rendered once, the application prefix spliced in per publish */
 typedef struct {
     ngx_str_t                        part[4];        /* around the prefix */
@@ -386,6 +409,12 @@ ngx_int_t ngx_mobility_ucwa_input_str(ngx_mobility_ucwa_req_t *rq,
 ngx_int_t ngx_mobility_ucwa_arg(ngx_pool_t *pool, ngx_str_t *args,
     const char *name, ngx_str_t *out);
 ngx_uint_t ngx_mobility_ucwa_etag_match(ngx_str_t *header, ngx_str_t *etag);
+ngx_int_t ngx_mobility_ucwa_etag_resource(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx, json_t *obj,
+    ngx_str_t *etag);
+ngx_int_t ngx_mobility_ucwa_if_match(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *etag);
 ngx_int_t ngx_mobility_ucwa_jw_init(ngx_mobility_ucwa_jw_t *jw,
     ngx_pool_t *pool, size_t size);
 void ngx_mobility_ucwa_jw_raw(ngx_mobility_ucwa_jw_t *jw, const char *s,
@@ -509,6 +538,8 @@ ngx_int_t ngx_mobility_ucwa_people(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
 json_t *ngx_mobility_ucwa_contact_json(ngx_pool_t *pool, ngx_str_t *prefix,
     ngx_mobility_user_t *u);
+const char *ngx_mobility_ucwa_people_path(ngx_pool_t *pool,
+    const char *first, ngx_mobility_bytes_t *sip, const char *suffix);
 
 /* ngx_mobility_ucwa_contacts.c */
 ngx_int_t ngx_mobility_ucwa_contacts(ngx_mobility_ucwa_req_t *rq,
@@ -553,6 +584,8 @@ ngx_int_t ngx_mobility_ucwa_bad(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, const char *message);
 ngx_int_t ngx_mobility_ucwa_not_found(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
+ngx_int_t ngx_mobility_ucwa_not_allowed(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs);
 ngx_int_t ngx_mobility_ucwa_conv_input(ngx_mobility_ucwa_req_t *rq,
     const char *name, size_t max, ngx_uint_t query,
     ngx_mobility_bytes_t *out);
@@ -560,6 +593,8 @@ const char *ngx_mobility_ucwa_conv_inputs(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_conv_t *c, ngx_mobility_bytes_t *op, ngx_uint_t query);
 ngx_uint_t ngx_mobility_ucwa_path_eat(ngx_str_t *s, const char *word);
 void ngx_mobility_ucwa_path_segment(ngx_str_t *s, ngx_str_t *seg);
+void ngx_mobility_ucwa_comm_path(ngx_mobility_ucwa_req_t *rq,
+    ngx_str_t *rest);
 ngx_int_t ngx_mobility_ucwa_conv_done(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx, ngx_int_t rc,
     ngx_uint_t write);
@@ -584,6 +619,50 @@ ngx_int_t ngx_mobility_ucwa_anonymous_refused(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, const char *message);
 ngx_int_t ngx_mobility_ucwa_due_id(ngx_mobility_ucwa_tx_t *tx, u_char *id,
     size_t n, ngx_str_t *s);
+const char *ngx_mobility_ucwa_conv_path(ngx_pool_t *pool,
+    ngx_mobility_conv_t *c, const char *tail);
+const char *ngx_mobility_ucwa_conv_part_path(ngx_pool_t *pool,
+    ngx_mobility_conv_t *c, const u_char *sip, size_t len, const char *tail);
+const char *ngx_mobility_ucwa_conv_message_path(ngx_pool_t *pool,
+    ngx_mobility_conv_t *c, uint64_t seq);
+json_t *ngx_mobility_ucwa_sip_json(const u_char *sip, size_t len);
+json_t *ngx_mobility_ucwa_text_data_uri(ngx_pool_t *pool,
+    ngx_mobility_bytes_t *text);
+json_t *ngx_mobility_ucwa_html_data_uri(ngx_pool_t *pool,
+    ngx_mobility_bytes_t *text);
+json_t *ngx_mobility_ucwa_importance_json(ngx_mobility_conv_t *c);
+void ngx_mobility_ucwa_conversation_fields(json_t *obj,
+    ngx_mobility_conv_t *c, const char *state, json_t *mods);
+void ngx_mobility_ucwa_add_participant_link(ngx_pool_t *pool, json_t *links,
+    ngx_str_t *prefix, ngx_mobility_conv_t *c);
+json_t *ngx_mobility_ucwa_messaging_json(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c, const char *state,
+    ngx_uint_t connected, ngx_uint_t html, ngx_uint_t stop);
+void ngx_mobility_ucwa_participant_identity(ngx_mobility_ucwa_tx_t *tx,
+    json_t *obj, const u_char *sip, size_t len, ngx_mobility_bytes_t *guest);
+void ngx_mobility_ucwa_conv_event_init(ngx_mobility_ucwa_event_t *ev,
+    const char *type, void *data, const char *status, const char *reason);
+ngx_int_t ngx_mobility_ucwa_conv_event_at(ngx_pool_t *pool,
+    ngx_mobility_ucwa_event_t *ev, ngx_mobility_conv_t *c,
+    ngx_mobility_ucwa_conv_what_e what, ngx_mobility_bytes_t *user,
+    ngx_mobility_conv_msg_t *m);
+void ngx_mobility_ucwa_message_push(ngx_mobility_ucwa_event_t *ev,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_msg_t *m,
+    ngx_str_t *thread);
+ngx_int_t ngx_mobility_ucwa_conv_event_send(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_event_t *ev, ngx_mobility_ucwa_app_t *app,
+    ngx_str_t *user, ngx_str_t *exclude);
+ngx_uint_t ngx_mobility_ucwa_message_body_ok(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_int_t *rc);
+ngx_int_t ngx_mobility_ucwa_message_add(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_tx_t *tx, ngx_mobility_ucwa_app_t *app,
+    ngx_mobility_conv_t *c, ngx_uint_t format, ngx_mobility_conv_msg_t *m);
+ngx_int_t ngx_mobility_ucwa_message_created(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_app_t *app,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_msg_t *m);
+void ngx_mobility_ucwa_participant_links(ngx_pool_t *pool, json_t *links,
+    ngx_str_t *prefix, ngx_mobility_conv_t *c, const u_char *sip,
+    size_t len, ngx_uint_t local, ngx_uint_t guest);
 
 /* ngx_mobility_ucwa_conference.c */
 ngx_int_t ngx_mobility_ucwa_conference(ngx_mobility_ucwa_req_t *rq,
@@ -606,6 +685,9 @@ ngx_int_t ngx_mobility_ucwa_history_logged(ngx_mobility_ucwa_tx_t *tx,
 ngx_int_t ngx_mobility_ucwa_history_flush(ngx_mobility_ucwa_tx_t *tx);
 ngx_int_t ngx_mobility_ucwa_missed_changed(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t *sip);
+ngx_int_t ngx_mobility_ucwa_missed_add(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_bytes_t *user,
+    ngx_mobility_bytes_t *from, ngx_mobility_bytes_t *preview);
 ngx_int_t ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs);
 ngx_int_t ngx_mobility_ucwa_history_log(ngx_mobility_ucwa_tx_t *tx,

@@ -1976,15 +1976,10 @@ ngx_mobility_ucwa_application(ngx_mobility_ucwa_req_t *rq,
 
     write = (rq->method == NGX_HTTP_DELETE);
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, write) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, write, NULL);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     ch = ngx_mobility_ucwa_app_channel(&app, &instance);

@@ -400,31 +400,13 @@ ngx_mobility_ucwa_communication(ngx_mobility_ucwa_req_t *rq,
 
     if (!write) {
         obj = ngx_mobility_ucwa_communication_json(&tx, &app, NULL);
-        ngx_mobility_ucwa_tx_abort(&tx);
-
-        if (ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        rs->etag.data = ngx_pstrdup(rq->pool, &etag);
-        rs->etag.len = rs->etag.data ? etag.len : 0;
-
-        return NGX_OK;
+        return ngx_mobility_ucwa_etag_resource(rq, rs, &tx, obj, &etag);
     }
 
-    if (rq->if_match.len == 0) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return ngx_mobility_ucwa_error(rq, rs,
-                                       NGX_MOBILITY_UCWA_PRECONDITION_REQUIRED,
-                                       "PreConditionRequired",
-                                       NULL, "The request needs If-Match.");
-    }
+    rc = ngx_mobility_ucwa_if_match(rq, rs, &tx, &etag);
 
-    if (!ngx_mobility_ucwa_etag_match(&rq->if_match, &etag)) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_PRECONDITION_FAILED,
-                                       "PreConditionFailed", NULL,
-                                       "The resource changed meanwhile.");
+    if (rc != NGX_OK) {
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     if (app.comm_guid.len != NGX_MOBILITY_UCWA_GUID_LEN) {

@@ -22,7 +22,6 @@
 
 #include "ngx_mobility_ucwa.h"
 #include "ngx_mobility_conversations.h"
-#include "ngx_mobility_missed.h"
 #include "ngx_mobility_directory.h"
 #include "ngx_mobility_meetings.h"
 #include "ngx_mobility_sip.h"
@@ -31,7 +30,6 @@
 
 #define NGX_MOBILITY_UCWA_OMI     "/communication/onlineMeetingInvitations/"
 #define NGX_MOBILITY_UCWA_PI      "/communication/participantInvitations/"
-#define NGX_MOBILITY_UCWA_CCONV   "/communication/conversations/"
 
 /* a member shows as typing this long after its last setIsTyping (as the
  * two-party NGX_MOBILITY_UCWA_TYPING_MS) */
@@ -52,20 +50,6 @@ typedef struct {
     const char                *cstate;    /* conversation state override */
     ngx_uint_t                 joined;    /* joined members, rendered */
 } ngx_mobility_ucwa_cf_t;
-
-
-typedef enum {
-    CF_OMI = 0,
-    CF_PI,
-    CF_CONVERSATION,
-    CF_LOCAL_PARTICIPANT,
-    CF_PARTICIPANT,
-    CF_PARTICIPANT_MESSAGING,
-    CF_MESSAGING,
-    CF_MESSAGE,
-    CF_TYPING,
-    CF_LOBBY
-} ngx_mobility_ucwa_cf_what_e;
 
 
 static ngx_int_t
@@ -272,41 +256,11 @@ ngx_mobility_ucwa_conf_member(ngx_mobility_ucwa_tx_t *tx,
 
 
 static const char *
-ngx_mobility_ucwa_cf_conv_path(ngx_pool_t *pool, ngx_mobility_conv_t *c,
-    const char *tail)
-{
-    u_char  *p;
-
-    p = ngx_pnalloc(pool, sizeof(NGX_MOBILITY_UCWA_CCONV) + c->id.len
-                          + ngx_strlen(tail));
-    if (p == NULL) {
-        return NULL;
-    }
-
-    (void) ngx_sprintf(p, NGX_MOBILITY_UCWA_CCONV "%*s%s%Z", c->id.len,
-                       c->id.data, tail);
-
-    return (const char *) p;
-}
-
-
-static const char *
 ngx_mobility_ucwa_cf_part_path(ngx_pool_t *pool, ngx_mobility_conv_t *c,
     ngx_mobility_conv_part_t *p, const char *tail)
 {
-    u_char  *s;
-
-    s = ngx_pnalloc(pool, sizeof(NGX_MOBILITY_UCWA_CCONV "/participants/")
-                          + c->id.len + p->user.len + ngx_strlen(tail));
-    if (s == NULL) {
-        return NULL;
-    }
-
-    (void) ngx_sprintf(s, NGX_MOBILITY_UCWA_CCONV "%*s/participants/%*s%s%Z",
-                       c->id.len, c->id.data, p->user.len, p->user.data,
-                       tail);
-
-    return (const char *) s;
+    return ngx_mobility_ucwa_conv_part_path(pool, c, p->user.data,
+                                            p->user.len, tail);
 }
 
 
@@ -334,28 +288,14 @@ static const char *
 ngx_mobility_ucwa_cf_people(ngx_pool_t *pool, ngx_mobility_bytes_t *user,
     const char *tail)
 {
-    u_char  *p;
-
-    p = ngx_pnalloc(pool, sizeof("/people/") + user->len + ngx_strlen(tail));
-    if (p == NULL) {
-        return NULL;
-    }
-
-    (void) ngx_sprintf(p, "/people/%*s%s%Z", user->len, user->data, tail);
-
-    return (const char *) p;
+    return ngx_mobility_ucwa_people_path(pool, "/people/", user, tail);
 }
 
 
 static json_t *
 ngx_mobility_ucwa_cf_sip(ngx_mobility_bytes_t *user)
 {
-    u_char  buf[NGX_MOBILITY_SIP_MAX + 8];
-    u_char *p;
-
-    p = ngx_snprintf(buf, sizeof(buf), "sip:%*s", user->len, user->data);
-
-    return json_stringn((const char *) buf, p - buf);
+    return ngx_mobility_ucwa_sip_json(user->data, user->len);
 }
 
 
@@ -398,7 +338,6 @@ ngx_mobility_ucwa_cf_participant_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_str_t                  prefix;
     ngx_uint_t                 local, anon, organizer, i;
     const char                *op;
-    ngx_mobility_user_t        u;
     ngx_mobility_conv_part_t   me;
 
     local = ngx_mobility_ucwa_cf_is(&p->user, &app->owner);
@@ -410,25 +349,8 @@ ngx_mobility_ucwa_cf_participant_json(ngx_mobility_ucwa_tx_t *tx,
         return NULL;
     }
 
-    json_object_set_new(obj, "sourceNetwork",
-                        json_string(anon ? "PublicCloud" : "SameEnterprise"));
-    json_object_set_new(obj, "anonymous", json_boolean(anon));
-
-    if (anon) {
-        if (p->name.len) {
-            json_object_set_new(obj, "name",
-                                ngx_mobility_ucwa_json_bytes(&p->name));
-        }
-
-    } else if (ngx_mobility_user_get(tx->st, tx->txn, p->user.data,
-                                     p->user.len, &u)
-               == NGX_MOBILITY_OK
-               && u.name.len)
-    {
-        json_object_set_new(obj, "name", ngx_mobility_ucwa_json_bytes(&u.name));
-    }
-
-    json_object_set_new(obj, "uri", ngx_mobility_ucwa_cf_sip(&p->user));
+    ngx_mobility_ucwa_participant_identity(tx, obj, p->user.data, p->user.len,
+                                           anon ? &p->name : NULL);
     json_object_set_new(obj, "role",
                         json_string(p->role == NGX_MOBILITY_PART_LEADER
                                     ? "Leader" : "Attendee"));
@@ -439,24 +361,9 @@ ngx_mobility_ucwa_cf_participant_json(ngx_mobility_ucwa_tx_t *tx,
                         json_boolean(p->state == NGX_MOBILITY_PART_LOBBY));
     json_object_set_new(obj, "_links", links);
 
-    (void) ngx_mobility_ucwa_link(links, "self", &prefix,
-                                  ngx_mobility_ucwa_cf_part_path(tx->pool, c,
-                                                                 p, ""));
-    (void) ngx_mobility_ucwa_link(links, "conversation", &prefix,
-                                  ngx_mobility_ucwa_cf_conv_path(tx->pool, c,
-                                                                 ""));
-
-    if (local) {
-        (void) ngx_mobility_ucwa_link(links, "me", &prefix, "/me");
-
-    } else if (!anon) {
-        (void) ngx_mobility_ucwa_link(links, "contact", &prefix,
-                                      ngx_mobility_ucwa_cf_people(tx->pool,
-                                          &p->user, ""));
-        (void) ngx_mobility_ucwa_link(links, "contactPresence", &prefix,
-                                      ngx_mobility_ucwa_cf_people(tx->pool,
-                                          &p->user, "/presence"));
-    }
+    ngx_mobility_ucwa_participant_links(tx->pool, links, &prefix, c,
+                                        p->user.data, p->user.len, local,
+                                        anon);
 
     if (!local && p->state != NGX_MOBILITY_PART_INVITED
         && ngx_mobility_conv_part_get(tx->st, tx->txn, c->id.data, c->id.len,
@@ -517,9 +424,7 @@ static void
 ngx_mobility_ucwa_cf_common(json_t *obj, ngx_mobility_conv_t *c)
 {
     json_object_set_new(obj, "importance",
-                        c->importance.len
-                        ? ngx_mobility_ucwa_json_bytes(&c->importance)
-                        : json_string("Normal"));
+                        ngx_mobility_ucwa_importance_json(c));
     json_object_set_new(obj, "threadId",
                         ngx_mobility_ucwa_json_bytes(&c->thread_id));
     json_object_set_new(obj, "subject",
@@ -591,7 +496,7 @@ ngx_mobility_ucwa_cf_omi_json(ngx_mobility_ucwa_tx_t *tx,
     if (ngx_strcmp(state, "Connecting") == 0) {
         if (out) {
             (void) ngx_mobility_ucwa_link(links, "cancel", &prefix,
-                                          ngx_mobility_ucwa_cf_conv_path(
+                                          ngx_mobility_ucwa_conv_path(
                                               tx->pool, c,
                                               "/messaging/terminate"));
         } else {
@@ -607,11 +512,11 @@ ngx_mobility_ucwa_cf_omi_json(ngx_mobility_ucwa_tx_t *tx,
     }
 
     (void) ngx_mobility_ucwa_link(links, "conversation", &prefix,
-                                  ngx_mobility_ucwa_cf_conv_path(tx->pool, c,
-                                                                 ""));
+                                  ngx_mobility_ucwa_conv_path(tx->pool, c,
+                                                              ""));
     (void) ngx_mobility_ucwa_link(links, "messaging", &prefix,
-                                  ngx_mobility_ucwa_cf_conv_path(tx->pool, c,
-                                                                 "/messaging"));
+                                  ngx_mobility_ucwa_conv_path(tx->pool, c,
+                                                              "/messaging"));
 
     if (!out && p->inviter.len) {
         ngx_memzero(&inviter, sizeof(ngx_mobility_conv_part_t));
@@ -689,8 +594,8 @@ ngx_mobility_ucwa_cf_pi_json(ngx_mobility_ucwa_tx_t *tx,
                                   ngx_mobility_ucwa_cf_people(tx->pool,
                                                               &p->user, ""));
     (void) ngx_mobility_ucwa_link(links, "conversation", &prefix,
-                                  ngx_mobility_ucwa_cf_conv_path(tx->pool, c,
-                                                                 ""));
+                                  ngx_mobility_ucwa_conv_path(tx->pool, c,
+                                                              ""));
 
     if (p->state == NGX_MOBILITY_PART_INVITED
         && ngx_strcmp(state, "Connecting") == 0)
@@ -782,16 +687,7 @@ ngx_mobility_ucwa_cf_conversation_json(ngx_mobility_ucwa_tx_t *tx,
         json_array_append_new(mods, json_string("Messaging"));
     }
 
-    json_object_set_new(obj, "state", json_string(state));
-    json_object_set_new(obj, "threadId",
-                        ngx_mobility_ucwa_json_bytes(&c->thread_id));
-    json_object_set_new(obj, "subject",
-                        ngx_mobility_ucwa_json_bytes(&c->subject));
-    json_object_set_new(obj, "activeModalities", mods);
-    json_object_set_new(obj, "importance",
-                        c->importance.len
-                        ? ngx_mobility_ucwa_json_bytes(&c->importance)
-                        : json_string("Normal"));
+    ngx_mobility_ucwa_conversation_fields(obj, c, state, mods);
     json_object_set_new(obj, "participantCount",
                         json_integer((json_int_t) cf->joined));
     json_object_set_new(obj, "recording", json_false());
@@ -802,43 +698,32 @@ ngx_mobility_ucwa_cf_conversation_json(ngx_mobility_ucwa_tx_t *tx,
     me.user.len = app->owner.len;
 
     (void) ngx_mobility_ucwa_link(links, "self", &prefix,
-                                  ngx_mobility_ucwa_cf_conv_path(tx->pool, c,
-                                                                 ""));
+                                  ngx_mobility_ucwa_conv_path(tx->pool, c,
+                                                              ""));
     (void) ngx_mobility_ucwa_link(links, "localParticipant", &prefix,
                                   ngx_mobility_ucwa_cf_part_path(tx->pool, c,
                                                                  &me, ""));
     (void) ngx_mobility_ucwa_link(links, "messaging", &prefix,
-                                  ngx_mobility_ucwa_cf_conv_path(tx->pool, c,
-                                                                 "/messaging"));
+                                  ngx_mobility_ucwa_conv_path(tx->pool, c,
+                                                              "/messaging"));
     (void) ngx_mobility_ucwa_link(links, "onlineMeeting", &prefix,
-                                  ngx_mobility_ucwa_cf_conv_path(tx->pool, c,
+                                  ngx_mobility_ucwa_conv_path(tx->pool, c,
                                       "/onlineMeeting"));
     (void) ngx_mobility_ucwa_link(links, "participants", &prefix,
-                                  ngx_mobility_ucwa_cf_conv_path(tx->pool, c,
+                                  ngx_mobility_ucwa_conv_path(tx->pool, c,
                                       "/participants"));
     (void) ngx_mobility_ucwa_link(links, "leaders", &prefix,
-                                  ngx_mobility_ucwa_cf_conv_path(tx->pool, c,
-                                                                 "/leaders"));
+                                  ngx_mobility_ucwa_conv_path(tx->pool, c,
+                                                              "/leaders"));
     (void) ngx_mobility_ucwa_link(links, "attendees", &prefix,
-                                  ngx_mobility_ucwa_cf_conv_path(tx->pool, c,
+                                  ngx_mobility_ucwa_conv_path(tx->pool, c,
                                       "/attendees"));
     (void) ngx_mobility_ucwa_link(links, "lobby", &prefix,
-                                  ngx_mobility_ucwa_cf_conv_path(tx->pool, c,
-                                                                 "/lobby"));
+                                  ngx_mobility_ucwa_conv_path(tx->pool, c,
+                                                              "/lobby"));
 
     if (joined && !app->anonymous) {
-        u_char  *p;
-
-        p = ngx_pnalloc(tx->pool, sizeof("/communication/participant"
-                                         "Invitations?conversation=")
-                                  + c->id.len);
-        if (p) {
-            (void) ngx_sprintf(p, "/communication/participantInvitations"
-                               "?conversation=%*s%Z", c->id.len, c->id.data);
-        }
-
-        (void) ngx_mobility_ucwa_link(links, "addParticipant", &prefix,
-                                      (const char *) p);
+        ngx_mobility_ucwa_add_participant_link(tx->pool, links, &prefix, c);
     }
 
     json_object_set_new(obj, "rel", json_string("conversation"));
@@ -851,61 +736,16 @@ static json_t *
 ngx_mobility_ucwa_cf_messaging_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, void *data)
 {
-    json_t                  *obj, *links, *f;
-    ngx_str_t                prefix;
+    ngx_uint_t               connected;
     const char              *state;
-    ngx_mobility_conv_t     *c;
     ngx_mobility_ucwa_cf_t  *cf;
 
     cf = data;
-    c = cf->conv;
-
-    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
-                                         NULL);
-    if (obj == NULL) {
-        return NULL;
-    }
-
     state = cf->state ? cf->state : "Connected";
+    connected = (ngx_strcmp(state, "Connected") == 0);
 
-    json_object_set_new(obj, "state", json_string(state));
-
-    if (ngx_strcmp(state, "Connected") == 0) {
-        f = json_array();
-
-        if (f) {
-            json_array_append_new(f, json_string("Plain"));
-            json_object_set_new(obj, "negotiatedMessageFormats", f);
-        }
-    }
-
-    json_object_set_new(obj, "_links", links);
-
-    (void) ngx_mobility_ucwa_link(links, "self", &prefix,
-                                  ngx_mobility_ucwa_cf_conv_path(tx->pool, c,
-                                                                 "/messaging"));
-    (void) ngx_mobility_ucwa_link(links, "conversation", &prefix,
-                                  ngx_mobility_ucwa_cf_conv_path(tx->pool, c,
-                                                                 ""));
-
-    if (ngx_strcmp(state, "Connected") == 0) {
-        (void) ngx_mobility_ucwa_link(links, "sendMessage", &prefix,
-                                      ngx_mobility_ucwa_cf_conv_path(tx->pool,
-                                          c, "/messaging/messages"));
-        (void) ngx_mobility_ucwa_link(links, "setIsTyping", &prefix,
-                                      ngx_mobility_ucwa_cf_conv_path(tx->pool,
-                                          c, "/messaging/typing"));
-        (void) ngx_mobility_ucwa_link(links, "typingParticipants", &prefix,
-                                      ngx_mobility_ucwa_cf_conv_path(tx->pool,
-                                          c, "/messaging/typingParticipants"));
-        (void) ngx_mobility_ucwa_link(links, "stopMessaging", &prefix,
-                                      ngx_mobility_ucwa_cf_conv_path(tx->pool,
-                                          c, "/messaging/terminate"));
-    }
-
-    json_object_set_new(obj, "rel", json_string("messaging"));
-
-    return obj;
+    return ngx_mobility_ucwa_messaging_json(tx, app, cf->conv, state,
+                                            connected, 0, connected);
 }
 
 
@@ -950,11 +790,11 @@ ngx_mobility_ucwa_cf_meeting_json(ngx_mobility_ucwa_tx_t *tx,
     json_object_set_new(obj, "_links", links);
 
     (void) ngx_mobility_ucwa_link(links, "self", &prefix,
-                                  ngx_mobility_ucwa_cf_conv_path(tx->pool, c,
+                                  ngx_mobility_ucwa_conv_path(tx->pool, c,
                                       "/onlineMeeting"));
     (void) ngx_mobility_ucwa_link(links, "conversation", &prefix,
-                                  ngx_mobility_ucwa_cf_conv_path(tx->pool, c,
-                                                                 ""));
+                                  ngx_mobility_ucwa_conv_path(tx->pool, c,
+                                                              ""));
     (void) ngx_mobility_ucwa_link(links, "organizer", &prefix,
                                   ngx_mobility_ucwa_cf_people(tx->pool,
                                       &c->organizer, ""));
@@ -976,33 +816,28 @@ ngx_mobility_ucwa_cf_meeting_json(ngx_mobility_ucwa_tx_t *tx,
 static ngx_int_t
 ngx_mobility_ucwa_cf_event(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, ngx_str_t *user, ngx_str_t *exclude,
-    ngx_mobility_ucwa_cf_t *cf, ngx_mobility_ucwa_cf_what_e what,
+    ngx_mobility_ucwa_cf_t *cf, ngx_mobility_ucwa_conv_what_e what,
     const char *type, const char *status, const char *reason)
 {
-    u_char                     tail[64];
-    ngx_pool_t                *pool;
+    ngx_str_t                  thread;
+    ngx_uint_t                 deleted;
     ngx_mobility_conv_t       *c;
     ngx_mobility_ucwa_event_t  ev;
 
     c = cf->conv;
-    pool = tx->pool;
+    deleted = (ngx_strcmp(type, "deleted") == 0);
 
-    ngx_memzero(&ev, sizeof(ngx_mobility_ucwa_event_t));
-
-    ev.type = type;
-    ev.urgency = NGX_MOBILITY_EV_HIGH;
-    ev.data = cf;
-    ev.status = status;
-    ev.reason = reason;
+    ngx_mobility_ucwa_conv_event_init(&ev, type, cf, status, reason);
 
     switch (what) {
 
-    case CF_OMI:
+    case EV_OMI:
         ev.sender_rel = "communication";
         ev.sender_path = "/communication";
         ev.rel = "onlineMeetingInvitation";
-        ev.path = ngx_mobility_ucwa_cf_inv_path(pool, NGX_MOBILITY_UCWA_OMI,
-                                                c, cf->part->inv, "");
+        ev.path = ngx_mobility_ucwa_cf_inv_path(tx->pool,
+                                                NGX_MOBILITY_UCWA_OMI, c,
+                                                cf->part->inv, "");
         ev.embed = ngx_mobility_ucwa_cf_omi_json;
 
         if (app == NULL && ngx_strcmp(type, "started") == 0) {
@@ -1016,110 +851,50 @@ ngx_mobility_ucwa_cf_event(ngx_mobility_ucwa_tx_t *tx,
 
         break;
 
-    case CF_PI:
+    case EV_PI:
         ev.sender_rel = "communication";
         ev.sender_path = "/communication";
         ev.rel = "participantInvitation";
-        ev.path = ngx_mobility_ucwa_cf_inv_path(pool, NGX_MOBILITY_UCWA_PI,
-                                                c, cf->part->inv, "");
+        ev.path = ngx_mobility_ucwa_cf_inv_path(tx->pool,
+                                                NGX_MOBILITY_UCWA_PI, c,
+                                                cf->part->inv, "");
         ev.embed = ngx_mobility_ucwa_cf_pi_json;
         break;
 
-    case CF_CONVERSATION:
-        ev.sender_rel = "communication";
-        ev.sender_path = "/communication";
-        ev.rel = "conversation";
-        ev.path = ngx_mobility_ucwa_cf_conv_path(pool, c, "");
-        if (ngx_strcmp(type, "deleted") != 0) {
-            ev.embed = ngx_mobility_ucwa_cf_conversation_json;
-        }
+    case EV_CONVERSATION:
+        ev.embed = deleted ? NULL : ngx_mobility_ucwa_cf_conversation_json;
         break;
 
-    case CF_LOCAL_PARTICIPANT:
-    case CF_PARTICIPANT:
-        ev.sender_rel = "conversation";
-        ev.sender_path = ngx_mobility_ucwa_cf_conv_path(pool, c, "");
-        ev.rel = (what == CF_PARTICIPANT) ? "participant"
-                                          : "localParticipant";
-        ev.path = ngx_mobility_ucwa_cf_part_path(pool, c, cf->part, "");
-        if (ngx_strcmp(type, "deleted") != 0) {
-            ev.embed = ngx_mobility_ucwa_cf_participant_embed;
-        }
+    case EV_LOCAL_PARTICIPANT:
+    case EV_PARTICIPANT:
+    case EV_LOBBY:
+        ev.embed = deleted ? NULL : ngx_mobility_ucwa_cf_participant_embed;
         break;
 
-    case CF_PARTICIPANT_MESSAGING:
-        ev.sender_rel = "conversation";
-        ev.sender_path = ngx_mobility_ucwa_cf_conv_path(pool, c, "");
-        ev.rel = "participantMessaging";
-        ev.path = ngx_mobility_ucwa_cf_part_path(pool, c, cf->part,
-                                                 "/messaging");
-        ev.in_rel = "participant";
-        ev.in_path = ngx_mobility_ucwa_cf_part_path(pool, c, cf->part, "");
-        break;
-
-    case CF_MESSAGING:
-        ev.sender_rel = "conversation";
-        ev.sender_path = ngx_mobility_ucwa_cf_conv_path(pool, c, "");
-        ev.rel = "messaging";
-        ev.path = ngx_mobility_ucwa_cf_conv_path(pool, c, "/messaging");
+    case EV_MESSAGING:
         ev.embed = ngx_mobility_ucwa_cf_messaging_json;
         break;
 
-    case CF_LOBBY:
-        ev.sender_rel = "conversation";
-        ev.sender_path = ngx_mobility_ucwa_cf_conv_path(pool, c, "");
-        ev.rel = "participant";
-        ev.path = ngx_mobility_ucwa_cf_part_path(pool, c, cf->part, "");
-        ev.in_rel = "lobby";
-        ev.in_path = ngx_mobility_ucwa_cf_conv_path(pool, c, "/lobby");
-        if (ngx_strcmp(type, "deleted") != 0) {
-            ev.embed = ngx_mobility_ucwa_cf_participant_embed;
-        }
-        break;
-
-    case CF_TYPING:
-        ev.sender_rel = "conversation";
-        ev.sender_path = ngx_mobility_ucwa_cf_conv_path(pool, c, "");
-        ev.rel = "participant";
-        ev.path = ngx_mobility_ucwa_cf_part_path(pool, c, cf->part, "");
-        ev.in_rel = "typingParticipants";
-        ev.in_path = ngx_mobility_ucwa_cf_conv_path(pool, c,
-                                        "/messaging/typingParticipants");
-        break;
-
-    case CF_MESSAGE:
-        ngx_snprintf(tail, sizeof(tail) - 1, "/messaging/messages/%uL%Z",
-                     cf->msg->seq);
-        ev.sender_rel = "conversation";
-        ev.sender_path = ngx_mobility_ucwa_cf_conv_path(pool, c, "");
-        ev.rel = "message";
-        ev.path = ngx_mobility_ucwa_cf_conv_path(pool, c,
-                                                 (const char *) tail);
+    case EV_MESSAGE:
         ev.embed = ngx_mobility_ucwa_cf_message_embed;
+        thread.data = (u_char *) c->id.data;
+        thread.len = c->id.len;
+        ngx_mobility_ucwa_message_push(&ev, app, cf->msg, &thread);
+        break;
 
-        if (app && !ngx_mobility_ucwa_cf_is(&cf->msg->from, &app->owner)) {
-            /* pushable: an incoming message */
-            ev.push.kind = NGX_MOBILITY_PUSH_MESSAGE;
-            ev.push.sender.data = (u_char *) cf->msg->from.data;
-            ev.push.sender.len = cf->msg->from.len;
-            ev.push.preview.data = (u_char *) cf->msg->text.data;
-            ev.push.preview.len = cf->msg->text.len;
-            ev.push.thread.data = (u_char *) c->id.data;
-            ev.push.thread.len = c->id.len;
-        }
-
+    default:
         break;
     }
 
-    if (ev.path == NULL || ev.sender_path == NULL) {
+    if (ngx_mobility_ucwa_conv_event_at(tx->pool, &ev, c, what,
+                                        cf->part ? &cf->part->user : NULL,
+                                        cf->msg)
+        == NGX_ERROR)
+    {
         return NGX_ERROR;
     }
 
-    if (app) {
-        return ngx_mobility_ucwa_publish(tx, app, &ev);
-    }
-
-    return ngx_mobility_ucwa_publish_user(tx, user, 1, exclude, &ev);
+    return ngx_mobility_ucwa_conv_event_send(tx, &ev, app, user, exclude);
 }
 
 
@@ -1130,7 +905,7 @@ ngx_mobility_ucwa_cf_event(ngx_mobility_ucwa_tx_t *tx,
 static ngx_int_t
 ngx_mobility_ucwa_cf_members(ngx_mobility_ucwa_tx_t *tx,
     ngx_array_t *roster, ngx_mobility_bytes_t *skip, ngx_uint_t leaders,
-    ngx_mobility_ucwa_cf_t *cf, ngx_mobility_ucwa_cf_what_e what,
+    ngx_mobility_ucwa_cf_t *cf, ngx_mobility_ucwa_conv_what_e what,
     const char *type, const char *status)
 {
     ngx_int_t                  rc;
@@ -1188,7 +963,7 @@ ngx_mobility_ucwa_cf_joined(ngx_mobility_ucwa_tx_t *tx,
     cf.part = me;
     cf.joined = ngx_mobility_ucwa_cf_count(roster, NGX_MOBILITY_PART_JOINED);
 
-    if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, CF_CONVERSATION,
+    if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, EV_CONVERSATION,
                                    "updated", NULL, NULL) != NGX_OK)
     {
         return NGX_ERROR;
@@ -1207,10 +982,10 @@ ngx_mobility_ucwa_cf_joined(ngx_mobility_ucwa_tx_t *tx,
         other.part = &p[i];
 
         if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &other,
-                                       CF_PARTICIPANT, "added", NULL, NULL)
+                                       EV_PARTICIPANT, "added", NULL, NULL)
             != NGX_OK
             || ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &other,
-                                          CF_PARTICIPANT_MESSAGING, "added",
+                                          EV_PARTICIPANT_MESSAGING, "added",
                                           NULL, NULL) != NGX_OK)
         {
             return NGX_ERROR;
@@ -1227,7 +1002,7 @@ ngx_mobility_ucwa_cf_joined(ngx_mobility_ucwa_tx_t *tx,
 
         other.part = &p[i];
 
-        if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &other, CF_LOBBY,
+        if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &other, EV_LOBBY,
                                        "added", NULL, NULL) != NGX_OK)
         {
             return NGX_ERROR;
@@ -1235,11 +1010,11 @@ ngx_mobility_ucwa_cf_joined(ngx_mobility_ucwa_tx_t *tx,
     }
 
     if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf,
-                                   CF_PARTICIPANT_MESSAGING, "added", NULL,
+                                   EV_PARTICIPANT_MESSAGING, "added", NULL,
                                    NULL) != NGX_OK
-        || ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, CF_MESSAGING,
+        || ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, EV_MESSAGING,
                                       "updated", NULL, NULL) != NGX_OK
-        || ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, CF_OMI,
+        || ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, EV_OMI,
                                       "completed", "Success", NULL) != NGX_OK)
     {
         return NGX_ERROR;
@@ -1264,10 +1039,10 @@ ngx_mobility_ucwa_cf_announce(ngx_mobility_ucwa_tx_t *tx,
     cf.part = me;
 
     if (ngx_mobility_ucwa_cf_members(tx, roster, &me->user, 0, &cf,
-                                     CF_PARTICIPANT, "added", NULL)
+                                     EV_PARTICIPANT, "added", NULL)
         != NGX_OK
         || ngx_mobility_ucwa_cf_members(tx, roster, &me->user, 0, &cf,
-                                        CF_PARTICIPANT_MESSAGING, "added",
+                                        EV_PARTICIPANT_MESSAGING, "added",
                                         NULL)
            != NGX_OK)
     {
@@ -1286,7 +1061,7 @@ ngx_mobility_ucwa_cf_announce(ngx_mobility_ucwa_tx_t *tx,
     }
 
     if (rc == NGX_OK
-        && ngx_mobility_ucwa_cf_event(tx, &inviter, NULL, NULL, &cf, CF_PI,
+        && ngx_mobility_ucwa_cf_event(tx, &inviter, NULL, NULL, &cf, EV_PI,
                                       "completed", "Success", NULL)
            != NGX_OK)
     {
@@ -1326,7 +1101,7 @@ ngx_mobility_ucwa_cf_inv_failed(ngx_mobility_ucwa_tx_t *tx,
 
         if (rc == NGX_OK
             && ngx_mobility_ucwa_cf_event(tx, &inviter, NULL, NULL, &cf,
-                                          CF_PI, "completed", "Failure",
+                                          EV_PI, "completed", "Failure",
                                           reason)
                != NGX_OK)
         {
@@ -1350,11 +1125,11 @@ ngx_mobility_ucwa_cf_inv_failed(ngx_mobility_ucwa_tx_t *tx,
             return NGX_OK;
         }
 
-        if (ngx_mobility_ucwa_cf_event(tx, &inviter, NULL, NULL, &cf, CF_OMI,
+        if (ngx_mobility_ucwa_cf_event(tx, &inviter, NULL, NULL, &cf, EV_OMI,
                                        "completed", "Failure", reason)
             != NGX_OK
             || ngx_mobility_ucwa_cf_event(tx, &inviter, NULL, NULL, &cf,
-                                          CF_CONVERSATION, "deleted", NULL,
+                                          EV_CONVERSATION, "deleted", NULL,
                                           NULL) != NGX_OK)
         {
             return NGX_ERROR;
@@ -1363,10 +1138,10 @@ ngx_mobility_ucwa_cf_inv_failed(ngx_mobility_ucwa_tx_t *tx,
         return NGX_OK;
     }
 
-    if (ngx_mobility_ucwa_cf_event(tx, NULL, &user, NULL, &cf, CF_OMI,
+    if (ngx_mobility_ucwa_cf_event(tx, NULL, &user, NULL, &cf, EV_OMI,
                                    "completed", "Failure", reason) != NGX_OK
         || ngx_mobility_ucwa_cf_event(tx, NULL, &user, NULL, &cf,
-                                      CF_CONVERSATION, "deleted", NULL, NULL)
+                                      EV_CONVERSATION, "deleted", NULL, NULL)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -1445,7 +1220,7 @@ ngx_mobility_ucwa_cf_lobby_out(ngx_mobility_ucwa_tx_t *tx,
         return NGX_ERROR;
     }
 
-    if (ngx_mobility_ucwa_cf_members(tx, roster, NULL, 1, &cf, CF_LOBBY,
+    if (ngx_mobility_ucwa_cf_members(tx, roster, NULL, 1, &cf, EV_LOBBY,
                                      "deleted", NULL) != NGX_OK
         || ngx_mobility_ucwa_cf_inv_failed(tx, c, p, reason) != NGX_OK)
     {
@@ -1480,7 +1255,7 @@ ngx_mobility_ucwa_cf_admit(ngx_mobility_ucwa_tx_t *tx,
     }
 
     /* out of the lobby for the leaders, then in for everyone */
-    if (ngx_mobility_ucwa_cf_members(tx, roster, NULL, 1, &cf, CF_LOBBY,
+    if (ngx_mobility_ucwa_cf_members(tx, roster, NULL, 1, &cf, EV_LOBBY,
                                      "deleted", NULL)
         != NGX_OK)
     {
@@ -1581,14 +1356,14 @@ ngx_mobility_ucwa_cf_leave(ngx_mobility_ucwa_tx_t *tx,
 
     if ((app
          && (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf,
-                                        CF_MESSAGING, "updated", NULL, NULL)
+                                        EV_MESSAGING, "updated", NULL, NULL)
              != NGX_OK
              || ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf,
-                                           CF_CONVERSATION, "deleted", NULL,
+                                           EV_CONVERSATION, "deleted", NULL,
                                            NULL)
                 != NGX_OK))
         || ngx_mobility_ucwa_cf_members(tx, roster, NULL, 0, &cf,
-                                        CF_PARTICIPANT, "deleted", NULL)
+                                        EV_PARTICIPANT, "deleted", NULL)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -1658,7 +1433,7 @@ ngx_mobility_ucwa_cf_role(ngx_mobility_ucwa_tx_t *tx,
     }
 
     if (ngx_mobility_ucwa_cf_members(tx, roster, &p->user, 0, &cf,
-                                     CF_PARTICIPANT, "added", NULL)
+                                     EV_PARTICIPANT, "added", NULL)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -1671,7 +1446,7 @@ ngx_mobility_ucwa_cf_role(ngx_mobility_ucwa_tx_t *tx,
     }
 
     if (ngx_mobility_ucwa_cf_event(tx, &app, NULL, NULL, &cf,
-                                   CF_LOCAL_PARTICIPANT, "updated", NULL,
+                                   EV_LOCAL_PARTICIPANT, "updated", NULL,
                                    NULL) != NGX_OK)
     {
         return NGX_ERROR;
@@ -1689,12 +1464,12 @@ ngx_mobility_ucwa_cf_role(ngx_mobility_ucwa_tx_t *tx,
 
         if (e[i].state == NGX_MOBILITY_PART_JOINED) {
             rc = ngx_mobility_ucwa_cf_event(tx, &app, NULL, NULL, &other,
-                                            CF_PARTICIPANT, "updated", NULL,
+                                            EV_PARTICIPANT, "updated", NULL,
                                             NULL);
 
         } else if (e[i].state == NGX_MOBILITY_PART_LOBBY) {
             rc = ngx_mobility_ucwa_cf_event(tx, &app, NULL, NULL, &other,
-                                            CF_LOBBY,
+                                            EV_LOBBY,
                                             (role == NGX_MOBILITY_PART_LEADER)
                                             ? "added" : "deleted",
                                             NULL, NULL);
@@ -1817,7 +1592,7 @@ ngx_mobility_ucwa_cf_typing_due(ngx_mobility_ucwa_tx_t *tx,
     cf.part = p;
 
     return ngx_mobility_ucwa_cf_members(tx, roster, &p->user, 0, &cf,
-                                        CF_TYPING, "deleted", NULL);
+                                        EV_TYPING, "deleted", NULL);
 }
 
 
@@ -1831,9 +1606,6 @@ static ngx_int_t
 ngx_mobility_ucwa_cf_deadline(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_conv_t *c, ngx_mobility_conv_part_t *p, uint64_t due)
 {
-    ngx_str_t               to;
-    ngx_mobility_missed_t   m;
-
     if (p->deadline != due) {
         return NGX_DECLINED;
     }
@@ -1853,27 +1625,9 @@ ngx_mobility_ucwa_cf_deadline(ngx_mobility_ucwa_tx_t *tx,
     }
 
     /* the invitee missed it */
-    ngx_memzero(&m, sizeof(ngx_mobility_missed_t));
-    m.id = c->id;
-    m.from = p->inviter;
-    m.subject = c->subject;
-    m.importance = c->importance;
-    m.thread_id = c->thread_id;
-    m.time = tx->now;
-
-    if (ngx_mobility_missed_add(tx->st, tx->txn, p->user.data, p->user.len,
-                                &m)
-        != NGX_MOBILITY_OK)
+    if (ngx_mobility_ucwa_missed_add(tx, c, &p->user, &p->inviter, NULL)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                      tx->st->err);
-        return NGX_ERROR;
-    }
-
-    to.data = (u_char *) p->user.data;
-    to.len = p->user.len;
-
-    if (ngx_mobility_ucwa_missed_changed(tx, &to) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1979,13 +1733,13 @@ ngx_mobility_ucwa_cf_join_events(ngx_mobility_ucwa_tx_t *tx,
     cf.state = "Connecting";
     cf.cstate = "Connecting";
 
-    if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, CF_OMI,
+    if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, EV_OMI,
                                    "started", NULL, NULL) != NGX_OK
         || ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf,
-                                      CF_CONVERSATION, "added", NULL, NULL)
+                                      EV_CONVERSATION, "added", NULL, NULL)
            != NGX_OK
         || ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf,
-                                      CF_LOCAL_PARTICIPANT, "added", NULL,
+                                      EV_LOCAL_PARTICIPANT, "added", NULL,
                                       NULL) != NGX_OK)
     {
         return NGX_ERROR;
@@ -2414,7 +2168,7 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
 
             if (rc == NGX_OK
                 && ngx_mobility_ucwa_cf_event(tx, &ra, NULL, NULL, &cf,
-                                              CF_CONVERSATION, "updated",
+                                              EV_CONVERSATION, "updated",
                                               NULL, NULL)
                    != NGX_OK)
             {
@@ -2425,7 +2179,7 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
 
     cf.part = &p;
 
-    if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, CF_PI,
+    if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, EV_PI,
                                    "started", NULL, NULL) != NGX_OK)
     {
         return NGX_ERROR;
@@ -2434,7 +2188,7 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
     if (reason) {
         cf.state = "Failed";
 
-        if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, CF_PI,
+        if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, EV_PI,
                                        "completed", "Failure", reason)
             != NGX_OK)
         {
@@ -2447,10 +2201,10 @@ ngx_mobility_ucwa_cf_add(ngx_mobility_ucwa_req_t *rq,
         user.data = sip;
         user.len = n;
 
-        if (ngx_mobility_ucwa_cf_event(tx, NULL, &user, NULL, &cf, CF_OMI,
+        if (ngx_mobility_ucwa_cf_event(tx, NULL, &user, NULL, &cf, EV_OMI,
                                        "started", NULL, NULL) != NGX_OK
             || ngx_mobility_ucwa_cf_event(tx, NULL, &user, NULL, &cf,
-                                          CF_CONVERSATION, "added", NULL,
+                                          EV_CONVERSATION, "added", NULL,
                                           NULL) != NGX_OK)
         {
             return NGX_ERROR;
@@ -2577,7 +2331,7 @@ ngx_mobility_ucwa_cf_answer(ngx_mobility_ucwa_req_t *rq,
     cf.state = "Connecting";
 
     /* the invitation loses accept/decline, then the join */
-    if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, CF_OMI,
+    if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, EV_OMI,
                                    "updated", NULL, NULL) != NGX_OK
         || ngx_mobility_ucwa_cf_joined(tx, app, c, roster, p) != NGX_OK
         || ngx_mobility_ucwa_cf_announce(tx, c, roster, p) != NGX_OK)
@@ -2591,11 +2345,11 @@ ngx_mobility_ucwa_cf_answer(ngx_mobility_ucwa_req_t *rq,
     cf.state = "Failed";
     cf.cstate = "Disconnected";
 
-    if (ngx_mobility_ucwa_cf_event(tx, NULL, &user, &app->id, &cf, CF_OMI,
+    if (ngx_mobility_ucwa_cf_event(tx, NULL, &user, &app->id, &cf, EV_OMI,
                                    "completed", "Failure", "Canceled")
         != NGX_OK
         || ngx_mobility_ucwa_cf_event(tx, NULL, &user, &app->id, &cf,
-                                      CF_CONVERSATION, "deleted", NULL, NULL)
+                                      EV_CONVERSATION, "deleted", NULL, NULL)
            != NGX_OK)
     {
         return NGX_ERROR;
@@ -2658,13 +2412,7 @@ ngx_mobility_ucwa_conference(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_conv_part_t   p;
     ngx_mobility_ucwa_cf_t     cf;
 
-    rest = rq->rest;
-
-    if (rest.len > 1 && rest.data[rest.len - 1] == '/') {
-        rest.len--;
-    }
-
-    (void) ngx_mobility_ucwa_path_eat(&rest, "/communication");
+    ngx_mobility_ucwa_comm_path(rq, &rest);
 
     omi = ngx_mobility_ucwa_path_eat(&rest, "/onlineMeetingInvitations");
 
@@ -2677,29 +2425,18 @@ ngx_mobility_ucwa_conference(ngx_mobility_ucwa_req_t *rq,
     write = (rq->method == NGX_HTTP_POST);
 
     if (!write && rq->method != NGX_HTTP_GET) {
-        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                       "MethodNotAllowed", NULL,
-                                       "The method is not allowed on this "
-                                       "resource.");
+        return ngx_mobility_ucwa_not_allowed(rq, rs);
     }
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, write) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, write, NULL);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     if (seg.len == 0) {
         if (!write) {
-            rc = ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                         "MethodNotAllowed", NULL,
-                                         "The method is not allowed on "
-                                         "this resource.");
+            rc = ngx_mobility_ucwa_not_allowed(rq, rs);
             goto done;
         }
 
@@ -2797,20 +2534,13 @@ ngx_mobility_ucwa_cf_send(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c,
     ngx_mobility_conv_part_t *me)
 {
-    u_char                    tail[64];
+    ngx_int_t                 rc;
     ngx_array_t              *roster;
     ngx_mobility_conv_msg_t   m;
     ngx_mobility_ucwa_cf_t    cf;
 
-    if (rq->body.len == 0) {
-        return ngx_mobility_ucwa_bad(rq, rs, "An empty message.");
-    }
-
-    if (rq->body.len > NGX_MOBILITY_CONV_TEXT_MAX) {
-        return ngx_mobility_ucwa_error(rq, rs,
-                                       NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                       "EntityTooLarge", NULL,
-                                       "The message is too long.");
+    if (!ngx_mobility_ucwa_message_body_ok(rq, rs, &rc)) {
+        return rc;
     }
 
     roster = ngx_mobility_ucwa_cf_roster(tx, c);
@@ -2828,51 +2558,34 @@ ngx_mobility_ucwa_cf_send(ngx_mobility_ucwa_req_t *rq,
 
         if (ngx_mobility_ucwa_cf_part_put(tx, c, me) != NGX_OK
             || ngx_mobility_ucwa_cf_members(tx, roster, &me->user, 0, &cf,
-                                            CF_TYPING, "deleted", NULL)
+                                            EV_TYPING, "deleted", NULL)
                != NGX_OK)
         {
             return NGX_ERROR;
         }
     }
 
-    ngx_memzero(&m, sizeof(ngx_mobility_conv_msg_t));
-    m.time = tx->now;
-    m.from.data = app->owner.data;
-    m.from.len = app->owner.len;
-    m.text.data = rq->body.data;
-    m.text.len = rq->body.len;
-
-    if (ngx_mobility_conv_msg_add(tx->st, tx->txn, c, &m) != NGX_MOBILITY_OK
+    if (ngx_mobility_ucwa_message_add(rq, tx, app, c,
+                                      NGX_MOBILITY_CONV_MSG_PLAIN, &m)
+        != NGX_OK
         || ngx_mobility_ucwa_cf_put(tx, c) != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                      tx->st->err);
         return NGX_ERROR;
     }
 
     cf.msg = &m;
 
     /* the sender, then every other member (stored once, told to all) */
-    if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, CF_MESSAGE,
+    if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, EV_MESSAGE,
                                    "completed", "Success", NULL) != NGX_OK
         || ngx_mobility_ucwa_cf_members(tx, roster, &me->user, 0, &cf,
-                                        CF_MESSAGE, "completed", "Success")
+                                        EV_MESSAGE, "completed", "Success")
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    ngx_snprintf(tail, sizeof(tail) - 1, "/messaging/messages/%uL%Z", m.seq);
-
-    if (ngx_mobility_ucwa_set_location(rq, rs, app,
-            ngx_mobility_ucwa_cf_conv_path(rq->pool, c, (const char *) tail))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    rs->status = NGX_HTTP_CREATED;
-    return NGX_OK;
+    return ngx_mobility_ucwa_message_created(rq, rs, app, c, &m);
 }
 
 
@@ -2897,9 +2610,7 @@ ngx_mobility_ucwa_cf_typing(ngx_mobility_ucwa_req_t *rq,
         return NGX_ERROR;
     }
 
-    if (tx->due == 0 || me->typing < tx->due) {
-        tx->due = me->typing;
-    }
+    ngx_mobility_ucwa_due_next(tx, me->typing, 0);
 
     if (was == 0 || was <= tx->now) {
         roster = ngx_mobility_ucwa_cf_roster(tx, c);
@@ -2912,7 +2623,7 @@ ngx_mobility_ucwa_cf_typing(ngx_mobility_ucwa_req_t *rq,
         cf.part = me;
 
         if (ngx_mobility_ucwa_cf_members(tx, roster, &me->user, 0, &cf,
-                                         CF_TYPING, "added", NULL)
+                                         EV_TYPING, "added", NULL)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -2945,13 +2656,13 @@ ngx_mobility_ucwa_cf_list(ngx_mobility_ucwa_req_t *rq,
         return NGX_ERROR;
     }
 
-    path = ngx_pnalloc(rq->pool, sizeof(NGX_MOBILITY_UCWA_CCONV) + c->id.len
+    path = ngx_pnalloc(rq->pool, sizeof(NGX_MOBILITY_UCWA_CONV_PATH) + c->id.len
                                  + ngx_strlen(rel) + 1);
     if (path == NULL) {
         return NGX_ERROR;
     }
 
-    (void) ngx_sprintf(path, NGX_MOBILITY_UCWA_CCONV "%*s/%s%Z", c->id.len,
+    (void) ngx_sprintf(path, NGX_MOBILITY_UCWA_CONV_PATH "%*s/%s%Z", c->id.len,
                        c->id.data, rel);
 
     obj = ngx_mobility_ucwa_collection(&prefix, (const char *) path,
@@ -3591,7 +3302,7 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
 
         if (roster == NULL
             || ngx_mobility_ucwa_cf_members(tx, roster, NULL, 1, &cf,
-                                            CF_LOBBY, "added", NULL)
+                                            EV_LOBBY, "added", NULL)
                != NGX_OK)
         {
             return NGX_ERROR;
@@ -3602,7 +3313,7 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
         cf.state = "Connecting";
         cf.cstate = "Connecting";
 
-        if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, CF_OMI,
+        if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, EV_OMI,
                                        "started", NULL, NULL) != NGX_OK)
         {
             return NGX_ERROR;
@@ -3611,7 +3322,7 @@ ngx_mobility_ucwa_cf_join(ngx_mobility_ucwa_req_t *rq,
         cf.state = "Failed";
         cf.cstate = "Disconnected";
 
-        if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, CF_OMI,
+        if (ngx_mobility_ucwa_cf_event(tx, app, NULL, NULL, &cf, EV_OMI,
                                        "completed", "Failure", "Rejected")
             != NGX_OK)
         {

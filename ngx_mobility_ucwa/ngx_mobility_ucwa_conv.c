@@ -6,13 +6,16 @@
  * conversations, the common inputs of an invitation, the path walk, the
  * end of a request's write transaction, a new conversation's identity,
  * whether someone can be reached for messaging, the deadline bookkeeping
- * of the due scans.
+ * of the due scans; the conversation's resources (paths, the
+ * conversation's head, messaging, participants), where the events about
+ * them point, and sendMessage.
  */
 
 #include "ngx_mobility_ucwa.h"
 #include "ngx_mobility_conversations.h"
 #include "ngx_mobility_directory.h"
 #include "ngx_mobility_sip.h"
+#include "ngx_mobility_push.h"
 
 
 ngx_int_t
@@ -138,6 +141,18 @@ ngx_mobility_ucwa_not_found(ngx_mobility_ucwa_req_t *rq,
 }
 
 
+/* 405: the method is not allowed on this resource */
+ngx_int_t
+ngx_mobility_ucwa_not_allowed(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs)
+{
+    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
+                                   "MethodNotAllowed", NULL,
+                                   "The method is not allowed on this "
+                                   "resource.");
+}
+
+
 /*
  * A string input from the body (and the query when query is set);
  * NGX_ERROR if it is longer than max.
@@ -233,6 +248,20 @@ ngx_mobility_ucwa_path_eat(ngx_str_t *s, const char *word)
     }
 
     return 0;
+}
+
+
+/* rq's path after /communication, one trailing slash tolerated */
+void
+ngx_mobility_ucwa_comm_path(ngx_mobility_ucwa_req_t *rq, ngx_str_t *rest)
+{
+    *rest = rq->rest;
+
+    if (rest->len > 1 && rest->data[rest->len - 1] == '/') {
+        rest->len--;
+    }
+
+    (void) ngx_mobility_ucwa_path_eat(rest, "/communication");
 }
 
 
@@ -551,4 +580,545 @@ ngx_mobility_ucwa_anonymous_refused(ngx_mobility_ucwa_req_t *rq,
 {
     return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_FORBIDDEN, "Forbidden",
                                    "AnonymousNotAllowed", message);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* the resources of a conversation: paths and representations         */
+
+
+/* /communication/conversations/<id><tail> */
+const char *
+ngx_mobility_ucwa_conv_path(ngx_pool_t *pool, ngx_mobility_conv_t *c,
+    const char *tail)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, sizeof(NGX_MOBILITY_UCWA_CONV_PATH) + c->id.len
+                          + ngx_strlen(tail));
+    if (p == NULL) {
+        return NULL;
+    }
+
+    (void) ngx_sprintf(p, NGX_MOBILITY_UCWA_CONV_PATH "%*s%s%Z", c->id.len,
+                       c->id.data, tail);
+
+    return (const char *) p;
+}
+
+
+/* /communication/conversations/<id>/participants/<sip><tail> */
+const char *
+ngx_mobility_ucwa_conv_part_path(ngx_pool_t *pool, ngx_mobility_conv_t *c,
+    const u_char *sip, size_t len, const char *tail)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, sizeof(NGX_MOBILITY_UCWA_CONV_PATH "/participants/")
+                          + c->id.len + len + ngx_strlen(tail));
+    if (p == NULL) {
+        return NULL;
+    }
+
+    (void) ngx_sprintf(p, NGX_MOBILITY_UCWA_CONV_PATH
+                       "%*s/participants/%*s%s%Z",
+                       c->id.len, c->id.data, len, sip, tail);
+
+    return (const char *) p;
+}
+
+
+/* /communication/conversations/<id>/messaging/messages/<seq> */
+const char *
+ngx_mobility_ucwa_conv_message_path(ngx_pool_t *pool,
+    ngx_mobility_conv_t *c, uint64_t seq)
+{
+    u_char  tail[64];
+
+    ngx_snprintf(tail, sizeof(tail) - 1, "/messaging/messages/%uL%Z", seq);
+
+    return ngx_mobility_ucwa_conv_path(pool, c, (const char *) tail);
+}
+
+
+/* "sip:" and the address */
+json_t *
+ngx_mobility_ucwa_sip_json(const u_char *sip, size_t len)
+{
+    u_char   buf[NGX_MOBILITY_SIP_MAX + 8];
+    u_char  *p;
+
+    p = ngx_snprintf(buf, sizeof(buf) - 1, "sip:%*s", len, sip);
+
+    return json_stringn((const char *) buf, p - buf);
+}
+
+
+/* "data:text/plain;charset=utf-8," + URL-encoded text, "+" for space */
+json_t *
+ngx_mobility_ucwa_text_data_uri(ngx_pool_t *pool, ngx_mobility_bytes_t *text)
+{
+    u_char        *buf, *p;
+    size_t         i;
+    json_t        *j;
+    static u_char  hex[] = "0123456789abcdef";
+    static char    prefix[] = "data:text/plain;charset=utf-8,";
+
+    buf = ngx_pnalloc(pool, sizeof(prefix) + text->len * 3);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    p = ngx_cpymem(buf, prefix, sizeof(prefix) - 1);
+
+    for (i = 0; i < text->len; i++) {
+        u_char  ch = text->data[i];
+
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
+            || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'
+            || ch == '.' || ch == '~' || ch == '!' || ch == '*'
+            || ch == '\'' || ch == '(' || ch == ')')
+        {
+            *p++ = ch;
+
+        } else if (ch == ' ') {
+            *p++ = '+';
+
+        } else {
+            *p++ = '%';
+            *p++ = hex[ch >> 4];
+            *p++ = hex[ch & 0x0f];
+        }
+    }
+
+    j = json_stringn((const char *) buf, p - buf);
+
+    return j;
+}
+
+
+/* "data:text/html;base64," + the HTML in base64 */
+json_t *
+ngx_mobility_ucwa_html_data_uri(ngx_pool_t *pool, ngx_mobility_bytes_t *text)
+{
+    u_char         *buf;
+    size_t          len;
+    ngx_str_t       src, dst;
+    static char     prefix[] = "data:text/html;base64,";
+
+    len = sizeof(prefix) + ngx_base64_encoded_length(text->len);
+
+    buf = ngx_pnalloc(pool, len);
+    if (buf == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(buf, prefix, sizeof(prefix) - 1);
+
+    src.data = (u_char *) text->data;
+    src.len = text->len;
+    dst.data = buf + sizeof(prefix) - 1;
+
+    ngx_encode_base64(&dst, &src);
+
+    return json_stringn((const char *) buf, sizeof(prefix) - 1 + dst.len);
+}
+
+
+/* the conversation's importance, Normal when none was given */
+json_t *
+ngx_mobility_ucwa_importance_json(ngx_mobility_conv_t *c)
+{
+    return c->importance.len ? ngx_mobility_ucwa_json_bytes(&c->importance)
+                             : json_string("Normal");
+}
+
+
+/*
+ * The head of a conversation resource, as app's user sees it: state,
+ * threadId, subject, activeModalities (mods, taken), importance.
+ */
+void
+ngx_mobility_ucwa_conversation_fields(json_t *obj, ngx_mobility_conv_t *c,
+    const char *state, json_t *mods)
+{
+    json_object_set_new(obj, "state", json_string(state));
+    json_object_set_new(obj, "threadId",
+                        ngx_mobility_ucwa_json_bytes(&c->thread_id));
+    json_object_set_new(obj, "subject",
+                        ngx_mobility_ucwa_json_bytes(&c->subject));
+    json_object_set_new(obj, "activeModalities", mods);
+    json_object_set_new(obj, "importance",
+                        ngx_mobility_ucwa_importance_json(c));
+}
+
+
+/* the addParticipant link of a conversation: a participantInvitation */
+void
+ngx_mobility_ucwa_add_participant_link(ngx_pool_t *pool, json_t *links,
+    ngx_str_t *prefix, ngx_mobility_conv_t *c)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, sizeof("/communication/participant"
+                                 "Invitations?conversation=")
+                          + c->id.len);
+    if (p) {
+        (void) ngx_sprintf(p, "/communication/participantInvitations"
+                           "?conversation=%*s%Z", c->id.len, c->id.data);
+    }
+
+    (void) ngx_mobility_ucwa_link(links, "addParticipant", prefix,
+                                  (const char *) p);
+}
+
+
+/*
+ * The messaging resource of conversation c, in state; while connected
+ * the negotiated formats (Plain, and Html when html) and the links to
+ * send, to type and to see who types; stopMessaging when stop.
+ */
+json_t *
+ngx_mobility_ucwa_messaging_json(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c, const char *state,
+    ngx_uint_t connected, ngx_uint_t html, ngx_uint_t stop)
+{
+    json_t     *obj, *links, *f;
+    ngx_str_t   prefix;
+
+    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
+                                         NULL);
+    if (obj == NULL) {
+        return NULL;
+    }
+
+    json_object_set_new(obj, "state", json_string(state));
+
+    if (connected) {
+        f = json_array();
+
+        if (f) {
+            json_array_append_new(f, json_string("Plain"));
+
+            if (html) {
+                json_array_append_new(f, json_string("Html"));
+            }
+
+            json_object_set_new(obj, "negotiatedMessageFormats", f);
+        }
+    }
+
+    json_object_set_new(obj, "_links", links);
+
+    (void) ngx_mobility_ucwa_link(links, "self", &prefix,
+                                  ngx_mobility_ucwa_conv_path(tx->pool, c,
+                                                              "/messaging"));
+    (void) ngx_mobility_ucwa_link(links, "conversation", &prefix,
+                                  ngx_mobility_ucwa_conv_path(tx->pool, c,
+                                                              ""));
+
+    if (connected) {
+        (void) ngx_mobility_ucwa_link(links, "sendMessage", &prefix,
+                                      ngx_mobility_ucwa_conv_path(tx->pool,
+                                          c, "/messaging/messages"));
+        (void) ngx_mobility_ucwa_link(links, "setIsTyping", &prefix,
+                                      ngx_mobility_ucwa_conv_path(tx->pool,
+                                          c, "/messaging/typing"));
+        (void) ngx_mobility_ucwa_link(links, "typingParticipants", &prefix,
+                                      ngx_mobility_ucwa_conv_path(tx->pool,
+                                          c, "/messaging/typingParticipants"));
+    }
+
+    if (stop) {
+        (void) ngx_mobility_ucwa_link(links, "stopMessaging", &prefix,
+                                      ngx_mobility_ucwa_conv_path(tx->pool,
+                                          c, "/messaging/terminate"));
+    }
+
+    json_object_set_new(obj, "rel", json_string("messaging"));
+
+    return obj;
+}
+
+
+/*
+ * Who a participant is: sourceNetwork, anonymous, name and uri.  A
+ * meeting guest (guest: the name it gave) is anonymous from the public
+ * cloud; a user's name comes from the directory.
+ */
+void
+ngx_mobility_ucwa_participant_identity(ngx_mobility_ucwa_tx_t *tx,
+    json_t *obj, const u_char *sip, size_t len, ngx_mobility_bytes_t *guest)
+{
+    ngx_mobility_user_t  u;
+
+    json_object_set_new(obj, "sourceNetwork",
+                        json_string(guest ? "PublicCloud"
+                                          : "SameEnterprise"));
+    json_object_set_new(obj, "anonymous", json_boolean(guest != NULL));
+
+    if (guest) {
+        if (guest->len) {
+            json_object_set_new(obj, "name",
+                                ngx_mobility_ucwa_json_bytes(guest));
+        }
+
+    } else if (ngx_mobility_user_get(tx->st, tx->txn, sip, len, &u)
+               == NGX_MOBILITY_OK
+               && u.name.len)
+    {
+        json_object_set_new(obj, "name", ngx_mobility_ucwa_json_bytes(&u.name));
+    }
+
+    json_object_set_new(obj, "uri", ngx_mobility_ucwa_sip_json(sip, len));
+}
+
+
+/*
+ * A participant's links: self, conversation, then me for app's own
+ * user, or contact and contactPresence for another user (none for a
+ * guest).
+ */
+void
+ngx_mobility_ucwa_participant_links(ngx_pool_t *pool, json_t *links,
+    ngx_str_t *prefix, ngx_mobility_conv_t *c, const u_char *sip,
+    size_t len, ngx_uint_t local, ngx_uint_t guest)
+{
+    ngx_mobility_bytes_t  user;
+
+    user.data = sip;
+    user.len = len;
+
+    (void) ngx_mobility_ucwa_link(links, "self", prefix,
+                                  ngx_mobility_ucwa_conv_part_path(pool, c,
+                                      sip, len, ""));
+    (void) ngx_mobility_ucwa_link(links, "conversation", prefix,
+                                  ngx_mobility_ucwa_conv_path(pool, c, ""));
+
+    if (local) {
+        (void) ngx_mobility_ucwa_link(links, "me", prefix, "/me");
+
+    } else if (!guest) {
+        (void) ngx_mobility_ucwa_link(links, "contact", prefix,
+                                      ngx_mobility_ucwa_people_path(pool,
+                                          "/people/", &user, ""));
+        (void) ngx_mobility_ucwa_link(links, "contactPresence", prefix,
+                                      ngx_mobility_ucwa_people_path(pool,
+                                          "/people/", &user, "/presence"));
+    }
+}
+
+
+/* ------------------------------------------------------------------ */
+/* events about a conversation                                        */
+
+
+/* an event of the given type about data, urgent, with its outcome */
+void
+ngx_mobility_ucwa_conv_event_init(ngx_mobility_ucwa_event_t *ev,
+    const char *type, void *data, const char *status, const char *reason)
+{
+    ngx_memzero(ev, sizeof(ngx_mobility_ucwa_event_t));
+
+    ev->type = type;
+    ev->urgency = NGX_MOBILITY_EV_HIGH;
+    ev->data = data;
+    ev->status = status;
+    ev->reason = reason;
+}
+
+
+/*
+ * Where an event about a resource of conversation c points: the
+ * resource and its sender (communication for the conversation itself,
+ * else the conversation), and for a member typing or in the lobby the
+ * collection it shows in.  A participant's resources are user's, a
+ * message's is m's.  NGX_DECLINED for an invitation (the caller's own),
+ * NGX_ERROR when out of memory.
+ */
+ngx_int_t
+ngx_mobility_ucwa_conv_event_at(ngx_pool_t *pool,
+    ngx_mobility_ucwa_event_t *ev, ngx_mobility_conv_t *c,
+    ngx_mobility_ucwa_conv_what_e what, ngx_mobility_bytes_t *user,
+    ngx_mobility_conv_msg_t *m)
+{
+    if (what == EV_CONVERSATION) {
+        ev->sender_rel = "communication";
+        ev->sender_path = "/communication";
+        ev->rel = "conversation";
+        ev->path = ngx_mobility_ucwa_conv_path(pool, c, "");
+
+        return (ev->path == NULL) ? NGX_ERROR : NGX_OK;
+    }
+
+    if (what >= EV_INVITATION) {
+        return NGX_DECLINED;
+    }
+
+    ev->sender_rel = "conversation";
+    ev->sender_path = ngx_mobility_ucwa_conv_path(pool, c, "");
+
+    switch (what) {
+
+    case EV_LOCAL_PARTICIPANT:
+    case EV_PARTICIPANT:
+        ev->rel = (what == EV_PARTICIPANT) ? "participant"
+                                           : "localParticipant";
+        ev->path = ngx_mobility_ucwa_conv_part_path(pool, c, user->data,
+                                                    user->len, "");
+        break;
+
+    case EV_PARTICIPANT_MESSAGING:
+        ev->rel = "participantMessaging";
+        ev->path = ngx_mobility_ucwa_conv_part_path(pool, c, user->data,
+                                                    user->len, "/messaging");
+        ev->in_rel = "participant";
+        ev->in_path = ngx_mobility_ucwa_conv_part_path(pool, c, user->data,
+                                                       user->len, "");
+        break;
+
+    case EV_MESSAGING:
+        ev->rel = "messaging";
+        ev->path = ngx_mobility_ucwa_conv_path(pool, c, "/messaging");
+        break;
+
+    case EV_TYPING:
+    case EV_LOBBY:
+        ev->rel = "participant";
+        ev->path = ngx_mobility_ucwa_conv_part_path(pool, c, user->data,
+                                                    user->len, "");
+        ev->in_rel = (what == EV_TYPING) ? "typingParticipants" : "lobby";
+        ev->in_path = ngx_mobility_ucwa_conv_path(pool, c,
+                          (what == EV_TYPING)
+                          ? "/messaging/typingParticipants" : "/lobby");
+        break;
+
+    default: /* EV_MESSAGE */
+        ev->rel = "message";
+        ev->path = ngx_mobility_ucwa_conv_message_path(pool, c, m->seq);
+        break;
+    }
+
+    if (ev->path == NULL || ev->sender_path == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* message m is pushable to app (in thread) unless app's user sent it */
+void
+ngx_mobility_ucwa_message_push(ngx_mobility_ucwa_event_t *ev,
+    ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_msg_t *m,
+    ngx_str_t *thread)
+{
+    if (app == NULL
+        || (m->from.len == app->owner.len
+            && ngx_memcmp(m->from.data, app->owner.data, app->owner.len)
+               == 0))
+    {
+        return;
+    }
+
+    ev->push.kind = NGX_MOBILITY_PUSH_MESSAGE;
+    ev->push.sender.data = (u_char *) m->from.data;
+    ev->push.sender.len = m->from.len;
+    ev->push.preview.data = (u_char *) m->text.data;
+    ev->push.preview.len = m->text.len;
+    ev->push.thread = *thread;
+}
+
+
+/*
+ * Publishes ev to one application (app) or to every available
+ * application of user but exclude (app NULL); NGX_ERROR when its paths
+ * could not be made.
+ */
+ngx_int_t
+ngx_mobility_ucwa_conv_event_send(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_ucwa_event_t *ev, ngx_mobility_ucwa_app_t *app,
+    ngx_str_t *user, ngx_str_t *exclude)
+{
+    if (ev->path == NULL || ev->sender_path == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (app) {
+        return ngx_mobility_ucwa_publish(tx, app, ev);
+    }
+
+    return ngx_mobility_ucwa_publish_user(tx, user, 1, exclude, ev);
+}
+
+
+/* ------------------------------------------------------------------ */
+/* sendMessage                                                        */
+
+
+/*
+ * Whether rq's body can be a message: 1, or 0 once a 400 (empty) or a
+ * 413 (longer than NGX_MOBILITY_CONV_TEXT_MAX) is answered, with its
+ * code in *rc.
+ */
+ngx_uint_t
+ngx_mobility_ucwa_message_body_ok(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_int_t *rc)
+{
+    if (rq->body.len == 0) {
+        *rc = ngx_mobility_ucwa_bad(rq, rs, "An empty message.");
+        return 0;
+    }
+
+    if (rq->body.len > NGX_MOBILITY_CONV_TEXT_MAX) {
+        *rc = ngx_mobility_ucwa_error(rq, rs,
+                                      NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                      "EntityTooLarge", NULL,
+                                      "The message is too long.");
+        return 0;
+    }
+
+    return 1;
+}
+
+
+/* rq's body stored as message m of c, from app's user, sent now */
+ngx_int_t
+ngx_mobility_ucwa_message_add(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_tx_t *tx, ngx_mobility_ucwa_app_t *app,
+    ngx_mobility_conv_t *c, ngx_uint_t format, ngx_mobility_conv_msg_t *m)
+{
+    ngx_memzero(m, sizeof(ngx_mobility_conv_msg_t));
+    m->time = tx->now;
+    m->from.data = app->owner.data;
+    m->from.len = app->owner.len;
+    m->text.data = rq->body.data;
+    m->text.len = rq->body.len;
+    m->format = (uint64_t) format;
+
+    if (ngx_mobility_conv_msg_add(tx->st, tx->txn, c, m) != NGX_MOBILITY_OK) {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* 201 with the new message m of c as its Location */
+ngx_int_t
+ngx_mobility_ucwa_message_created(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_app_t *app,
+    ngx_mobility_conv_t *c, ngx_mobility_conv_msg_t *m)
+{
+    if (ngx_mobility_ucwa_set_location(rq, rs, app,
+            ngx_mobility_ucwa_conv_message_path(rq->pool, c, m->seq))
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rs->status = NGX_HTTP_CREATED;
+    return NGX_OK;
 }

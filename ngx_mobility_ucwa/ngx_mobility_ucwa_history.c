@@ -133,6 +133,48 @@ ngx_mobility_ucwa_missed_changed(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *sip)
 
 
 /*
+ * user missed conversation c, started by from (preview: its first
+ * message, if any): recorded now, and "missedItems updated" to every
+ * application of the user.
+ */
+ngx_int_t
+ngx_mobility_ucwa_missed_add(ngx_mobility_ucwa_tx_t *tx,
+    ngx_mobility_conv_t *c, ngx_mobility_bytes_t *user,
+    ngx_mobility_bytes_t *from, ngx_mobility_bytes_t *preview)
+{
+    ngx_str_t              sip;
+    ngx_mobility_missed_t  m;
+
+    ngx_memzero(&m, sizeof(ngx_mobility_missed_t));
+
+    m.id = c->id;
+    m.from = *from;
+    m.subject = c->subject;
+    m.importance = c->importance;
+    m.thread_id = c->thread_id;
+
+    if (preview) {
+        m.preview = *preview;
+    }
+
+    m.time = tx->now;
+
+    if (ngx_mobility_missed_add(tx->st, tx->txn, user->data, user->len, &m)
+        != NGX_MOBILITY_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                      tx->st->err);
+        return NGX_ERROR;
+    }
+
+    sip.data = (u_char *) user->data;
+    sip.len = user->len;
+
+    return ngx_mobility_ucwa_missed_changed(tx, &sip);
+}
+
+
+/*
  * The user's conversation log count changed (conversationLogsCount): one
  * "missedItems updated" goes to the user's applications when the
  * transaction commits, after the events of the change itself (a
@@ -747,12 +789,8 @@ ngx_mobility_ucwa_transcript_each(void *data, ngx_mobility_conv_msg_t *m)
 {
     u_char                        *p;
     json_t                        *t, *links, *emb, *mt, *ml, *pl;
-    size_t                         i;
     ngx_mobility_ucwa_logs_ctx_t  *ctx = data;
     ngx_pool_t                    *pool;
-    static u_char                  hex[] = "0123456789abcdef";
-    static char                    plain[] = "data:text/plain;charset=utf-8,";
-    static char                    html[] = "data:text/html;base64,";
 
     pool = ctx->tx->pool;
 
@@ -801,57 +839,16 @@ ngx_mobility_ucwa_transcript_each(void *data, ngx_mobility_conv_msg_t *m)
         (void) ngx_mobility_ucwa_link(links, "me", ctx->prefix, "/me");
 
     } else {
-        p = ngx_pnalloc(pool, sizeof("/people/") + m->from.len);
-        if (p) {
-            (void) ngx_sprintf(p, "/people/%*s%Z", m->from.len, m->from.data);
-        }
-
         (void) ngx_mobility_ucwa_link(links, "contact", ctx->prefix,
-                                      (const char *) p);
+                                      ngx_mobility_ucwa_people_path(pool,
+                                          "/people/", &m->from, ""));
     }
 
     /* HTML as a base64 data URI (spec §7.4), plain text URL-encoded */
-    p = ngx_pnalloc(pool, sizeof(plain) + 3 * m->text.len
-                          + ngx_base64_encoded_length(m->text.len));
-
-    if (p && m->format == NGX_MOBILITY_CONV_MSG_HTML) {
-        ngx_str_t  src, dst;
-
-        src.data = (u_char *) m->text.data;
-        src.len = m->text.len;
-        dst.data = ngx_cpymem(p, html, sizeof(html) - 1);
-        ngx_encode_base64(&dst, &src);
-
-        json_object_set_new(pl, "href",
-                            json_stringn((const char *) p,
-                                         sizeof(html) - 1 + dst.len));
-
-    } else if (p) {
-        u_char  *q = ngx_cpymem(p, plain, sizeof(plain) - 1);
-
-        for (i = 0; i < m->text.len; i++) {
-            u_char  ch = m->text.data[i];
-
-            if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
-                || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'
-                || ch == '.' || ch == '~' || ch == '!' || ch == '*'
-                || ch == '\'' || ch == '(' || ch == ')')
-            {
-                *q++ = ch;
-
-            } else if (ch == ' ') {
-                *q++ = '+';
-
-            } else {
-                *q++ = '%';
-                *q++ = hex[ch >> 4];
-                *q++ = hex[ch & 0x0f];
-            }
-        }
-
-        json_object_set_new(pl, "href", json_stringn((const char *) p,
-                                                     q - p));
-    }
+    json_object_set_new(pl, "href",
+                        (m->format == NGX_MOBILITY_CONV_MSG_HTML)
+                        ? ngx_mobility_ucwa_html_data_uri(pool, &m->text)
+                        : ngx_mobility_ucwa_text_data_uri(pool, &m->text));
 
     json_object_set_new(mt, "_links", ml);
 
@@ -882,15 +879,6 @@ ngx_mobility_ucwa_transcript_each(void *data, ngx_mobility_conv_msg_t *m)
 
 /* ------------------------------------------------------------------ */
 /* the resources                                                      */
-
-
-static ngx_int_t
-ngx_mobility_ucwa_logs_not_found(ngx_mobility_ucwa_req_t *rq,
-    ngx_mobility_ucwa_resp_t *rs)
-{
-    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_FOUND, "NotFound",
-                                   NULL, "The resource does not exist.");
-}
 
 
 static ngx_int_t
@@ -1123,31 +1111,11 @@ ngx_mobility_ucwa_logs_mark_read(ngx_mobility_ucwa_req_t *rq,
 }
 
 
-static ngx_uint_t
-ngx_mobility_ucwa_logs_eat(ngx_str_t *s, const char *word)
-{
-    size_t  n;
-
-    n = ngx_strlen(word);
-
-    if (s->len >= n && ngx_strncasecmp(s->data, (u_char *) word, n) == 0
-        && (s->len == n || s->data[n] == '/'))
-    {
-        s->data += n;
-        s->len -= n;
-        return 1;
-    }
-
-    return 0;
-}
-
-
 ngx_int_t
 ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs)
 {
     int                       rc2;
-    u_char                   *p;
     json_t                   *obj;
     ngx_int_t                 rc;
     ngx_str_t                 rest, id;
@@ -1156,30 +1124,10 @@ ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_app_t   app;
     ngx_mobility_convlog_t    log;
 
-    rest = rq->rest;
+    ngx_mobility_ucwa_comm_path(rq, &rest);
+    (void) ngx_mobility_ucwa_path_eat(&rest, "/conversationLogs");
 
-    if (rest.len > 1 && rest.data[rest.len - 1] == '/') {
-        rest.len--;
-    }
-
-    (void) ngx_mobility_ucwa_logs_eat(&rest, "/communication");
-    (void) ngx_mobility_ucwa_logs_eat(&rest, "/conversationLogs");
-
-    id.len = 0;
-    id.data = NULL;
-
-    if (rest.len && rest.data[0] == '/') {
-        rest.data++;
-        rest.len--;
-
-        p = ngx_strlchr(rest.data, rest.data + rest.len, '/');
-
-        id.data = rest.data;
-        id.len = p ? (size_t) (p - rest.data) : rest.len;
-
-        rest.data += id.len;
-        rest.len -= id.len;
-    }
+    ngx_mobility_ucwa_path_segment(&rest, &id);
 
     write = (rq->method != NGX_HTTP_GET);
 
@@ -1192,7 +1140,7 @@ ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
     if (id.len == 0) {
         rc = (rq->method == NGX_HTTP_GET && rest.len == 0)
              ? ngx_mobility_ucwa_logs_list(rq, rs, &tx, &app)
-             : ngx_mobility_ucwa_logs_not_found(rq, rs);
+             : ngx_mobility_ucwa_not_found(rq, rs);
         goto done;
     }
 
@@ -1208,7 +1156,7 @@ ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (rc2 == NGX_MOBILITY_NOTFOUND) {
-        rc = ngx_mobility_ucwa_logs_not_found(rq, rs);
+        rc = ngx_mobility_ucwa_not_found(rq, rs);
         goto done;
     }
 
@@ -1222,54 +1170,33 @@ ngx_mobility_ucwa_conversation_logs(ngx_mobility_ucwa_req_t *rq,
             rc = ngx_mobility_ucwa_logs_delete(rq, rs, &tx, &app, &id);
 
         } else {
-            rc = ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                         "MethodNotAllowed", NULL,
-                                         "The method is not allowed on "
-                                         "this resource.");
+            rc = ngx_mobility_ucwa_not_allowed(rq, rs);
         }
 
         goto done;
     }
 
-    if (ngx_mobility_ucwa_logs_eat(&rest, "/conversationLogTranscripts")
+    if (ngx_mobility_ucwa_path_eat(&rest, "/conversationLogTranscripts")
         && rest.len == 0)
     {
         rc = (rq->method == NGX_HTTP_GET)
              ? ngx_mobility_ucwa_logs_transcripts(rq, rs, &tx, &app, &log)
-             : ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                       "MethodNotAllowed", NULL,
-                                       "The method is not allowed on this "
-                                       "resource.");
+             : ngx_mobility_ucwa_not_allowed(rq, rs);
         goto done;
     }
 
-    if (ngx_mobility_ucwa_logs_eat(&rest, "/markAsRead") && rest.len == 0) {
+    if (ngx_mobility_ucwa_path_eat(&rest, "/markAsRead") && rest.len == 0) {
         rc = (rq->method == NGX_HTTP_POST)
              ? ngx_mobility_ucwa_logs_mark_read(rq, rs, &tx, &app, &id)
-             : ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                       "MethodNotAllowed", NULL,
-                                       "The method is not allowed on this "
-                                       "resource.");
+             : ngx_mobility_ucwa_not_allowed(rq, rs);
         goto done;
     }
 
-    rc = ngx_mobility_ucwa_logs_not_found(rq, rs);
+    rc = ngx_mobility_ucwa_not_found(rq, rs);
 
 done:
 
-    if (rc != NGX_OK || !write || rs->error
-        || rs->status != NGX_HTTP_NO_CONTENT)
-    {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return rc;
-    }
-
-    if (ngx_mobility_ucwa_tx_commit(&tx) != NGX_OK) {
-        ngx_memzero(rs, sizeof(ngx_mobility_ucwa_resp_t));
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    return NGX_OK;
+    return ngx_mobility_ucwa_conv_done(rq, rs, &tx, rc, write);
 }
 
 

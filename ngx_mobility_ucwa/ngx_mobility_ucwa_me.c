@@ -120,22 +120,30 @@ ngx_mobility_ucwa_sip_str(ngx_mobility_ucwa_req_t *rq, ngx_str_t *sip)
 }
 
 
-/* "+1 (425) 555-1234" -> "tel:+14255551234" */
-static json_t *
-ngx_mobility_ucwa_tel(ngx_mobility_bytes_t *b)
+/*
+ * "+1 (425) 555-1234" -> "tel:+14255551234": a phone field as a tel URI
+ * into buf (NGX_MOBILITY_FIELD_MAX + 8); 0: the field is left out (not
+ * UTF-8 where jansson would refuse it, or no digits)
+ */
+static size_t
+ngx_mobility_ucwa_tel_text(ngx_mobility_bytes_t *b, u_char *buf)
 {
     u_char  *p;
     size_t   i;
-    u_char   buf[NGX_MOBILITY_FIELD_MAX + 8];
 
     if (b->len > NGX_MOBILITY_FIELD_MAX) {
-        return NULL;
+        return 0;
     }
 
     if (b->len > 4 && ngx_strncasecmp((u_char *) b->data, (u_char *) "tel:", 4)
                       == 0)
     {
-        return json_stringn((const char *) b->data, b->len);
+        if (!ngx_mobility_ucwa_utf8_ok(b->data, b->len)) {
+            return 0;
+        }
+
+        ngx_memcpy(buf, b->data, b->len);
+        return b->len;
     }
 
     p = ngx_cpymem(buf, "tel:", 4);
@@ -149,11 +157,20 @@ ngx_mobility_ucwa_tel(ngx_mobility_bytes_t *b)
         }
     }
 
-    if (p == buf + 4) {
-        return NULL;
-    }
+    return (p == buf + 4) ? 0 : (size_t) (p - buf);
+}
 
-    return json_stringn((const char *) buf, p - buf);
+
+/* a phone field as JSON (ngx_mobility_ucwa_tel_text()), or NULL */
+static json_t *
+ngx_mobility_ucwa_tel(ngx_mobility_bytes_t *b)
+{
+    size_t  n;
+    u_char  buf[NGX_MOBILITY_FIELD_MAX + 8];
+
+    n = ngx_mobility_ucwa_tel_text(b, buf);
+
+    return n ? json_stringn((const char *) buf, n) : NULL;
 }
 
 
@@ -351,44 +368,6 @@ ngx_mobility_ucwa_me_json(ngx_mobility_ucwa_tx_t *tx,
     json_object_set_new(obj, "rel", json_string("me"));
 
     return obj;
-}
-
-
-/* "tel:..." of a phone field into buf (NGX_MOBILITY_FIELD_MAX + 8), as
- * ngx_mobility_ucwa_tel(); 0: the field is left out */
-static size_t
-ngx_mobility_ucwa_tel_text(ngx_mobility_bytes_t *b, u_char *buf)
-{
-    u_char  *p;
-    size_t   i;
-
-    if (b->len > NGX_MOBILITY_FIELD_MAX) {
-        return 0;
-    }
-
-    if (b->len > 4 && ngx_strncasecmp((u_char *) b->data, (u_char *) "tel:", 4)
-                      == 0)
-    {
-        if (!ngx_mobility_ucwa_utf8_ok(b->data, b->len)) {
-            return 0;
-        }
-
-        ngx_memcpy(buf, b->data, b->len);
-        return b->len;
-    }
-
-    p = ngx_cpymem(buf, "tel:", 4);
-
-    for (i = 0; i < b->len; i++) {
-        if ((b->data[i] >= '0' && b->data[i] <= '9')
-            || (b->data[i] == '+' && p == buf + 4)
-            || b->data[i] == ';' || b->data[i] == '=' || b->data[i] == 'x')
-        {
-            *p++ = b->data[i];
-        }
-    }
-
-    return (p == buf + 4) ? 0 : (size_t) (p - buf);
 }
 
 
@@ -2053,15 +2032,10 @@ ngx_mobility_ucwa_phones(ngx_mobility_ucwa_req_t *rq,
         { NULL, NULL, 0 }
     };
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, 0) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, 0, NULL);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     if (ngx_mobility_ucwa_prefix(rq->pool, &app, &prefix) != NGX_OK) {
@@ -2159,15 +2133,10 @@ ngx_mobility_ucwa_photo(ngx_mobility_ucwa_req_t *rq,
 
     n = ngx_mobility_sip_canon(who.data, who.len, sip, NULL);
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, 0) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, 0, NULL);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     rc = (n > 0) ? ngx_mobility_photo_get(tx.st, tx.txn, sip, n, &photo)
@@ -2457,15 +2426,10 @@ ngx_mobility_ucwa_call_forwarding(ngx_mobility_ucwa_req_t *rq,
 
     write = (rq->method == NGX_HTTP_PUT);
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, write) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, write, NULL);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     if (app.anonymous) {
@@ -2485,33 +2449,15 @@ ngx_mobility_ucwa_call_forwarding(ngx_mobility_ucwa_req_t *rq,
 
     if (!write) {
         obj = ngx_mobility_ucwa_cf_json(&tx, &app, &cf);
-        ngx_mobility_ucwa_tx_abort(&tx);
-
-        if (ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj) != NGX_OK) {
-            return NGX_ERROR;
-        }
-
-        rs->etag.data = ngx_pstrdup(rq->pool, &etag);
-        rs->etag.len = rs->etag.data ? etag.len : 0;
-
-        return NGX_OK;
+        return ngx_mobility_ucwa_etag_resource(rq, rs, &tx, obj, &etag);
     }
 
     /* PUT: the full representation, guarded */
 
-    if (rq->if_match.len == 0) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return ngx_mobility_ucwa_error(rq, rs,
-                                       NGX_MOBILITY_UCWA_PRECONDITION_REQUIRED,
-                                       "PreConditionRequired",
-                                       NULL, "The request needs If-Match.");
-    }
+    rc = ngx_mobility_ucwa_if_match(rq, rs, &tx, &etag);
 
-    if (!ngx_mobility_ucwa_etag_match(&rq->if_match, &etag)) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_PRECONDITION_FAILED,
-                                       "PreConditionFailed", NULL,
-                                       "The resource changed meanwhile.");
+    if (rc != NGX_OK) {
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     ngx_mobility_ucwa_user_guid(&sip, "callForwardingSettings", guid);

@@ -838,10 +838,7 @@ ngx_mobility_ucwa_mt_allow(ngx_mobility_ucwa_req_t *rq,
     rs->allow.data = (u_char *) allow;
     rs->allow.len = ngx_strlen(allow);
 
-    return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                   "MethodNotAllowed", NULL,
-                                   "The method is not allowed on this "
-                                   "resource.");
+    return ngx_mobility_ucwa_not_allowed(rq, rs);
 }
 
 

@@ -17,14 +17,12 @@
 
 #include "ngx_mobility_ucwa.h"
 #include "ngx_mobility_conversations.h"
-#include "ngx_mobility_missed.h"
 #include "ngx_mobility_directory.h"
 #include "ngx_mobility_sip.h"
 #include "ngx_mobility_push.h"
 
 
-#define NGX_MOBILITY_UCWA_INV     "/communication/messagingInvitations"
-#define NGX_MOBILITY_UCWA_CONV    "/communication/conversations/"
+#define NGX_MOBILITY_UCWA_INV     "/communication/messagingInvitations/"
 
 /* a participant shows as typing this long after its last setIsTyping */
 #define NGX_MOBILITY_UCWA_TYPING_MS   10000
@@ -84,64 +82,31 @@ ngx_mobility_ucwa_im_put(ngx_mobility_ucwa_tx_t *tx, ngx_mobility_conv_t *c)
 
 
 static const char *
-ngx_mobility_ucwa_im_path(ngx_pool_t *pool, const char *fmt,
-    ngx_mobility_conv_t *c, const char *tail)
+ngx_mobility_ucwa_im_inv(ngx_pool_t *pool, ngx_mobility_conv_t *c,
+    const char *tail)
 {
     u_char  *p;
 
-    p = ngx_pnalloc(pool, ngx_strlen(fmt) + c->id.len + ngx_strlen(tail)
-                          + 1);
+    p = ngx_pnalloc(pool, sizeof(NGX_MOBILITY_UCWA_INV) + c->id.len
+                          + ngx_strlen(tail));
     if (p == NULL) {
         return NULL;
     }
 
-    (void) ngx_sprintf(p, "%s%*s%s%Z", fmt, c->id.len, c->id.data, tail);
+    (void) ngx_sprintf(p, NGX_MOBILITY_UCWA_INV "%*s%s%Z", c->id.len,
+                       c->id.data, tail);
 
     return (const char *) p;
 }
 
 
 #define im_conv(pool, c, tail)                                                \
-    ngx_mobility_ucwa_im_path(pool, NGX_MOBILITY_UCWA_CONV, c, tail)
+    ngx_mobility_ucwa_conv_path(pool, c, tail)
 #define im_inv(pool, c, tail)                                                 \
-    ngx_mobility_ucwa_im_path(pool, NGX_MOBILITY_UCWA_INV "/", c, tail)
-
-
-static const char *
-ngx_mobility_ucwa_im_part(ngx_pool_t *pool, ngx_mobility_conv_t *c,
-    const char *sip, const char *tail)
-{
-    u_char  *p;
-
-    p = ngx_pnalloc(pool, sizeof(NGX_MOBILITY_UCWA_CONV "/participants/")
-                          + c->id.len + ngx_strlen(sip) + ngx_strlen(tail));
-    if (p == NULL) {
-        return NULL;
-    }
-
-    (void) ngx_sprintf(p, NGX_MOBILITY_UCWA_CONV "%*s/participants/%s%s%Z",
-                       c->id.len, c->id.data, sip, tail);
-
-    return (const char *) p;
-}
-
-
-static const char *
-ngx_mobility_ucwa_im_people(ngx_pool_t *pool, const char *sip,
-    const char *tail)
-{
-    u_char  *p;
-
-    p = ngx_pnalloc(pool, sizeof("/people/") + ngx_strlen(sip)
-                          + ngx_strlen(tail));
-    if (p == NULL) {
-        return NULL;
-    }
-
-    (void) ngx_sprintf(p, "/people/%s%s%Z", sip, tail);
-
-    return (const char *) p;
-}
+    ngx_mobility_ucwa_im_inv(pool, c, tail)
+#define im_part(pool, c, sip, tail)                                           \
+    ngx_mobility_ucwa_conv_part_path(pool, c, (const u_char *) (sip),        \
+                                     ngx_strlen(sip), tail)
 
 
 /* "local" is the owner of app, "remote" the other participant */
@@ -169,60 +134,6 @@ ngx_mobility_ucwa_im_remote(ngx_mobility_ucwa_app_t *app,
 {
     return ngx_mobility_ucwa_im_outgoing(app, c) ? (const char *) c->to.data
                                                 : (const char *) c->from.data;
-}
-
-
-static json_t *
-ngx_mobility_ucwa_im_sip(const char *sip)
-{
-    u_char  buf[NGX_MOBILITY_SIP_MAX + 8];
-
-    ngx_snprintf(buf, sizeof(buf) - 1, "sip:%s%Z", sip);
-
-    return json_string((const char *) buf);
-}
-
-
-/* "data:text/plain;charset=utf-8," + URL-encoded text, "+" for space */
-static json_t *
-ngx_mobility_ucwa_im_data_uri(ngx_pool_t *pool, ngx_mobility_bytes_t *text)
-{
-    u_char        *buf, *p;
-    size_t         i;
-    json_t        *j;
-    static u_char  hex[] = "0123456789abcdef";
-    static char    prefix[] = "data:text/plain;charset=utf-8,";
-
-    buf = ngx_pnalloc(pool, sizeof(prefix) + text->len * 3);
-    if (buf == NULL) {
-        return NULL;
-    }
-
-    p = ngx_cpymem(buf, prefix, sizeof(prefix) - 1);
-
-    for (i = 0; i < text->len; i++) {
-        u_char  ch = text->data[i];
-
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z')
-            || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'
-            || ch == '.' || ch == '~' || ch == '!' || ch == '*'
-            || ch == '\'' || ch == '(' || ch == ')')
-        {
-            *p++ = ch;
-
-        } else if (ch == ' ') {
-            *p++ = '+';
-
-        } else {
-            *p++ = '%';
-            *p++ = hex[ch >> 4];
-            *p++ = hex[ch & 0x0f];
-        }
-    }
-
-    j = json_stringn((const char *) buf, p - buf);
-
-    return j;
 }
 
 
@@ -331,34 +242,6 @@ ngx_mobility_ucwa_im_formats(ngx_mobility_ucwa_tx_t *tx,
 }
 
 
-/* "data:text/html;base64," + the HTML in base64 */
-static json_t *
-ngx_mobility_ucwa_im_html_uri(ngx_pool_t *pool, ngx_mobility_bytes_t *text)
-{
-    u_char         *buf;
-    size_t          len;
-    ngx_str_t       src, dst;
-    static char     prefix[] = "data:text/html;base64,";
-
-    len = sizeof(prefix) + ngx_base64_encoded_length(text->len);
-
-    buf = ngx_pnalloc(pool, len);
-    if (buf == NULL) {
-        return NULL;
-    }
-
-    ngx_memcpy(buf, prefix, sizeof(prefix) - 1);
-
-    src.data = (u_char *) text->data;
-    src.len = text->len;
-    dst.data = buf + sizeof(prefix) - 1;
-
-    ngx_encode_base64(&dst, &src);
-
-    return json_stringn((const char *) buf, sizeof(prefix) - 1 + dst.len);
-}
-
-
 /* ------------------------------------------------------------------ */
 /* representations                                                    */
 
@@ -367,12 +250,13 @@ static json_t *
 ngx_mobility_ucwa_im_participant_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c, const char *sip)
 {
-    json_t               *obj, *links;
-    ngx_str_t             prefix;
-    ngx_uint_t            local;
-    ngx_mobility_user_t   u;
+    json_t      *obj, *links;
+    size_t       len;
+    ngx_str_t    prefix;
+    ngx_uint_t   local;
 
     local = (ngx_strcmp(sip, ngx_mobility_ucwa_im_local(app, c)) == 0);
+    len = ngx_strlen(sip);
 
     obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
                                          NULL);
@@ -380,37 +264,12 @@ ngx_mobility_ucwa_im_participant_json(ngx_mobility_ucwa_tx_t *tx,
         return NULL;
     }
 
-    json_object_set_new(obj, "sourceNetwork", json_string("SameEnterprise"));
-    json_object_set_new(obj, "anonymous", json_false());
-
-    if (ngx_mobility_user_get(tx->st, tx->txn, (u_char *) sip,
-                              ngx_strlen(sip), &u)
-        == NGX_MOBILITY_OK
-        && u.name.len)
-    {
-        json_object_set_new(obj, "name", ngx_mobility_ucwa_json_bytes(&u.name));
-    }
-
-    json_object_set_new(obj, "uri", ngx_mobility_ucwa_im_sip(sip));
+    ngx_mobility_ucwa_participant_identity(tx, obj, (const u_char *) sip,
+                                           len, NULL);
     json_object_set_new(obj, "_links", links);
 
-    (void) ngx_mobility_ucwa_link(links, "self", &prefix,
-                                  ngx_mobility_ucwa_im_part(tx->pool, c, sip,
-                                                            ""));
-    (void) ngx_mobility_ucwa_link(links, "conversation", &prefix,
-                                  im_conv(tx->pool, c, ""));
-
-    if (local) {
-        (void) ngx_mobility_ucwa_link(links, "me", &prefix, "/me");
-
-    } else {
-        (void) ngx_mobility_ucwa_link(links, "contact", &prefix,
-                                      ngx_mobility_ucwa_im_people(tx->pool,
-                                                                  sip, ""));
-        (void) ngx_mobility_ucwa_link(links, "contactPresence", &prefix,
-                                      ngx_mobility_ucwa_im_people(tx->pool,
-                                                        sip, "/presence"));
-    }
+    ngx_mobility_ucwa_participant_links(tx->pool, links, &prefix, c,
+                                        (const u_char *) sip, len, local, 0);
 
     json_object_set_new(obj, "rel",
                         json_string(local ? "localParticipant"
@@ -456,9 +315,7 @@ ngx_mobility_ucwa_im_invitation_json(ngx_mobility_ucwa_tx_t *tx,
     json_object_set_new(obj, "direction",
                         json_string(out ? "Outgoing" : "Incoming"));
     json_object_set_new(obj, "importance",
-                        c->importance.len
-                        ? ngx_mobility_ucwa_json_bytes(&c->importance)
-                        : json_string("Normal"));
+                        ngx_mobility_ucwa_importance_json(c));
     json_object_set_new(obj, "threadId",
                         ngx_mobility_ucwa_json_bytes(&c->thread_id));
     json_object_set_new(obj, "state", json_string(state));
@@ -477,15 +334,14 @@ ngx_mobility_ucwa_im_invitation_json(ngx_mobility_ucwa_tx_t *tx,
 
     if (out) {
         (void) ngx_mobility_ucwa_link(links, "from", &prefix,
-                                      ngx_mobility_ucwa_im_part(tx->pool, c,
-                                          (const char *) c->from.data, ""));
+                                      im_part(tx->pool, c, c->from.data,
+                                              ""));
         (void) ngx_mobility_ucwa_link(links, "to", &prefix,
-                                      ngx_mobility_ucwa_im_people(tx->pool,
-                                          (const char *) c->to.data, ""));
+                                      ngx_mobility_ucwa_people_path(tx->pool,
+                                          "/people/", &c->to, ""));
     } else {
         (void) ngx_mobility_ucwa_link(links, "to", &prefix,
-                                      ngx_mobility_ucwa_im_part(tx->pool, c,
-                                          (const char *) c->to.data, ""));
+                                      im_part(tx->pool, c, c->to.data, ""));
     }
 
     if (c->state == NGX_MOBILITY_CONV_CONNECTING) {
@@ -511,8 +367,8 @@ ngx_mobility_ucwa_im_invitation_json(ngx_mobility_ucwa_tx_t *tx,
 
         if (m) {
             json_object_set_new(m, "href",
-                                ngx_mobility_ucwa_im_data_uri(tx->pool,
-                                                              &c->message));
+                                ngx_mobility_ucwa_text_data_uri(tx->pool,
+                                                                &c->message));
             json_object_set_new(links, "message", m);
         }
     }
@@ -561,43 +417,23 @@ ngx_mobility_ucwa_im_conversation_json(ngx_mobility_ucwa_tx_t *tx,
         state = "Disconnected";
     }
 
-    json_object_set_new(obj, "state", json_string(state));
-    json_object_set_new(obj, "threadId",
-                        ngx_mobility_ucwa_json_bytes(&c->thread_id));
-    json_object_set_new(obj, "subject",
-                        ngx_mobility_ucwa_json_bytes(&c->subject));
-    json_object_set_new(obj, "activeModalities", mods);
-    json_object_set_new(obj, "importance",
-                        c->importance.len
-                        ? ngx_mobility_ucwa_json_bytes(&c->importance)
-                        : json_string("Normal"));
+    ngx_mobility_ucwa_conversation_fields(obj, c, state, mods);
     json_object_set_new(obj, "recording", json_false());
     json_object_set_new(obj, "_links", links);
 
     (void) ngx_mobility_ucwa_link(links, "self", &prefix,
                                   im_conv(tx->pool, c, ""));
     (void) ngx_mobility_ucwa_link(links, "localParticipant", &prefix,
-                                  ngx_mobility_ucwa_im_part(tx->pool, c,
-                                      ngx_mobility_ucwa_im_local(app, c),
-                                      ""));
+                                  im_part(tx->pool, c,
+                                          ngx_mobility_ucwa_im_local(app, c),
+                                          ""));
     (void) ngx_mobility_ucwa_link(links, "messaging", &prefix,
                                   im_conv(tx->pool, c, "/messaging"));
     (void) ngx_mobility_ucwa_link(links, "participants", &prefix,
                                   im_conv(tx->pool, c, "/participants"));
 
     if (c->state == NGX_MOBILITY_CONV_CONNECTED) {
-        u_char  *p;
-
-        p = ngx_pnalloc(tx->pool, sizeof("/communication/participant"
-                                         "Invitations?conversation=")
-                                  + c->id.len);
-        if (p) {
-            (void) ngx_sprintf(p, "/communication/participantInvitations"
-                               "?conversation=%s%Z", c->id.data);
-        }
-
-        (void) ngx_mobility_ucwa_link(links, "addParticipant", &prefix,
-                                      (const char *) p);
+        ngx_mobility_ucwa_add_participant_link(tx->pool, links, &prefix, c);
     }
 
     json_object_set_new(obj, "rel", json_string("conversation"));
@@ -610,70 +446,21 @@ static json_t *
 ngx_mobility_ucwa_im_messaging_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, void *data)
 {
-    json_t                  *obj, *links;
-    ngx_str_t                prefix;
+    ngx_uint_t               connected;
     ngx_mobility_conv_t     *c;
     ngx_mobility_ucwa_im_t  *im;
 
     im = data;
     c = im->conv;
+    connected = (c->state == NGX_MOBILITY_CONV_CONNECTED);
 
-    obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
-                                         NULL);
-    if (obj == NULL) {
-        return NULL;
-    }
-
-    json_object_set_new(obj, "state",
-                        json_string(c->state == NGX_MOBILITY_CONV_CONNECTING
-                                    ? "Connecting"
-                                    : c->state == NGX_MOBILITY_CONV_CONNECTED
-                                    ? "Connected" : "Disconnected"));
-
-    if (c->state == NGX_MOBILITY_CONV_CONNECTED) {
-        json_t  *f = json_array();
-
-        if (f) {
-            json_array_append_new(f, json_string("Plain"));
-
-            if (ngx_mobility_ucwa_im_formats(tx, c)
-                & NGX_MOBILITY_UCWA_FMT_HTML)
-            {
-                json_array_append_new(f, json_string("Html"));
-            }
-
-            json_object_set_new(obj, "negotiatedMessageFormats", f);
-        }
-    }
-
-    json_object_set_new(obj, "_links", links);
-
-    (void) ngx_mobility_ucwa_link(links, "self", &prefix,
-                                  im_conv(tx->pool, c, "/messaging"));
-    (void) ngx_mobility_ucwa_link(links, "conversation", &prefix,
-                                  im_conv(tx->pool, c, ""));
-
-    if (c->state == NGX_MOBILITY_CONV_CONNECTED) {
-        (void) ngx_mobility_ucwa_link(links, "sendMessage", &prefix,
-                                      im_conv(tx->pool, c,
-                                              "/messaging/messages"));
-        (void) ngx_mobility_ucwa_link(links, "setIsTyping", &prefix,
-                                      im_conv(tx->pool, c,
-                                              "/messaging/typing"));
-        (void) ngx_mobility_ucwa_link(links, "typingParticipants", &prefix,
-                                      im_conv(tx->pool, c,
-                                        "/messaging/typingParticipants"));
-    }
-
-    if (c->state <= NGX_MOBILITY_CONV_CONNECTED) {
-        (void) ngx_mobility_ucwa_link(links, "stopMessaging", &prefix,
-                                      im_conv(tx->pool, c,
-                                              "/messaging/terminate"));
-    }
-
-    json_object_set_new(obj, "rel", json_string("messaging"));
-
-    return obj;
+    return ngx_mobility_ucwa_messaging_json(tx, app, c,
+               c->state == NGX_MOBILITY_CONV_CONNECTING ? "Connecting"
+               : connected ? "Connected" : "Disconnected",
+               connected,
+               connected && (ngx_mobility_ucwa_im_formats(tx, c)
+                             & NGX_MOBILITY_UCWA_FMT_HTML),
+               c->state <= NGX_MOBILITY_CONV_CONNECTED);
 }
 
 
@@ -691,7 +478,6 @@ static json_t *
 ngx_mobility_ucwa_im_message_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, void *data)
 {
-    u_char                   tail[64];
     json_t                  *obj, *links, *l;
     ngx_str_t                prefix;
     ngx_uint_t               out;
@@ -699,11 +485,14 @@ ngx_mobility_ucwa_im_message_json(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_conv_t     *c;
     ngx_mobility_ucwa_im_t  *im;
     ngx_mobility_user_t      u;
+    ngx_mobility_bytes_t     sender;
 
     im = data;
     c = im->conv;
     from = im->sip;
-    out = (app->owner.len == ngx_strlen(from)
+    sender.data = (const u_char *) from;
+    sender.len = ngx_strlen(from);
+    out = (app->owner.len == sender.len
            && ngx_strncmp(app->owner.data, from, app->owner.len) == 0);
 
     obj = ngx_mobility_ucwa_resource_new(tx->pool, app, &prefix, &links,
@@ -718,25 +507,22 @@ ngx_mobility_ucwa_im_message_json(ngx_mobility_ucwa_tx_t *tx,
                         ngx_mobility_ucwa_im_date(im->msg->time));
     json_object_set_new(obj, "_links", links);
 
-    ngx_snprintf(tail, sizeof(tail) - 1, "/messaging/messages/%uL%Z",
-                 im->msg->seq);
-
     (void) ngx_mobility_ucwa_link(links, "self", &prefix,
-                                  im_conv(tx->pool, c, (const char *) tail));
+                                  ngx_mobility_ucwa_conv_message_path(
+                                      tx->pool, c, im->msg->seq));
 
     if (!out) {
         (void) ngx_mobility_ucwa_link(links, "contact", &prefix,
-                                      ngx_mobility_ucwa_im_people(tx->pool,
-                                                                  from, ""));
+                                      ngx_mobility_ucwa_people_path(tx->pool,
+                                          "/people/", &sender, ""));
         (void) ngx_mobility_ucwa_link(links, "participant", &prefix,
-                                      ngx_mobility_ucwa_im_part(tx->pool, c,
-                                                                from, ""));
+                                      im_part(tx->pool, c, from, ""));
 
         l = json_object_get(links, "participant");
 
         if (l
-            && ngx_mobility_user_get(tx->st, tx->txn, (u_char *) from,
-                                     ngx_strlen(from), &u)
+            && ngx_mobility_user_get(tx->st, tx->txn, sender.data,
+                                     sender.len, &u)
                == NGX_MOBILITY_OK
             && u.name.len)
         {
@@ -753,13 +539,13 @@ ngx_mobility_ucwa_im_message_json(ngx_mobility_ucwa_tx_t *tx,
 
         if (l && im->msg->format == NGX_MOBILITY_CONV_MSG_HTML) {
             json_object_set_new(l, "href",
-                                ngx_mobility_ucwa_im_html_uri(tx->pool,
+                                ngx_mobility_ucwa_html_data_uri(tx->pool,
                                                         &im->msg->text));
             json_object_set_new(links, "htmlMessage", l);
 
         } else if (l) {
             json_object_set_new(l, "href",
-                                ngx_mobility_ucwa_im_data_uri(tx->pool,
+                                ngx_mobility_ucwa_text_data_uri(tx->pool,
                                                         &im->msg->text));
             json_object_set_new(links, "plainMessage", l);
         }
@@ -773,18 +559,6 @@ ngx_mobility_ucwa_im_message_json(ngx_mobility_ucwa_tx_t *tx,
 
 /* ------------------------------------------------------------------ */
 /* events                                                             */
-
-
-typedef enum {
-    IM_INVITATION = 0,
-    IM_CONVERSATION,
-    IM_LOCAL_PARTICIPANT,
-    IM_PARTICIPANT,
-    IM_PARTICIPANT_MESSAGING,
-    IM_MESSAGING,
-    IM_MESSAGE,
-    IM_TYPING
-} ngx_mobility_ucwa_im_what_e;
 
 
 /* what groups the pushes of a conversation: its threadId, else its id */
@@ -809,26 +583,21 @@ ngx_mobility_ucwa_im_thread(ngx_mobility_conv_t *c, ngx_str_t *thread)
 static ngx_int_t
 ngx_mobility_ucwa_im_event(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, ngx_str_t *sip, ngx_mobility_ucwa_im_t *im,
-    ngx_mobility_ucwa_im_what_e what, const char *type, const char *status,
+    ngx_mobility_ucwa_conv_what_e what, const char *type, const char *status,
     const char *reason)
 {
-    u_char                     tail[64];
+    ngx_str_t                  thread;
+    ngx_mobility_bytes_t       who;
     ngx_mobility_conv_t       *c;
     ngx_mobility_ucwa_event_t  ev;
 
     c = im->conv;
 
-    ngx_memzero(&ev, sizeof(ngx_mobility_ucwa_event_t));
-
-    ev.type = type;
-    ev.urgency = NGX_MOBILITY_EV_HIGH;
-    ev.data = im;
-    ev.status = status;
-    ev.reason = reason;
+    ngx_mobility_ucwa_conv_event_init(&ev, type, im, status, reason);
 
     switch (what) {
 
-    case IM_INVITATION:
+    case EV_INVITATION:
         ev.sender_rel = "communication";
         ev.sender_path = "/communication";
         ev.rel = "messagingInvitation";
@@ -847,86 +616,42 @@ ngx_mobility_ucwa_im_event(ngx_mobility_ucwa_tx_t *tx,
 
         break;
 
-    case IM_CONVERSATION:
-        ev.sender_rel = "communication";
-        ev.sender_path = "/communication";
-        ev.rel = "conversation";
-        ev.path = im_conv(tx->pool, c, "");
+    case EV_CONVERSATION:
         if (ngx_strcmp(type, "deleted") != 0) {
             ev.embed = ngx_mobility_ucwa_im_conversation_json;
         }
         break;
 
-    case IM_LOCAL_PARTICIPANT:
-    case IM_PARTICIPANT:
-        ev.sender_rel = "conversation";
-        ev.sender_path = im_conv(tx->pool, c, "");
-        ev.rel = (what == IM_PARTICIPANT) ? "participant" : "localParticipant";
-        ev.path = ngx_mobility_ucwa_im_part(tx->pool, c, im->sip, "");
+    case EV_LOCAL_PARTICIPANT:
+    case EV_PARTICIPANT:
         ev.embed = ngx_mobility_ucwa_im_participant_embed;
         break;
 
-    case IM_PARTICIPANT_MESSAGING:
-        ev.sender_rel = "conversation";
-        ev.sender_path = im_conv(tx->pool, c, "");
-        ev.rel = "participantMessaging";
-        ev.path = ngx_mobility_ucwa_im_part(tx->pool, c, im->sip,
-                                            "/messaging");
-        ev.in_rel = "participant";
-        ev.in_path = ngx_mobility_ucwa_im_part(tx->pool, c, im->sip, "");
-        break;
-
-    case IM_MESSAGING:
-        ev.sender_rel = "conversation";
-        ev.sender_path = im_conv(tx->pool, c, "");
-        ev.rel = "messaging";
-        ev.path = im_conv(tx->pool, c, "/messaging");
+    case EV_MESSAGING:
         ev.embed = ngx_mobility_ucwa_im_messaging_json;
         break;
 
-    case IM_TYPING:
-        ev.sender_rel = "conversation";
-        ev.sender_path = im_conv(tx->pool, c, "");
-        ev.rel = "participant";
-        ev.path = ngx_mobility_ucwa_im_part(tx->pool, c, im->sip, "");
-        ev.in_rel = "typingParticipants";
-        ev.in_path = im_conv(tx->pool, c, "/messaging/typingParticipants");
+    case EV_MESSAGE:
+        ev.embed = ngx_mobility_ucwa_im_message_json;
+        ngx_mobility_ucwa_im_thread(c, &thread);
+        ngx_mobility_ucwa_message_push(&ev, app, im->msg, &thread);
         break;
 
-    case IM_MESSAGE:
-        ngx_snprintf(tail, sizeof(tail) - 1, "/messaging/messages/%uL%Z",
-                     im->msg->seq);
-        ev.sender_rel = "conversation";
-        ev.sender_path = im_conv(tx->pool, c, "");
-        ev.rel = "message";
-        ev.path = im_conv(tx->pool, c, (const char *) tail);
-        ev.embed = ngx_mobility_ucwa_im_message_json;
-
-        if (app && (im->msg->from.len != app->owner.len
-                    || ngx_memcmp(im->msg->from.data, app->owner.data,
-                                  app->owner.len) != 0))
-        {
-            /* pushable: an incoming message */
-            ev.push.kind = NGX_MOBILITY_PUSH_MESSAGE;
-            ev.push.sender.data = (u_char *) im->msg->from.data;
-            ev.push.sender.len = im->msg->from.len;
-            ev.push.preview.data = (u_char *) im->msg->text.data;
-            ev.push.preview.len = im->msg->text.len;
-            ngx_mobility_ucwa_im_thread(c, &ev.push.thread);
-        }
-
+    default:
         break;
     }
 
-    if (ev.path == NULL || ev.sender_path == NULL) {
+    who.data = (const u_char *) im->sip;
+    who.len = im->sip ? ngx_strlen(im->sip) : 0;
+
+    if (ngx_mobility_ucwa_conv_event_at(tx->pool, &ev, c, what, &who,
+                                        im->msg)
+        == NGX_ERROR)
+    {
         return NGX_ERROR;
     }
 
-    if (app) {
-        return ngx_mobility_ucwa_publish(tx, app, &ev);
-    }
-
-    return ngx_mobility_ucwa_publish_user(tx, sip, 1, im->exclude, &ev);
+    return ngx_mobility_ucwa_conv_event_send(tx, &ev, app, sip, im->exclude);
 }
 
 
@@ -973,19 +698,19 @@ ngx_mobility_ucwa_im_connected(ngx_mobility_ucwa_tx_t *tx,
     local = im;
     local.sip = ngx_mobility_ucwa_im_local(app, c);
 
-    if (ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_CONVERSATION,
+    if (ngx_mobility_ucwa_im_event(tx, app, NULL, &im, EV_CONVERSATION,
                                    "updated", NULL, NULL) != NGX_OK
-        || ngx_mobility_ucwa_im_event(tx, app, NULL, &remote, IM_PARTICIPANT,
+        || ngx_mobility_ucwa_im_event(tx, app, NULL, &remote, EV_PARTICIPANT,
                                       "added", NULL, NULL) != NGX_OK
         || ngx_mobility_ucwa_im_event(tx, app, NULL, &remote,
-                                      IM_PARTICIPANT_MESSAGING, "added",
+                                      EV_PARTICIPANT_MESSAGING, "added",
                                       NULL, NULL) != NGX_OK
         || ngx_mobility_ucwa_im_event(tx, app, NULL, &local,
-                                      IM_PARTICIPANT_MESSAGING, "added",
+                                      EV_PARTICIPANT_MESSAGING, "added",
                                       NULL, NULL) != NGX_OK
-        || ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_MESSAGING,
+        || ngx_mobility_ucwa_im_event(tx, app, NULL, &im, EV_MESSAGING,
                                       "updated", NULL, NULL) != NGX_OK
-        || ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_INVITATION,
+        || ngx_mobility_ucwa_im_event(tx, app, NULL, &im, EV_INVITATION,
                                       "completed", "Success", NULL) != NGX_OK)
     {
         return NGX_ERROR;
@@ -1007,16 +732,16 @@ ngx_mobility_ucwa_im_ended(ngx_mobility_ucwa_tx_t *tx,
     im.conv = c;
 
     if (invitation
-        && ngx_mobility_ucwa_im_event(tx, app, sip, &im, IM_INVITATION,
+        && ngx_mobility_ucwa_im_event(tx, app, sip, &im, EV_INVITATION,
                                       "completed", "Failure", reason)
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    if (ngx_mobility_ucwa_im_event(tx, app, sip, &im, IM_MESSAGING,
+    if (ngx_mobility_ucwa_im_event(tx, app, sip, &im, EV_MESSAGING,
                                    "updated", NULL, NULL) != NGX_OK
-        || ngx_mobility_ucwa_im_event(tx, app, sip, &im, IM_CONVERSATION,
+        || ngx_mobility_ucwa_im_event(tx, app, sip, &im, EV_CONVERSATION,
                                       "deleted", NULL, NULL) != NGX_OK)
     {
         return NGX_ERROR;
@@ -1050,12 +775,12 @@ ngx_mobility_ucwa_im_elsewhere(ngx_mobility_ucwa_tx_t *tx,
     im.conv = &gone;
     im.exclude = &app->id;
 
-    if (ngx_mobility_ucwa_im_event(tx, NULL, &to, &im, IM_INVITATION,
+    if (ngx_mobility_ucwa_im_event(tx, NULL, &to, &im, EV_INVITATION,
                                    "completed", "Failure", "Canceled")
         != NGX_OK
-        || ngx_mobility_ucwa_im_event(tx, NULL, &to, &im, IM_MESSAGING,
+        || ngx_mobility_ucwa_im_event(tx, NULL, &to, &im, EV_MESSAGING,
                                       "updated", NULL, NULL) != NGX_OK
-        || ngx_mobility_ucwa_im_event(tx, NULL, &to, &im, IM_CONVERSATION,
+        || ngx_mobility_ucwa_im_event(tx, NULL, &to, &im, EV_CONVERSATION,
                                       "deleted", NULL, NULL) != NGX_OK)
     {
         return NGX_ERROR;
@@ -1074,33 +799,16 @@ ngx_mobility_ucwa_im_missed(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_conv_t *c)
 {
     ngx_str_t                 to;
-    ngx_mobility_missed_t     m;
     ngx_mobility_ucwa_push_t  push;
 
-    ngx_memzero(&m, sizeof(ngx_mobility_missed_t));
-
-    m.id = c->id;
-    m.from = c->from;
-    m.subject = c->subject;
-    m.importance = c->importance;
-    m.thread_id = c->thread_id;
-    m.preview = c->message;
-    m.time = tx->now;
-
-    if (ngx_mobility_missed_add(tx->st, tx->txn, c->to.data, c->to.len, &m)
-        != NGX_MOBILITY_OK)
+    if (ngx_mobility_ucwa_missed_add(tx, c, &c->to, &c->from, &c->message)
+        != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                      tx->st->err);
         return NGX_ERROR;
     }
 
     to.data = (u_char *) c->to.data;
     to.len = c->to.len;
-
-    if (ngx_mobility_ucwa_missed_changed(tx, &to) != NGX_OK) {
-        return NGX_ERROR;
-    }
 
     ngx_memzero(&push, sizeof(ngx_mobility_ucwa_push_t));
 
@@ -1135,7 +843,7 @@ ngx_mobility_ucwa_im_typing_event(ngx_mobility_ucwa_tx_t *tx,
     im.sip = (side == 'f') ? (const char *) c->from.data
                            : (const char *) c->to.data;
 
-    return ngx_mobility_ucwa_im_event(tx, &other, NULL, &im, IM_TYPING, type,
+    return ngx_mobility_ucwa_im_event(tx, &other, NULL, &im, EV_TYPING, type,
                                       NULL, NULL);
 }
 
@@ -1374,7 +1082,7 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
     u_char                    sip[NGX_MOBILITY_SIP_MAX + 1];
     json_t                   *links, *msg, *href;
     ngx_int_t                 rc;
-    ngx_str_t                 uri, text, prefix, invitee;
+    ngx_str_t                 uri, text, invitee;
     ngx_uint_t                u_exists;
     const char               *reason, *err;
     ngx_mobility_conv_t       c;
@@ -1511,14 +1219,14 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
     local = im;
     local.sip = (const char *) c.from.data;
 
-    if (ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_INVITATION,
+    if (ngx_mobility_ucwa_im_event(tx, app, NULL, &im, EV_INVITATION,
                                    "started", NULL, NULL) != NGX_OK
-        || ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_CONVERSATION,
+        || ngx_mobility_ucwa_im_event(tx, app, NULL, &im, EV_CONVERSATION,
                                       "added", NULL, NULL) != NGX_OK
         || ngx_mobility_ucwa_im_event(tx, app, NULL, &local,
-                                      IM_LOCAL_PARTICIPANT, "added", NULL,
+                                      EV_LOCAL_PARTICIPANT, "added", NULL,
                                       NULL) != NGX_OK
-        || ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_MESSAGING,
+        || ngx_mobility_ucwa_im_event(tx, app, NULL, &im, EV_MESSAGING,
                                       "updated", NULL, NULL) != NGX_OK)
     {
         return NGX_ERROR;
@@ -1550,28 +1258,21 @@ ngx_mobility_ucwa_im_start(ngx_mobility_ucwa_req_t *rq,
         s.data = (u_char *) c.to.data;
         s.len = c.to.len;
 
-        if (ngx_mobility_ucwa_im_event(tx, NULL, &s, &im, IM_INVITATION,
+        if (ngx_mobility_ucwa_im_event(tx, NULL, &s, &im, EV_INVITATION,
                                        "started", NULL, NULL) != NGX_OK
-            || ngx_mobility_ucwa_im_event(tx, NULL, &s, &im, IM_CONVERSATION,
+            || ngx_mobility_ucwa_im_event(tx, NULL, &s, &im, EV_CONVERSATION,
                                           "added", NULL, NULL) != NGX_OK)
         {
             return NGX_ERROR;
         }
     }
 
-    if (ngx_mobility_ucwa_prefix(rq->pool, app, &prefix) != NGX_OK) {
+    if (ngx_mobility_ucwa_set_location(rq, rs, app,
+                                       im_inv(rq->pool, &c, ""))
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
-
-    rs->location.len = prefix.len + sizeof(NGX_MOBILITY_UCWA_INV "/") - 1
-                       + c.id.len;
-    rs->location.data = ngx_pnalloc(rq->pool, rs->location.len);
-    if (rs->location.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    (void) ngx_sprintf(rs->location.data, "%V" NGX_MOBILITY_UCWA_INV "/%s",
-                       &prefix, c.id.data);
 
     return ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_CREATED,
                ngx_mobility_ucwa_im_invitation_json(tx, app, &im));
@@ -1656,7 +1357,7 @@ ngx_mobility_ucwa_im_answer(ngx_mobility_ucwa_req_t *rq,
     }
 
     /* recipient: the invitation loses accept/decline, then connected */
-    if (ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_INVITATION,
+    if (ngx_mobility_ucwa_im_event(tx, app, NULL, &im, EV_INVITATION,
                                    "updated", NULL, NULL) != NGX_OK
         || ngx_mobility_ucwa_im_connected(tx, &from, c) != NGX_OK
         || ngx_mobility_ucwa_im_connected(tx, app, c) != NGX_OK
@@ -1711,7 +1412,6 @@ ngx_mobility_ucwa_im_send(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_app_t *app, ngx_mobility_conv_t *c)
 {
-    u_char                    tail[64];
     ngx_int_t                 rc, format;
     ngx_mobility_ucwa_app_t   other;
     ngx_mobility_conv_msg_t   m;
@@ -1758,30 +1458,13 @@ ngx_mobility_ucwa_im_send(ngx_mobility_ucwa_req_t *rq,
         }
     }
 
-    if (rq->body.len == 0) {
-        return ngx_mobility_ucwa_bad(rq, rs, "An empty message.");
+    if (!ngx_mobility_ucwa_message_body_ok(rq, rs, &rc)) {
+        return rc;
     }
 
-    if (rq->body.len > NGX_MOBILITY_CONV_TEXT_MAX) {
-        return ngx_mobility_ucwa_error(rq, rs,
-                                       NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                       "EntityTooLarge", NULL,
-                                       "The message is too long.");
-    }
-
-    ngx_memzero(&m, sizeof(ngx_mobility_conv_msg_t));
-    m.time = tx->now;
-    m.from.data = app->owner.data;
-    m.from.len = app->owner.len;
-    m.text.data = rq->body.data;
-    m.text.len = rq->body.len;
-    m.format = (uint64_t) format;
-
-    if (ngx_mobility_conv_msg_add(tx->st, tx->txn, c, &m) != NGX_MOBILITY_OK
+    if (ngx_mobility_ucwa_message_add(rq, tx, app, c, format, &m) != NGX_OK
         || ngx_mobility_ucwa_im_put(tx, c) != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                      tx->st->err);
         return NGX_ERROR;
     }
 
@@ -1790,7 +1473,7 @@ ngx_mobility_ucwa_im_send(ngx_mobility_ucwa_req_t *rq,
     im.msg = &m;
     im.sip = ngx_mobility_ucwa_im_local(app, c);
 
-    if (ngx_mobility_ucwa_im_event(tx, app, NULL, &im, IM_MESSAGE,
+    if (ngx_mobility_ucwa_im_event(tx, app, NULL, &im, EV_MESSAGE,
                                    "completed", "Success", NULL) != NGX_OK)
     {
         return NGX_ERROR;
@@ -1804,25 +1487,14 @@ ngx_mobility_ucwa_im_send(ngx_mobility_ucwa_req_t *rq,
     }
 
     if (rc == NGX_OK
-        && ngx_mobility_ucwa_im_event(tx, &other, NULL, &im, IM_MESSAGE,
+        && ngx_mobility_ucwa_im_event(tx, &other, NULL, &im, EV_MESSAGE,
                                       "completed", "Success", NULL)
            != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    ngx_snprintf(tail, sizeof(tail) - 1, "/messaging/messages/%uL%Z", m.seq);
-
-    if (ngx_mobility_ucwa_set_location(rq, rs, app,
-                                       im_conv(rq->pool, c,
-                                               (const char *) tail))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    rs->status = NGX_HTTP_CREATED;
-    return NGX_OK;
+    return ngx_mobility_ucwa_message_created(rq, rs, app, c, &m);
 }
 
 
@@ -1913,9 +1585,7 @@ ngx_mobility_ucwa_im_typing(ngx_mobility_ucwa_req_t *rq,
         return NGX_ERROR;
     }
 
-    if (tx->due == 0 || until < tx->due) {
-        tx->due = until;
-    }
+    ngx_mobility_ucwa_due_next(tx, until, 0);
 
     rs->status = NGX_HTTP_NO_CONTENT;
     return NGX_OK;
@@ -2037,7 +1707,7 @@ ngx_mobility_ucwa_im_leave(ngx_mobility_ucwa_req_t *rq,
         im.conv = c;
         im.sip = ngx_mobility_ucwa_im_local(app, c);
 
-        if (ngx_mobility_ucwa_im_event(tx, &other, NULL, &im, IM_PARTICIPANT,
+        if (ngx_mobility_ucwa_im_event(tx, &other, NULL, &im, EV_PARTICIPANT,
                                        "deleted", NULL, NULL) != NGX_OK
             || ngx_mobility_ucwa_im_ended(tx, &other, NULL, c, 0, NULL)
                != NGX_OK)
@@ -2163,13 +1833,7 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_im_t    im;
     json_t                   *obj;
 
-    rest = rq->rest;
-
-    if (rest.len > 1 && rest.data[rest.len - 1] == '/') {
-        rest.len--;
-    }
-
-    (void) ngx_mobility_ucwa_path_eat(&rest, "/communication");
+    ngx_mobility_ucwa_comm_path(rq, &rest);
 
     inv = ngx_mobility_ucwa_path_eat(&rest, "/messagingInvitations");
 
@@ -2182,21 +1846,13 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
     write = (rq->method == NGX_HTTP_POST || rq->method == NGX_HTTP_DELETE);
 
     if (!write && rq->method != NGX_HTTP_GET) {
-        return ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                       "MethodNotAllowed", NULL,
-                                       "The method is not allowed on this "
-                                       "resource.");
+        return ngx_mobility_ucwa_not_allowed(rq, rs);
     }
 
-    if (ngx_mobility_ucwa_tx_begin(&tx, rq, write) != NGX_OK) {
-        return ngx_mobility_ucwa_store_error(rq, rs, NULL);
-    }
-
-    rc = ngx_mobility_ucwa_app_load(rq, rs, &tx, &app);
+    rc = ngx_mobility_ucwa_tx_app(rq, rs, &tx, &app, write, NULL);
 
     if (rc != NGX_OK) {
-        ngx_mobility_ucwa_tx_abort(&tx);
-        return (rc == NGX_DECLINED) ? NGX_OK : NGX_ERROR;
+        return (rc == NGX_DONE) ? NGX_OK : NGX_ERROR;
     }
 
     if (id.len == 0 && !inv && rq->method == NGX_HTTP_GET) {
@@ -2207,10 +1863,7 @@ ngx_mobility_ucwa_messaging(ngx_mobility_ucwa_req_t *rq,
     if (id.len == 0) {
         if (!inv || rq->method != NGX_HTTP_POST) {
             rc = (inv && rq->method == NGX_HTTP_GET)
-                 ? ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_NOT_ALLOWED,
-                                           "MethodNotAllowed", NULL,
-                                           "The method is not allowed on "
-                                           "this resource.")
+                 ? ngx_mobility_ucwa_not_allowed(rq, rs)
                  : ngx_mobility_ucwa_not_found(rq, rs);
             goto done;
         }

@@ -64,8 +64,8 @@ ngx_mobility_ucwa_people_tel(ngx_mobility_bytes_t *b)
 }
 
 
-/* prefix "/people/<sip>" + suffix as a NUL-terminated path */
-static const char *
+/* first (a prefix ending in "/people/"), sip, suffix: a path */
+const char *
 ngx_mobility_ucwa_people_path(ngx_pool_t *pool, const char *first,
     ngx_mobility_bytes_t *sip, const char *suffix)
 {

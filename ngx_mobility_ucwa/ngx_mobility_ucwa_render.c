@@ -16,6 +16,7 @@
 #include <libxml/tree.h>
 
 #include "ngx_mobility_ucwa.h"
+#include "ngx_mobility_xml.h"
 
 
 /* larger than most resources (an application is about 4 KB) */
@@ -41,8 +42,6 @@ static xmlNodePtr ngx_mobility_ucwa_xml_resource(xmlNodePtr parent,
     xmlNsPtr ns, json_t *obj, const char *rel);
 static void ngx_mobility_ucwa_xml_fill(xmlNodePtr node, xmlNsPtr ns,
     json_t *obj, const char *rel);
-static ngx_int_t ngx_mobility_ucwa_xml_dump(ngx_pool_t *pool, xmlDocPtr doc,
-    ngx_str_t *out);
 
 
 /* ------------------------------------------------------------------ */
@@ -1339,40 +1338,6 @@ ngx_mobility_ucwa_xml_error(xmlNodePtr root, json_t *err)
 }
 
 
-static ngx_int_t
-ngx_mobility_ucwa_xml_dump(ngx_pool_t *pool, xmlDocPtr doc, ngx_str_t *out)
-{
-    int       size;
-    xmlChar  *mem;
-
-    mem = NULL;
-    size = 0;
-
-    xmlDocDumpMemoryEnc(doc, &mem, &size, "utf-8");
-
-    if (mem == NULL || size <= 0) {
-        if (mem) {
-            xmlFree(mem);
-        }
-
-        return NGX_ERROR;
-    }
-
-    out->data = ngx_pnalloc(pool, size);
-    if (out->data == NULL) {
-        xmlFree(mem);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(out->data, mem, size);
-    out->len = size;
-
-    xmlFree(mem);
-
-    return NGX_OK;
-}
-
-
 ngx_int_t
 ngx_mobility_ucwa_render(ngx_mobility_ucwa_req_t *rq,
     ngx_mobility_ucwa_resp_t *rs, ngx_str_t *body, ngx_str_t *type)
@@ -1430,7 +1395,7 @@ ngx_mobility_ucwa_render(ngx_mobility_ucwa_req_t *rq,
         }
     }
 
-    rc = root ? ngx_mobility_ucwa_xml_dump(rq->pool, doc, body) : NGX_ERROR;
+    rc = root ? ngx_mobility_xml_dump(doc, rq->pool, body) : NGX_ERROR;
 
     xmlFreeDoc(doc);
 
@@ -1487,6 +1452,64 @@ ngx_mobility_ucwa_wants_xml(ngx_str_t *accept, ngx_str_t *content_type,
 
     /* no preference: answer in the language of the request */
     return ngx_mobility_ucwa_find(content_type, "xml") >= 0;
+}
+
+
+/*
+ * The answer to a GET of a resource with an ETag: obj (taken) and etag;
+ * the request's read transaction ends here.
+ */
+ngx_int_t
+ngx_mobility_ucwa_etag_resource(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx, json_t *obj,
+    ngx_str_t *etag)
+{
+    ngx_mobility_ucwa_tx_abort(tx);
+
+    if (ngx_mobility_ucwa_resource(rq, rs, NGX_HTTP_OK, obj) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    rs->etag.data = ngx_pstrdup(rq->pool, etag);
+    rs->etag.len = rs->etag.data ? etag->len : 0;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A write guarded by the resource's ETag: NGX_OK when If-Match names
+ * etag; else the transaction is aborted and the answer is 428 (no
+ * If-Match) or 412 (NGX_DONE), or NGX_ERROR.
+ */
+ngx_int_t
+ngx_mobility_ucwa_if_match(ngx_mobility_ucwa_req_t *rq,
+    ngx_mobility_ucwa_resp_t *rs, ngx_mobility_ucwa_tx_t *tx,
+    ngx_str_t *etag)
+{
+    ngx_int_t  rc;
+
+    if (rq->if_match.len
+        && ngx_mobility_ucwa_etag_match(&rq->if_match, etag))
+    {
+        return NGX_OK;
+    }
+
+    ngx_mobility_ucwa_tx_abort(tx);
+
+    if (rq->if_match.len == 0) {
+        rc = ngx_mobility_ucwa_error(rq, rs,
+                                     NGX_MOBILITY_UCWA_PRECONDITION_REQUIRED,
+                                     "PreConditionRequired",
+                                     NULL, "The request needs If-Match.");
+
+    } else {
+        rc = ngx_mobility_ucwa_error(rq, rs, NGX_HTTP_PRECONDITION_FAILED,
+                                     "PreConditionFailed", NULL,
+                                     "The resource changed meanwhile.");
+    }
+
+    return (rc == NGX_OK) ? NGX_DONE : NGX_ERROR;
 }
 
 

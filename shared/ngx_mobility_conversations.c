@@ -102,6 +102,23 @@ ngx_mobility_conv_msg_key(u_char *key, const u_char *id, size_t len,
 }
 
 
+/* tag, a, NUL, then b (none when blen is 0): the key's length */
+static size_t
+ngx_mobility_conv_tag_key(u_char *key, u_char tag, const u_char *a,
+    size_t alen, const u_char *b, size_t blen)
+{
+    key[0] = tag;
+    memcpy(key + 1, a, alen);
+    key[alen + 1] = '\0';
+
+    if (blen) {
+        memcpy(key + alen + 2, b, blen);
+    }
+
+    return alen + 2 + blen;
+}
+
+
 /* "u" user NUL id: the length, or 0 if the user is too long */
 static size_t
 ngx_mobility_conv_user_key(u_char *key, const u_char *user, size_t ulen,
@@ -113,12 +130,7 @@ ngx_mobility_conv_user_key(u_char *key, const u_char *user, size_t ulen,
         return 0;
     }
 
-    key[0] = 'u';
-    memcpy(key + 1, user, ulen);
-    key[ulen + 1] = '\0';
-    memcpy(key + ulen + 2, id, len);
-
-    return ulen + 2 + len;
+    return ngx_mobility_conv_tag_key(key, 'u', user, ulen, id, len);
 }
 
 
@@ -834,15 +846,7 @@ ngx_mobility_conv_part_key(u_char *key, const u_char *id, size_t len,
         return 0;
     }
 
-    key[0] = 'p';
-    memcpy(key + 1, id, len);
-    key[len + 1] = '\0';
-
-    if (ulen) {
-        memcpy(key + len + 2, user, ulen);
-    }
-
-    return len + 2 + ulen;
+    return ngx_mobility_conv_tag_key(key, 'p', id, len, user, ulen);
 }
 
 
@@ -1398,12 +1402,8 @@ ngx_mobility_conv_meeting_key(u_char *key, const u_char *organizer,
         return 0;
     }
 
-    key[0] = 'k';
-    memcpy(key + 1, organizer, olen);
-    key[olen + 1] = '\0';
-    memcpy(key + olen + 2, meeting, mlen);
-
-    return olen + 2 + mlen;
+    return ngx_mobility_conv_tag_key(key, 'k', organizer, olen, meeting,
+                                     mlen);
 }
 
 

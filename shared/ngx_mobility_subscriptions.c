@@ -9,6 +9,7 @@
 
 #include "ngx_mobility_subscriptions.h"
 #include "ngx_mobility_directory.h"
+#include "ngx_mobility_kv.h"
 
 
 #define NGX_MOBILITY_PSUB_KEY_MAX                                             \
@@ -211,6 +212,7 @@ typedef struct {
     size_t                 skip;        /* prefix length */
     unsigned               n;
     unsigned               members;     /* 1: members, 0: subscriptions */
+    unsigned               unvalued;    /* 1: the values are not expiries */
     ngx_mobility_psub_pt   cb;
     void                  *ctx;
 } ngx_mobility_psub_walk_t;
@@ -239,7 +241,7 @@ ngx_mobility_psub_split(void *ctx, MDB_val *k, MDB_val *v)
 
     if (nul) {
         return w->cb(w->ctx, p, nul - p, nul + 1, last - nul - 1,
-                     ngx_mobility_psub_get_u64(v));
+                     w->unvalued ? 0 : ngx_mobility_psub_get_u64(v));
     }
 
     return w->cb(w->ctx, p, last - p, NULL, 0, ngx_mobility_psub_get_u64(v));
@@ -1087,40 +1089,14 @@ ngx_mobility_psub_group_unbind(ngx_mobility_store_t *st, MDB_txn *txn,
 }
 
 
-typedef struct {
-    size_t                 skip;
-    ngx_mobility_psub_pt   cb;
-    void                  *ctx;
-} ngx_mobility_psub_gwalk_t;
-
-
-static int
-ngx_mobility_psub_group_one(void *ctx, MDB_val *k, MDB_val *v)
-{
-    ngx_mobility_psub_gwalk_t  *w = ctx;
-
-    u_char  *p, *last, *nul;
-
-    p = (u_char *) k->mv_data + w->skip;
-    last = (u_char *) k->mv_data + k->mv_size;
-    nul = memchr(p, '\0', last - p);
-
-    if (nul == NULL) {
-        return 0;
-    }
-
-    return w->cb(w->ctx, p, nul - p, nul + 1, last - nul - 1, 0);
-}
-
-
 int
 ngx_mobility_psub_group_subs(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *owner, size_t olen, uint32_t gid, ngx_mobility_psub_pt cb,
     void *ctx)
 {
-    u_char                     key[NGX_MOBILITY_SIP_MAX + 7];
-    size_t                     hlen;
-    ngx_mobility_psub_gwalk_t  w;
+    u_char                    key[NGX_MOBILITY_SIP_MAX + 7];
+    size_t                    hlen;
+    ngx_mobility_psub_walk_t  w;
 
     key[0] = '\0';
     key[1] = 'g';
@@ -1130,13 +1106,15 @@ ngx_mobility_psub_group_subs(ngx_mobility_store_t *st, MDB_txn *txn,
         return NGX_MOBILITY_OK;
     }
 
+    memset(&w, 0, sizeof(w));
     w.skip = hlen + 2;
+    w.members = 1;
+    w.unvalued = 1;
     w.cb = cb;
     w.ctx = ctx;
 
     return ngx_mobility_psub_walk(st, txn, NGX_MOBILITY_DB_PRESENCE_SUBS,
-                                  key, hlen + 2, ngx_mobility_psub_group_one,
-                                  &w);
+                                  key, hlen + 2, ngx_mobility_psub_split, &w);
 }
 
 
@@ -1144,11 +1122,8 @@ int
 ngx_mobility_psub_group_forget(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *owner, size_t olen, uint32_t gid)
 {
-    int          rc;
-    u_char       key[NGX_MOBILITY_SIP_MAX + 7];
-    size_t       plen;
-    MDB_val      k, v;
-    MDB_cursor  *cur;
+    u_char  key[NGX_MOBILITY_SIP_MAX + 7];
+    size_t  plen;
 
     key[0] = '\0';
     key[1] = 'g';
@@ -1158,38 +1133,10 @@ ngx_mobility_psub_group_forget(ngx_mobility_store_t *st, MDB_txn *txn,
         return NGX_MOBILITY_OK;
     }
 
-    plen += 2;
-
-    rc = mdb_cursor_open(txn, st->dbi[NGX_MOBILITY_DB_PRESENCE_SUBS], &cur);
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "removing group bindings", rc);
-    }
-
-    k = ngx_mobility_psub_val(key, plen);
-
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-         rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE))
-    {
-        if (k.mv_size < plen || memcmp(k.mv_data, key, plen) != 0) {
-            break;
-        }
-
-        rc = mdb_cursor_del(cur, 0);
-        if (rc != 0) {
-            break;
-        }
-
-        k = ngx_mobility_psub_val(key, plen);
-    }
-
-    mdb_cursor_close(cur);
-
-    if (rc != 0 && rc != MDB_NOTFOUND) {
-        return ngx_mobility_store_fail(st, "removing group bindings", rc);
-    }
-
-    return NGX_MOBILITY_OK;
+    return ngx_mobility_kv_del_prefix(st, txn,
+                                      st->dbi[NGX_MOBILITY_DB_PRESENCE_SUBS],
+                                      key, plen + 2, 0,
+                                      "removing group bindings");
 }
 
 
