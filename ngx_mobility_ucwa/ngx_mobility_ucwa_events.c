@@ -23,6 +23,10 @@
  * event-loop iteration and the held ones found due in it are handled by
  * one posted event in one write transaction (one fsync), and answered
  * or parked after its commit (ngx_mobility_ucwa_batch_handler()).
+ * A commit also releases every held channel of any worker that the due
+ * index names as due by now (ngx_mobility_ucwa_release_due()): one
+ * commit per change for all workers; the other holders answer from a
+ * read transaction.
  *
  * Graceful shutdown: a parked connection is marked idle, so nginx's
  * ngx_close_idle_connections() calls its read handler with c->close
@@ -865,6 +869,7 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
     size_t                        klen;
     json_t                       *obj;
     uint64_t                      ack, timeout, low, medium, due, token;
+    uint64_t                      released;
     ngx_int_t                     rc;
     ngx_str_t                     prefix;
     ngx_str_t                     raw;
@@ -920,6 +925,13 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
     medium = ec.hold_medium ? ec.hold_medium : NGX_MOBILITY_UCWA_HOLD_MEDIUM;
 
     parked = (ec.park_token && ec.park_until > tx->now);
+
+    /*
+     * a P-GET whose package another worker formed may not have answered
+     * yet: unless this one acknowledges that package (its client got
+     * it), this one replaces it as it would a held one
+     */
+    released = (pk->has_ack && ack == ec.pkg_no + 1) ? 0 : ec.released;
 
     if (parked && pk->prio < ec.park_priority) {
 
@@ -1004,11 +1016,7 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
         return NGX_ERROR;
     }
 
-    /*
-     * a P-GET whose package another worker formed and that has not
-     * answered yet loses as a held one does
-     */
-    pk->replaced = parked ? ec.park_token : ec.released;
+    pk->replaced = parked ? ec.park_token : released;
     ec.released = 0;
 
     if (token) {
