@@ -422,10 +422,6 @@ ngx_int_t ngx_mobility_ucwa_pget(ngx_http_request_t *r,
     ngx_mobility_ucwa_req_t *rq);
 void ngx_mobility_ucwa_wake_local(const u_char *data, size_t len);
 void ngx_mobility_ucwa_due_arm(uint64_t due);
-ngx_int_t ngx_mobility_ucwa_due_index(ngx_mobility_ucwa_tx_t *tx,
-    u_char *key, size_t klen, ngx_uint_t urgency);
-void ngx_mobility_ucwa_due_prune(ngx_mobility_ucwa_tx_t *tx,
-    ngx_uint_t max);
 
 /* ngx_mobility_ucwa_me.c */
 ngx_int_t ngx_mobility_ucwa_me(ngx_mobility_ucwa_req_t *rq,

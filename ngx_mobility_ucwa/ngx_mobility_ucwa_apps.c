@@ -942,14 +942,6 @@ ngx_mobility_ucwa_append(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
             ngx_log_error(NGX_LOG_INFO, tx->log, 0,
                           "mobility ucwa: events of application %V "
                           "overflowed, the channel resumes", id);
-
-        } else if ((event->urgency == NGX_MOBILITY_EV_MEDIUM
-                    || event->urgency == NGX_MOBILITY_EV_LOW)
-                   && ngx_mobility_ucwa_due_index(tx, key, klen,
-                                                  event->urgency)
-                      != NGX_OK)
-        {
-            return NGX_ERROR;
         }
     }
 

@@ -23,10 +23,6 @@
  * event-loop iteration and the held ones found due in it are handled by
  * one posted event in one write transaction (one fsync), and answered
  * or parked after its commit (ngx_mobility_ucwa_batch_handler()).
- * A commit also releases every held channel of any worker that the due
- * index names as due by now (ngx_mobility_ucwa_release_due()): one
- * commit per change for all workers; the other holders answer from a
- * read transaction.
  *
  * Graceful shutdown: a parked connection is marked idle, so nginx's
  * ngx_close_idle_connections() calls its read handler with c->close
@@ -869,7 +865,6 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
     size_t                        klen;
     json_t                       *obj;
     uint64_t                      ack, timeout, low, medium, due, token;
-    uint64_t                      released;
     ngx_int_t                     rc;
     ngx_str_t                     prefix;
     ngx_str_t                     raw;
@@ -925,13 +920,6 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
     medium = ec.hold_medium ? ec.hold_medium : NGX_MOBILITY_UCWA_HOLD_MEDIUM;
 
     parked = (ec.park_token && ec.park_until > tx->now);
-
-    /*
-     * a P-GET whose package another worker formed may not have answered
-     * yet: unless this one acknowledges that package (its client got
-     * it), this one replaces it as it would a held one
-     */
-    released = (pk->has_ack && ack == ec.pkg_no + 1) ? 0 : ec.released;
 
     if (parked && pk->prio < ec.park_priority) {
 
@@ -1016,8 +1004,7 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
         return NGX_ERROR;
     }
 
-    pk->replaced = parked ? ec.park_token : released;
-    ec.released = 0;
+    pk->replaced = parked ? ec.park_token : 0;
 
     if (token) {
         ec.park_token = token;
@@ -1518,61 +1505,6 @@ ngx_mobility_ucwa_pget_channel(ngx_mobility_ucwa_tx_t *tx,
 }
 
 
-/*
- * Another worker's release formed the package of this held P-GET (the
- * due index: ngx_mobility_ucwa_release_due()): the channel names its
- * token as released and package p->ack is there, not acknowledged.
- */
-static ngx_uint_t
-ngx_mobility_ucwa_pget_released(ngx_mobility_ucwa_parked_t *p,
-    ngx_mobility_evchan_t *ec)
-{
-    return (ec->park_token != p->token && ec->released == p->token
-            && p->token != 0 && ec->pkg_no == p->ack
-            && !(ec->flags & NGX_MOBILITY_EVCHAN_ACKED));
-}
-
-
-/* the package of a P-GET released by another worker, rendered here */
-static ngx_int_t
-ngx_mobility_ucwa_pget_render_released(ngx_mobility_ucwa_tx_t *tx,
-    ngx_mobility_ucwa_parked_t *p, u_char *key, size_t klen,
-    ngx_mobility_evchan_t *ec)
-{
-    json_t                       *obj;
-    ngx_str_t                     prefix, raw;
-    ngx_mobility_ucwa_tx_t        item;
-    ngx_mobility_ucwa_channel_t   ch;
-
-    item = *tx;
-    item.pool = p->rq->pool;
-    item.log = p->rq->log;
-
-    ch.no = p->channel;
-    ch.instance = p->chan_instance;
-
-    if (ngx_mobility_ucwa_prefix_id(p->rq->pool, p->base, p->app, p->app_len,
-                                    &prefix)
-        != NGX_OK
-        || ngx_mobility_ucwa_package_any(&item, p->rq, &prefix, &ch, key,
-                                         klen, ec, p->ack, &obj, &raw)
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    p->obj = obj;
-    p->raw = raw;
-
-    return NGX_OK;
-}
-
-
-/*
- * NGX_OK: *due tells when the held P-GET's events are due; NGX_DONE:
- * another worker released it and its package is rendered; NGX_DECLINED:
- * it answers *status; NGX_ERROR.
- */
 static ngx_int_t
 ngx_mobility_ucwa_pget_check(ngx_mobility_ucwa_tx_t *tx,
     ngx_mobility_ucwa_parked_t *p, uint64_t *due, ngx_uint_t *status)
@@ -1591,25 +1523,6 @@ ngx_mobility_ucwa_pget_check(ngx_mobility_ucwa_tx_t *tx,
         }
 
         return rc;
-    }
-
-    if (ngx_mobility_ucwa_pget_released(p, &ec)) {
-
-        /* the write transaction renders it if this fails */
-
-        if (ngx_mobility_ucwa_pget_render_released(tx, p, key, klen, &ec)
-            != NGX_OK)
-        {
-            *due = 0;
-            return NGX_OK;
-        }
-
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, tx->log, 0,
-                       "mobility ucwa: P-GET of %*s released by another "
-                       "worker, answered without a write",
-                       p->app_len, p->app);
-
-        return NGX_DONE;
     }
 
     if (ec.park_token != p->token) {
@@ -1748,10 +1661,8 @@ ngx_mobility_ucwa_pget_unprepare(ngx_mobility_ucwa_parked_t *p)
 
 /*
  * A due P-GET, in the batch's write transaction: NGX_OK, its
- * package is in pk->obj and the channel was written; NGX_DONE, another
- * worker released it, its package is in pk->obj and nothing was written;
- * NGX_DECLINED, it wrote nothing and answers *rs; NGX_ERROR, the store
- * failed.
+ * package is in pk->obj and the channel was written; NGX_DECLINED, it
+ * wrote nothing and answers *rs; NGX_ERROR, the store failed.
  */
 static ngx_int_t
 ngx_mobility_ucwa_pget_package(ngx_mobility_ucwa_tx_t *tx,
@@ -1763,53 +1674,13 @@ ngx_mobility_ucwa_pget_package(ngx_mobility_ucwa_tx_t *tx,
     ngx_int_t                    rc;
     ngx_str_t                    prefix, raw;
     ngx_uint_t                   status;
-    ngx_mobility_evchan_t        ec, pre;
+    ngx_mobility_evchan_t        ec;
     ngx_mobility_ucwa_req_t     *rq;
     ngx_mobility_ucwa_channel_t  ch;
 
     rq = p->rq;
 
     rc = ngx_mobility_ucwa_pget_channel(tx, p, key, &klen, &ec, &status);
-
-    if (rc == NGX_OK && ngx_mobility_ucwa_pget_released(p, &ec)) {
-
-        /*
-         * another worker's release formed its package while this one
-         * waited for the writer lock: nothing to write; the package
-         * rendered early is the one if the release packaged the record
-         * it was rendered from
-         */
-
-        if (p->pre) {
-            pre = p->pre_ec;
-            ngx_mobility_evchan_package(&pre, p->ack);
-            pre.park_token = 0;
-            pre.released = ec.released;
-            pre.last_release = ec.last_release;
-
-            if (ngx_memcmp(&ec, &pre, sizeof(ngx_mobility_evchan_t)) == 0) {
-                p->pre = 0;
-                goto released;
-            }
-
-            ngx_mobility_ucwa_pget_unprepare(p);
-        }
-
-        if (ngx_mobility_ucwa_pget_render_released(tx, p, key, klen, &ec)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-    released:
-
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, tx->log, 0,
-                       "mobility ucwa: P-GET of %*s released by another "
-                       "worker, answered without a write",
-                       p->app_len, p->app);
-
-        return NGX_DONE;
-    }
 
     if (p->pre) {
         if (rc == NGX_OK
@@ -1827,7 +1698,6 @@ ngx_mobility_ucwa_pget_package(ngx_mobility_ucwa_tx_t *tx,
 
             ngx_mobility_evchan_package(&ec, p->ack);
             ec.park_token = 0;
-            ec.released = 0;
             ec.last_release = tx->now;
 
             p->dirty = 1;
@@ -1870,7 +1740,6 @@ ngx_mobility_ucwa_pget_package(ngx_mobility_ucwa_tx_t *tx,
 
     ngx_mobility_evchan_package(&ec, p->ack);
     ec.park_token = 0;
-    ec.released = 0;
     ec.last_release = tx->now;
 
     ch.no = p->channel;
@@ -2023,13 +1892,6 @@ ngx_mobility_ucwa_batch_evaluate(ngx_queue_t *work, ngx_pool_t *pool,
 
         rc = ngx_mobility_ucwa_pget_check(&tx, p, &due, &status);
 
-        if (rc == NGX_DONE) {
-            ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
-            ngx_mobility_ucwa_pget_keep(p, &rs);
-            p->decided = 1;
-            continue;
-        }
-
         if (rc == NGX_DECLINED) {
             ngx_memzero(&rs, sizeof(ngx_mobility_ucwa_resp_t));
             ngx_mobility_ucwa_pget_verdict(p->rq, &rs, status);
@@ -2072,132 +1934,12 @@ ngx_mobility_ucwa_batch_evaluate(ngx_queue_t *work, ngx_pool_t *pool,
 }
 
 
-/*
- * One durable commit per change for all workers: a batch that commits
- * anyway takes every entry of the due index due by now (1 ms of
- * tolerance, as the holds) and forms the package of each channel that is
- * still held and due per its own record and sticky parameters, whatever
- * worker holds it, naming the held token as released.  The holder then
- * renders and answers that package from a read transaction, without the
- * writer lock (ngx_mobility_ucwa_pget_check()).  Entries of channels that
- * are gone, not held or not due are dropped: the holder's own timer
- * stays the fallback, so the index is never needed for correctness.  The
- * applications released are woken, so their holders need not wait for
- * their own timers.  NGX_ERROR: the transaction is not to be committed.
- */
-static ngx_int_t
-ngx_mobility_ucwa_release_due(ngx_mobility_ucwa_tx_t *tx, ngx_array_t *wake,
-    ngx_uint_t *released)
-{
-    int                     rc;
-    u_char                  key[NGX_MOBILITY_EV_KEY_MAX];
-    size_t                  klen;
-    uint64_t                at, due, medium, low;
-    ngx_str_t               id;
-    ngx_uint_t              stale;
-    ngx_mobility_evchan_t   ec;
-
-    *released = 0;
-    stale = 0;
-
-    for ( ;; ) {
-        rc = ngx_mobility_evchan_due_next(tx->st, tx->txn, tx->now + 1, key,
-                                          &klen, &at);
-
-        if (rc == NGX_MOBILITY_NOTFOUND) {
-            break;
-        }
-
-        if (rc != NGX_MOBILITY_OK) {
-            goto failed;
-        }
-
-        rc = ngx_mobility_evchan_get(tx->st, tx->txn, key, klen, &ec);
-
-        if (rc == NGX_MOBILITY_ERROR) {
-            goto failed;
-        }
-
-        if (rc != NGX_MOBILITY_OK || ec.park_token == 0
-            || ec.park_until <= tx->now + 1)
-        {
-            /* gone, not held, or its holder's deadline answers it */
-            stale++;
-            continue;
-        }
-
-        medium = ec.hold_medium ? ec.hold_medium
-                                : NGX_MOBILITY_UCWA_HOLD_MEDIUM;
-        low = ec.hold_low ? ec.hold_low : NGX_MOBILITY_UCWA_HOLD_LOW;
-
-        if (ngx_mobility_evchan_due(tx->st, tx->txn, key, klen, &ec,
-                                    medium * 1000, low * 1000, &due)
-            != NGX_MOBILITY_OK)
-        {
-            goto failed;
-        }
-
-        if (due > tx->now + 1) {
-            /* merged into a later event, or other parameters */
-            stale++;
-            continue;
-        }
-
-        ngx_mobility_evchan_package(&ec, ec.pkg_no + 1);
-        ec.released = ec.park_token;
-        ec.park_token = 0;
-        ec.last_release = tx->now;
-
-        if (ngx_mobility_evchan_put(tx->st, tx->txn, key, klen, &ec)
-            != NGX_MOBILITY_OK)
-        {
-            goto failed;
-        }
-
-        (*released)++;
-
-        /* the application id: the key up to its last '/' */
-
-        for (id.len = klen; id.len && key[id.len - 1] != '/'; id.len--) {
-            /* void */
-        }
-
-        if (id.len > 1 && wake) {
-            id.len--;
-            id.data = ngx_pnalloc(tx->pool, id.len);
-
-            if (id.data) {
-                ngx_memcpy(id.data, key, id.len);
-                (void) ngx_mobility_ucwa_wake_add(wake, tx->pool, &id);
-            }
-        }
-    }
-
-    if (*released || stale) {
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, tx->log, 0,
-                       "mobility ucwa: due index: %ui held channels "
-                       "released, %ui stale entries dropped",
-                       *released, stale);
-    }
-
-    return NGX_OK;
-
-failed:
-
-    ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                  tx->st->err);
-
-    return NGX_ERROR;
-}
-
-
 static void
 ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
     ngx_log_t *log)
 {
     ngx_int_t                    rc, res;
-    ngx_uint_t                   nwritten, poisoned, released;
-    ngx_array_t                 *wake;
+    ngx_uint_t                   nwritten, poisoned;
     ngx_queue_t                 *q;
     ngx_mobility_ucwa_tx_t       tx, item;
     ngx_mobility_ucwa_resp_t     rs;
@@ -2211,8 +1953,6 @@ ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
     rc = NGX_DECLINED;
     nwritten = 0;
     poisoned = 0;
-    released = 0;
-    wake = NULL;
 
     for (q = ngx_queue_head(work);
          q != ngx_queue_sentinel(work);
@@ -2254,12 +1994,6 @@ ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
         res = p->arriving ? ngx_mobility_ucwa_pget_arrive(&item, p, &rs)
                           : ngx_mobility_ucwa_pget_package(&item, p, &rs);
 
-        if (res == NGX_DONE) {
-            /* another worker's commit holds its package */
-            ngx_mobility_ucwa_pget_keep(p, &rs);
-            continue;
-        }
-
         if (res == NGX_OK) {
             p->written = 1;
             nwritten++;
@@ -2298,30 +2032,10 @@ ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
         return;
     }
 
-    if (!poisoned) {
-        /* this commit is paid for: it releases what else is due */
-
-        wake = ngx_array_create(pool, 8, sizeof(ngx_str_t));
-
-        if (ngx_mobility_ucwa_release_due(&tx, wake, &released) != NGX_OK) {
-            poisoned = 1;
-        }
-    }
-
     if (poisoned) {
         ngx_mobility_ucwa_tx_abort(&tx);
 
     } else if (ngx_mobility_ucwa_tx_commit(&tx) == NGX_OK) {
-
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
-                       "mobility ucwa: P-GET batch committed: %ui written, "
-                       "%ui released from the due index",
-                       nwritten, released);
-
-        if (released) {
-            ngx_mobility_ucwa_wake_flush(wake, 0, log);
-        }
-
         return;
     }
 
@@ -2618,102 +2332,6 @@ ngx_mobility_ucwa_due_arm(uint64_t due)
 }
 
 
-/*
- * An event of urgency "urgency" was appended to the channel "key": when
- * a P-GET holds the channel, the time the event becomes due goes into
- * the due index, in the same transaction, so that the first release at
- * that time takes the channel along (ngx_mobility_ucwa_release_due()).
- */
-ngx_int_t
-ngx_mobility_ucwa_due_index(ngx_mobility_ucwa_tx_t *tx, u_char *key,
-    size_t klen, ngx_uint_t urgency)
-{
-    int                    rc;
-    uint64_t               hold, due;
-    ngx_mobility_evchan_t  ec;
-
-    rc = ngx_mobility_evchan_get(tx->st, tx->txn, key, klen, &ec);
-
-    if (rc == NGX_MOBILITY_ERROR) {
-        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                      tx->st->err);
-        return NGX_ERROR;
-    }
-
-    if (rc != NGX_MOBILITY_OK || ec.park_token == 0
-        || ec.park_until <= tx->now)
-    {
-        return NGX_OK;
-    }
-
-    if (urgency == NGX_MOBILITY_EV_MEDIUM) {
-        hold = ec.hold_medium ? ec.hold_medium
-                              : NGX_MOBILITY_UCWA_HOLD_MEDIUM;
-
-    } else {
-        hold = ec.hold_low ? ec.hold_low : NGX_MOBILITY_UCWA_HOLD_LOW;
-    }
-
-    due = tx->now + hold * 1000;
-
-    if (due >= ec.park_until) {
-        /* its deadline comes first: the holder answers it */
-        return NGX_OK;
-    }
-
-    if (ngx_mobility_evchan_due_put(tx->st, tx->txn, key, klen, due)
-        != NGX_MOBILITY_OK)
-    {
-        ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                      tx->st->err);
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-/*
- * Worker 0's sweep: entries of the due index that no release took
- * (their P-GET left, nothing else was released since) go once they are
- * 10 s past due.
- */
-void
-ngx_mobility_ucwa_due_prune(ngx_mobility_ucwa_tx_t *tx, ngx_uint_t max)
-{
-    int         rc;
-    u_char      key[NGX_MOBILITY_EV_KEY_MAX];
-    size_t      klen;
-    uint64_t    at;
-    ngx_uint_t  n;
-
-    if (tx->now < 10000) {
-        return;
-    }
-
-    for (n = 0; n < max; n++) {
-        rc = ngx_mobility_evchan_due_next(tx->st, tx->txn, tx->now - 10000,
-                                          key, &klen, &at);
-
-        if (rc == NGX_MOBILITY_NOTFOUND) {
-            break;
-        }
-
-        if (rc != NGX_MOBILITY_OK) {
-            ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                          tx->st->err);
-            break;
-        }
-    }
-
-    if (n) {
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, tx->log, 0,
-                       "mobility ucwa: due index: %ui stale entries pruned",
-                       n);
-    }
-}
-
-
 static void
 ngx_mobility_ucwa_maintain(ngx_uint_t sweep, ngx_log_t *log)
 {
@@ -2764,7 +2382,6 @@ ngx_mobility_ucwa_maintain(ngx_uint_t sweep, ngx_log_t *log)
 
     if (sweep) {
         ngx_mobility_ucwa_subs_due(&tx, 64);
-        ngx_mobility_ucwa_due_prune(&tx, 64);
     }
 
     if (pruned && pruned->nelts) {

@@ -25,7 +25,6 @@ typedef enum {
     NGX_MOBILITY_EC_TIMEOUT,
     NGX_MOBILITY_EC_HOLD_LOW,
     NGX_MOBILITY_EC_HOLD_MEDIUM,
-    NGX_MOBILITY_EC_RELEASED,         /* absent in older stores: 0 */
     NGX_MOBILITY_EC_TAGS              /* one past the last tag */
 } ngx_mobility_evchan_tag_e;
 
@@ -40,11 +39,6 @@ typedef enum {
 
 
 #define NGX_MOBILITY_EV_DBKEY_MAX  (1 + NGX_MOBILITY_EV_KEY_MAX + 8)
-
-/* the due index in event_channels: NUL 'd' due (u64 BE) channel key */
-#define NGX_MOBILITY_EV_DUE_HEAD   2
-#define NGX_MOBILITY_EV_DUE_MAX    (NGX_MOBILITY_EV_DUE_HEAD + 8            \
-                                    + NGX_MOBILITY_EV_KEY_MAX)
 
 
 typedef struct {
@@ -71,7 +65,6 @@ static const ngx_mobility_evchan_field_t  ngx_mobility_evchan_fields[] = {
     { NGX_MOBILITY_EC_TIMEOUT, ngx_mobility_evchan_off(timeout) },
     { NGX_MOBILITY_EC_HOLD_LOW, ngx_mobility_evchan_off(hold_low) },
     { NGX_MOBILITY_EC_HOLD_MEDIUM, ngx_mobility_evchan_off(hold_medium) },
-    { NGX_MOBILITY_EC_RELEASED, ngx_mobility_evchan_off(released) },
     { 0, 0 }
 };
 
@@ -622,117 +615,4 @@ ngx_mobility_evchan_due(ngx_mobility_store_t *st, MDB_txn *txn,
     *due = d.due;
 
     return NGX_MOBILITY_OK;
-}
-
-
-int
-ngx_mobility_evchan_due_put(ngx_mobility_store_t *st, MDB_txn *txn,
-    const u_char *key, size_t klen, uint64_t due)
-{
-    int      rc;
-    u_char   kb[NGX_MOBILITY_EV_DUE_MAX];
-    MDB_val  k, v;
-
-    if (ngx_mobility_events_check_key(st, klen) != 0) {
-        return NGX_MOBILITY_ERROR;
-    }
-
-    kb[0] = '\0';
-    kb[1] = 'd';
-    ngx_mobility_put_be64(kb + NGX_MOBILITY_EV_DUE_HEAD, due);
-    memcpy(kb + NGX_MOBILITY_EV_DUE_HEAD + 8, key, klen);
-
-    k.mv_data = kb;
-    k.mv_size = NGX_MOBILITY_EV_DUE_HEAD + 8 + klen;
-    v.mv_data = kb;
-    v.mv_size = 0;
-
-    rc = mdb_put(txn, st->dbi[NGX_MOBILITY_DB_EVCHANS], &k, &v, 0);
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "writing the channels' due index",
-                                       rc);
-    }
-
-    return NGX_MOBILITY_OK;
-}
-
-
-int
-ngx_mobility_evchan_due_next(ngx_mobility_store_t *st, MDB_txn *txn,
-    uint64_t upto, u_char *key, size_t *klen, uint64_t *due)
-{
-    int          rc;
-    u_char       head[NGX_MOBILITY_EV_DUE_HEAD];
-    size_t       len;
-    MDB_val      k, v;
-    MDB_cursor  *cur;
-
-    rc = mdb_cursor_open(txn, st->dbi[NGX_MOBILITY_DB_EVCHANS], &cur);
-    if (rc != 0) {
-        return ngx_mobility_store_fail(st, "reading the channels' due index",
-                                       rc);
-    }
-
-    head[0] = '\0';
-    head[1] = 'd';
-
-    k.mv_data = head;
-    k.mv_size = NGX_MOBILITY_EV_DUE_HEAD;
-
-    for ( ;; ) {
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-
-        if (rc == MDB_NOTFOUND) {
-            mdb_cursor_close(cur);
-            return NGX_MOBILITY_NOTFOUND;
-        }
-
-        if (rc != 0) {
-            mdb_cursor_close(cur);
-            return ngx_mobility_store_fail(st,
-                                           "reading the channels' due index",
-                                           rc);
-        }
-
-        if (k.mv_size < NGX_MOBILITY_EV_DUE_HEAD + 8
-            || memcmp(k.mv_data, head, NGX_MOBILITY_EV_DUE_HEAD) != 0)
-        {
-            mdb_cursor_close(cur);
-            return NGX_MOBILITY_NOTFOUND;
-        }
-
-        *due = ngx_mobility_be64((u_char *) k.mv_data
-                                 + NGX_MOBILITY_EV_DUE_HEAD);
-
-        if (*due > upto) {
-            mdb_cursor_close(cur);
-            return NGX_MOBILITY_NOTFOUND;
-        }
-
-        len = k.mv_size - NGX_MOBILITY_EV_DUE_HEAD - 8;
-
-        if (len && len <= NGX_MOBILITY_EV_KEY_MAX) {
-            memcpy(key, (u_char *) k.mv_data + NGX_MOBILITY_EV_DUE_HEAD + 8,
-                   len);
-        }
-
-        rc = mdb_cursor_del(cur, 0);
-        if (rc != 0) {
-            mdb_cursor_close(cur);
-            return ngx_mobility_store_fail(st,
-                                           "writing the channels' due index",
-                                           rc);
-        }
-
-        if (len && len <= NGX_MOBILITY_EV_KEY_MAX) {
-            *klen = len;
-            mdb_cursor_close(cur);
-            return NGX_MOBILITY_OK;
-        }
-
-        /* a malformed entry goes without a word */
-
-        k.mv_data = head;
-        k.mv_size = NGX_MOBILITY_EV_DUE_HEAD;
-    }
 }

@@ -71,13 +71,6 @@ typedef struct {
     uint64_t              timeout;       /* s, 0: default */
     uint64_t              hold_low;      /* s, 0: default */
     uint64_t              hold_medium;   /* s, 0: default */
-
-    /*
-     * the token of the held request whose package another process formed
-     * (the shared release of the due index), 0: none; the holder answers
-     * that package without a write
-     */
-    uint64_t              released;
 } ngx_mobility_evchan_t;
 
 
@@ -138,22 +131,6 @@ void ngx_mobility_evchan_package(ngx_mobility_evchan_t *ch, uint64_t no);
 int ngx_mobility_evchan_due(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *key, size_t klen, ngx_mobility_evchan_t *ch,
     uint64_t hold_medium, uint64_t hold_low, uint64_t *due);
-
-
-/*
- * The due index of held channels, NUL-led keys in the channel database
- * (NUL 'd' due (u64 BE) channel key, empty values): the fan-out records
- * when a held channel's events become due, so that the first process to
- * release at that time releases every channel due with one commit.
- * due_next() takes (deletes) the first entry due at or before "upto"
- * and returns its channel key (NGX_MOBILITY_EV_KEY_MAX bytes of room):
- * NGX_MOBILITY_OK, NGX_MOBILITY_NOTFOUND when none is due, or
- * NGX_MOBILITY_ERROR.
- */
-int ngx_mobility_evchan_due_put(ngx_mobility_store_t *st, MDB_txn *txn,
-    const u_char *key, size_t klen, uint64_t due);
-int ngx_mobility_evchan_due_next(ngx_mobility_store_t *st, MDB_txn *txn,
-    uint64_t upto, u_char *key, size_t *klen, uint64_t *due);
 
 
 #endif /* _NGX_MOBILITY_EVENTS_H_INCLUDED_ */
