@@ -1,7 +1,7 @@
 /*
- * ucwa_client: the HTTP/1.1 client of the UCWA benchmarks (bench/w2-ucwa-get.sh,
- * bench/w4-pget-park.sh, bench/wake-latency.sh, bench/w5-fanout.sh,
- * bench/im-roundtrip.sh).  Plain C, no dependencies;
+ * ucwa_client: the HTTP/1.1 client of the UCWA benchmarks
+ * (bench/w2-ucwa-get.sh, bench/w4-pget-park.sh, bench/wake-latency.sh,
+ * bench/w5-fanout.sh, bench/im-roundtrip.sh).  Plain C, no dependencies;
  * the scripts build it with gcc.
  *
  *   ucwa_client tokens  PORT CONNS USERS_FILE PASSWORD     > "sip token"

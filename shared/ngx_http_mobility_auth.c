@@ -757,7 +757,8 @@ ngx_http_mobility_signin_verify(ngx_http_request_t *r,
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_mobility_module);
 
     if (mmcf->thread_pool) {
-        task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_mobility_signin_t *));
+        task = ngx_thread_task_alloc(r->pool,
+                                     sizeof(ngx_http_mobility_signin_t *));
         if (task == NULL) {
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
