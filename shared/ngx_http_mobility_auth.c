@@ -1907,8 +1907,10 @@ ngx_http_mobility_authenticate_txn(ngx_http_request_t *r, ngx_uint_t sources,
     rec.mv_size = 0;
     rec.mv_data = NULL;
 
-    rc = ngx_mobility_token_verify(st, txn, token.data, token.len,
-                                   ngx_time(), &t);
+    /* a P-GET's token enters neither cache (W4) */
+    rc = ngx_mobility_token_verify_seen(st, txn, token.data, token.len,
+                                        ngx_time(), &t,
+                                        !ctx->auth_transient);
 
     if (rc == NGX_MOBILITY_OK && !(t.flags & NGX_MOBILITY_TOKEN_ANONYMOUS)) {
         rc = ngx_mobility_user_get_raw(st, txn, t.sip, t.sip_len, u, &rec);

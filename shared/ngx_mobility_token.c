@@ -58,6 +58,10 @@ typedef struct {
  * every request as before.  Only successful verifications are entered.
  * 16 384 entries of 128 bytes (2 MB, allocated at the first verify);
  * tokens of users with sip addresses over 47 bytes are not cached.
+ * ngx_mobility_token_verify_seen() with enter 0 looks a token up but
+ * neither enters it nor allocates the cache: a P-GET's token is checked
+ * once per park, and 1 000 users' entries spread over the 2 MB would
+ * make ~1.75 MB of it resident per worker (W4, bench/RESULTS.md).
  */
 #define NGX_MOBILITY_TOKEN_SEEN         16384
 #define NGX_MOBILITY_TOKEN_SEEN_RAW     118
@@ -419,6 +423,15 @@ int
 ngx_mobility_token_verify(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *token, size_t len, uint64_t now, ngx_mobility_token_t *t)
 {
+    return ngx_mobility_token_verify_seen(st, txn, token, len, now, t, 1);
+}
+
+
+int
+ngx_mobility_token_verify_seen(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *token, size_t len, uint64_t now, ngx_mobility_token_t *t,
+    int enter)
+{
     int                         rc, ok;
     size_t                      siplen, body;
     ssize_t                     n;
@@ -475,6 +488,7 @@ ngx_mobility_token_verify(ngx_mobility_store_t *st, MDB_txn *txn,
 
     if (n <= NGX_MOBILITY_TOKEN_SEEN_RAW) {
         if (ngx_mobility_token_seen == NULL
+            && enter
             && !ngx_mobility_token_seen_failed)
         {
             ngx_mobility_token_seen = calloc(NGX_MOBILITY_TOKEN_SEEN,
@@ -501,7 +515,7 @@ ngx_mobility_token_verify(ngx_mobility_store_t *st, MDB_txn *txn,
              && CRYPTO_memcmp(mac, raw + body, NGX_MOBILITY_TOKEN_MAC_LEN)
                 == 0;
 
-        if (ok && seen) {
+        if (ok && seen && enter) {
             seen->len = (uint16_t) n;
             seen->key_created = key.created;
             memcpy(seen->raw, raw, n);

@@ -66,6 +66,10 @@ int ngx_mobility_token_mint(ngx_mobility_store_t *st,
  */
 int ngx_mobility_token_verify(ngx_mobility_store_t *st, MDB_txn *txn,
     const u_char *token, size_t len, uint64_t now, ngx_mobility_token_t *t);
+/* the same; enter 0: the verified-token table is read, never written */
+int ngx_mobility_token_verify_seen(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *token, size_t len, uint64_t now, ngx_mobility_token_t *t,
+    int enter);
 
 /* frees the per-process MAC contexts (at process exit) */
 void ngx_mobility_token_release(void);
