@@ -20,6 +20,7 @@
 #include "ngx_mobility_ipc.h"
 #include "ngx_mobility_directory.h"
 #include "ngx_mobility_token.h"
+#include "ngx_mobility_events.h"
 
 
 static void *ngx_mobility_core_create_conf(ngx_cycle_t *cycle);
@@ -341,6 +342,120 @@ ngx_mobility_store_chown(ngx_cycle_t *cycle, ngx_mobility_core_conf_t *mcf)
 }
 
 
+/*
+ * With durability=full the P-GET batches commit without a sync
+ * (ngx_mobility_store_commit_lazy()): an operating-system crash may lose
+ * the last of them, and the event channels are then behind their
+ * clients.  The kernel's boot id tells: a store last used under another
+ * boot (or a copy made by mobilityctl backup, whose boot id is
+ * "restored") has its channels recovered (ngx_mobility_evchan_recover_all())
+ * before any worker serves them.  A store without a boot id predates the
+ * lazy commits: every batch was synced, nothing to recover.  Other
+ * durabilities lose the last commits by definition: no recovery.
+ */
+static ngx_int_t
+ngx_mobility_store_boot_check(ngx_cycle_t *cycle,
+    ngx_mobility_core_conf_t *mcf)
+{
+    int                    len;
+    char                   stored[NGX_MOBILITY_BOOT_ID_MAX + 1];
+    u_char                 boot[NGX_MOBILITY_BOOT_ID_MAX + 1];
+    ssize_t                n;
+    int64_t                marked;
+    MDB_txn               *txn;
+    ngx_fd_t               fd;
+    ngx_mobility_store_t  *st;
+
+    if (mcf->durability != NGX_MOBILITY_DURABLE_FULL) {
+        return NGX_OK;
+    }
+
+    st = &ngx_mobility_store;
+
+    fd = ngx_open_file(NGX_MOBILITY_BOOT_ID_FILE, NGX_FILE_RDONLY,
+                       NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, ngx_errno,
+                      "mobility_store: cannot read the boot id \""
+                      NGX_MOBILITY_BOOT_ID_FILE "\", taken as unchanged");
+        return NGX_OK;
+    }
+
+    n = read(fd, boot, NGX_MOBILITY_BOOT_ID_MAX);
+
+    (void) ngx_close_file(fd);
+
+    while (n > 0 && (boot[n - 1] == '\n' || boot[n - 1] == ' ')) {
+        n--;
+    }
+
+    if (n <= 0) {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "mobility_store: the boot id \""
+                      NGX_MOBILITY_BOOT_ID_FILE "\" is empty or unreadable, "
+                      "taken as unchanged");
+        return NGX_OK;
+    }
+
+    boot[n] = '\0';
+
+    if (ngx_mobility_store_begin(st, &txn, 1) != 0) {
+        goto failed;
+    }
+
+    len = ngx_mobility_store_meta_str(st, txn, NGX_MOBILITY_META_BOOT_ID,
+                                      stored, sizeof(stored));
+    if (len < 0) {
+        mdb_txn_abort(txn);
+        goto failed;
+    }
+
+    if (len == n && ngx_memcmp(stored, boot, n) == 0) {
+        /* the same boot: whatever was committed without a sync is there */
+        mdb_txn_abort(txn);
+        return NGX_OK;
+    }
+
+    if (len) {
+        marked = ngx_mobility_evchan_recover_all(st, txn);
+
+        if (marked < 0) {
+            mdb_txn_abort(txn);
+            goto failed;
+        }
+
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "mobility_store: last used under boot id \"%s\", now "
+                      "\"%s\": %L event channels marked recovered", stored,
+                      boot, marked);
+    }
+
+    if (ngx_mobility_store_set_meta_str(st, txn, NGX_MOBILITY_META_BOOT_ID,
+                                        (char *) boot)
+        != 0)
+    {
+        mdb_txn_abort(txn);
+        goto failed;
+    }
+
+    /* synced (durability=full): the marks are durable before any worker */
+
+    if (ngx_mobility_store_commit(st, txn) != 0) {
+        goto failed;
+    }
+
+    return NGX_OK;
+
+failed:
+
+    ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "mobility_store: %s",
+                  st->err);
+
+    return NGX_ERROR;
+}
+
+
 static ngx_int_t
 ngx_mobility_core_init_module(ngx_cycle_t *cycle)
 {
@@ -363,6 +478,11 @@ ngx_mobility_core_init_module(ngx_cycle_t *cycle)
     {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                       "mobility_store: %s", ngx_mobility_store.err);
+        ngx_mobility_store_close(&ngx_mobility_store);
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_store_boot_check(cycle, mcf) != NGX_OK) {
         ngx_mobility_store_close(&ngx_mobility_store);
         return NGX_ERROR;
     }
