@@ -176,6 +176,7 @@ ngx_mobility_core_create_conf(ngx_cycle_t *cycle)
     mcf->size = NGX_CONF_UNSET_SIZE;
     mcf->durability = NGX_CONF_UNSET_UINT;
     mcf->flush = NGX_CONF_UNSET_MSEC;
+    mcf->releases = NGX_CONF_UNSET_UINT;
 
     return mcf;
 }
@@ -189,6 +190,7 @@ ngx_mobility_core_init_conf(ngx_cycle_t *cycle, void *conf)
     ngx_conf_init_size_value(mcf->size, NGX_MOBILITY_STORE_DEFAULT_SIZE);
     ngx_conf_init_uint_value(mcf->durability, NGX_MOBILITY_DURABLE_FULL);
     ngx_conf_init_msec_value(mcf->flush, 1000);
+    ngx_conf_init_uint_value(mcf->releases, NGX_MOBILITY_RELEASES_NOSYNC);
 
     if (mcf->required && mcf->path.len == 0) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
@@ -257,6 +259,21 @@ ngx_mobility_store_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        if (ngx_strcmp(value[i].data, "releases=nosync") == 0) {
+            mcf->releases = NGX_MOBILITY_RELEASES_NOSYNC;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "releases=nometasync") == 0) {
+            mcf->releases = NGX_MOBILITY_RELEASES_NOMETASYNC;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "releases=sync") == 0) {
+            mcf->releases = NGX_MOBILITY_RELEASES_SYNC;
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "flush=", 6) == 0) {
             s.data = value[i].data + 6;
             s.len = value[i].len - 6;
@@ -277,7 +294,8 @@ ngx_mobility_store_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid parameter \"%V\" in \"mobility_store\": "
                            "expected size=, durability=full|nometasync|"
-                           "relaxed or flush=", &value[i]);
+                           "relaxed, releases=nosync|nometasync|sync or "
+                           "flush=", &value[i]);
         return NGX_CONF_ERROR;
     }
 
@@ -306,6 +324,20 @@ ngx_mobility_store_open_conf(ngx_cycle_t *cycle, ngx_mobility_core_conf_t *mcf)
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "mobility_store: %s",
                       ngx_mobility_store.err);
         return NGX_ERROR;
+    }
+
+    /* the P-GET batches (ngx_mobility_store_commit_lazy()) */
+
+    switch (mcf->releases) {
+    case NGX_MOBILITY_RELEASES_NOSYNC:
+        ngx_mobility_store.lazy_flag = MDB_NOSYNC;
+        break;
+    case NGX_MOBILITY_RELEASES_NOMETASYNC:
+        ngx_mobility_store.lazy_flag = MDB_NOMETASYNC;
+        break;
+    default:
+        ngx_mobility_store.lazy_flag = 0;
+        break;
     }
 
     return NGX_OK;

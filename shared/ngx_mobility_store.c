@@ -419,25 +419,30 @@ ngx_mobility_store_commit_lazy(ngx_mobility_store_t *st, MDB_txn *txn)
     unsigned int  flags;
 
     /*
-     * Nothing to switch when the environment does not sync anyway
-     * (durability=relaxed); MDB_NOSYNC is one of the flags LMDB lets
-     * change on an open environment, and only the committing thread
-     * reads it (the write transaction is this thread's: nginx runs its
-     * write transactions on the event loop, one process one thread).
+     * Nothing to switch when the environment syncs no more than asked
+     * anyway (durability=relaxed, or nometasync for releases=nometasync);
+     * MDB_NOSYNC and MDB_NOMETASYNC are flags LMDB lets change on an open
+     * environment, read by the commit, and the write transaction is this
+     * thread's (nginx runs its write transactions on the event loop: one
+     * writer thread per process; the thread pool only reads or, with
+     * durability=relaxed where nothing is switched, flushes).
      */
 
-    if (mdb_env_get_flags(st->env, &flags) != 0 || (flags & MDB_NOSYNC)) {
+    if (st->lazy_flag == 0
+        || mdb_env_get_flags(st->env, &flags) != 0
+        || (flags & (MDB_NOSYNC|st->lazy_flag)))
+    {
         return ngx_mobility_store_commit(st, txn);
     }
 
-    rc = mdb_env_set_flags(st->env, MDB_NOSYNC, 1);
+    rc = mdb_env_set_flags(st->env, st->lazy_flag, 1);
     if (rc != 0) {
         return ngx_mobility_store_commit(st, txn);
     }
 
     rc = mdb_txn_commit(txn);
 
-    (void) mdb_env_set_flags(st->env, MDB_NOSYNC, 0);
+    (void) mdb_env_set_flags(st->env, st->lazy_flag, 0);
 
     if (rc != 0) {
         return ngx_mobility_store_fail(st, "mdb_txn_commit()", rc);

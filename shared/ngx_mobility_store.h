@@ -90,6 +90,18 @@ typedef enum {
 } ngx_mobility_durability_e;
 
 
+/*
+ * How ngx_mobility_store_commit_lazy() commits (mobility_store
+ * releases=): without any sync, without the meta page's sync (one
+ * fdatasync of the data instead of two syncs), or as any commit.
+ */
+typedef enum {
+    NGX_MOBILITY_RELEASES_NOSYNC = 0,
+    NGX_MOBILITY_RELEASES_NOMETASYNC,
+    NGX_MOBILITY_RELEASES_SYNC
+} ngx_mobility_releases_e;
+
+
 typedef struct {
     MDB_env   *env;
     MDB_dbi    dbi[NGX_MOBILITY_DB_COUNT];
@@ -102,6 +114,7 @@ typedef struct {
     unsigned   gen_known:1;
     size_t     gen_txnid; /* the snapshot dir_gen was last read in */
     uint64_t   gen;       /* and what it was */
+    unsigned   lazy_flag;     /* MDB_NOSYNC, MDB_NOMETASYNC or 0 */
     uint64_t   lazy_commits;  /* ngx_mobility_store_commit_lazy() */
     char       err[NGX_MOBILITY_STORE_ERRLEN];
 } ngx_mobility_store_t;
@@ -123,8 +136,9 @@ int ngx_mobility_store_begin(ngx_mobility_store_t *st, MDB_txn **txn,
 int ngx_mobility_store_commit(ngx_mobility_store_t *st, MDB_txn *txn);
 
 /*
- * Commits without a sync, whatever the durability (MDB_NOSYNC for this
- * one commit).  Only for transactions that write nothing but bookkeeping
+ * Commits with st->lazy_flag set for this one commit (MDB_NOSYNC: no
+ * sync; MDB_NOMETASYNC: the data synced, not the meta page; 0: as
+ * ngx_mobility_store_commit()).  Only for transactions that write nothing but bookkeeping
  * a later synced commit makes durable and whose loss in an
  * operating-system crash is recovered (the P-GET batch: docs/
  * architecture.md "Releases without a sync").  st->lazy_commits counts

@@ -10,7 +10,7 @@
 # start nginx on copies of that backup (boot id "restored": recovery
 # runs), block 5 on the live store again (same boot: no recovery, the
 # normal rules).  Block 6 checks with strace that a release batch does
-# not sync while a change does.
+# not sync while a change does, blocks 8 and 9 the other releases=.
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
@@ -68,11 +68,62 @@ sub pget {
     return (join("\n", sort @e), $next, $resync, $st // 0);
 }
 
+# the worker processes of the running nginx
+sub worker_pids {
+    open(my $fh, '<', $Test::Nginx::Util::PidFile) or die "pid file: $!";
+    my $master = <$fh>;
+    chomp $master;
+    return split ' ', `pgrep -P $master`;
+}
+
+# how many sync calls (fsync, fdatasync, msync, sync_file_range) the
+# workers made while $what ran, traced with strace
+sub traced {
+    my ($workers, $what) = @_;
+    my $trace = "$Store-strace.log";
+    unlink $trace;
+    my $pid = open(my $fh, '-|') // die "fork: $!";
+    if ($pid == 0) {
+        open STDERR, '>&', \*STDOUT;
+        exec 'strace', '-f', '-o', $trace, '-e',
+             'trace=fsync,fdatasync,msync,sync_file_range',
+             map { ('-p', $_) } @$workers;
+        exit 127;
+    }
+    my %wait = map { $_ => 1 } @$workers;
+    while (my $l = <$fh>) {
+        delete $wait{$1} if $l =~ /Process (\d+) attached/;
+        last unless %wait;
+    }
+    Time::HiRes::sleep(0.2);
+    $what->();
+    Time::HiRes::sleep(0.3);
+    kill 'INT', $pid;
+    close $fh;
+    open(my $t, '<', $trace) or return -1;
+    return scalar grep { /\b(fsync|fdatasync|msync|sync_file_range)\(/ } <$t>;
+}
+
+# a session of $user whose channel has nothing pending: (session, ack)
+sub quiet_session {
+    my $user = shift;
+    my $s = MobilityUcwa::session($user);
+    MobilityUcwa::ucwa($s, POST => '/me/makeMeAvailable', body => '{}');
+    my $ack = 1;
+    for (1 .. 6) {
+        my ($e, $next) = pget($s, $ack, 7);
+        $ack = $next if $next;
+        last if $e eq '';
+    }
+    return ($s, $ack);
+}
+
 add_block_preprocessor(sub {
     my $block = shift;
     my $store = $Use{$block->name} // $Store;
 
-    $block->set_value('main_config', ucwa_main_config($store));
+    $block->set_value('main_config', ucwa_main_config($store))
+        unless defined $block->main_config;
     $block->set_value('http_config',
                       ucwa_http_config(mobility_ucwa_pget_timeout => '600s'));
     $block->set_value('config', ucwa_config());
@@ -227,55 +278,17 @@ marked recovered
 
 === TEST 6: a release batch commits without fsync; a change syncs
 --- init
-use Test::Nginx::Util ();
-my $master = do {
-    open(my $fh, '<', $Test::Nginx::Util::PidFile) or die "pid file: $!";
-    my $pid = <$fh>; chomp $pid; $pid
-};
-my @workers = split ' ', `pgrep -P $master`;
+my @workers = main::worker_pids();
 Test::More::is(scalar @workers, 2, 'two workers');
-my $trace = "$main::Store-strace.log";
-sub main::traced {
-    my ($what) = @_;
-    unlink $trace;
-    my $pid = open(my $fh, '-|') // die "fork: $!";
-    if ($pid == 0) {
-        open STDERR, '>&', \*STDOUT;
-        exec 'strace', '-f', '-o', $trace, '-e',
-             'trace=fsync,fdatasync,msync,sync_file_range',
-             map { ('-p', $_) } @workers;
-        exit 127;
-    }
-    my $attached = 0;
-    while (my $l = <$fh>) {
-        $attached++ if $l =~ /attached/;
-        last if $attached >= @workers;
-    }
-    Time::HiRes::sleep(0.2);
-    $what->();
-    Time::HiRes::sleep(0.3);
-    kill 'INT', $pid;
-    close $fh;
-    open(my $t, '<', $trace) or return -1;
-    my $n = grep { /\b(fsync|fdatasync|msync|sync_file_range)\(/ } <$t>;
-    return $n;
-}
-my $S = MobilityUcwa::session('bob');
-MobilityUcwa::ucwa($S, POST => '/me/makeMeAvailable', body => '{}');
-my $ack = 1;
-for (1 .. 6) {
-    my ($e, $next) = main::pget($S, $ack, 7);
-    $ack = $next if $next;
-    last if $e eq '';
-}
+my ($S, $ack) = main::quiet_session('bob');
 # a change: its events are committed with a sync
-my $synced = main::traced(sub {
+my $synced = main::traced(\@workers, sub {
     MobilityUcwa::ucwa($S, POST => '/me/note', body => '{"message":"synced"}');
 });
 Test::More::cmp_ok($synced, '>', 0, "the change synced ($synced calls)");
 Time::HiRes::sleep(5.2);    # the note is due
 my ($e, $next);
-my $lazy = main::traced(sub { ($e, $next) = main::pget($S, $ack) });
+my $lazy = main::traced(\@workers, sub { ($e, $next) = main::pget($S, $ack) });
 Test::More::is($e, 'note updated synced', 'the release delivered the note');
 Test::More::is($lazy, 0, 'the release batch did not sync');
 MobilityUcwa::request($block, GET => "$S->{app}/me/note", token => $S->{token});
@@ -305,5 +318,43 @@ MobilityUcwa::request($block, GET => "$main::S->{app}/me/note",
 --- error_code: 200
 --- error_log
 taken as the lost packages
+--- no_error_log
+[alert]
+
+
+
+=== TEST 8: releases=nometasync: the release batch syncs its data only
+--- main_config eval
+"mobility_store $main::Store size=32m releases=nometasync;"
+--- init
+my @workers = main::worker_pids();
+my ($S, $ack) = main::quiet_session('carol');
+MobilityUcwa::ucwa($S, POST => '/me/note', body => '{"message":"data synced"}');
+Time::HiRes::sleep(5.2);
+my ($e, $next);
+my $n = main::traced(\@workers, sub { ($e, $next) = main::pget($S, $ack) });
+Test::More::is($e, 'note updated data synced', 'the release delivered the note');
+Test::More::is($n, 1, 'the release batch synced once (the data, not the meta page)');
+MobilityUcwa::request($block, GET => "$S->{app}/me/note", token => $S->{token});
+--- error_code: 200
+--- no_error_log
+[alert]
+
+
+
+=== TEST 9: releases=sync: the release batch commits as any commit
+--- main_config eval
+"mobility_store $main::Store size=32m releases=sync;"
+--- init
+my @workers = main::worker_pids();
+my ($S, $ack) = main::quiet_session('dave');
+MobilityUcwa::ucwa($S, POST => '/me/note', body => '{"message":"all synced"}');
+Time::HiRes::sleep(5.2);
+my ($e, $next);
+my $n = main::traced(\@workers, sub { ($e, $next) = main::pget($S, $ack) });
+Test::More::is($e, 'note updated all synced', 'the release delivered the note');
+Test::More::cmp_ok($n, '>=', 1, "the release batch synced ($n calls)");
+MobilityUcwa::request($block, GET => "$S->{app}/me/note", token => $S->{token});
+--- error_code: 200
 --- no_error_log
 [alert]
