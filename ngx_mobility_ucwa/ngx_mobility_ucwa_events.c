@@ -2037,7 +2037,7 @@ ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
         res = p->arriving ? ngx_mobility_ucwa_pget_arrive(&item, p, &rs)
                           : ngx_mobility_ucwa_pget_package(&item, p, &rs);
 
-        if (item.durable || item.push) {
+        if (item.durable || item.push || item.logged != tx.logged) {
             tx.durable = 1;
         }
 
