@@ -556,6 +556,7 @@ int64_t
 ngx_mobility_evchan_recover_all(ngx_mobility_store_t *st, MDB_txn *txn)
 {
     int                    rc;
+    size_t                 klen;
     int64_t                n;
     MDB_val                k, v;
     MDB_cursor            *cur;
@@ -570,18 +571,23 @@ ngx_mobility_evchan_recover_all(ngx_mobility_store_t *st, MDB_txn *txn)
 
     n = 0;
 
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-         rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-    {
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+
+    while (rc == 0) {
+
         if (k.mv_size == 0 || k.mv_size > NGX_MOBILITY_EV_KEY_MAX) {
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
             continue;
         }
 
-        /* the key is copied: the put below may move the cursor's page */
-        memcpy(key, k.mv_data, k.mv_size);
+        /*
+         * the key is copied and the cursor put back on it after the
+         * put, which may grow the record and split its page
+         */
+        klen = k.mv_size;
+        memcpy(key, k.mv_data, klen);
 
-        if (ngx_mobility_evchan_get(st, txn, key, k.mv_size, &ch)
+        if (ngx_mobility_evchan_get(st, txn, key, klen, &ch)
             != NGX_MOBILITY_OK)
         {
             mdb_cursor_close(cur);
@@ -603,7 +609,7 @@ ngx_mobility_evchan_recover_all(ngx_mobility_store_t *st, MDB_txn *txn)
 
         ch.recovered_end = ch.next_seq;
 
-        if (ngx_mobility_evchan_put(st, txn, key, k.mv_size, &ch)
+        if (ngx_mobility_evchan_put(st, txn, key, klen, &ch)
             != NGX_MOBILITY_OK)
         {
             mdb_cursor_close(cur);
@@ -611,6 +617,15 @@ ngx_mobility_evchan_recover_all(ngx_mobility_store_t *st, MDB_txn *txn)
         }
 
         n++;
+
+        k.mv_data = key;
+        k.mv_size = klen;
+
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+
+        if (rc == 0) {
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+        }
     }
 
     mdb_cursor_close(cur);

@@ -138,11 +138,12 @@ int ngx_mobility_store_commit(ngx_mobility_store_t *st, MDB_txn *txn);
 /*
  * Commits with st->lazy_flag set for this one commit (MDB_NOSYNC: no
  * sync; MDB_NOMETASYNC: the data synced, not the meta page; 0: as
- * ngx_mobility_store_commit()).  Only for transactions that write nothing but bookkeeping
- * a later synced commit makes durable and whose loss in an
- * operating-system crash is recovered (the P-GET batch: docs/
- * architecture.md "Releases without a sync").  st->lazy_commits counts
- * them (what t/047 reads through the wake-up statistics... see there).
+ * ngx_mobility_store_commit()).  Only for transactions that write
+ * nothing but bookkeeping that a later synced commit makes durable and
+ * whose loss in an operating-system crash is recovered (the P-GET
+ * batch: docs/architecture.md "Releases without a sync").  LMDB lets
+ * these flags change on an open environment; the write transaction is
+ * the calling thread's.  st->lazy_commits counts them.
  */
 int ngx_mobility_store_commit_lazy(ngx_mobility_store_t *st, MDB_txn *txn);
 
