@@ -26,7 +26,9 @@
 #
 # Knobs: W5_M ("80 1000 10000"), W5_ROUNDS (3 per M, SUT and nchan
 # alternating), W5_PUBLISHES (5 per round), W5_SRC (4), W5_PORT (18231;
-# nchan uses W5_PORT + 1), W5_DURABILITY (full | nometasync | relaxed).
+# nchan uses W5_PORT + 1), W5_DURABILITY (full | nometasync | relaxed),
+# W5_RELEASES (with full: releases=sync | nosync of
+# mobility_store; unset: the build's default, for builds without it).
 # Raw numbers: bench/results/w5/.
 set -euo pipefail
 . "$(dirname "$0")/ucwa-lib.sh"
@@ -124,7 +126,7 @@ echo "W5 setup: $users users, $max watcher applications, $npub publishers," \
 
 # the measured configuration
 case $durability in
-full) sut_conf "" ;;
+full) sut_conf "${W5_RELEASES:+ releases=$W5_RELEASES}" ;;
 nometasync) sut_conf " durability=nometasync" ;;
 relaxed) sut_conf " durability=relaxed flush=1s" ;;
 *) echo "W5_DURABILITY: full, nometasync or relaxed" >&2; exit 1 ;;
@@ -185,7 +187,7 @@ measure() {
 
 echo "W5: M in ($ms), 2 workers, $nsrc source addresses, $w5_rounds rounds of" \
      "$publishes publishes per system and M (SUT and nchan alternating)," \
-     "durability=$durability"
+     "durability=$durability${W5_RELEASES:+ releases=$W5_RELEASES}"
 : > "$out/rounds.txt"
 : > "$out/load.txt"
 for m in $ms; do

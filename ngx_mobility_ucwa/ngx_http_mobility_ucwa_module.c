@@ -539,7 +539,10 @@ ngx_mobility_ucwa_tx_commit(ngx_mobility_ucwa_tx_t *tx)
         return NGX_OK;
     }
 
-    if (ngx_mobility_store_commit(tx->st, txn) != 0) {
+    if ((tx->lazy && !tx->durable && !tx->push && tx->logged == NULL)
+        ? ngx_mobility_store_commit_lazy(tx->st, txn)
+        : ngx_mobility_store_commit(tx->st, txn))
+    {
         ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
                       tx->st->err);
         tx->push = 0;

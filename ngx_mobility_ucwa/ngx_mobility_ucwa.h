@@ -167,6 +167,15 @@ typedef struct {
                                                         yet decoded: only
                                                         user->sip is set */
     uint64_t                             dir_gen;
+
+    /*
+     * lazy: commit without a sync (ngx_mobility_store_commit_lazy(); the
+     * P-GET batch, which writes channel bookkeeping only); durable, set
+     * by a step that writes state which must survive an operating-system
+     * crash, wins (as do queued pushes and logged conversations)
+     */
+    unsigned                             lazy:1;
+    unsigned                             durable:1;
 } ngx_mobility_ucwa_tx_t;
 
 

@@ -936,6 +936,38 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
     obj = NULL;
     raw.len = 0;
 
+    if (ec.flags & NGX_MOBILITY_EVCHAN_RECOVERED) {
+
+        if (pk->has_ack && ack > ec.pkg_no + 1) {
+
+            /*
+             * the store lost releases (an operating-system crash, a
+             * restored backup): the client saw them, and the first held
+             * exactly the events pending at the recovery
+             */
+
+            ngx_log_error(NGX_LOG_INFO, rq->log, 0,
+                          "mobility ucwa: recovered event channel %*s: "
+                          "ack %uL taken as the lost packages %uL..%uL",
+                          klen, key, ack, ec.pkg_no + 1, ack - 1);
+
+            pk->dirty = 1;
+
+            if (ngx_mobility_evchan_catch_up(tx->st, tx->txn, key, klen,
+                                             &ec, ack)
+                != NGX_MOBILITY_OK)
+            {
+                return NGX_ERROR;
+            }
+
+        } else {
+            /* the client is where the store is: the normal rules */
+            ec.flags &= ~(NGX_MOBILITY_EVCHAN_RECOVERED
+                          |NGX_MOBILITY_EVCHAN_RECOVERED_RESUME);
+            ec.recovered_end = 0;
+        }
+    }
+
     if (pk->has_ack && ack && ack == ec.pkg_no
         && !(ec.flags & NGX_MOBILITY_EVCHAN_ACKED))
     {
@@ -1950,6 +1982,17 @@ ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
     tx.log = log;
     tx.umcf = ngx_mobility_ucwa_umcf;
 
+    /*
+     * The batch writes channel bookkeeping only (acks, packages, parks,
+     * sticky parameters, last_release): every event it releases was
+     * committed with a sync by its change before.  So it commits without
+     * a sync; what an operating-system crash loses of it is recovered at
+     * the next start (ngx_mobility_evchan_recover_all(), docs/
+     * architecture.md "Releases without a sync").  A step that writes
+     * anything else sets item.durable and the batch syncs.
+     */
+    tx.lazy = 1;
+
     rc = NGX_DECLINED;
     nwritten = 0;
     poisoned = 0;
@@ -1993,6 +2036,10 @@ ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
 
         res = p->arriving ? ngx_mobility_ucwa_pget_arrive(&item, p, &rs)
                           : ngx_mobility_ucwa_pget_package(&item, p, &rs);
+
+        if (item.durable || item.push || item.logged != tx.logged) {
+            tx.durable = 1;
+        }
 
         if (res == NGX_OK) {
             p->written = 1;

@@ -21,7 +21,7 @@ pkgs="nginx nginx-dev libnginx-mod-http-echo libssl-dev libjansson-dev
       curl valgrind perl libtest-base-perl libtext-diff-perl
       liblist-moreutils-perl libwww-perl liburi-perl libipc-run-perl
       libhttp-message-perl libtest-longstring-perl procps
-      python3 python3-cryptography python3-h2 libxml-libxml-perl"
+      python3 python3-cryptography python3-h2 libxml-libxml-perl strace"
 
 missing=""
 for p in $pkgs; do

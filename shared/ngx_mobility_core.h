@@ -21,6 +21,9 @@ typedef struct {
     ngx_uint_t    durability;
     ngx_msec_t    flush;
 
+    /* how the P-GET batches commit: NGX_MOBILITY_RELEASES_* */
+    ngx_uint_t    releases;
+
     /* durability=relaxed: the pool that runs the flushes (NGX_THREADS) */
     void         *thread_pool;
 

@@ -25,6 +25,7 @@ typedef enum {
     NGX_MOBILITY_EC_TIMEOUT,
     NGX_MOBILITY_EC_HOLD_LOW,
     NGX_MOBILITY_EC_HOLD_MEDIUM,
+    NGX_MOBILITY_EC_RECOVERED_END,    /* absent in older records: 0 */
     NGX_MOBILITY_EC_TAGS              /* one past the last tag */
 } ngx_mobility_evchan_tag_e;
 
@@ -65,6 +66,8 @@ static const ngx_mobility_evchan_field_t  ngx_mobility_evchan_fields[] = {
     { NGX_MOBILITY_EC_TIMEOUT, ngx_mobility_evchan_off(timeout) },
     { NGX_MOBILITY_EC_HOLD_LOW, ngx_mobility_evchan_off(hold_low) },
     { NGX_MOBILITY_EC_HOLD_MEDIUM, ngx_mobility_evchan_off(hold_medium) },
+    { NGX_MOBILITY_EC_RECOVERED_END,
+      ngx_mobility_evchan_off(recovered_end) },
     { 0, 0 }
 };
 
@@ -406,6 +409,7 @@ ngx_mobility_event_append(ngx_mobility_store_t *st, MDB_txn *txn,
         ch.pending = 0;
         ch.pkg_end = ch.next_seq;
         ch.flags |= NGX_MOBILITY_EVCHAN_RESUME;
+        ch.flags &= ~NGX_MOBILITY_EVCHAN_RECOVERED_RESUME;
 
         rc = ngx_mobility_evchan_put(st, txn, key, klen, &ch);
 
@@ -545,6 +549,163 @@ ngx_mobility_evchan_package(ngx_mobility_evchan_t *ch, uint64_t no)
         ch->flags &= ~NGX_MOBILITY_EVCHAN_RESUME;
         ch->flags |= NGX_MOBILITY_EVCHAN_PKG_RESUME;
     }
+}
+
+
+int64_t
+ngx_mobility_evchan_recover_all(ngx_mobility_store_t *st, MDB_txn *txn)
+{
+    int                    rc;
+    size_t                 klen;
+    int64_t                n;
+    MDB_val                k, v;
+    MDB_cursor            *cur;
+    ngx_mobility_evchan_t  ch;
+    u_char                 key[NGX_MOBILITY_EV_KEY_MAX];
+
+    rc = mdb_cursor_open(txn, st->dbi[NGX_MOBILITY_DB_EVCHANS], &cur);
+    if (rc != 0) {
+        ngx_mobility_store_fail(st, "opening the event channels", rc);
+        return -1;
+    }
+
+    n = 0;
+
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+
+    while (rc == 0) {
+
+        if (k.mv_size == 0 || k.mv_size > NGX_MOBILITY_EV_KEY_MAX) {
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            continue;
+        }
+
+        /*
+         * the key is copied and the cursor put back on it after the
+         * put, which may grow the record and split its page
+         */
+        klen = k.mv_size;
+        memcpy(key, k.mv_data, klen);
+
+        if (ngx_mobility_evchan_get(st, txn, key, klen, &ch)
+            != NGX_MOBILITY_OK)
+        {
+            mdb_cursor_close(cur);
+            return -1;
+        }
+
+        /*
+         * a resume due at the recovery went out with the lost package;
+         * an overflow after the recovery clears RECOVERED_RESUME (that
+         * resume is still to be sent)
+         */
+
+        ch.flags |= NGX_MOBILITY_EVCHAN_RECOVERED;
+        ch.flags &= ~NGX_MOBILITY_EVCHAN_RECOVERED_RESUME;
+
+        if (ch.flags & NGX_MOBILITY_EVCHAN_RESUME) {
+            ch.flags |= NGX_MOBILITY_EVCHAN_RECOVERED_RESUME;
+        }
+
+        ch.recovered_end = ch.next_seq;
+
+        if (ngx_mobility_evchan_put(st, txn, key, klen, &ch)
+            != NGX_MOBILITY_OK)
+        {
+            mdb_cursor_close(cur);
+            return -1;
+        }
+
+        n++;
+
+        k.mv_data = key;
+        k.mv_size = klen;
+
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+
+        if (rc == 0) {
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+        }
+    }
+
+    mdb_cursor_close(cur);
+
+    if (rc != MDB_NOTFOUND) {
+        ngx_mobility_store_fail(st, "recovering the event channels", rc);
+        return -1;
+    }
+
+    return n;
+}
+
+
+static int
+ngx_mobility_evchan_count_handler(void *data, ngx_mobility_event_t *ev)
+{
+    (*(uint64_t *) data)++;
+
+    return 0;
+}
+
+
+int
+ngx_mobility_evchan_catch_up(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *key, size_t klen, ngx_mobility_evchan_t *ch, uint64_t ack)
+{
+    int       rc;
+    uint64_t  end, n;
+
+    /* package pkg_no, seen: its events go */
+
+    if (ngx_mobility_evchan_ack(st, txn, key, klen, ch) != NGX_MOBILITY_OK) {
+        return NGX_MOBILITY_ERROR;
+    }
+
+    /*
+     * The lost package pkg_no + 1: the events pending at the recovery
+     * (merges since may have dropped some of them; nothing at or after
+     * recovered_end is touched)
+     */
+
+    end = ch->recovered_end;
+
+    if (end < ch->pkg_end) {
+        end = ch->pkg_end;
+    }
+
+    if (end > ch->next_seq) {
+        end = ch->next_seq;
+    }
+
+    if (ngx_mobility_events_drop(st, txn, key, klen, ch->pkg_end, end) < 0) {
+        return NGX_MOBILITY_ERROR;
+    }
+
+    n = 0;
+
+    rc = ngx_mobility_event_each(st, txn, key, klen, end, ch->next_seq,
+                                 ngx_mobility_evchan_count_handler, &n);
+    if (rc != NGX_MOBILITY_OK) {
+        return NGX_MOBILITY_ERROR;
+    }
+
+    /* the client received the resume the lost package carried */
+
+    if (ch->flags & NGX_MOBILITY_EVCHAN_RECOVERED_RESUME) {
+        ch->flags &= ~NGX_MOBILITY_EVCHAN_RESUME;
+    }
+
+    ch->pkg_no = ack - 1;
+    ch->pkg_first = end;
+    ch->pkg_end = end;
+    ch->pending = n;
+    ch->flags |= NGX_MOBILITY_EVCHAN_ACKED;
+    ch->flags &= ~(NGX_MOBILITY_EVCHAN_PKG_RESUME
+                   |NGX_MOBILITY_EVCHAN_RECOVERED
+                   |NGX_MOBILITY_EVCHAN_RECOVERED_RESUME);
+    ch->recovered_end = 0;
+
+    return NGX_MOBILITY_OK;
 }
 
 

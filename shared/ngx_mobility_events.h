@@ -48,6 +48,8 @@
 #define NGX_MOBILITY_EVCHAN_ACKED      0x01  /* package pkg_no acknowledged */
 #define NGX_MOBILITY_EVCHAN_RESUME     0x02  /* the next package resumes    */
 #define NGX_MOBILITY_EVCHAN_PKG_RESUME 0x04  /* package pkg_no resumes      */
+#define NGX_MOBILITY_EVCHAN_RECOVERED  0x08  /* may be behind its client    */
+#define NGX_MOBILITY_EVCHAN_RECOVERED_RESUME 0x10 /* the lost package resumed */
 
 #define NGX_MOBILITY_EV_NEVER          UINT64_MAX
 
@@ -71,6 +73,9 @@ typedef struct {
     uint64_t              timeout;       /* s, 0: default */
     uint64_t              hold_low;      /* s, 0: default */
     uint64_t              hold_medium;   /* s, 0: default */
+
+    /* next_seq when the channel was recovered (flag RECOVERED) */
+    uint64_t              recovered_end;
 } ngx_mobility_evchan_t;
 
 
@@ -121,6 +126,29 @@ int ngx_mobility_evchan_ack(ngx_mobility_store_t *st, MDB_txn *txn,
 
 /* every pending event becomes package "no"; the caller writes ch */
 void ngx_mobility_evchan_package(ngx_mobility_evchan_t *ch, uint64_t no);
+
+/*
+ * After a loss of releases (an operating-system crash lost the commits
+ * made without a sync, or a backup was restored): every channel is
+ * flagged RECOVERED with recovered_end = next_seq, in the caller's write
+ * transaction.  The store may then be behind its client by releases it
+ * lost: the client may hold packages pkg_no + 1 ... of which the first
+ * was exactly the pending events [pkg_end, recovered_end) and the others
+ * were empty.  Returns the number of channels, or -1 (st->err).
+ */
+int64_t ngx_mobility_evchan_recover_all(ngx_mobility_store_t *st,
+    MDB_txn *txn);
+
+/*
+ * A RECOVERED channel given "ack" > pkg_no + 1: the client received
+ * package pkg_no and the lost packages up to ack - 1, the first of which
+ * held the events [pkg_end, recovered_end).  Those events go, package
+ * ack - 1 is acknowledged, and the pending count is that of the events
+ * left (appended after the recovery: never dropped).  The caller writes
+ * ch.  NGX_MOBILITY_OK or NGX_MOBILITY_ERROR.
+ */
+int ngx_mobility_evchan_catch_up(ngx_mobility_store_t *st, MDB_txn *txn,
+    const u_char *key, size_t klen, ngx_mobility_evchan_t *ch, uint64_t ack);
 
 /*
  * When the pending events must be released (ms): now for real-time and

@@ -20,6 +20,7 @@
 #include "ngx_mobility_ipc.h"
 #include "ngx_mobility_directory.h"
 #include "ngx_mobility_token.h"
+#include "ngx_mobility_events.h"
 
 
 static void *ngx_mobility_core_create_conf(ngx_cycle_t *cycle);
@@ -175,6 +176,7 @@ ngx_mobility_core_create_conf(ngx_cycle_t *cycle)
     mcf->size = NGX_CONF_UNSET_SIZE;
     mcf->durability = NGX_CONF_UNSET_UINT;
     mcf->flush = NGX_CONF_UNSET_MSEC;
+    mcf->releases = NGX_CONF_UNSET_UINT;
 
     return mcf;
 }
@@ -188,6 +190,7 @@ ngx_mobility_core_init_conf(ngx_cycle_t *cycle, void *conf)
     ngx_conf_init_size_value(mcf->size, NGX_MOBILITY_STORE_DEFAULT_SIZE);
     ngx_conf_init_uint_value(mcf->durability, NGX_MOBILITY_DURABLE_FULL);
     ngx_conf_init_msec_value(mcf->flush, 1000);
+    ngx_conf_init_uint_value(mcf->releases, NGX_MOBILITY_RELEASES_SYNC);
 
     if (mcf->required && mcf->path.len == 0) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
@@ -256,6 +259,16 @@ ngx_mobility_store_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
+        if (ngx_strcmp(value[i].data, "releases=nosync") == 0) {
+            mcf->releases = NGX_MOBILITY_RELEASES_NOSYNC;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "releases=sync") == 0) {
+            mcf->releases = NGX_MOBILITY_RELEASES_SYNC;
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "flush=", 6) == 0) {
             s.data = value[i].data + 6;
             s.len = value[i].len - 6;
@@ -276,7 +289,8 @@ ngx_mobility_store_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid parameter \"%V\" in \"mobility_store\": "
                            "expected size=, durability=full|nometasync|"
-                           "relaxed or flush=", &value[i]);
+                           "relaxed, releases=sync|nosync or "
+                           "flush=", &value[i]);
         return NGX_CONF_ERROR;
     }
 
@@ -306,6 +320,11 @@ ngx_mobility_store_open_conf(ngx_cycle_t *cycle, ngx_mobility_core_conf_t *mcf)
                       ngx_mobility_store.err);
         return NGX_ERROR;
     }
+
+    /* the P-GET batches (ngx_mobility_store_commit_lazy()) */
+
+    ngx_mobility_store.lazy_flag =
+        (mcf->releases == NGX_MOBILITY_RELEASES_NOSYNC) ? MDB_NOSYNC : 0;
 
     return NGX_OK;
 }
@@ -341,6 +360,116 @@ ngx_mobility_store_chown(ngx_cycle_t *cycle, ngx_mobility_core_conf_t *mcf)
 }
 
 
+/*
+ * Whatever an operating-system crash made the store lose of its last
+ * commits (the P-GET batches with releases=nosync, the last commit with
+ * durability=nometasync, the last flush interval with relaxed), the
+ * event channels may then be behind their clients.  The kernel's boot
+ * id tells: a store last used under another boot (or a copy made by
+ * mobilityctl backup, whose boot id is "restored") has its channels
+ * recovered (ngx_mobility_evchan_recover_all()) before any worker serves
+ * them.  A store without a boot id predates this check: its id is just
+ * stored.
+ */
+static ngx_int_t
+ngx_mobility_store_boot_check(ngx_cycle_t *cycle,
+    ngx_mobility_core_conf_t *mcf)
+{
+    int                    len;
+    char                   stored[NGX_MOBILITY_BOOT_ID_MAX + 1];
+    u_char                 boot[NGX_MOBILITY_BOOT_ID_MAX + 1];
+    ssize_t                n;
+    int64_t                marked;
+    MDB_txn               *txn;
+    ngx_fd_t               fd;
+    ngx_mobility_store_t  *st;
+
+    st = &ngx_mobility_store;
+
+    fd = ngx_open_file(NGX_MOBILITY_BOOT_ID_FILE, NGX_FILE_RDONLY,
+                       NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, ngx_errno,
+                      "mobility_store: cannot read the boot id \""
+                      NGX_MOBILITY_BOOT_ID_FILE "\", taken as unchanged");
+        return NGX_OK;
+    }
+
+    n = read(fd, boot, NGX_MOBILITY_BOOT_ID_MAX);
+
+    (void) ngx_close_file(fd);
+
+    while (n > 0 && (boot[n - 1] == '\n' || boot[n - 1] == ' ')) {
+        n--;
+    }
+
+    if (n <= 0) {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "mobility_store: the boot id \""
+                      NGX_MOBILITY_BOOT_ID_FILE "\" is empty or unreadable, "
+                      "taken as unchanged");
+        return NGX_OK;
+    }
+
+    boot[n] = '\0';
+
+    if (ngx_mobility_store_begin(st, &txn, 1) != 0) {
+        goto failed;
+    }
+
+    len = ngx_mobility_store_meta_str(st, txn, NGX_MOBILITY_META_BOOT_ID,
+                                      stored, sizeof(stored));
+    if (len < 0) {
+        mdb_txn_abort(txn);
+        goto failed;
+    }
+
+    if (len == n && ngx_memcmp(stored, boot, n) == 0) {
+        /* the same boot: whatever was committed without a sync is there */
+        mdb_txn_abort(txn);
+        return NGX_OK;
+    }
+
+    if (len) {
+        marked = ngx_mobility_evchan_recover_all(st, txn);
+
+        if (marked < 0) {
+            mdb_txn_abort(txn);
+            goto failed;
+        }
+
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "mobility_store: last used under boot id \"%s\", now "
+                      "\"%s\": %L event channels marked recovered", stored,
+                      boot, marked);
+    }
+
+    if (ngx_mobility_store_set_meta_str(st, txn, NGX_MOBILITY_META_BOOT_ID,
+                                        (char *) boot)
+        != 0)
+    {
+        mdb_txn_abort(txn);
+        goto failed;
+    }
+
+    /* with durability=full, durable before any worker starts */
+
+    if (ngx_mobility_store_commit(st, txn) != 0) {
+        goto failed;
+    }
+
+    return NGX_OK;
+
+failed:
+
+    ngx_log_error(NGX_LOG_EMERG, cycle->log, 0, "mobility_store: %s",
+                  st->err);
+
+    return NGX_ERROR;
+}
+
+
 static ngx_int_t
 ngx_mobility_core_init_module(ngx_cycle_t *cycle)
 {
@@ -363,6 +492,11 @@ ngx_mobility_core_init_module(ngx_cycle_t *cycle)
     {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                       "mobility_store: %s", ngx_mobility_store.err);
+        ngx_mobility_store_close(&ngx_mobility_store);
+        return NGX_ERROR;
+    }
+
+    if (ngx_mobility_store_boot_check(cycle, mcf) != NGX_OK) {
         ngx_mobility_store_close(&ngx_mobility_store);
         return NGX_ERROR;
     }

@@ -412,6 +412,175 @@ ngx_mobility_store_commit(ngx_mobility_store_t *st, MDB_txn *txn)
 }
 
 
+int
+ngx_mobility_store_commit_lazy(ngx_mobility_store_t *st, MDB_txn *txn)
+{
+    int           rc;
+    unsigned int  flags;
+
+    /*
+     * Nothing to switch when the environment does not sync anyway
+     * (durability=relaxed); MDB_NOSYNC is a flag LMDB lets change on an
+     * open environment, read by the commit, and the write transaction is this
+     * thread's (nginx runs its write transactions on the event loop: one
+     * writer thread per process; the thread pool only reads or, with
+     * durability=relaxed where nothing is switched, flushes).
+     */
+
+    if (st->lazy_flag == 0
+        || mdb_env_get_flags(st->env, &flags) != 0
+        || (flags & (MDB_NOSYNC|st->lazy_flag)))
+    {
+        return ngx_mobility_store_commit(st, txn);
+    }
+
+    rc = mdb_env_set_flags(st->env, st->lazy_flag, 1);
+    if (rc != 0) {
+        return ngx_mobility_store_commit(st, txn);
+    }
+
+    rc = mdb_txn_commit(txn);
+
+    (void) mdb_env_set_flags(st->env, st->lazy_flag, 0);
+
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "mdb_txn_commit()", rc);
+    }
+
+    st->lazy_commits++;
+
+    return 0;
+}
+
+
+int
+ngx_mobility_store_backup(ngx_mobility_store_t *st, const char *path)
+{
+    int                   rc;
+    MDB_txn              *txn;
+    struct stat           sb;
+    ngx_mobility_store_t  copy;
+    char                  data[4096];
+
+    if (snprintf(data, sizeof(data), "%s/data.mdb", path)
+        >= (int) sizeof(data))
+    {
+        snprintf(st->err, sizeof(st->err), "invalid backup path \"%.256s\"",
+                 path);
+        return -1;
+    }
+
+    if (stat(data, &sb) == 0) {
+        snprintf(st->err, sizeof(st->err),
+                 "\"%.256s\" holds a store already; back up into a new "
+                 "directory", path);
+        return -1;
+    }
+
+    if (ngx_mobility_store_mkdir(st, path) != 0) {
+        return -1;
+    }
+
+    /* one read transaction of the live store: a consistent copy */
+
+    rc = mdb_env_copy2(st->env, path, MDB_CP_COMPACT);
+    if (rc != 0) {
+        snprintf(st->err, sizeof(st->err), "copying the store to "
+                 "\"%.256s\": %s", path, mdb_strerror(rc));
+        return -1;
+    }
+
+    /* password hashes and keys: as private as the store itself */
+    (void) chmod(data, 0600);
+
+    /*
+     * The copy is behind the clients of the live store (its channels
+     * may lack the releases made after the copy): the first nginx start
+     * on it recovers them, as after an operating-system crash.
+     */
+
+    if (ngx_mobility_store_open(&copy, path, st->map_size,
+                                NGX_MOBILITY_DURABLE_FULL, 0)
+        != 0)
+    {
+        memcpy(st->err, copy.err, sizeof(st->err));
+        return -1;
+    }
+
+    if (ngx_mobility_store_begin(&copy, &txn, 1) != 0) {
+        goto failed;
+    }
+
+    if (ngx_mobility_store_set_meta_str(&copy, txn,
+                                        NGX_MOBILITY_META_BOOT_ID,
+                                        NGX_MOBILITY_BOOT_ID_RESTORED)
+        != 0)
+    {
+        mdb_txn_abort(txn);
+        goto failed;
+    }
+
+    if (ngx_mobility_store_commit(&copy, txn) != 0) {
+        goto failed;
+    }
+
+    ngx_mobility_store_close(&copy);
+
+    return 0;
+
+failed:
+
+    memcpy(st->err, copy.err, sizeof(st->err));
+    ngx_mobility_store_close(&copy);
+
+    return -1;
+}
+
+
+int
+ngx_mobility_store_meta_str(ngx_mobility_store_t *st, MDB_txn *txn,
+    const char *key, char *buf, size_t size)
+{
+    int      rc;
+    MDB_val  k, v;
+
+    k.mv_data = (void *) key;
+    k.mv_size = strlen(key);
+
+    rc = mdb_get(txn, st->dbi[NGX_MOBILITY_DB_META], &k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        buf[0] = '\0';
+        return 0;
+    }
+
+    if (rc != 0) {
+        return ngx_mobility_store_fail(st, "reading store settings", rc);
+    }
+
+    if (v.mv_size == 0 || v.mv_size >= size) {
+        snprintf(st->err, sizeof(st->err), "store setting \"%s\" is corrupt",
+                 key);
+        return -1;
+    }
+
+    memcpy(buf, v.mv_data, v.mv_size);
+    buf[v.mv_size] = '\0';
+
+    return (int) v.mv_size;
+}
+
+
+int
+ngx_mobility_store_set_meta_str(ngx_mobility_store_t *st, MDB_txn *txn,
+    const char *key, const char *value)
+{
+    return ngx_mobility_store_meta_put(st, txn, key, (u_char *) value,
+                                       strlen(value),
+                                       "writing store settings");
+}
+
+
 uint32_t
 ngx_mobility_store_meta_u32(ngx_mobility_store_t *st, MDB_txn *txn,
     const char *key, uint32_t dflt)

@@ -36,6 +36,14 @@
  * token keys (ngx_mobility_store_dir_gen_bump()): what the per-worker
  * cache of verified tokens is validated by */
 #define NGX_MOBILITY_META_DIR_GEN        "dir_gen"
+/* the kernel's boot id when nginx last started on the store (text, up to
+ * 64 bytes; "restored" in a copy made by mobilityctl backup): a different
+ * one means an operating-system restart, which may have lost the release
+ * batches committed without a sync (ngx_mobility_store_commit_lazy()) */
+#define NGX_MOBILITY_META_BOOT_ID        "boot_id"
+#define NGX_MOBILITY_BOOT_ID_RESTORED    "restored"
+#define NGX_MOBILITY_BOOT_ID_MAX         64
+#define NGX_MOBILITY_BOOT_ID_FILE        "/proc/sys/kernel/random/boot_id"
 
 
 typedef enum {
@@ -82,6 +90,16 @@ typedef enum {
 } ngx_mobility_durability_e;
 
 
+/*
+ * How ngx_mobility_store_commit_lazy() commits (mobility_store
+ * releases=): as any commit, or without a sync.
+ */
+typedef enum {
+    NGX_MOBILITY_RELEASES_SYNC = 0,
+    NGX_MOBILITY_RELEASES_NOSYNC
+} ngx_mobility_releases_e;
+
+
 typedef struct {
     MDB_env   *env;
     MDB_dbi    dbi[NGX_MOBILITY_DB_COUNT];
@@ -94,6 +112,8 @@ typedef struct {
     unsigned   gen_known:1;
     size_t     gen_txnid; /* the snapshot dir_gen was last read in */
     uint64_t   gen;       /* and what it was */
+    unsigned   lazy_flag;     /* MDB_NOSYNC, MDB_NOMETASYNC or 0 */
+    uint64_t   lazy_commits;  /* ngx_mobility_store_commit_lazy() */
     char       err[NGX_MOBILITY_STORE_ERRLEN];
 } ngx_mobility_store_t;
 
@@ -112,6 +132,32 @@ int ngx_mobility_store_reader_check(ngx_mobility_store_t *st);
 int ngx_mobility_store_begin(ngx_mobility_store_t *st, MDB_txn **txn,
     int write);
 int ngx_mobility_store_commit(ngx_mobility_store_t *st, MDB_txn *txn);
+
+/*
+ * Commits with st->lazy_flag set for this one commit (MDB_NOSYNC: no
+ * sync; MDB_NOMETASYNC: the data synced, not the meta page; 0: as
+ * ngx_mobility_store_commit()).  Only for transactions that write
+ * nothing but bookkeeping that a later synced commit makes durable and
+ * whose loss in an operating-system crash is recovered (the P-GET
+ * batch: docs/architecture.md "Releases without a sync").  LMDB lets
+ * these flags change on an open environment; the write transaction is
+ * the calling thread's.  st->lazy_commits counts them.
+ */
+int ngx_mobility_store_commit_lazy(ngx_mobility_store_t *st, MDB_txn *txn);
+
+/*
+ * A consistent, compacted copy of the store into the directory "path"
+ * (created; it must not hold a store already), with the boot id set to
+ * NGX_MOBILITY_BOOT_ID_RESTORED so that the first nginx start on it
+ * recovers the event channels.  0 or -1 with st->err set.
+ */
+int ngx_mobility_store_backup(ngx_mobility_store_t *st, const char *path);
+
+/* a text setting of meta: its length (0: absent), -1 on error */
+int ngx_mobility_store_meta_str(ngx_mobility_store_t *st, MDB_txn *txn,
+    const char *key, char *buf, size_t size);
+int ngx_mobility_store_set_meta_str(ngx_mobility_store_t *st, MDB_txn *txn,
+    const char *key, const char *value);
 
 /*
  * A read transaction of the process's main thread (the event loop, the

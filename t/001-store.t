@@ -85,6 +85,16 @@ invalid parameter "sync=maybe" in "mobility_store"
 
 
 
+=== TEST 5b: releases= takes sync or nosync
+--- main_config
+mobility_store /tmp/mobility-t-001 releases=maybe;
+--- config
+--- must_die
+--- error_log
+invalid parameter "releases=maybe" in "mobility_store": expected size=, durability=full|nometasync|relaxed, releases=sync|nosync or flush=
+
+
+
 === TEST 6: the directive takes a path
 --- main_config
 mobility_store;

@@ -43,6 +43,7 @@ static const mobilityctl_command_t  mobilityctl_commands[] = {
     { "store", "init", mobilityctl_store_init, NULL, 0 },
     { "store", "info", mobilityctl_store_info, NULL, 0 },
     { "store", "reindex", mobilityctl_store_reindex, NULL, 0 },
+    { "store", "backup", mobilityctl_store_backup, NULL, 0 },
     { "domain", "add", mobilityctl_domain_add, NULL, 0 },
     { "domain", "list", mobilityctl_domain_list, NULL, 0 },
     { "domain", "remove", mobilityctl_domain_remove, NULL, 0 },
@@ -77,6 +78,7 @@ static const mobilityctl_command_t  mobilityctl_commands[] = {
     { "Remove-CsPushNotificationConfiguration", NULL,
       mobilityctl_cfg(push, REMOVE) },
     { "Get-CsAuditLog", NULL, mobilityctl_audit_list, NULL, 0 },
+    { "backup", NULL, mobilityctl_store_backup, NULL, 0 },
 
     /* the same in the "group action" style */
     { "policy", "new", mobilityctl_cfg(policy, NEW) },
@@ -134,6 +136,10 @@ static const char  mobilityctl_usage_text[] =
 "  store init [--password-iterations N]\n"
 "  store info\n"
 "  store reindex                       rebuilds the people-search index\n"
+"  backup DIR (or store backup DIR)    a consistent, compacted copy of the\n"
+"                                      live store into the new directory\n"
+"                                      DIR; nginx started on the copy\n"
+"                                      recovers its event channels\n"
 "  domain add DOMAIN...\n"
 "  domain list\n"
 "  domain remove DOMAIN [--force]      --force also removes its users\n"
@@ -788,6 +794,7 @@ mobilityctl_store_show(mobilityctl_t *ctx, MDB_txn *txn)
     json_t                *j;
     size_t                 users, domains;
     MDB_stat               ms;
+    char                   boot[NGX_MOBILITY_BOOT_ID_MAX + 1];
     uint32_t               format, iter, set_iter;
     unsigned               used;
     ngx_mobility_store_t  *st;
@@ -812,6 +819,14 @@ mobilityctl_store_show(mobilityctl_t *ctx, MDB_txn *txn)
 
     format = ngx_mobility_store_meta_u32(st, txn, NGX_MOBILITY_META_FORMAT,
                                          0);
+
+    if (ngx_mobility_store_meta_str(st, txn, NGX_MOBILITY_META_BOOT_ID,
+                                    boot, sizeof(boot))
+        < 0)
+    {
+        return mobilityctl_store_error(ctx);
+    }
+
     set_iter = ngx_mobility_store_meta_u32(st, txn,
                                            NGX_MOBILITY_META_PW_ITERATIONS,
                                            0);
@@ -833,6 +848,8 @@ mobilityctl_store_show(mobilityctl_t *ctx, MDB_txn *txn)
         mobilityctl_json_set(j, "domains",
                              json_integer((json_int_t) domains));
         mobilityctl_json_set(j, "password_iterations", json_integer(iter));
+        mobilityctl_json_set(j, "boot_id",
+                             boot[0] ? json_string(boot) : json_null());
         mobilityctl_json_print(j);
 
         return MOBILITYCTL_OK;
@@ -844,9 +861,11 @@ mobilityctl_store_show(mobilityctl_t *ctx, MDB_txn *txn)
            "used:                %u%%\n"
            "users:               %zu\n"
            "domains:             %zu\n"
-           "password_iterations: %u%s\n",
+           "password_iterations: %u%s\n"
+           "boot id:             %s\n",
            ctx->path, format, st->map_size >> 20, st->map_size, used,
-           users, domains, iter, set_iter ? "" : " (default)");
+           users, domains, iter, set_iter ? "" : " (default)",
+           boot[0] ? boot : "(none: nginx has not started on it)");
 
     return MOBILITYCTL_OK;
 }
@@ -993,6 +1012,75 @@ mobilityctl_store_reindex(mobilityctl_t *ctx, mobilityctl_args_t *a)
     }
 
     printf("search index rebuilt: %d users\n", n);
+
+    return MOBILITYCTL_OK;
+}
+
+
+/*
+ * A copy of the live store (nginx may be running: LMDB copies one read
+ * transaction's snapshot).  The copy's boot id is "restored": nginx
+ * recovers its event channels at the first start on it, since clients
+ * may have received releases made after the copy.
+ */
+int
+mobilityctl_store_backup(mobilityctl_t *ctx, mobilityctl_args_t *a)
+{
+    int    rc;
+    char  *v, *dest;
+
+    dest = NULL;
+
+    while ((rc = mobilityctl_arg(ctx, a, NULL, &v)) != MOBILITYCTL_ARG_END) {
+
+        if (rc == MOBILITYCTL_ARG_ERROR) {
+            return MOBILITYCTL_EUSAGE;
+        }
+
+        if (dest) {
+            return mobilityctl_usage_error(a, "unexpected argument \"%s\"",
+                                           v);
+        }
+
+        dest = v;
+    }
+
+    if (dest == NULL || dest[0] == '\0') {
+        return mobilityctl_usage_error(a, "missing backup directory");
+    }
+
+    rc = mobilityctl_open(ctx);
+    if (rc != MOBILITYCTL_OK) {
+        return rc;
+    }
+
+    if (strcmp(dest, ctx->path) == 0) {
+        return mobilityctl_usage_error(a, "the backup directory is the "
+                                       "store itself");
+    }
+
+    if (ngx_mobility_store_backup(&ctx->store, dest) != 0) {
+        mobilityctl_error("backup of \"%s\" to \"%s\": %s", ctx->path,
+                          dest, ctx->store.err);
+        return (strstr(ctx->store.err, "holds a store") != NULL)
+               ? MOBILITYCTL_EINPUT : MOBILITYCTL_ESTORE;
+    }
+
+    if (ctx->json) {
+        json_t  *j;
+
+        j = json_object();
+        if (j == NULL) {
+            mobilityctl_oom();
+        }
+
+        mobilityctl_json_set(j, "store", json_string(ctx->path));
+        mobilityctl_json_set(j, "backup", json_string(dest));
+        mobilityctl_json_print(j);
+
+    } else {
+        printf("store \"%s\" copied to \"%s\"\n", ctx->path, dest);
+    }
 
     return MOBILITYCTL_OK;
 }

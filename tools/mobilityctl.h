@@ -128,6 +128,7 @@ void mobilityctl_time(uint64_t t, char *buf, size_t size);
 int mobilityctl_store_init(mobilityctl_t *ctx, mobilityctl_args_t *a);
 int mobilityctl_store_info(mobilityctl_t *ctx, mobilityctl_args_t *a);
 int mobilityctl_store_reindex(mobilityctl_t *ctx, mobilityctl_args_t *a);
+int mobilityctl_store_backup(mobilityctl_t *ctx, mobilityctl_args_t *a);
 
 /* mobilityctl_text.c */
 size_t mobilityctl_utf8_char(const u_char *p, size_t len, uint32_t *cp);
