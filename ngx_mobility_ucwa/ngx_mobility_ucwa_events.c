@@ -49,6 +49,13 @@
 #define NGX_MOBILITY_UCWA_TIMEOUT_MIN   180
 #define NGX_MOBILITY_UCWA_TIMEOUT_MAX   1800
 
+/*
+ * How far ahead of a recovered channel an ack is believed: past the first
+ * lost package only empty ones (timeouts, >= 180 s each) can have been
+ * lost, so 1024 covers two days of them; further is not a lost release
+ */
+#define NGX_MOBILITY_UCWA_RECOVER_MAX   1024
+
 #define NGX_MOBILITY_UCWA_EVALUATE      0
 #define NGX_MOBILITY_UCWA_FORCE         1
 
@@ -938,7 +945,9 @@ ngx_mobility_ucwa_pget_arrive(ngx_mobility_ucwa_tx_t *tx,
 
     if (ec.flags & NGX_MOBILITY_EVCHAN_RECOVERED) {
 
-        if (pk->has_ack && ack > ec.pkg_no + 1) {
+        if (pk->has_ack && ack > ec.pkg_no + 1
+            && ack - ec.pkg_no <= NGX_MOBILITY_UCWA_RECOVER_MAX)
+        {
 
             /*
              * the store lost releases (an operating-system crash, a

@@ -28,7 +28,7 @@ log_level('info');
 our $Store = ucwa_provision();
 our $Ctl = Mobility::mobilityctl();
 our $Backup = "$Store-backup";
-our @Copies = map { "$Store-copy$_" } 1 .. 3;
+our @Copies = map { "$Store-copy$_" } 1 .. 4;
 our %Use;        # block name -> the store it runs on
 
 remove_tree($Backup, @Copies);
@@ -135,6 +135,7 @@ add_block_preprocessor(sub {
 $Use{'TEST 2: recovered: ack N+1 gets only what came after the backup, no resync'} = $Backup;
 $Use{'TEST 3: recovered: ack N (the client that never got N) gets package N'} = $Copies[0];
 $Use{'TEST 4: recovered: ack N+3 (empty packages lost too) is taken the same way'} = $Copies[1];
+$Use{'TEST 4b: recovered: an ack more than 1024 packages ahead is not a lost release: resync'} = $Copies[3];
 $Use{'TEST 7: a change merging away a pending event of the lost package: nothing after the recovery is dropped'} = $Copies[2];
 
 run_tests();
@@ -260,6 +261,27 @@ MobilityUcwa::request($block, GET => "$main::S->{app}/me/note",
 --- error_log
 taken as the lost packages
 --- no_error_log
+[alert]
+
+
+
+=== TEST 4b: recovered: an ack more than 1024 packages ahead is not a lost release: resync
+--- init
+my ($e, $next, $resync, $pst) = main::pget($main::S, $main::N + 1025);
+Test::More::is($pst, 200, 'answered');
+Test::More::is($resync, $main::N, 'resync to ack=N (package N, unacknowledged)');
+Test::More::is($e, '', 'no events');
+# the normal rules from now on: ack N gets package N (the note) again
+($e, $next, $resync, $pst) = main::pget($main::S, $main::N);
+Test::More::is($e, 'note updated before the backup', 'ack N: package N');
+Test::More::is($next, $main::N + 1, 'next: ack=N+1');
+MobilityUcwa::request($block, GET => "$main::S->{app}/me/note",
+                      token => $main::S->{token});
+--- error_code: 200
+--- error_log
+5 event channels marked recovered
+--- no_error_log
+taken as the lost packages
 [alert]
 
 
