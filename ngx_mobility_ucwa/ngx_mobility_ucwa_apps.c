@@ -132,10 +132,21 @@ ngx_mobility_ucwa_app_get(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
         return NGX_DECLINED;
     }
 
-    k.mv_data = id->data;
-    k.mv_size = id->len;
+    if (tx->pre && tx->pre_key.len == id->len
+        && ngx_memcmp(tx->pre_key.data, id->data, id->len) == 0)
+    {
+        /* read with the token check, in this transaction */
+        rc = (tx->pre == NGX_OK) ? 0 : MDB_NOTFOUND;
+        v = tx->pre_val;
+        tx->pre = 0;
 
-    rc = mdb_get(tx->txn, tx->st->dbi[NGX_MOBILITY_DB_UCWA_APPS], &k, &v);
+    } else {
+        k.mv_data = id->data;
+        k.mv_size = id->len;
+
+        rc = mdb_get(tx->txn, tx->st->dbi[NGX_MOBILITY_DB_UCWA_APPS], &k,
+                     &v);
+    }
 
     if (rc == MDB_NOTFOUND) {
         return NGX_DECLINED;
