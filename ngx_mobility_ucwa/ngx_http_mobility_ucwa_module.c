@@ -496,7 +496,7 @@ ngx_mobility_ucwa_tx_begin(ngx_mobility_ucwa_tx_t *tx,
                                                     &tx->pre_val);
 
                 if (rc != NGX_AGAIN) {
-                    tx->pre = rc;
+                    tx->pre = (rc == NGX_OK) ? 1 : 2;
                     tx->pre_key = rq->app_id;
                 }
 
@@ -1776,7 +1776,10 @@ ngx_http_mobility_ucwa_start(ngx_http_request_t *r)
         rc2 = ngx_http_mobility_authenticate(r, sources, &id);
 
     } else {
-        if (rc == NGX_OK && rq->app_id.len && route) {
+        /* a P-GET reads its application later, in a batch (W4) */
+        if (rc == NGX_OK && rq->app_id.len && route && route->handler
+            && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)))
+        {
             ngx_http_mobility_auth_preread(r, NGX_MOBILITY_DB_UCWA_APPS,
                                            &rq->app_id);
         }

@@ -132,11 +132,10 @@ ngx_mobility_ucwa_app_get(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
         return NGX_DECLINED;
     }
 
-    if (tx->pre && tx->pre_key.len == id->len
-        && ngx_memcmp(tx->pre_key.data, id->data, id->len) == 0)
+    if (tx->pre && tx->pre_key.data == id->data && tx->pre_key.len == id->len)
     {
         /* read with the token check, in this transaction */
-        rc = (tx->pre == NGX_OK) ? 0 : MDB_NOTFOUND;
+        rc = (tx->pre == 1) ? 0 : MDB_NOTFOUND;
         v = tx->pre_val;
         tx->pre = 0;
 

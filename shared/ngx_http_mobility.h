@@ -188,9 +188,10 @@ void ngx_http_mobility_auth_transient(ngx_http_request_t *r);
  * time instead of one after the other; the record's lines are
  * prefetched.  ngx_http_mobility_preread_take() hands the result over
  * with the transaction: NGX_OK (*val set, valid while the taken
- * transaction is), NGX_DECLINED (not found), NGX_AGAIN (not read: the
- * caller reads it itself).  Nothing is returned unless the token was
- * valid and the transaction kept.
+ * transaction is), NGX_DECLINED (not found), NGX_AGAIN (not read, or
+ * key is not the very string given before: the caller reads it
+ * itself).  Nothing is returned unless the token was valid and the
+ * transaction kept.
  */
 void ngx_http_mobility_auth_preread(ngx_http_request_t *r, ngx_uint_t db,
     ngx_str_t *key);

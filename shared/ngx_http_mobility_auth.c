@@ -2080,9 +2080,9 @@ ngx_http_mobility_preread_take(ngx_http_request_t *r, ngx_str_t *key,
 
     ctx->pre_done = 0;
 
-    if (ctx->pre_key.len != key->len
-        || ngx_memcmp(ctx->pre_key.data, key->data, key->len) != 0)
-    {
+    /* the very string given to ngx_http_mobility_auth_preread() */
+
+    if (ctx->pre_key.data != key->data || ctx->pre_key.len != key->len) {
         return NGX_AGAIN;
     }
 
