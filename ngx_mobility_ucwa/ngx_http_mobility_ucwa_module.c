@@ -471,7 +471,6 @@ ngx_mobility_ucwa_tx_begin(ngx_mobility_ucwa_tx_t *tx,
     tx->user = NULL;
     tx->user_raw.len = 0;
     tx->app_view = 0;
-    tx->pre = 0;
 
     tx->st = ngx_mobility_store_current();
     if (tx->st == NULL) {
@@ -492,14 +491,6 @@ ngx_mobility_ucwa_tx_begin(ngx_mobility_ucwa_tx_t *tx,
                                                  &tx->dir_gen);
 
             if (tx->txn) {
-                rc = ngx_http_mobility_preread_take(rq->r, &rq->app_id,
-                                                    &tx->pre_val);
-
-                if (rc != NGX_AGAIN) {
-                    tx->pre = (rc == NGX_OK) ? 1 : 2;
-                    tx->pre_key = rq->app_id;
-                }
-
                 return NGX_OK;
             }
 
@@ -540,7 +531,6 @@ ngx_mobility_ucwa_tx_commit(ngx_mobility_ucwa_tx_t *tx)
 
     txn = tx->txn;
     tx->txn = NULL;
-    tx->pre = 0;
 
     if (!tx->write) {
         /* a read transaction: nothing to commit */
@@ -582,7 +572,6 @@ ngx_mobility_ucwa_tx_abort(ngx_mobility_ucwa_tx_t *tx)
     }
 
     tx->txn = NULL;
-    tx->pre = 0;
 }
 
 
@@ -1769,23 +1758,11 @@ ngx_http_mobility_ucwa_start(ngx_http_request_t *r)
 
     /*
      * a request without a body is handled now: the transaction of the
-     * token check serves its first read (ngx_mobility_ucwa_tx_begin()),
-     * the application's, made while the token's cache entry loads
+     * token check serves its first read (ngx_mobility_ucwa_tx_begin())
      */
-    if (r->method & (NGX_HTTP_POST|NGX_HTTP_PUT)) {
-        rc2 = ngx_http_mobility_authenticate(r, sources, &id);
-
-    } else {
-        /* a P-GET reads its application later, in a batch (W4) */
-        if (rc == NGX_OK && rq->app_id.len && route && route->handler
-            && (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)))
-        {
-            ngx_http_mobility_auth_preread(r, NGX_MOBILITY_DB_UCWA_APPS,
-                                           &rq->app_id);
-        }
-
-        rc2 = ngx_http_mobility_authenticate_keep(r, sources, &id);
-    }
+    rc2 = (r->method & (NGX_HTTP_POST|NGX_HTTP_PUT))
+          ? ngx_http_mobility_authenticate(r, sources, &id)
+          : ngx_http_mobility_authenticate_keep(r, sources, &id);
 
     switch (rc2) {
 

@@ -167,13 +167,6 @@ typedef struct {
                                                         yet decoded: only
                                                         user->sip is set */
     uint64_t                             dir_gen;
-
-    /* the request's application read with the token check
-     * (ngx_http_mobility_auth_preread()), for the first app_get() of
-     * pre_key in txn; pre: 0 none, 1 found (pre_val), 2 not found */
-    ngx_int_t                            pre;
-    ngx_str_t                            pre_key;
-    MDB_val                              pre_val;
 } ngx_mobility_ucwa_tx_t;
 
 

@@ -132,20 +132,10 @@ ngx_mobility_ucwa_app_get(ngx_mobility_ucwa_tx_t *tx, ngx_str_t *id,
         return NGX_DECLINED;
     }
 
-    if (tx->pre && tx->pre_key.data == id->data && tx->pre_key.len == id->len)
-    {
-        /* read with the token check, in this transaction */
-        rc = (tx->pre == 1) ? 0 : MDB_NOTFOUND;
-        v = tx->pre_val;
-        tx->pre = 0;
+    k.mv_data = id->data;
+    k.mv_size = id->len;
 
-    } else {
-        k.mv_data = id->data;
-        k.mv_size = id->len;
-
-        rc = mdb_get(tx->txn, tx->st->dbi[NGX_MOBILITY_DB_UCWA_APPS], &k,
-                     &v);
-    }
+    rc = mdb_get(tx->txn, tx->st->dbi[NGX_MOBILITY_DB_UCWA_APPS], &k, &v);
 
     if (rc == MDB_NOTFOUND) {
         return NGX_DECLINED;

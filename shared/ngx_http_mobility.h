@@ -105,16 +105,7 @@ typedef struct {
     ngx_str_t                           user_rec;
     uint64_t                            dir_gen;  /* read in txn */
 
-    /* ngx_http_mobility_auth_preread(): a key of sub-database pre_db,
-     * looked up in txn while the token's cache entry loads; pre_rc is
-     * mdb_get()'s, pre_val valid while txn is */
-    ngx_str_t                           pre_key;
-    ngx_uint_t                          pre_db;
-    MDB_val                             pre_val;
-    int                                 pre_rc;
-
     unsigned                            authenticated:1;
-    unsigned                            pre_done:1;
     unsigned                            user_found:1;
     unsigned                            auth_transient:1;
 } ngx_http_mobility_ctx_t;
@@ -178,25 +169,6 @@ void ngx_http_mobility_txn_end(ngx_http_request_t *r);
  * cache's memory); call before authenticating.
  */
 void ngx_http_mobility_auth_transient(ngx_http_request_t *r);
-
-/*
- * Before ngx_http_mobility_authenticate_keep(): the first read the
- * handler will make, key (kept by the caller) in the sub-database of id
- * db (NGX_MOBILITY_DB_*), is made in the kept transaction right after it
- * opens, before the token is looked up, so that the record's B-tree
- * walk and the token's cache entry miss the CPU's caches at the same
- * time instead of one after the other; the record's lines are
- * prefetched.  ngx_http_mobility_preread_take() hands the result over
- * with the transaction: NGX_OK (*val set, valid while the taken
- * transaction is), NGX_DECLINED (not found), NGX_AGAIN (not read, or
- * key is not the very string given before: the caller reads it
- * itself).  Nothing is returned unless the token was valid and the
- * transaction kept.
- */
-void ngx_http_mobility_auth_preread(ngx_http_request_t *r, ngx_uint_t db,
-    ngx_str_t *key);
-ngx_int_t ngx_http_mobility_preread_take(ngx_http_request_t *r,
-    ngx_str_t *key, MDB_val *val);
 
 /* the identity ngx_http_mobility_authenticate() found, or NULL */
 ngx_http_mobility_identity_t *ngx_http_mobility_request_identity(

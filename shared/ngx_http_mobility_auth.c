@@ -106,8 +106,6 @@ static ngx_int_t ngx_http_mobility_token_error(ngx_http_request_t *r,
     const char *error, const char *diagnostics);
 static void ngx_http_mobility_anon_grant(ngx_http_request_t *r,
     ngx_http_mobility_grant_t *g);
-static void ngx_http_mobility_auth_preread_get(ngx_mobility_store_t *st,
-    MDB_txn *txn, ngx_http_mobility_ctx_t *ctx);
 
 
 static ngx_uint_t
@@ -1889,12 +1887,6 @@ ngx_http_mobility_authenticate_txn(ngx_http_request_t *r, ngx_uint_t sources,
     }
 
     ctx->user_rec.len = 0;
-    ctx->pre_done = 0;
-
-    if (keep && ctx->pre_key.len) {
-        /* the handler's first read, while the token's entry loads */
-        ngx_http_mobility_auth_preread_get(st, txn, ctx);
-    }
 
     cached = cacheable
              ? ngx_http_mobility_auth_cached(r, &token, set, tag, gen, &t, u,
@@ -1955,9 +1947,8 @@ checked:
     } else {
         ngx_mobility_store_read_end(st, txn);
 
-        /* they are valid only with the kept transaction */
+        /* it is valid only with the kept transaction */
         ctx->user_rec.len = 0;
-        ctx->pre_done = 0;
     }
 
     if (rc == NGX_MOBILITY_ERROR) {
@@ -2012,87 +2003,6 @@ ngx_http_mobility_auth_transient(ngx_http_request_t *r)
     if (ctx) {
         ctx->auth_transient = 1;
     }
-}
-
-
-void
-ngx_http_mobility_auth_preread(ngx_http_request_t *r, ngx_uint_t db,
-    ngx_str_t *key)
-{
-    ngx_http_mobility_ctx_t  *ctx;
-
-    ctx = ngx_http_mobility_get_ctx(r->main);
-
-    if (ctx == NULL || db >= NGX_MOBILITY_DB_COUNT || key->len == 0
-        || key->len > 511)
-    {
-        return;
-    }
-
-    ctx->pre_key = *key;
-    ctx->pre_db = db;
-}
-
-
-static void
-ngx_http_mobility_auth_preread_get(ngx_mobility_store_t *st, MDB_txn *txn,
-    ngx_http_mobility_ctx_t *ctx)
-{
-    u_char   *p, *last;
-    MDB_val   k;
-
-    k.mv_data = ctx->pre_key.data;
-    k.mv_size = ctx->pre_key.len;
-
-    ctx->pre_rc = mdb_get(txn, st->dbi[ctx->pre_db], &k, &ctx->pre_val);
-
-    if (ctx->pre_rc != 0 && ctx->pre_rc != MDB_NOTFOUND) {
-        /* left to the handler's own read, which reports it */
-        return;
-    }
-
-    ctx->pre_done = 1;
-
-    if (ctx->pre_rc == 0) {
-        /* the record's lines, all at once: it is decoded after the check */
-
-        p = (u_char *) ((uintptr_t) ctx->pre_val.mv_data & ~(uintptr_t) 63);
-        last = (u_char *) ctx->pre_val.mv_data + ctx->pre_val.mv_size;
-
-        for ( /* void */ ; p < last; p += 64) {
-            __builtin_prefetch(p);
-        }
-    }
-}
-
-
-ngx_int_t
-ngx_http_mobility_preread_take(ngx_http_request_t *r, ngx_str_t *key,
-    MDB_val *val)
-{
-    ngx_http_mobility_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r->main, ngx_http_mobility_module);
-
-    if (ctx == NULL || !ctx->pre_done) {
-        return NGX_AGAIN;
-    }
-
-    ctx->pre_done = 0;
-
-    /* the very string given to ngx_http_mobility_auth_preread() */
-
-    if (ctx->pre_key.data != key->data || ctx->pre_key.len != key->len) {
-        return NGX_AGAIN;
-    }
-
-    if (ctx->pre_rc == MDB_NOTFOUND) {
-        return NGX_DECLINED;
-    }
-
-    *val = ctx->pre_val;
-
-    return NGX_OK;
 }
 
 
@@ -2151,7 +2061,6 @@ ngx_http_mobility_txn_end(ngx_http_request_t *r)
 
     ctx->txn = NULL;
     ctx->user_found = 0;
-    ctx->pre_done = 0;
 }
 
 

@@ -34,10 +34,8 @@ static void ngx_mobility_store_flush_arm(ngx_mobility_core_conf_t *mcf);
 #if (NGX_THREADS)
 static void ngx_mobility_store_flush_thread(void *data, ngx_log_t *log);
 static void ngx_mobility_store_flush_done(ngx_event_t *ev);
-#endif
 static void ngx_mobility_process_free(void *data);
-static void *ngx_mobility_process_huge(size_t size);
-static void ngx_mobility_process_unmap(void *data);
+#endif
 
 
 static ngx_command_t  ngx_mobility_core_commands[] = {
@@ -76,15 +74,6 @@ ngx_module_t  ngx_mobility_module = {
 };
 
 
-/* the per-process caches' memory from this size on: 2 MB-aligned */
-#define NGX_MOBILITY_HUGE_PAGE  (2 * 1024 * 1024)
-
-typedef struct {
-    void                      *addr;
-    size_t                     size;
-} ngx_mobility_mapping_t;
-
-
 /* the environment of this process; LMDB allows one per process */
 static ngx_mobility_store_t  ngx_mobility_store;
 static ngx_event_t           ngx_mobility_flush_event;
@@ -121,40 +110,13 @@ ngx_mobility_core_conf(ngx_cycle_t *cycle)
 /*
  * n zeroed elements for the rest of this process: calloc()'s pages stay
  * untouched (no resident memory) until used, unlike a pool's memset;
- * freed with the cycle's pool when the process exits.  From 2 MB on
- * (the auth and "me" caches: 16 and 8 MB of random accesses) the memory
- * is mapped 2 MB-aligned and advised for transparent huge pages, so that
- * an entry costs no TLB miss of its own (ngx_mobility_process_huge())
+ * freed with the cycle's pool when the process exits
  */
 void *
 ngx_mobility_process_calloc(size_t n, size_t size)
 {
-    void                    *p;
-    ngx_pool_cleanup_t      *cln;
-    ngx_mobility_mapping_t  *m;
-
-    if (size && n > (size_t) -1 / size) {
-        return NULL;
-    }
-
-    if (n * size >= NGX_MOBILITY_HUGE_PAGE) {
-        cln = ngx_pool_cleanup_add(ngx_cycle->pool,
-                                   sizeof(ngx_mobility_mapping_t));
-        if (cln == NULL) {
-            return NULL;
-        }
-
-        m = cln->data;
-        m->size = ngx_align(n * size, NGX_MOBILITY_HUGE_PAGE);
-        m->addr = ngx_mobility_process_huge(m->size);
-
-        if (m->addr != NULL) {
-            cln->handler = ngx_mobility_process_unmap;
-            return m->addr;
-        }
-
-        /* the cleanup stays, without a handler: calloc() below */
-    }
+    void                *p;
+    ngx_pool_cleanup_t  *cln;
 
     cln = ngx_pool_cleanup_add(ngx_cycle->pool, 0);
     if (cln == NULL) {
@@ -177,54 +139,6 @@ static void
 ngx_mobility_process_free(void *data)
 {
     free(data);
-}
-
-
-/*
- * size bytes of zeroed anonymous memory starting at a 2 MB boundary
- * (mapped 2 MB larger, the ends cut off), advised MADV_HUGEPAGE: with
- * transparent huge pages "always" or "madvise", the kernel backs each
- * 2 MB the process touches with one huge page.  NULL where mmap() fails;
- * the advice failing (no THP in the kernel) is not an error
- */
-static void *
-ngx_mobility_process_huge(size_t size)
-{
-    u_char  *p, *a;
-    size_t   len;
-
-    len = size + NGX_MOBILITY_HUGE_PAGE;
-
-    p = mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS,
-             -1, 0);
-    if (p == MAP_FAILED) {
-        return NULL;
-    }
-
-    a = ngx_align_ptr(p, NGX_MOBILITY_HUGE_PAGE);
-
-    if (a != p) {
-        (void) munmap(p, a - p);
-    }
-
-    if (p + len != a + size) {
-        (void) munmap(a + size, (p + len) - (a + size));
-    }
-
-#ifdef MADV_HUGEPAGE
-    (void) madvise(a, size, MADV_HUGEPAGE);
-#endif
-
-    return a;
-}
-
-
-static void
-ngx_mobility_process_unmap(void *data)
-{
-    ngx_mobility_mapping_t  *m = data;
-
-    (void) munmap(m->addr, m->size);
 }
 
 

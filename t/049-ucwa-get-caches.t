@@ -207,7 +207,7 @@ Mobility::ctl('user', 'set', 'bob@contoso.com', '--clear', 'title');
 
 
 
-=== TEST 8: the application read with the token check: an unknown id is 404, a bad token 401, a new application 200 on both workers at once
+=== TEST 8: with a cached token: an unknown application id is 404, an altered token 401, a new application 200 on both workers at once
 --- init
 my $S = MobilityUcwa::session('dave');
 my $t = $S->{token};
@@ -217,8 +217,8 @@ my @r = main::both(GET => "$unknown/me", $t);
 main::all_status('an unknown application', 404, @r);
 my @nf = grep { $_->[3] =~ /ApplicationNotFound/ } @r;
 Test::More::is(scalar(@nf), scalar(@r), 'every 404 is ApplicationNotFound');
-# the MAC's last character changed: the token is refused, the
-# application read before the check answers nothing
+# the MAC's last character changed: the token is refused, whatever the
+# application
 (my $bad = $t) =~ s/(.)$/$1 eq 'A' ? 'B' : 'A'/e;
 main::all_status('an altered token', 401, main::both(GET => "$S->{app}/me", $bad));
 my $S2 = MobilityUcwa::session('dave', token => $t);
