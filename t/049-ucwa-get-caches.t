@@ -204,3 +204,25 @@ Test::More::is(scalar(keys %seen), 2, 'XML answered by both workers');
 Test::More::is(scalar(@bad), 0, 'every XML me carries the directory title'
                . (@bad ? " (not: @bad)" : ''));
 Mobility::ctl('user', 'set', 'bob@contoso.com', '--clear', 'title');
+
+
+
+=== TEST 8: with a cached token: an unknown application id is 404, an altered token 401, a new application 200 on both workers at once
+--- init
+my $S = MobilityUcwa::session('dave');
+my $t = $S->{token};
+main::all_status('own', 200, main::both(GET => "$S->{app}/me", $t));
+(my $unknown = $S->{app}) =~ s{[^/]+$}{vm-0123456789abcdef};
+my @r = main::both(GET => "$unknown/me", $t);
+main::all_status('an unknown application', 404, @r);
+my @nf = grep { $_->[3] =~ /ApplicationNotFound/ } @r;
+Test::More::is(scalar(@nf), scalar(@r), 'every 404 is ApplicationNotFound');
+# the MAC's last character changed: the token is refused, whatever the
+# application
+(my $bad = $t) =~ s/(.)$/$1 eq 'A' ? 'B' : 'A'/e;
+main::all_status('an altered token', 401, main::both(GET => "$S->{app}/me", $bad));
+my $S2 = MobilityUcwa::session('dave', token => $t);
+main::all_status('a new application', 200,
+                 main::both(GET => "$S2->{app}/me", $t, 1));
+my @wrong = grep { $_->[3] !~ /\Q$S2->{app}\E/ } main::both(GET => "$S2->{app}/me", $t);
+Test::More::is(scalar(@wrong), 0, "the new application's me names it");
