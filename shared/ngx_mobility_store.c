@@ -457,6 +457,7 @@ int
 ngx_mobility_store_backup(ngx_mobility_store_t *st, const char *path)
 {
     int                   rc;
+    mode_t                mask;
     MDB_txn              *txn;
     struct stat           sb;
     ngx_mobility_store_t  copy;
@@ -481,16 +482,21 @@ ngx_mobility_store_backup(ngx_mobility_store_t *st, const char *path)
         return -1;
     }
 
-    /* one read transaction of the live store: a consistent copy */
+    /*
+     * one read transaction of the live store: a consistent copy; password
+     * hashes and keys are as private as the store itself from the start
+     */
 
+    mask = umask(077);
     rc = mdb_env_copy2(st->env, path, MDB_CP_COMPACT);
+    (void) umask(mask);
+
     if (rc != 0) {
         snprintf(st->err, sizeof(st->err), "copying the store to "
                  "\"%.256s\": %s", path, mdb_strerror(rc));
         return -1;
     }
 
-    /* password hashes and keys: as private as the store itself */
     (void) chmod(data, 0600);
 
     /*
