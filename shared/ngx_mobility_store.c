@@ -447,8 +447,6 @@ ngx_mobility_store_commit_lazy(ngx_mobility_store_t *st, MDB_txn *txn)
         return ngx_mobility_store_fail(st, "mdb_txn_commit()", rc);
     }
 
-    st->lazy_commits++;
-
     return 0;
 }
 

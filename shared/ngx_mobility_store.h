@@ -112,8 +112,7 @@ typedef struct {
     unsigned   gen_known:1;
     size_t     gen_txnid; /* the snapshot dir_gen was last read in */
     uint64_t   gen;       /* and what it was */
-    unsigned   lazy_flag;     /* MDB_NOSYNC, MDB_NOMETASYNC or 0 */
-    uint64_t   lazy_commits;  /* ngx_mobility_store_commit_lazy() */
+    unsigned   lazy_flag;     /* MDB_NOSYNC or 0 */
     char       err[NGX_MOBILITY_STORE_ERRLEN];
 } ngx_mobility_store_t;
 
@@ -135,13 +134,13 @@ int ngx_mobility_store_commit(ngx_mobility_store_t *st, MDB_txn *txn);
 
 /*
  * Commits with st->lazy_flag set for this one commit (MDB_NOSYNC: no
- * sync; MDB_NOMETASYNC: the data synced, not the meta page; 0: as
+ * sync, mobility_store releases=nosync; 0: as
  * ngx_mobility_store_commit()).  Only for transactions that write
  * nothing but bookkeeping that a later synced commit makes durable and
  * whose loss in an operating-system crash is recovered (the P-GET
  * batch: docs/architecture.md "Releases without a sync").  LMDB lets
- * these flags change on an open environment; the write transaction is
- * the calling thread's.  st->lazy_commits counts them.
+ * this flag change on an open environment; the write transaction is
+ * the calling thread's.
  */
 int ngx_mobility_store_commit_lazy(ngx_mobility_store_t *st, MDB_txn *txn);
 
