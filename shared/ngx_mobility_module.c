@@ -414,21 +414,27 @@ ngx_mobility_store_boot_check(ngx_cycle_t *cycle,
 
     boot[n] = '\0';
 
-    if (ngx_mobility_store_begin(st, &txn, 1) != 0) {
+    /* read only: on a reload (the same boot) nothing waits for the writer */
+
+    if (ngx_mobility_store_begin(st, &txn, 0) != 0) {
         goto failed;
     }
 
     len = ngx_mobility_store_meta_str(st, txn, NGX_MOBILITY_META_BOOT_ID,
                                       stored, sizeof(stored));
+    mdb_txn_abort(txn);
+
     if (len < 0) {
-        mdb_txn_abort(txn);
         goto failed;
     }
 
     if (len == n && ngx_memcmp(stored, boot, n) == 0) {
         /* the same boot: whatever was committed without a sync is there */
-        mdb_txn_abort(txn);
         return NGX_OK;
+    }
+
+    if (ngx_mobility_store_begin(st, &txn, 1) != 0) {
+        goto failed;
     }
 
     if (len) {

@@ -69,6 +69,28 @@ sub pget {
     return (join("\n", sort @e), $next, $resync, $st // 0);
 }
 
+# a P-GET with ack=$ack answered at once: 200, no resync, the events
+# $events (what they are: $what), next ack=$next; returns (events, next)
+sub package_is {
+    my ($ack, $events, $next, $what) = @_;
+    my ($e, $n, $resync, $pst) = pget($main::S, $ack);
+    Test::More::is($pst, 200, 'answered');
+    Test::More::is($resync, undef, 'no resync');
+    Test::More::is($e, $events, $what);
+    Test::More::is($n, $next, "next: ack=$next");
+    return ($e, $n);
+}
+
+# a P-GET with ack=$ack answered with resync to ack=N and nothing else
+sub resync_is {
+    my $ack = shift;
+    my ($e, undef, $resync, $pst) = pget($main::S, $ack);
+    Test::More::is($pst, 200, 'answered');
+    Test::More::is($resync, $main::N,
+                   'resync to ack=N (package N, unacknowledged)');
+    Test::More::is($e, '', 'no events');
+}
+
 # the worker processes of the running nginx
 sub worker_pids {
     open(my $fh, '<', $Test::Nginx::Util::PidFile) or die "pid file: $!";
@@ -203,12 +225,9 @@ my ($st) = MobilityUcwa::ucwa($main::S, POST => '/me/location',
                               body => '{"location":"after the restore"}');
 Test::More::is($st, 204, 'a change after the restore');
 Time::HiRes::sleep(5.3);    # its medium hold
-my ($e, $next, $resync, $pst) = main::pget($main::S, $main::N + 1);
-Test::More::is($pst, 200, 'answered');
-Test::More::is($resync, undef, 'no resync');
-Test::More::is($e, 'location updated after the restore',
-               'only the change made after the restore, not the note again');
-Test::More::is($next, $main::N + 2, 'next: ack=N+2');
+my ($e, $next) = main::package_is($main::N + 1,
+    'location updated after the restore', $main::N + 2,
+    'only the change made after the restore, not the note again');
 # the channel follows the normal rules now: the same ack, the same package
 my ($e2, $next2) = main::pget($main::S, $main::N + 1);
 Test::More::is("$e2 $next2", "$e $next", 'ack N+1 again: the same package');
@@ -227,11 +246,8 @@ qr/boot id "restored", now "[0-9a-f-]+": 5 event channels marked recovered/
 
 === TEST 3: recovered: ack N (the client that never got N) gets package N
 --- init
-my ($e, $next, $resync, $pst) = main::pget($main::S, $main::N);
-Test::More::is($pst, 200, 'answered');
-Test::More::is($resync, undef, 'no resync');
-Test::More::is($e, 'note updated before the backup', 'package N: the note');
-Test::More::is($next, $main::N + 1, 'next: ack=N+1');
+main::package_is($main::N, 'note updated before the backup', $main::N + 1,
+                 'package N: the note');
 MobilityUcwa::request($block, GET => "$main::S->{app}/me/note",
                       token => $main::S->{token});
 --- error_code: 200
@@ -244,17 +260,13 @@ MobilityUcwa::request($block, GET => "$main::S->{app}/me/note",
 
 === TEST 4: recovered: ack N+3 (empty packages lost too) is taken the same way
 --- init
-my ($e, $next, $resync, $pst) = main::pget($main::S, $main::N + 3);
+my ($e, undef, undef, $pst) = main::pget($main::S, $main::N + 3);
 Test::More::is($pst, 0, 'nothing pending: held') or Test::More::diag($e);
 my ($st) = MobilityUcwa::ucwa($main::S, POST => '/me/location',
                               body => '{"location":"after the restore too"}');
 Time::HiRes::sleep(5.3);
-($e, $next, $resync, $pst) = main::pget($main::S, $main::N + 3);
-Test::More::is($pst, 200, 'answered');
-Test::More::is($resync, undef, 'no resync');
-Test::More::is($e, 'location updated after the restore too',
-               'only the change after the restore');
-Test::More::is($next, $main::N + 4, 'next: ack=N+4');
+main::package_is($main::N + 3, 'location updated after the restore too',
+                 $main::N + 4, 'only the change after the restore');
 MobilityUcwa::request($block, GET => "$main::S->{app}/me/note",
                       token => $main::S->{token});
 --- error_code: 200
@@ -267,12 +279,9 @@ taken as the lost packages
 
 === TEST 4b: recovered: an ack more than 1024 packages ahead is not a lost release: resync
 --- init
-my ($e, $next, $resync, $pst) = main::pget($main::S, $main::N + 1025);
-Test::More::is($pst, 200, 'answered');
-Test::More::is($resync, $main::N, 'resync to ack=N (package N, unacknowledged)');
-Test::More::is($e, '', 'no events');
+main::resync_is($main::N + 1025);
 # the normal rules from now on: ack N gets package N (the note) again
-($e, $next, $resync, $pst) = main::pget($main::S, $main::N);
+my ($e, $next) = main::pget($main::S, $main::N);
 Test::More::is($e, 'note updated before the backup', 'ack N: package N');
 Test::More::is($next, $main::N + 1, 'next: ack=N+1');
 MobilityUcwa::request($block, GET => "$main::S->{app}/me/note",
@@ -288,10 +297,7 @@ taken as the lost packages
 
 === TEST 5: the live store again (same boot: no recovery): an ack ahead gets resync
 --- init
-my ($e, $next, $resync, $pst) = main::pget($main::S, $main::N + 2);
-Test::More::is($pst, 200, 'answered');
-Test::More::is($resync, $main::N, 'resync to ack=N (package N, unacknowledged)');
-Test::More::is($e, '', 'no events');
+main::resync_is($main::N + 2);
 MobilityUcwa::request($block, GET => "$main::S->{app}/me/note",
                       token => $main::S->{token});
 --- error_code: 200
@@ -334,12 +340,9 @@ MobilityUcwa::ucwa($main::S, POST => '/me/note',
 MobilityUcwa::ucwa($main::S, POST => '/me/location',
                    body => '{"location":"after the merge"}');
 Time::HiRes::sleep(5.3);
-my ($e, $next, $resync, $pst) = main::pget($main::S, $main::N + 1);
-Test::More::is($pst, 200, 'answered');
-Test::More::is($resync, undef, 'no resync');
-Test::More::is($e, "location updated after the merge\nnote updated merged after the restore",
-               'both changes made after the restore');
-Test::More::is($next, $main::N + 2, 'next: ack=N+2');
+main::package_is($main::N + 1,
+    "location updated after the merge\nnote updated merged after the restore",
+    $main::N + 2, 'both changes made after the restore');
 MobilityUcwa::request($block, GET => "$main::S->{app}/me/note",
                       token => $main::S->{token});
 --- error_code: 200
