@@ -108,6 +108,22 @@ typedef struct {
 } ngx_mobility_ucwa_parked_t;
 
 
+/*
+ * A held P-GET whose client went away: the next batch forgets its park
+ * (clears the park token and sets last_release, so that the idle clock
+ * of its application starts) in the batch's write transaction, which
+ * commits without a sync where releases do: one commit for a storm of
+ * disconnects instead of a synced commit each on the event loop.  Lost
+ * (a crash, a failed commit), the park only lapses at its deadline.
+ */
+typedef struct {
+    ngx_queue_t                    queue;
+    uint64_t                       token;
+    size_t                         klen;
+    u_char                         key[NGX_MOBILITY_EV_KEY_MAX];
+} ngx_mobility_ucwa_gone_t;
+
+
 typedef struct {
     json_t                        *senders;
     json_t                        *last;
@@ -132,6 +148,7 @@ static void ngx_mobility_ucwa_sweep_handler(ngx_event_t *ev);
 static void ngx_mobility_ucwa_due_handler(ngx_event_t *ev);
 static void ngx_mobility_ucwa_batch_add(ngx_mobility_ucwa_parked_t *p,
     ngx_uint_t how);
+static void ngx_mobility_ucwa_batch_post(void);
 static void ngx_mobility_ucwa_batch_handler(ngx_event_t *ev);
 
 
@@ -143,6 +160,7 @@ static ngx_event_t                          ngx_mobility_ucwa_sweep_ev;
 static ngx_event_t                          ngx_mobility_ucwa_due_ev;
 static uint64_t                             ngx_mobility_ucwa_due_at;
 static ngx_queue_t                          ngx_mobility_ucwa_batch_queue;
+static ngx_queue_t                          ngx_mobility_ucwa_gone_queue;
 static ngx_event_t                          ngx_mobility_ucwa_batch_ev;
 
 
@@ -190,6 +208,7 @@ ngx_mobility_ucwa_events_init_process(ngx_cycle_t *cycle)
     ngx_mobility_ucwa_due_at = 0;
 
     ngx_queue_init(&ngx_mobility_ucwa_batch_queue);
+    ngx_queue_init(&ngx_mobility_ucwa_gone_queue);
     ngx_mobility_ucwa_batch_ev.data = &ngx_mobility_ucwa_dummy;
     ngx_mobility_ucwa_batch_ev.handler = ngx_mobility_ucwa_batch_handler;
     ngx_mobility_ucwa_batch_ev.log = cycle->log;
@@ -209,8 +228,20 @@ ngx_mobility_ucwa_events_init_process(ngx_cycle_t *cycle)
 void
 ngx_mobility_ucwa_events_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_queue_t  *q;
+
     ngx_mobility_ucwa_buckets = NULL;
     ngx_mobility_ucwa_nparked = 0;
+
+    /* parks not forgotten yet lapse at their deadlines */
+
+    while (ngx_mobility_ucwa_gone_queue.next
+           && !ngx_queue_empty(&ngx_mobility_ucwa_gone_queue))
+    {
+        q = ngx_queue_head(&ngx_mobility_ucwa_gone_queue);
+        ngx_queue_remove(q);
+        ngx_free(ngx_queue_data(q, ngx_mobility_ucwa_gone_t, queue));
+    }
 }
 
 
@@ -1260,78 +1291,25 @@ ngx_mobility_ucwa_unpark(ngx_mobility_ucwa_parked_t *p)
 /*
  * The client went away while its P-GET was held: the channel is free
  * again (a P-GET of lower priority may take it at once) and the
- * application counts as active until now.
+ * application counts as active until now, from the next batch on
+ * (ngx_mobility_ucwa_gone_t).
  */
 static void
 ngx_mobility_ucwa_pget_abandon(ngx_mobility_ucwa_parked_t *p)
 {
-    u_char                   key[NGX_MOBILITY_EV_KEY_MAX];
-    size_t                   klen;
-    ngx_str_t                id;
-    ngx_uint_t               i;
-    ngx_pool_t              *pool;
-    ngx_mobility_ucwa_tx_t   tx;
-    ngx_mobility_evchan_t    ec;
-    ngx_mobility_ucwa_app_t  app;
+    ngx_mobility_ucwa_gone_t  *g;
 
-    if (ngx_mobility_store_current() == NULL) {
+    g = ngx_alloc(sizeof(ngx_mobility_ucwa_gone_t), ngx_cycle->log);
+    if (g == NULL) {
         return;
     }
 
-    pool = ngx_create_pool(2048, ngx_cycle->log);
-    if (pool == NULL) {
-        return;
-    }
+    g->token = p->token;
+    g->klen = ngx_sprintf(g->key, "%*s/%ui", p->app_len, p->app, p->channel)
+              - g->key;
 
-    ngx_memzero(&tx, sizeof(ngx_mobility_ucwa_tx_t));
-    tx.pool = pool;
-    tx.log = ngx_cycle->log;
-    tx.umcf = p->rq->umcf;
-
-    if (ngx_mobility_ucwa_tx_begin(&tx, NULL, 1) != NGX_OK) {
-        ngx_destroy_pool(pool);
-        return;
-    }
-
-    id.data = p->app;
-    id.len = p->app_len;
-
-    if (ngx_mobility_ucwa_app_get(&tx, &id, &app) != NGX_OK) {
-        goto done;
-    }
-
-    for (i = 0; i < app.nchannels; i++) {
-        if (app.channels[i].no == p->channel) {
-            break;
-        }
-    }
-
-    if (i == app.nchannels) {
-        goto done;
-    }
-
-    klen = ngx_mobility_ucwa_channel_key(&app, &app.channels[i], key);
-
-    if (ngx_mobility_evchan_get(tx.st, tx.txn, key, klen, &ec)
-        != NGX_MOBILITY_OK
-        || ec.park_token != p->token)
-    {
-        goto done;
-    }
-
-    ec.park_token = 0;
-    ec.last_release = tx.now;
-
-    if (ngx_mobility_evchan_put(tx.st, tx.txn, key, klen, &ec)
-        == NGX_MOBILITY_OK)
-    {
-        (void) ngx_mobility_ucwa_tx_commit(&tx);
-    }
-
-done:
-
-    ngx_mobility_ucwa_tx_abort(&tx);
-    ngx_destroy_pool(pool);
+    ngx_queue_insert_tail(&ngx_mobility_ucwa_gone_queue, &g->queue);
+    ngx_mobility_ucwa_batch_post();
 }
 
 
@@ -1879,6 +1857,13 @@ ngx_mobility_ucwa_batch_add(ngx_mobility_ucwa_parked_t *p, ngx_uint_t how)
 
     ngx_queue_insert_tail(&ngx_mobility_ucwa_batch_queue, &p->batch);
 
+    ngx_mobility_ucwa_batch_post();
+}
+
+
+static void
+ngx_mobility_ucwa_batch_post(void)
+{
     if (ngx_exiting) {
         if (!ngx_mobility_ucwa_batch_ev.timer_set) {
             ngx_add_timer(&ngx_mobility_ucwa_batch_ev, 1);
@@ -1975,9 +1960,53 @@ ngx_mobility_ucwa_batch_evaluate(ngx_queue_t *work, ngx_pool_t *pool,
 }
 
 
+/* the parks of held P-GETs that went away; NGX_ERROR: the store failed */
+static ngx_int_t
+ngx_mobility_ucwa_batch_forget(ngx_mobility_ucwa_tx_t *tx, ngx_queue_t *gone,
+    ngx_uint_t *nwritten)
+{
+    int                        rc;
+    ngx_queue_t               *q;
+    ngx_mobility_evchan_t      ec;
+    ngx_mobility_ucwa_gone_t  *g;
+
+    for (q = ngx_queue_head(gone);
+         q != ngx_queue_sentinel(gone);
+         q = ngx_queue_next(q))
+    {
+        g = ngx_queue_data(q, ngx_mobility_ucwa_gone_t, queue);
+
+        rc = ngx_mobility_evchan_get(tx->st, tx->txn, g->key, g->klen, &ec);
+
+        if (rc == NGX_MOBILITY_NOTFOUND
+            || (rc == NGX_MOBILITY_OK && ec.park_token != g->token))
+        {
+            /* gone with its application, or a newer P-GET holds it */
+            continue;
+        }
+
+        ec.park_token = 0;
+        ec.last_release = tx->now;
+
+        if (rc != NGX_MOBILITY_OK
+            || ngx_mobility_evchan_put(tx->st, tx->txn, g->key, g->klen, &ec)
+               != NGX_MOBILITY_OK)
+        {
+            ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                          tx->st->err);
+            return NGX_ERROR;
+        }
+
+        (*nwritten)++;
+    }
+
+    return NGX_OK;
+}
+
+
 static void
-ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
-    ngx_log_t *log)
+ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_queue_t *gone,
+    ngx_pool_t *pool, ngx_log_t *log)
 {
     ngx_int_t                    rc, res;
     ngx_uint_t                   nwritten, poisoned;
@@ -2005,6 +2034,17 @@ ngx_mobility_ucwa_batch_write(ngx_queue_t *work, ngx_pool_t *pool,
     rc = NGX_DECLINED;
     nwritten = 0;
     poisoned = 0;
+
+    if (!ngx_queue_empty(gone)) {
+        rc = ngx_mobility_ucwa_tx_begin(&tx, NULL, 1);
+
+        if (rc == NGX_OK
+            && ngx_mobility_ucwa_batch_forget(&tx, gone, &nwritten)
+               != NGX_OK)
+        {
+            poisoned = 1;
+        }
+    }
 
     for (q = ngx_queue_head(work);
          q != ngx_queue_sentinel(work);
@@ -2131,7 +2171,7 @@ static void
 ngx_mobility_ucwa_batch_handler(ngx_event_t *ev)
 {
     ngx_pool_t                  *pool;
-    ngx_queue_t                  work, *q;
+    ngx_queue_t                  work, gone, *q;
     ngx_mobility_ucwa_resp_t     rs;
     ngx_mobility_ucwa_parked_t  *p;
 
@@ -2143,7 +2183,9 @@ ngx_mobility_ucwa_batch_handler(ngx_event_t *ev)
         ngx_delete_posted_event(ev);
     }
 
-    if (ngx_queue_empty(&ngx_mobility_ucwa_batch_queue)) {
+    if (ngx_queue_empty(&ngx_mobility_ucwa_batch_queue)
+        && ngx_queue_empty(&ngx_mobility_ucwa_gone_queue))
+    {
         return;
     }
 
@@ -2153,11 +2195,15 @@ ngx_mobility_ucwa_batch_handler(ngx_event_t *ev)
     ngx_queue_add(&work, &ngx_mobility_ucwa_batch_queue);
     ngx_queue_init(&ngx_mobility_ucwa_batch_queue);
 
+    ngx_queue_init(&gone);
+    ngx_queue_add(&gone, &ngx_mobility_ucwa_gone_queue);
+    ngx_queue_init(&ngx_mobility_ucwa_gone_queue);
+
     pool = ngx_create_pool(16384, ev->log);
 
     if (pool) {
         ngx_mobility_ucwa_batch_evaluate(&work, pool, ev->log);
-        ngx_mobility_ucwa_batch_write(&work, pool, ev->log);
+        ngx_mobility_ucwa_batch_write(&work, &gone, pool, ev->log);
         ngx_destroy_pool(pool);
 
     } else {
@@ -2173,6 +2219,12 @@ ngx_mobility_ucwa_batch_handler(ngx_event_t *ev)
             p->decided = 1;
             p->written = 0;
         }
+    }
+
+    while (!ngx_queue_empty(&gone)) {
+        q = ngx_queue_head(&gone);
+        ngx_queue_remove(q);
+        ngx_free(ngx_queue_data(q, ngx_mobility_ucwa_gone_t, queue));
     }
 
     /* answers (and parks) only after the commit */

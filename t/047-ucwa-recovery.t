@@ -11,7 +11,8 @@
 # runs), block 5 on the live store again (same boot: no recovery, the
 # normal rules).  Block 6 checks with strace that with releases=nosync a
 # release batch does not sync while a change does, block 8 that by
-# default it syncs.
+# default it syncs, block 9 that held P-GETs whose clients go away are
+# forgotten by the batch (no synced commit each).
 
 use lib 't/lib';
 use Test::Nginx::Socket 'no_plan';
@@ -364,6 +365,35 @@ my $n = main::traced(\@workers, sub { ($e, $next) = main::pget($S, $ack) });
 Test::More::is($e, 'note updated all synced', 'the release delivered the note');
 Test::More::cmp_ok($n, '>=', 1, "the release batch synced ($n calls)");
 MobilityUcwa::request($block, GET => "$S->{app}/me/note", token => $S->{token});
+--- error_code: 200
+--- no_error_log
+[alert]
+
+
+
+=== TEST 9: held P-GETs whose clients go away: the batch forgets them, no sync each
+--- main_config eval
+"mobility_store $main::Store size=32m releases=nosync;"
+--- init
+my @workers = main::worker_pids();
+my @s = map { MobilityUcwa::session($_) } (qw(carol erin) x 6);
+my @held = map {
+    MobilityUcwa::pget_start($_, "$_->{app}/events?ack=1&priority=5")
+} @s;
+Time::HiRes::sleep(0.5);
+Test::More::is(scalar(grep { MobilityUcwa::pget_finish($_, 0.01) } @held), 0,
+               'the 12 P-GETs are held');
+# a disconnect storm: one commit per batch, not a synced commit per P-GET
+my $n = main::traced(\@workers, sub { close $_->{sock} for @held });
+Test::More::is($n, 0, 'the P-GETs that went away made no sync call');
+# their parks were forgotten: a lower priority takes each channel
+my @low = map {
+    MobilityUcwa::pget_start($_, "$_->{app}/events?ack=1&priority=1")
+} @s[0, 11];
+Time::HiRes::sleep(0.5);
+Test::More::is(scalar(grep { MobilityUcwa::pget_finish($_, 0.01) } @low), 0,
+               'lower priorities hold the channels the others left');
+MobilityUcwa::request($block, GET => $s[0]->{app}, token => $s[0]->{token});
 --- error_code: 200
 --- no_error_log
 [alert]
