@@ -1153,13 +1153,47 @@ fo_settle(int efd, long m, conn_t *st, int quiet_ms, double limit_s)
     }
 }
 
+/* the CPU time (ns) used so far by the processes in W5_PIDS (nginx's
+   workers), 0 without them: what a publish costs the server */
+static double
+fo_server_cpu_ns(void)
+{
+    char        path[64], *list, *p, *end;
+    long        pid;
+    FILE       *f;
+    double      t;
+    long long   ns;
+
+    list = getenv("W5_PIDS");
+    t = 0;
+
+    for (p = list; p && *p; p = end) {
+        pid = strtol(p, &end, 10);
+        if (end == p) {
+            break;
+        }
+        snprintf(path, sizeof(path), "/proc/%ld/schedstat", pid);
+        f = fopen(path, "r");
+        if (f == NULL) {
+            continue;
+        }
+        if (fscanf(f, "%lld", &ns) == 1) {
+            t += (double) ns;
+        }
+        fclose(f);
+    }
+
+    return t;
+}
+
+
 static int
 cmd_fanout(int argc, char **argv)
 {
     int                 nsrc, efd, n, pub_status;
     long                m, rounds, round, i, got, lost;
     char                src[32], req[8192];
-    double              t0, *lat, *sorted, limit, pub_us, hold;
+    double              t0, *lat, *sorted, limit, pub_us, hold, cpu;
     FILE               *raw;
     lines_t             pub;
     conn_t              pubc, st;
@@ -1258,6 +1292,7 @@ cmd_fanout(int argc, char **argv)
         n = fo_publish_request(round, pub.f[0][0], pub.f[1][0], req,
                                sizeof(req));
         limit = hold + 30e6 + m * 1000.0;
+        cpu = fo_server_cpu_ns();
         t0 = now_us();
         send_all(pubc.fd, req, n);
 
@@ -1279,6 +1314,8 @@ cmd_fanout(int argc, char **argv)
             }
         }
 
+        cpu = fo_server_cpu_ns() - cpu;
+
         for (i = 0, n = 0; i < m; i++) {
             if (lat[i] >= 0) {
                 sorted[n++] = lat[i];
@@ -1290,10 +1327,10 @@ cmd_fanout(int argc, char **argv)
 
         printf("round %ld m %ld delivered %d lost %ld dup %ld bad %ld "
                "early %ld pub_status %d pub_ms %.3f p50_ms %.3f p99_ms %.3f "
-               "last_ms %.3f bytes %zu\n", round, m, n, lost, fo_dup,
-               fo_bad, fo_spurious, pub_status, pub_us / 1000,
+               "last_ms %.3f bytes %zu cpu_us %.0f\n", round, m, n, lost,
+               fo_dup, fo_bad, fo_spurious, pub_status, pub_us / 1000,
                pctl(sorted, n, .5) / 1000, pctl(sorted, n, .99) / 1000,
-               n ? sorted[n - 1] / 1000 : 0, fo_body_len);
+               n ? sorted[n - 1] / 1000 : 0, fo_body_len, cpu / 1000);
     }
 
     fclose(raw);

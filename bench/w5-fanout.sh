@@ -24,11 +24,16 @@
 # the SUT's figures are therefore also reported minus the 5 000 ms hold
 # ("after hold"), which is what compares with nchan's immediate publish.
 #
+# CPUs (guides/performance.md, side-by-side method): both systems' nginx
+# workers on CPU 1 (worker_cpu_affinity), the harness on CPU 0 (taskset),
+# so that neither system gets the scheduler's accidental spread over both
+# CPUs; W5_PIN=0 leaves placement to the scheduler.
+#
 # Knobs: W5_M ("80 1000 10000"), W5_ROUNDS (3 per M, SUT and nchan
-# alternating), W5_PUBLISHES (5 per round), W5_SRC (4), W5_PORT (18231;
-# nchan uses W5_PORT + 1), W5_DURABILITY (full | nometasync | relaxed),
-# W5_RELEASES (with full: releases=sync | nosync of
-# mobility_store; unset: the build's default, for builds without it).
+# alternating), W5_PUBLISHES (5 per round), W5_SRC (4), W5_PIN (1),
+# W5_PORT (18231; nchan uses W5_PORT + 1), W5_DURABILITY (full |
+# nometasync | relaxed), W5_RELEASES (with full: releases=sync | nosync
+# of mobility_store; unset: the build's default, for builds without it).
 # Raw numbers: bench/results/w5/.
 set -euo pipefail
 . "$(dirname "$0")/ucwa-lib.sh"
@@ -37,6 +42,7 @@ ms=${W5_M:-80 1000 10000}
 w5_rounds=${W5_ROUNDS:-3}
 publishes=${W5_PUBLISHES:-5}
 nsrc=${W5_SRC:-4}
+pin=${W5_PIN:-1}
 sut_port=${W5_PORT:-18231}
 nchan_port=$((sut_port + 1))
 durability=${W5_DURABILITY:-full}
@@ -132,11 +138,19 @@ relaxed) sut_conf " durability=relaxed flush=1s" ;;
 *) echo "W5_DURABILITY: full, nometasync or relaxed" >&2; exit 1 ;;
 esac
 sed -i -e '/oauthtoken/d' -e '/thread_pool/d' "$out/sut/nginx.conf"
+affinity=
+harness_cpu=()
+if [ "$pin" = 1 ]; then
+    affinity="worker_cpu_affinity 10 10;"
+    harness_cpu=(taskset -c 0)
+    sed -i "s/^worker_rlimit_nofile 20000;\$/&\n$affinity/" "$out/sut/nginx.conf"
+fi
 
 cat > "$out/nchan/nginx.conf" <<CONF
 load_module $nchan_so;
 worker_processes 2;
 worker_rlimit_nofile 20000;
+$affinity
 error_log $out/nchan/error.log warn;
 pid $out/nchan/nginx.pid;
 events { worker_connections 16384; }
@@ -172,7 +186,10 @@ measure() {
     wait_workers "$dir" 2
     sleep 0.5
     echo "load $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/load.txt"
-    "$client" fanout "$port" "$nsrc" "$mode" "$out/watchers-$m.txt" "$m" \
+    # the harness reads the workers' CPU time around each publish
+    W5_PIDS=$(workers "$dir" | paste -sd' ') \
+    "${harness_cpu[@]}" "$client" fanout "$port" "$nsrc" "$mode" \
+        "$out/watchers-$m.txt" "$m" \
         "$publishes" "$out/pub-$m.txt" "$out/raw-$name-$m.txt" "$bytes" \
         2> "$dir/harness-$m-$round.err" \
         | sed "s/^/$name $round /" | tee -a "$out/rounds.txt" \
@@ -187,7 +204,8 @@ measure() {
 
 echo "W5: M in ($ms), 2 workers, $nsrc source addresses, $w5_rounds rounds of" \
      "$publishes publishes per system and M (SUT and nchan alternating)," \
-     "durability=$durability${W5_RELEASES:+ releases=$W5_RELEASES}"
+     "durability=$durability${W5_RELEASES:+ releases=$W5_RELEASES}," \
+     "$([ "$pin" = 1 ] && echo "workers on CPU 1, harness on CPU 0" || echo "not pinned")"
 : > "$out/rounds.txt"
 : > "$out/load.txt"
 for m in $ms; do
@@ -258,6 +276,13 @@ for m in sorted({k[1] for k in rows}):
               f"(target <= 1.0x: {'met' if ratio <= 1.0 else 'NOT met'}); "
               f"end to end incl. the hold: p99 {s['p99'] + hold:.1f} ms, "
               f"last {s['last'] + hold:.1f} ms")
+        # nginx CPU per delivery: the workers' CPU from the publish to
+        # 100 ms after the last delivery (the publish request, the hold's
+        # idle timers, the answers and the re-parks), over M
+        cs = med(float(d.get("cpu_us", "nan")) / m for d in rows[("sut", m)])
+        cc = med(float(d.get("cpu_us", "nan")) / m for d in rows[("nchan", m)])
+        print(f"W5 M={m:5d} nginx CPU per delivery (publish, answer, re-park): "
+              f"SUT {cs:.1f} us, nchan {cc:.1f} us, {cs / cc:.2f}x")
         if m == 80:
             print(f"W5 M=80 p99 after the hold {s['p99']:.3f} ms (target <= 5 ms: "
                   f"{'met' if s['p99'] <= 5 else 'NOT met'}); end to end "
