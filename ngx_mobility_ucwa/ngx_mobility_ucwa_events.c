@@ -1299,6 +1299,10 @@ ngx_mobility_ucwa_pget_abandon(ngx_mobility_ucwa_parked_t *p)
 {
     ngx_mobility_ucwa_gone_t  *g;
 
+    if (ngx_mobility_store_current() == NULL) {
+        return;
+    }
+
     g = ngx_alloc(sizeof(ngx_mobility_ucwa_gone_t), ngx_cycle->log);
     if (g == NULL) {
         return;
