@@ -149,6 +149,7 @@ static void ngx_mobility_ucwa_due_handler(ngx_event_t *ev);
 static void ngx_mobility_ucwa_batch_add(ngx_mobility_ucwa_parked_t *p,
     ngx_uint_t how);
 static void ngx_mobility_ucwa_batch_post(void);
+static void ngx_mobility_ucwa_gone_free(ngx_queue_t *gone);
 static void ngx_mobility_ucwa_batch_handler(ngx_event_t *ev);
 
 
@@ -228,17 +229,24 @@ ngx_mobility_ucwa_events_init_process(ngx_cycle_t *cycle)
 void
 ngx_mobility_ucwa_events_exit_process(ngx_cycle_t *cycle)
 {
-    ngx_queue_t  *q;
-
     ngx_mobility_ucwa_buckets = NULL;
     ngx_mobility_ucwa_nparked = 0;
 
     /* parks not forgotten yet lapse at their deadlines */
 
-    while (ngx_mobility_ucwa_gone_queue.next
-           && !ngx_queue_empty(&ngx_mobility_ucwa_gone_queue))
-    {
-        q = ngx_queue_head(&ngx_mobility_ucwa_gone_queue);
+    if (ngx_mobility_ucwa_gone_queue.next) {
+        ngx_mobility_ucwa_gone_free(&ngx_mobility_ucwa_gone_queue);
+    }
+}
+
+
+static void
+ngx_mobility_ucwa_gone_free(ngx_queue_t *gone)
+{
+    ngx_queue_t  *q;
+
+    while (!ngx_queue_empty(gone)) {
+        q = ngx_queue_head(gone);
         ngx_queue_remove(q);
         ngx_free(ngx_queue_data(q, ngx_mobility_ucwa_gone_t, queue));
     }
@@ -1982,9 +1990,11 @@ ngx_mobility_ucwa_batch_forget(ngx_mobility_ucwa_tx_t *tx, ngx_queue_t *gone,
 
         rc = ngx_mobility_evchan_get(tx->st, tx->txn, g->key, g->klen, &ec);
 
-        if (rc == NGX_MOBILITY_NOTFOUND
-            || (rc == NGX_MOBILITY_OK && ec.park_token != g->token))
-        {
+        if (rc == NGX_MOBILITY_ERROR) {
+            goto failed;
+        }
+
+        if (rc == NGX_MOBILITY_NOTFOUND || ec.park_token != g->token) {
             /* gone with its application, or a newer P-GET holds it */
             continue;
         }
@@ -1992,19 +2002,22 @@ ngx_mobility_ucwa_batch_forget(ngx_mobility_ucwa_tx_t *tx, ngx_queue_t *gone,
         ec.park_token = 0;
         ec.last_release = tx->now;
 
-        if (rc != NGX_MOBILITY_OK
-            || ngx_mobility_evchan_put(tx->st, tx->txn, g->key, g->klen, &ec)
-               != NGX_MOBILITY_OK)
+        if (ngx_mobility_evchan_put(tx->st, tx->txn, g->key, g->klen, &ec)
+            != NGX_MOBILITY_OK)
         {
-            ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
-                          tx->st->err);
-            return NGX_ERROR;
+            goto failed;
         }
 
         (*nwritten)++;
     }
 
     return NGX_OK;
+
+failed:
+
+    ngx_log_error(NGX_LOG_ALERT, tx->log, 0, "mobility ucwa: %s",
+                  tx->st->err);
+    return NGX_ERROR;
 }
 
 
@@ -2225,11 +2238,7 @@ ngx_mobility_ucwa_batch_handler(ngx_event_t *ev)
         }
     }
 
-    while (!ngx_queue_empty(&gone)) {
-        q = ngx_queue_head(&gone);
-        ngx_queue_remove(q);
-        ngx_free(ngx_queue_data(q, ngx_mobility_ucwa_gone_t, queue));
-    }
+    ngx_mobility_ucwa_gone_free(&gone);
 
     /* answers (and parks) only after the commit */
 
